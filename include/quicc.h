@@ -1,0 +1,224 @@
+/*
+ * quicc.h: the public API of libquicc, a QUIC (RFC 9000) implementation.
+ *
+ * The model is the one OpenSSL's QUIC guides teach: one object kind,
+ * `quicc`, stands for a connection or for a stream of a connection, and is
+ * used with the same calls (read, write, get_error...). A configuration
+ * context, `quicc_ctx`, holds what connections share (role, trust, ALPN).
+ * docs/openssl-mapping.md maps every OpenSSL call onto its quicc twin.
+ *
+ * Conventions: functions returning int return 1 on success and 0 on
+ * failure unless stated otherwise; after a failure quicc_get_error() tells
+ * why, and quicc_err_get() pops the reason from the calling thread's error
+ * queue. Objects are blocking by default.
+ */
+#ifndef QUICC_H
+#define QUICC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct quicc_ctx quicc_ctx;
+typedef struct quicc quicc;
+
+/* ---- Context ---- */
+
+enum quicc_method {
+    QUICC_CLIENT = 1,        /* like OSSL_QUIC_client_method() */
+    QUICC_CLIENT_THREAD = 2, /* like OSSL_QUIC_client_thread_method(): thread-assisted */
+};
+
+quicc_ctx *quicc_ctx_new(enum quicc_method method);
+void quicc_ctx_free(quicc_ctx *ctx);
+
+#define QUICC_VERIFY_NONE 0
+#define QUICC_VERIFY_PEER 1
+/* Whether clients verify the server certificate (default QUICC_VERIFY_PEER). */
+void quicc_ctx_set_verify(quicc_ctx *ctx, int mode);
+/* Trust the system store, honouring SSL_CERT_FILE and SSL_CERT_DIR. */
+int quicc_ctx_set_default_verify_paths(quicc_ctx *ctx);
+/* Trust the certificates in a PEM file (in addition to none else). */
+int quicc_ctx_load_verify_file(quicc_ctx *ctx, const char *pem_file);
+/* Append TLS secrets in NSS key log format to this file. */
+int quicc_ctx_set_keylog_file(quicc_ctx *ctx, const char *path);
+
+/* ---- Connection setup ---- */
+
+quicc *quicc_new(quicc_ctx *ctx);
+/* Frees a connection or stream object. Streams must be freed before their connection. */
+void quicc_free(quicc *s);
+
+/* Use this UDP socket (nonblocking, owned by the caller). Without one, quicc_connect
+ * creates and owns a socket for the initial peer address. */
+int quicc_set_fd(quicc *s, int fd);
+int quicc_get_fd(const quicc *s);
+/* The server's address for the first flight (before connecting). */
+int quicc_set1_initial_peer_addr(quicc *s, const struct sockaddr *addr, socklen_t len);
+/* SNI to send (like SSL_set_tlsext_host_name). */
+int quicc_set_tlsext_host_name(quicc *s, const char *name);
+/* Name the certificate must match (like SSL_set1_host). */
+int quicc_set1_host(quicc *s, const char *name);
+/* ALPN list in wire format (length-prefixed names). Required before connecting.
+ * Returns 1 on success (note: OpenSSL's SSL_set_alpn_protos returns 0). */
+int quicc_set_alpn_protos(quicc *s, const unsigned char *protos, unsigned int len);
+/* The negotiated protocol after the handshake (*data NULL if none). */
+void quicc_get0_alpn_selected(const quicc *s, const unsigned char **data, unsigned int *len);
+
+/* Runs the handshake. Returns 1 when done; 0 or -1 on failure or (nonblocking) not yet. */
+int quicc_connect(quicc *s);
+
+/* Verification result: 0 (QUICC_VERIFY_OK) or a QUICC_VERIFY_ERR_* code. */
+#define QUICC_VERIFY_OK 0
+#define QUICC_VERIFY_ERR_UNTRUSTED 1
+#define QUICC_VERIFY_ERR_NAME_MISMATCH 2
+#define QUICC_VERIFY_ERR_EXPIRED 3
+#define QUICC_VERIFY_ERR_NOT_YET_VALID 4
+#define QUICC_VERIFY_ERR_REVOKED 5
+#define QUICC_VERIFY_ERR_INVALID 6
+long quicc_get_verify_result(const quicc *s);
+const char *quicc_verify_result_string(long result);
+
+/* ---- Blocking mode and the event loop ---- */
+
+int quicc_set_blocking_mode(quicc *s, int blocking);
+int quicc_get_blocking_mode(const quicc *s);
+/* Does the connection want to read from / write to the network now? */
+int quicc_net_read_desired(const quicc *s);
+int quicc_net_write_desired(const quicc *s);
+/* Time until quicc_handle_events must be called; *is_infinite set when no timer runs. */
+int quicc_get_event_timeout(quicc *s, struct timeval *tv, int *is_infinite);
+/* Processes pending network input, timers and output. */
+int quicc_handle_events(quicc *s);
+
+/* ---- Streams ---- */
+
+#define QUICC_DEFAULT_STREAM_MODE_NONE 0
+#define QUICC_DEFAULT_STREAM_MODE_AUTO_BIDI 1
+#define QUICC_DEFAULT_STREAM_MODE_AUTO_UNI 2
+int quicc_set_default_stream_mode(quicc *conn, uint32_t mode);
+
+#define QUICC_INCOMING_STREAM_POLICY_AUTO 0
+#define QUICC_INCOMING_STREAM_POLICY_ACCEPT 1
+#define QUICC_INCOMING_STREAM_POLICY_REJECT 2
+int quicc_set_incoming_stream_policy(quicc *conn, int policy, uint64_t app_error_code);
+
+#define QUICC_STREAM_FLAG_UNI (1u << 0)
+#define QUICC_STREAM_FLAG_NO_BLOCK (1u << 1)
+#define QUICC_STREAM_FLAG_ADVANCE (1u << 2)
+quicc *quicc_new_stream(quicc *conn, uint64_t flags);
+
+#define QUICC_ACCEPT_STREAM_NO_BLOCK (1u << 0)
+quicc *quicc_accept_stream(quicc *conn, uint64_t flags);
+size_t quicc_get_accept_stream_queue_len(quicc *conn);
+
+uint64_t quicc_get_stream_id(const quicc *s);
+#define QUICC_STREAM_TYPE_NONE 0
+#define QUICC_STREAM_TYPE_READ 1
+#define QUICC_STREAM_TYPE_WRITE 2
+#define QUICC_STREAM_TYPE_BIDI 3
+int quicc_get_stream_type(const quicc *s);
+int quicc_is_stream_local(const quicc *s);
+int quicc_is_connection(const quicc *s);
+quicc *quicc_get0_connection(quicc *s);
+
+/* ---- Data ---- */
+
+int quicc_read_ex(quicc *s, void *buf, size_t len, size_t *readbytes);
+int quicc_write_ex(quicc *s, const void *buf, size_t len, size_t *written);
+#define QUICC_WRITE_FLAG_CONCLUDE (1u << 0)
+int quicc_write_ex2(quicc *s, const void *buf, size_t len, uint64_t flags, size_t *written);
+int quicc_stream_conclude(quicc *s, uint64_t flags);
+int quicc_stream_reset(quicc *s, uint64_t app_error_code);
+
+#define QUICC_STREAM_STATE_NONE 0
+#define QUICC_STREAM_STATE_OK 1
+#define QUICC_STREAM_STATE_WRONG_DIR 2
+#define QUICC_STREAM_STATE_FINISHED 3
+#define QUICC_STREAM_STATE_RESET_LOCAL 4
+#define QUICC_STREAM_STATE_RESET_REMOTE 5
+#define QUICC_STREAM_STATE_CONN_CLOSED 6
+int quicc_get_stream_read_state(quicc *s);
+int quicc_get_stream_write_state(quicc *s);
+/* 1 with *code set when the part was reset; 0 after a normal end; -1 otherwise. */
+int quicc_get_stream_read_error_code(quicc *s, uint64_t *code);
+int quicc_get_stream_write_error_code(quicc *s, uint64_t *code);
+
+/* ---- Errors ---- */
+
+#define QUICC_ERROR_NONE 0
+#define QUICC_ERROR_SSL 1
+#define QUICC_ERROR_WANT_READ 2
+#define QUICC_ERROR_WANT_WRITE 3
+#define QUICC_ERROR_SYSCALL 5
+#define QUICC_ERROR_ZERO_RETURN 6
+int quicc_get_error(const quicc *s, int ret);
+
+/* Reasons in the error queue. */
+#define QUICC_R_NONE 0
+#define QUICC_R_STREAM_COUNT_LIMITED 1
+#define QUICC_R_STREAM_FINISHED 2
+#define QUICC_R_CONN_USE_ONLY 3
+#define QUICC_R_PROTOCOL_IS_SHUTDOWN 4
+#define QUICC_R_NETWORK_ERROR 5
+#define QUICC_R_VERIFY_FAILED 6
+#define QUICC_R_STREAM_RESET 7
+#define QUICC_R_NO_ALPN 8
+#define QUICC_R_WRONG_STREAM_DIRECTION 9
+#define QUICC_R_NO_STREAM 10
+#define QUICC_R_PASSED_INVALID_ARGUMENT 11
+#define QUICC_R_HANDSHAKE_FAILED 12
+#define QUICC_R_CONNECTION_CLOSED 13
+#define QUICC_R_IDLE_TIMEOUT 14
+#define QUICC_R_INTERNAL_ERROR 15
+#define QUICC_R_NOT_CONNECTED 16
+/* Pops the oldest error of this thread: (reason << 0); 0 when empty. */
+unsigned long quicc_err_get(void);
+/* Peeks at it without removing. */
+unsigned long quicc_err_peek(void);
+void quicc_err_clear(void);
+/* Text of a reason code, and the detail string recorded with the last popped error. */
+const char *quicc_err_reason_string(unsigned long e);
+/* Writes the whole queue to a FILE* (as a void* to avoid including stdio.h) and clears it. */
+void quicc_err_print(void *fp);
+
+/* ---- Shutdown and close information ---- */
+
+#define QUICC_SHUTDOWN_FLAG_RAPID (1u << 0)
+#define QUICC_SHUTDOWN_FLAG_NO_STREAM_FLUSH (1u << 1)
+#define QUICC_SHUTDOWN_FLAG_NO_BLOCK (1u << 2)
+#define QUICC_SHUTDOWN_FLAG_WAIT_PEER (1u << 3)
+typedef struct quicc_shutdown_ex_args {
+    uint64_t quic_error_code;
+    const char *quic_reason;
+} quicc_shutdown_ex_args;
+/* Returns 1 when closed, 0 while in progress (nonblocking), -1 on error. */
+int quicc_shutdown(quicc *conn);
+int quicc_shutdown_ex(quicc *conn, uint64_t flags, const quicc_shutdown_ex_args *args);
+
+#define QUICC_CONN_CLOSE_FLAG_LOCAL (1u << 0)
+#define QUICC_CONN_CLOSE_FLAG_TRANSPORT (1u << 1)
+typedef struct quicc_conn_close_info {
+    uint64_t error_code;
+    uint64_t frame_type;
+    const char *reason; /* may contain NUL; valid while the connection lives */
+    size_t reason_len;
+    uint32_t flags;
+} quicc_conn_close_info;
+int quicc_get_conn_close_info(quicc *conn, quicc_conn_close_info *info);
+
+/* ---- Values ---- */
+
+/* Idle timeout in ms (set before connecting; 0 = none). */
+int quicc_set_idle_timeout(quicc *conn, uint64_t ms);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
