@@ -14,15 +14,15 @@
 #define QC_ACK_MAX_RANGES 64
 
 typedef struct qc_ack_tracker {
-    qc_rangeset received;     /* capped at QC_ACK_MAX_RANGES: oldest dropped */
-    uint64_t largest;         /* UINT64_MAX until a packet arrived */
-    qc_ts largest_time;       /* when the largest arrived (for ack_delay) */
-    uint64_t floor;           /* packets below are treated as duplicates */
+    qc_rangeset received;       /* capped at QC_ACK_MAX_RANGES: oldest dropped */
+    uint64_t largest;           /* UINT64_MAX until a packet arrived */
+    qc_ts largest_time;         /* when the largest arrived (for ack_delay) */
+    uint64_t floor;             /* packets below are treated as duplicates */
     unsigned unacked_eliciting; /* ack-eliciting packets since the last ACK sent */
-    bool ack_now;             /* an ACK must go out without delay */
-    bool ack_needed;          /* something new arrived since the last ACK sent */
-    qc_ts ack_deadline;       /* QC_TS_NONE or when a delayed ACK is due */
-    uint64_t ecn[3];          /* ECT(0), ECT(1), CE counts */
+    bool ack_now;               /* an ACK must go out without delay */
+    bool ack_needed;            /* something new arrived since the last ACK sent */
+    qc_ts ack_deadline;         /* QC_TS_NONE or when a delayed ACK is due */
+    uint64_t ecn[3];            /* ECT(0), ECT(1), CE counts */
 } qc_ack_tracker;
 
 void qc_ack_init(qc_ack_tracker *t);
@@ -45,8 +45,7 @@ bool qc_ack_should_send(const qc_ack_tracker *t, qc_ts now);
  * delay field. Resets the pending state. Returns 0 or QC_ERR_NOBUF. Sets
  * *largest to the largest pn acknowledged (for qc_ack_on_ack_acked).
  */
-int qc_ack_write(qc_ack_tracker *t, qc_wr *w, qc_ts now, unsigned ack_delay_exp,
-                 uint64_t *largest);
+int qc_ack_write(qc_ack_tracker *t, qc_wr *w, qc_ts now, unsigned ack_delay_exp, uint64_t *largest);
 /* A packet carrying our ACK up to largest was acknowledged: older ranges need no repeating. */
 void qc_ack_on_ack_acked(qc_ack_tracker *t, uint64_t largest);
 

@@ -25,13 +25,13 @@ typedef struct qc_cc_ops {
 
 struct qc_cc {
     const qc_cc_ops *ops;
-    uint64_t cwnd;           /* bytes */
-    uint64_t ssthresh;       /* UINT64_MAX initially */
+    uint64_t cwnd;     /* bytes */
+    uint64_t ssthresh; /* UINT64_MAX initially */
     uint64_t bytes_in_flight;
-    qc_ts recovery_start;    /* QC_TS_NONE when not in recovery */
+    qc_ts recovery_start; /* QC_TS_NONE when not in recovery */
     size_t max_datagram;
-    uint64_t acked_in_ca;    /* NewReno: bytes acked toward the next cwnd increase */
-    uint64_t state[8];       /* for other algorithms */
+    uint64_t acked_in_ca; /* NewReno: bytes acked toward the next cwnd increase */
+    uint64_t state[8];    /* for other algorithms */
 };
 
 extern const qc_cc_ops qc_cc_newreno;

@@ -27,7 +27,7 @@ typedef struct qc_cids {
     qc_cid_entry peer[QC_CID_SLOTS]; /* IDs the peer issued; peer[cur] is in use */
     size_t peer_cur;
     uint64_t peer_retire_prior_to;
-    uint64_t peer_limit;      /* peer's active_connection_id_limit */
+    uint64_t peer_limit;                   /* peer's active_connection_id_limit */
     uint64_t retire_pending[QC_CID_SLOTS]; /* sequence numbers to send RETIRE for */
     size_t nretire;
 } qc_cids;

@@ -39,16 +39,24 @@ uint64_t qc_err_transport(int err) {
 }
 
 const char *qc_transport_error_name(uint64_t code) {
-    static const char *const names[] = {
-        "NO_ERROR",           "INTERNAL_ERROR",          "CONNECTION_REFUSED",
-        "FLOW_CONTROL_ERROR", "STREAM_LIMIT_ERROR",      "STREAM_STATE_ERROR",
-        "FINAL_SIZE_ERROR",   "FRAME_ENCODING_ERROR",    "TRANSPORT_PARAMETER_ERROR",
-        "CONNECTION_ID_LIMIT_ERROR", "PROTOCOL_VIOLATION", "INVALID_TOKEN",
-        "APPLICATION_ERROR",  "CRYPTO_BUFFER_EXCEEDED",  "KEY_UPDATE_ERROR",
-        "AEAD_LIMIT_REACHED", "NO_VIABLE_PATH"};
-    if (code < QC_ARRAY_LEN(names))
-        return names[code];
-    if (code >= 0x100 && code <= 0x1ff)
-        return "CRYPTO_ERROR";
+    static const char *const names[] = {"NO_ERROR",
+                                        "INTERNAL_ERROR",
+                                        "CONNECTION_REFUSED",
+                                        "FLOW_CONTROL_ERROR",
+                                        "STREAM_LIMIT_ERROR",
+                                        "STREAM_STATE_ERROR",
+                                        "FINAL_SIZE_ERROR",
+                                        "FRAME_ENCODING_ERROR",
+                                        "TRANSPORT_PARAMETER_ERROR",
+                                        "CONNECTION_ID_LIMIT_ERROR",
+                                        "PROTOCOL_VIOLATION",
+                                        "INVALID_TOKEN",
+                                        "APPLICATION_ERROR",
+                                        "CRYPTO_BUFFER_EXCEEDED",
+                                        "KEY_UPDATE_ERROR",
+                                        "AEAD_LIMIT_REACHED",
+                                        "NO_VIABLE_PATH"};
+    if (code < QC_ARRAY_LEN(names)) return names[code];
+    if (code >= 0x100 && code <= 0x1ff) return "CRYPTO_ERROR";
     return "UNKNOWN_ERROR";
 }

@@ -56,8 +56,8 @@ struct qc_crypto_provider {
     /* Header-protection mask (5 bytes) from a 16-byte sample. */
     int (*hp_mask)(qc_keys *k, const uint8_t *sample, uint8_t *mask);
     /* One-shot AES-128-GCM seal with a given key and nonce (Retry integrity tag). */
-    int (*aes128gcm_tag)(const uint8_t *key, const uint8_t *nonce, const uint8_t *ad,
-                         size_t ad_len, uint8_t *tag);
+    int (*aes128gcm_tag)(const uint8_t *key, const uint8_t *nonce, const uint8_t *ad, size_t ad_len,
+                         uint8_t *tag);
 };
 
 /* Hash and key lengths of a suite. */

@@ -25,17 +25,17 @@ enum qc_pkt_type {
 /* A parsed (still header-protected) packet header. Pointers point into the input. */
 typedef struct qc_pkt_hdr {
     enum qc_pkt_type type;
-    uint8_t first;     /* first byte as received (protected bits included) */
-    uint32_t version;  /* long header version; 0 for VN; QC_VERSION_1 for short headers */
-    qc_cid dcid, scid; /* scid unset (len 0) for short headers */
+    uint8_t first;        /* first byte as received (protected bits included) */
+    uint32_t version;     /* long header version; 0 for VN; QC_VERSION_1 for short headers */
+    qc_cid dcid, scid;    /* scid unset (len 0) for short headers */
     const uint8_t *token; /* Initial: token; Retry: retry token */
     size_t token_len;
     const uint8_t *vn_versions; /* VN: raw list of 4-byte versions */
     size_t vn_count;
     const uint8_t *retry_tag; /* Retry: the 16-byte integrity tag */
-    size_t pn_offset; /* offset of the packet-number field (not for VN or Retry) */
-    size_t pkt_len;   /* this packet's bytes in the datagram: long header = pn_offset + Length,
-                         short header, VN and Retry = all remaining bytes */
+    size_t pn_offset;         /* offset of the packet-number field (not for VN or Retry) */
+    size_t pkt_len; /* this packet's bytes in the datagram: long header = pn_offset + Length,
+                       short header, VN and Retry = all remaining bytes */
 } qc_pkt_hdr;
 
 /*
@@ -57,7 +57,7 @@ typedef struct qc_pkt_out {
     const uint8_t *token; /* Initial only */
     size_t token_len;
     uint64_t pn;
-    size_t pn_len; /* 1..4, from qc_pn_encode_len() */
+    size_t pn_len;  /* 1..4, from qc_pn_encode_len() */
     bool key_phase; /* 1RTT */
     bool spin;      /* 1RTT */
 } qc_pkt_out;
@@ -90,7 +90,9 @@ size_t qc_pkt_write_retry_body(uint8_t *buf, size_t cap, uint32_t version, const
                                uint8_t unused_bits);
 
 /* True if a packet of this type is long-header. */
-static inline bool qc_pkt_is_long(enum qc_pkt_type t) { return t != QC_PT_1RTT; }
+static inline bool qc_pkt_is_long(enum qc_pkt_type t) {
+    return t != QC_PT_1RTT;
+}
 
 /* Packet number space of a packet type. */
 static inline enum qc_pn_space qc_pkt_space(enum qc_pkt_type t) {

@@ -28,7 +28,9 @@ bool qc_rangeset_contains(const qc_rangeset *s, uint64_t v);
 /* Removes everything below v. */
 void qc_rangeset_remove_below(qc_rangeset *s, uint64_t v);
 /* Lowest range, or NULL if empty. */
-static inline const qc_range *qc_rangeset_first(const qc_rangeset *s) { return s->n ? &s->r[0] : NULL; }
+static inline const qc_range *qc_rangeset_first(const qc_rangeset *s) {
+    return s->n ? &s->r[0] : NULL;
+}
 static inline const qc_range *qc_rangeset_last(const qc_rangeset *s) {
     return s->n ? &s->r[s->n - 1] : NULL;
 }

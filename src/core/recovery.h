@@ -30,8 +30,8 @@ enum qc_sent_kind {
     QC_SK_DATA_BLOCKED,
     QC_SK_STREAM_DATA_BLOCKED,
     QC_SK_STREAMS_BLOCKED,
-    QC_SK_NEW_CID,         /* id = sequence number */
-    QC_SK_RETIRE_CID,      /* id = sequence number */
+    QC_SK_NEW_CID,    /* id = sequence number */
+    QC_SK_RETIRE_CID, /* id = sequence number */
     QC_SK_HANDSHAKE_DONE,
     QC_SK_NEW_TOKEN,
     QC_SK_PING,
@@ -53,10 +53,10 @@ typedef struct qc_sent_frame {
 typedef struct qc_sent_pkt {
     uint64_t pn;
     qc_ts time_sent;
-    uint32_t size;        /* bytes on the wire, counted in flight if in_flight */
+    uint32_t size; /* bytes on the wire, counted in flight if in_flight */
     uint8_t ack_eliciting;
     uint8_t in_flight;
-    uint8_t state;        /* internal: in flight, acked, lost */
+    uint8_t state; /* internal: in flight, acked, lost */
     uint8_t nframes;
     qc_sent_frame frames[QC_SENT_MAX_FRAMES];
 } qc_sent_pkt;
@@ -83,13 +83,13 @@ typedef struct qc_recovery {
     qc_cc cc;
     qc_recovery_cbs cbs;
     qc_sent_ring sent[QC_PNS_COUNT];
-    uint64_t largest_acked[QC_PNS_COUNT];  /* UINT64_MAX: none */
+    uint64_t largest_acked[QC_PNS_COUNT];   /* UINT64_MAX: none */
     qc_ts last_ack_eliciting[QC_PNS_COUNT]; /* time the last ack-eliciting packet was sent */
     qc_ts loss_time[QC_PNS_COUNT];
     uint64_t ack_eliciting_in_flight[QC_PNS_COUNT];
     bool discarded[QC_PNS_COUNT];
     unsigned pto_count;
-    qc_ts max_ack_delay;   /* peer's, ns */
+    qc_ts max_ack_delay; /* peer's, ns */
     qc_ts initial_rtt;
     bool is_server;
 } qc_recovery;

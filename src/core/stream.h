@@ -16,8 +16,12 @@
 #include "core/rangeset.h"
 
 /* Stream ID helpers (RFC 9000 §2.1). */
-static inline bool qc_sid_is_uni(uint64_t id) { return (id & 2) != 0; }
-static inline bool qc_sid_is_server(uint64_t id) { return (id & 1) != 0; }
+static inline bool qc_sid_is_uni(uint64_t id) {
+    return (id & 2) != 0;
+}
+static inline bool qc_sid_is_server(uint64_t id) {
+    return (id & 1) != 0;
+}
 static inline bool qc_sid_is_local(uint64_t id, bool is_server) {
     return qc_sid_is_server(id) == is_server;
 }
@@ -53,12 +57,12 @@ typedef struct qc_bytering {
 
 typedef struct qc_send_buf {
     qc_bytering ring;
-    uint64_t acked_floor;  /* everything below is acknowledged and freed */
-    uint64_t written;      /* end of application data (next write offset) */
-    uint64_t sent;         /* next never-sent offset */
-    qc_rangeset acked;     /* acknowledged ranges above acked_floor */
-    qc_rangeset lost;      /* ranges to retransmit, below sent */
-    bool fin;              /* application concluded: final size = written */
+    uint64_t acked_floor; /* everything below is acknowledged and freed */
+    uint64_t written;     /* end of application data (next write offset) */
+    uint64_t sent;        /* next never-sent offset */
+    qc_rangeset acked;    /* acknowledged ranges above acked_floor */
+    qc_rangeset lost;     /* ranges to retransmit, below sent */
+    bool fin;             /* application concluded: final size = written */
     bool fin_sent, fin_acked, fin_lost;
     uint64_t max_buffered; /* write buffer size limit (WANT_WRITE beyond) */
 } qc_send_buf;
@@ -136,8 +140,7 @@ void qc_stream_on_reset_acked(qc_stream *s);
 int qc_stream_on_data(qc_stream *s, uint64_t off, const uint8_t *data, size_t len, bool fin,
                       uint64_t *new_bytes);
 /* A RESET_STREAM arrived. Returns 0, QC_ERR_FINAL_SIZE; *new_bytes as above. */
-int qc_stream_on_reset(qc_stream *s, uint64_t app_error, uint64_t final_size,
-                       uint64_t *new_bytes);
+int qc_stream_on_reset(qc_stream *s, uint64_t app_error, uint64_t final_size, uint64_t *new_bytes);
 /* Contiguous bytes ready to read. */
 size_t qc_stream_readable(const qc_stream *s);
 /* Reads up to len contiguous bytes; *fin true when the read reached the final size. */

@@ -34,19 +34,19 @@ typedef struct qc_tparams {
     bool has_preferred_address;
     qc_cid original_dcid, initial_scid, retry_scid;
     uint8_t reset_token[QC_RESET_TOKEN_LEN];
-    uint64_t max_idle_timeout_ms;          /* 0 = none */
-    uint64_t max_udp_payload_size;         /* default 65527 */
+    uint64_t max_idle_timeout_ms;  /* 0 = none */
+    uint64_t max_udp_payload_size; /* default 65527 */
     uint64_t initial_max_data;
     uint64_t initial_max_stream_data_bidi_local;
     uint64_t initial_max_stream_data_bidi_remote;
     uint64_t initial_max_stream_data_uni;
     uint64_t initial_max_streams_bidi;
     uint64_t initial_max_streams_uni;
-    uint64_t ack_delay_exponent;           /* default 3 */
-    uint64_t max_ack_delay_ms;             /* default 25 */
+    uint64_t ack_delay_exponent; /* default 3 */
+    uint64_t max_ack_delay_ms;   /* default 25 */
     bool disable_active_migration;
-    uint64_t active_connection_id_limit;   /* default 2 */
-    uint64_t max_datagram_frame_size;      /* 0 = not supported */
+    uint64_t active_connection_id_limit; /* default 2 */
+    uint64_t max_datagram_frame_size;    /* 0 = not supported */
     struct {
         uint8_t ipv4[4];
         uint16_t ipv4_port;

@@ -27,19 +27,19 @@ static inline qc_wr qc_wr_init(uint8_t *buf, size_t cap) {
     qc_wr w = {buf, buf + cap};
     return w;
 }
-static inline size_t qc_rd_left(const qc_rd *r) { return (size_t)(r->end - r->p); }
-static inline size_t qc_wr_left(const qc_wr *w) { return (size_t)(w->end - w->p); }
+static inline size_t qc_rd_left(const qc_rd *r) {
+    return (size_t)(r->end - r->p);
+}
+static inline size_t qc_wr_left(const qc_wr *w) {
+    return (size_t)(w->end - w->p);
+}
 
 /* Encoded length of v (1, 2, 4 or 8); 0 if v > QC_MAX_VARINT. */
 static inline size_t qc_varint_len(uint64_t v) {
-    if (v < 64)
-        return 1;
-    if (v < 16384)
-        return 2;
-    if (v < 1073741824)
-        return 4;
-    if (v <= QC_MAX_VARINT)
-        return 8;
+    if (v < 64) return 1;
+    if (v < 16384) return 2;
+    if (v < 1073741824) return 4;
+    if (v <= QC_MAX_VARINT) return 8;
     return 0;
 }
 
@@ -61,54 +61,47 @@ static inline uint8_t *qc_varint_put(uint8_t *p, uint64_t v) {
 
 /* Decodes one varint; sets *len to its length (so callers can check minimal encoding). */
 static inline int qc_rd_varint_len(qc_rd *r, uint64_t *v, size_t *len) {
-    if (r->p >= r->end)
-        return QC_ERR_DECODE;
+    if (r->p >= r->end) return QC_ERR_DECODE;
     size_t n = (size_t)1 << (r->p[0] >> 6);
-    if (qc_rd_left(r) < n)
-        return QC_ERR_DECODE;
+    if (qc_rd_left(r) < n) return QC_ERR_DECODE;
     uint64_t x = r->p[0] & 0x3f;
     for (size_t i = 1; i < n; i++)
         x = (x << 8) | r->p[i];
     r->p += n;
     *v = x;
-    if (len)
-        *len = n;
+    if (len) *len = n;
     return 0;
 }
-static inline int qc_rd_varint(qc_rd *r, uint64_t *v) { return qc_rd_varint_len(r, v, NULL); }
+static inline int qc_rd_varint(qc_rd *r, uint64_t *v) {
+    return qc_rd_varint_len(r, v, NULL);
+}
 
 static inline int qc_rd_u8(qc_rd *r, uint8_t *v) {
-    if (r->p >= r->end)
-        return QC_ERR_DECODE;
+    if (r->p >= r->end) return QC_ERR_DECODE;
     *v = *r->p++;
     return 0;
 }
 static inline int qc_rd_u16(qc_rd *r, uint16_t *v) {
-    if (qc_rd_left(r) < 2)
-        return QC_ERR_DECODE;
+    if (qc_rd_left(r) < 2) return QC_ERR_DECODE;
     *v = (uint16_t)((r->p[0] << 8) | r->p[1]);
     r->p += 2;
     return 0;
 }
 static inline int qc_rd_u32(qc_rd *r, uint32_t *v) {
-    if (qc_rd_left(r) < 4)
-        return QC_ERR_DECODE;
-    *v = ((uint32_t)r->p[0] << 24) | ((uint32_t)r->p[1] << 16) | ((uint32_t)r->p[2] << 8) |
-         r->p[3];
+    if (qc_rd_left(r) < 4) return QC_ERR_DECODE;
+    *v = ((uint32_t)r->p[0] << 24) | ((uint32_t)r->p[1] << 16) | ((uint32_t)r->p[2] << 8) | r->p[3];
     r->p += 4;
     return 0;
 }
 /* Takes n bytes: *out points into the input (no copy). */
 static inline int qc_rd_bytes(qc_rd *r, size_t n, const uint8_t **out) {
-    if (qc_rd_left(r) < n)
-        return QC_ERR_DECODE;
+    if (qc_rd_left(r) < n) return QC_ERR_DECODE;
     *out = r->p;
     r->p += n;
     return 0;
 }
 static inline int qc_rd_copy(qc_rd *r, void *dst, size_t n) {
-    if (qc_rd_left(r) < n)
-        return QC_ERR_DECODE;
+    if (qc_rd_left(r) < n) return QC_ERR_DECODE;
     memcpy(dst, r->p, n);
     r->p += n;
     return 0;
@@ -116,30 +109,25 @@ static inline int qc_rd_copy(qc_rd *r, void *dst, size_t n) {
 
 static inline int qc_wr_varint(qc_wr *w, uint64_t v) {
     size_t n = qc_varint_len(v);
-    if (n == 0)
-        return QC_ERR_INVAL;
-    if (qc_wr_left(w) < n)
-        return QC_ERR_NOBUF;
+    if (n == 0) return QC_ERR_INVAL;
+    if (qc_wr_left(w) < n) return QC_ERR_NOBUF;
     w->p = qc_varint_put_n(w->p, v, n);
     return 0;
 }
 static inline int qc_wr_u8(qc_wr *w, uint8_t v) {
-    if (w->p >= w->end)
-        return QC_ERR_NOBUF;
+    if (w->p >= w->end) return QC_ERR_NOBUF;
     *w->p++ = v;
     return 0;
 }
 static inline int qc_wr_u16(qc_wr *w, uint16_t v) {
-    if (qc_wr_left(w) < 2)
-        return QC_ERR_NOBUF;
+    if (qc_wr_left(w) < 2) return QC_ERR_NOBUF;
     w->p[0] = (uint8_t)(v >> 8);
     w->p[1] = (uint8_t)v;
     w->p += 2;
     return 0;
 }
 static inline int qc_wr_u32(qc_wr *w, uint32_t v) {
-    if (qc_wr_left(w) < 4)
-        return QC_ERR_NOBUF;
+    if (qc_wr_left(w) < 4) return QC_ERR_NOBUF;
     w->p[0] = (uint8_t)(v >> 24);
     w->p[1] = (uint8_t)(v >> 16);
     w->p[2] = (uint8_t)(v >> 8);
@@ -148,10 +136,8 @@ static inline int qc_wr_u32(qc_wr *w, uint32_t v) {
     return 0;
 }
 static inline int qc_wr_bytes(qc_wr *w, const void *src, size_t n) {
-    if (qc_wr_left(w) < n)
-        return QC_ERR_NOBUF;
-    if (n)
-        memcpy(w->p, src, n);
+    if (qc_wr_left(w) < n) return QC_ERR_NOBUF;
+    if (n) memcpy(w->p, src, n);
     w->p += n;
     return 0;
 }

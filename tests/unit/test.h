@@ -29,7 +29,7 @@ static const char *test_current_;
     do {                                                                                           \
         long long ca_ = (long long)(a), cb_ = (long long)(b);                                      \
         if (ca_ != cb_) {                                                                          \
-            fprintf(stderr, "%s:%d: %s: CHECK_EQ(%s, %s) failed: %lld != %lld\n", __FILE__,       \
+            fprintf(stderr, "%s:%d: %s: CHECK_EQ(%s, %s) failed: %lld != %lld\n", __FILE__,        \
                     __LINE__, test_current_, #a, #b, ca_, cb_);                                    \
             test_failures_++;                                                                      \
         }                                                                                          \
@@ -39,7 +39,7 @@ static const char *test_current_;
     do {                                                                                           \
         unsigned long long ca_ = (unsigned long long)(a), cb_ = (unsigned long long)(b);           \
         if (ca_ != cb_) {                                                                          \
-            fprintf(stderr, "%s:%d: %s: CHECK_U64(%s, %s) failed: 0x%llx != 0x%llx\n", __FILE__,  \
+            fprintf(stderr, "%s:%d: %s: CHECK_U64(%s, %s) failed: 0x%llx != 0x%llx\n", __FILE__,   \
                     __LINE__, test_current_, #a, #b, ca_, cb_);                                    \
             test_failures_++;                                                                      \
         }                                                                                          \
@@ -48,7 +48,7 @@ static const char *test_current_;
 #define CHECK_MEM(a, b, n)                                                                         \
     do {                                                                                           \
         if (memcmp((a), (b), (n)) != 0) {                                                          \
-            fprintf(stderr, "%s:%d: %s: CHECK_MEM(%s, %s, %s) failed\n", __FILE__, __LINE__,      \
+            fprintf(stderr, "%s:%d: %s: CHECK_MEM(%s, %s, %s) failed\n", __FILE__, __LINE__,       \
                     test_current_, #a, #b, #n);                                                    \
             test_failures_++;                                                                      \
         }                                                                                          \
@@ -81,8 +81,7 @@ static inline size_t test_unhex(const char *hex, unsigned char *out, size_t cap)
             continue;
         }
         unsigned v;
-        if (sscanf(hex, "%2x", &v) != 1)
-            break;
+        if (sscanf(hex, "%2x", &v) != 1) break;
         out[n++] = (unsigned char)v;
         hex += 2;
     }
