@@ -16,14 +16,12 @@ void qc_rangeset_free(qc_rangeset *s) {
 }
 
 static int reserve(qc_rangeset *s, size_t need) {
-    if (need <= s->cap)
-        return 0;
+    if (need <= s->cap) return 0;
     size_t cap = s->cap ? s->cap * 2 : 4;
     while (cap < need)
         cap *= 2;
     qc_range *r = realloc(s->r, cap * sizeof(*r));
-    if (!r)
-        return QC_ERR_NOMEM;
+    if (!r) return QC_ERR_NOMEM;
     s->r = r;
     s->cap = cap;
     return 0;
@@ -43,25 +41,21 @@ static size_t lower_bound(const qc_rangeset *s, uint64_t v) {
 }
 
 int qc_rangeset_add(qc_rangeset *s, uint64_t lo, uint64_t hi) {
-    if (lo > hi)
-        return QC_ERR_INVAL;
+    if (lo > hi) return QC_ERR_INVAL;
     /* Fast path: append after the last range (the common case for packet numbers). */
     if (s->n && s->r[s->n - 1].hi != UINT64_MAX && s->r[s->n - 1].hi + 1 < lo) {
         ;
     } else if (s->n && lo >= s->r[s->n - 1].lo && lo <= s->r[s->n - 1].hi + 1 &&
                s->r[s->n - 1].hi + 1 != 0) {
-        if (hi > s->r[s->n - 1].hi)
-            s->r[s->n - 1].hi = hi;
+        if (hi > s->r[s->n - 1].hi) s->r[s->n - 1].hi = hi;
         return 0;
     }
     size_t i = lower_bound(s, lo);
     /* Ranges i..j-1 touch or overlap [lo, hi]. */
     size_t j = i;
     while (j < s->n && (hi == UINT64_MAX || s->r[j].lo <= hi + 1)) {
-        if (s->r[j].lo < lo)
-            lo = s->r[j].lo;
-        if (s->r[j].hi > hi)
-            hi = s->r[j].hi;
+        if (s->r[j].lo < lo) lo = s->r[j].lo;
+        if (s->r[j].hi > hi) hi = s->r[j].hi;
         j++;
     }
     if (j > i) {
@@ -72,16 +66,14 @@ int qc_rangeset_add(qc_rangeset *s, uint64_t lo, uint64_t hi) {
         return 0;
     }
     if (s->max && s->n >= s->max) {
-        if (i == 0)
-            return 0; /* older than everything kept: drop */
+        if (i == 0) return 0; /* older than everything kept: drop */
         memmove(&s->r[0], &s->r[1], (i - 1) * sizeof(qc_range));
         s->r[i - 1].lo = lo;
         s->r[i - 1].hi = hi;
         return 0;
     }
     int rv = reserve(s, s->n + 1);
-    if (rv)
-        return rv;
+    if (rv) return rv;
     memmove(&s->r[i + 1], &s->r[i], (s->n - i) * sizeof(qc_range));
     s->r[i].lo = lo;
     s->r[i].hi = hi;
@@ -90,8 +82,7 @@ int qc_rangeset_add(qc_rangeset *s, uint64_t lo, uint64_t hi) {
 }
 
 int qc_rangeset_remove(qc_rangeset *s, uint64_t lo, uint64_t hi) {
-    if (lo > hi)
-        return QC_ERR_INVAL;
+    if (lo > hi) return QC_ERR_INVAL;
     size_t i = 0;
     /* First range with r.hi >= lo. */
     size_t a = 0, b = s->n;
@@ -107,8 +98,7 @@ int qc_rangeset_remove(qc_rangeset *s, uint64_t lo, uint64_t hi) {
         qc_range cur = s->r[i];
         if (cur.lo < lo && cur.hi > hi) { /* split */
             int rv = reserve(s, s->n + 1);
-            if (rv)
-                return rv;
+            if (rv) return rv;
             memmove(&s->r[i + 1], &s->r[i], (s->n - i) * sizeof(qc_range));
             s->n++;
             s->r[i].hi = lo - 1;
@@ -142,20 +132,16 @@ bool qc_rangeset_contains(const qc_rangeset *s, uint64_t v) {
 }
 
 void qc_rangeset_remove_below(qc_rangeset *s, uint64_t v) {
-    if (v == 0)
-        return;
+    if (v == 0) return;
     (void)qc_rangeset_remove(s, 0, v - 1); /* never splits, so never allocates */
 }
 
 uint64_t qc_rangeset_gap_len(const qc_rangeset *s, uint64_t lo, uint64_t hi) {
-    if (lo > hi)
-        return 0;
+    if (lo > hi) return 0;
     uint64_t covered = 0;
     for (size_t i = 0; i < s->n; i++) {
-        if (s->r[i].hi < lo)
-            continue;
-        if (s->r[i].lo > hi)
-            break;
+        if (s->r[i].hi < lo) continue;
+        if (s->r[i].lo > hi) break;
         uint64_t a = QC_MAX(s->r[i].lo, lo), b = QC_MIN(s->r[i].hi, hi);
         covered += b - a + 1;
     }

@@ -73,8 +73,7 @@ static void test_random_model(void) {
         uint64_t a = (x >> 8) % N;
         x = x * 1103515245u + 12345u;
         uint64_t b = a + (x >> 8) % 16;
-        if (b >= N)
-            b = N - 1;
+        if (b >= N) b = N - 1;
         bool add = (x >> 4) & 1;
         if (add)
             CHECK_EQ(qc_rangeset_add(&s, a, b), 0);

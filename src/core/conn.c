@@ -1,0 +1,626 @@
+/*
+ * conn.c: connection lifecycle: creation for both roles, the TLS callbacks
+ * (secrets, CRYPTO data, transport parameters), key discard, timers (loss
+ * detection, ACK delay, idle, keep-alive, closing), and close/drain.
+ * The path of a datagram in is conn_recv.c, out is conn_send.c.
+ */
+#include "core/conn_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static const char *const state_names[] = {"HANDSHAKING", "ESTABLISHED", "CLOSING", "DRAINING",
+                                          "CLOSED"};
+
+void qc_conn_config_default(qc_conn_config *cfg, bool is_server) {
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->is_server = is_server;
+    cfg->version = QC_VERSION_1;
+    cfg->scid_len = 8;
+    cfg->idle_timeout_ms = 30000;
+    cfg->initial_max_data = 4u << 20;
+    cfg->max_data_window = 32u << 20;
+    cfg->initial_max_stream_data = 1u << 20;
+    cfg->max_stream_data_window = 16u << 20;
+    cfg->max_streams_bidi = 100;
+    cfg->max_streams_uni = 100;
+    cfg->stream_send_buffer = 1u << 20;
+    cfg->max_udp_payload = 1452;
+    cfg->initial_rtt = 333 * QC_MS;
+    cfg->max_ack_delay_ms = 25;
+    cfg->ack_delay_exponent = 3;
+    cfg->max_crypto_buffer = 64u << 10;
+}
+
+/* The one place the connection state changes. */
+void qc_conn_set_state(qc_conn *c, enum qc_conn_state st) {
+    if (c->state == st)
+        return;
+    /* Legal moves only: forward through the lifecycle. */
+    switch (st) {
+    case QC_CONN_HANDSHAKING:
+        return; /* never re-entered */
+    case QC_CONN_ESTABLISHED:
+        if (c->state != QC_CONN_HANDSHAKING)
+            return;
+        break;
+    case QC_CONN_CLOSING:
+    case QC_CONN_DRAINING:
+        if (c->state >= QC_CONN_CLOSING && !(c->state == QC_CONN_CLOSING &&
+                                              st == QC_CONN_DRAINING))
+            return;
+        break;
+    case QC_CONN_CLOSED:
+        break;
+    }
+    (void)state_names;
+    c->state = st;
+}
+
+enum qc_conn_state qc_conn_state(const qc_conn *c) { return c->state; }
+bool qc_conn_is_established(const qc_conn *c) { return c->handshake_complete; }
+bool qc_conn_is_confirmed(const qc_conn *c) { return c->handshake_confirmed; }
+bool qc_conn_is_server(const qc_conn *c) { return c->is_server; }
+const qc_close_info *qc_conn_close_info(const qc_conn *c) { return &c->close; }
+const qc_hs *qc_conn_hs(const qc_conn *c) { return c->hs_set ? &c->hs : NULL; }
+uint64_t qc_conn_key_updates(const qc_conn *c) { return c->key_updates; }
+const qc_tparams *qc_conn_peer_tparams(const qc_conn *c) {
+    return c->has_peer_tp ? &c->peer_tp : NULL;
+}
+
+/* ---- recovery callbacks: what to do when a packet's frames are acked or lost ---- */
+
+static void on_frames(qc_conn *c, enum qc_pn_space space, const qc_sent_pkt *p, bool acked) {
+    for (unsigned i = 0; i < p->nframes; i++) {
+        const qc_sent_frame *f = &p->frames[i];
+        qc_cstream *cs;
+        switch (f->kind) {
+        case QC_SK_CRYPTO:
+            if (c->spaces[space].discarded)
+                break;
+            if (acked)
+                qc_stream_on_acked(&c->spaces[space].crypto, f->offset, f->len, false);
+            else
+                qc_stream_on_lost(&c->spaces[space].crypto, f->offset, f->len, false);
+            break;
+        case QC_SK_STREAM:
+            cs = qc_conn_find_stream(c, f->id);
+            if (!cs)
+                break;
+            if (acked) {
+                qc_stream_on_acked(&cs->s, f->offset, f->len, f->fin);
+                qc_conn_stream_maybe_free(c, cs);
+            } else {
+                qc_stream_on_lost(&cs->s, f->offset, f->len, f->fin);
+                qc_conn_stream_schedule(c, cs);
+            }
+            break;
+        case QC_SK_ACK:
+            if (acked)
+                qc_ack_on_ack_acked(&c->spaces[space].ack, f->id);
+            break;
+        case QC_SK_RESET_STREAM:
+            cs = qc_conn_find_stream(c, f->id);
+            if (!cs)
+                break;
+            if (acked) {
+                qc_stream_on_reset_acked(&cs->s);
+                qc_conn_stream_maybe_free(c, cs);
+            } else {
+                cs->reset_pending = true;
+                qc_conn_stream_schedule(c, cs);
+            }
+            break;
+        case QC_SK_STOP_SENDING:
+            cs = qc_conn_find_stream(c, f->id);
+            if (cs && !acked && !qc_stream_recv_done(&cs->s)) {
+                cs->stop_pending = true;
+                qc_conn_stream_schedule(c, cs);
+            }
+            break;
+        case QC_SK_MAX_DATA:
+            if (!acked && f->offset == c->fc_recv.max)
+                c->max_data_pending = true;
+            break;
+        case QC_SK_MAX_STREAM_DATA:
+            cs = qc_conn_find_stream(c, f->id);
+            if (cs && !acked && f->offset == cs->fc_recv.max &&
+                cs->s.recv_state == QC_RECV_RECV) {
+                cs->max_data_pending = true;
+                qc_conn_stream_schedule(c, cs);
+            }
+            break;
+        case QC_SK_MAX_STREAMS:
+            if (!acked) {
+                if (f->id == 0 && f->offset == c->local_max_bidi)
+                    c->max_streams_bidi_pending = true;
+                if (f->id == 1 && f->offset == c->local_max_uni)
+                    c->max_streams_uni_pending = true;
+            }
+            break;
+        case QC_SK_NEW_CID:
+            if (!acked) {
+                for (unsigned k = 0; k < QC_CID_SLOTS; k++)
+                    if (c->cids.local[k].in_use && c->cids.local[k].seq == f->id &&
+                        !c->cids.local[k].retired)
+                        c->cids.local[k].sent = false;
+            }
+            break;
+        case QC_SK_RETIRE_CID:
+            if (!acked && c->cids.nretire < QC_CID_SLOTS)
+                c->cids.retire_pending[c->cids.nretire++] = f->id;
+            break;
+        case QC_SK_HANDSHAKE_DONE:
+            if (!acked)
+                c->handshake_done_pending = true;
+            break;
+        default:
+            break; /* PING, PATH_RESPONSE, DATAGRAM, *_BLOCKED: not retransmitted */
+        }
+    }
+    if (!acked)
+        c->stats.pkts_lost++;
+}
+
+static void rec_on_acked(void *user, enum qc_pn_space space, const qc_sent_pkt *p) {
+    qc_conn *c = user;
+    on_frames(c, space, p, true);
+    /* Key update completes when a packet of the new phase is acknowledged. */
+    if (space == QC_PNS_APP && c->key_update_pending && p->pn >= c->key_phase_first_pn)
+        c->key_update_pending = false;
+    /* Client: an acknowledged 1-RTT packet confirms the handshake (RFC 9001 §4.1.2). */
+    if (space == QC_PNS_APP && !c->is_server && c->handshake_complete && !c->handshake_confirmed)
+        qc_conn_on_handshake_confirmed(c);
+}
+
+static void rec_on_lost(void *user, enum qc_pn_space space, const qc_sent_pkt *p) {
+    on_frames(user, space, p, false);
+}
+
+/* ---- TLS callbacks ---- */
+
+static int hs_set_secret(void *user, enum qc_epoch ep, bool is_write, enum qc_suite suite,
+                         const uint8_t *secret, size_t len) {
+    qc_conn *c = user;
+    if (ep == QC_EPOCH_0RTT)
+        return 0; /* 0-RTT is not used */
+    qc_keys *k = is_write ? &c->tx[ep] : &c->rx[ep];
+    bool *has = is_write ? &c->has_tx[ep] : &c->has_rx[ep];
+    if (*has)
+        qc_keys_clear(c->cp, k);
+    int rv = qc_keys_from_secret(c->cp, k, suite, secret, len);
+    if (rv)
+        return rv;
+    *has = true;
+    if (ep == QC_EPOCH_1RTT) {
+        /* Precompute the next generation for key updates. */
+        qc_keys *next = is_write ? &c->tx_next : &c->rx_next;
+        rv = qc_keys_update(c->cp, next, k);
+        if (rv)
+            return rv;
+    }
+    return 0;
+}
+
+static int hs_send_crypto(void *user, enum qc_epoch ep, const uint8_t *data, size_t len) {
+    qc_conn *c = user;
+    enum qc_pn_space sp = qc_epoch_space(ep);
+    if (ep == QC_EPOCH_0RTT || c->spaces[sp].discarded)
+        return QC_ERR_INTERNAL;
+    qc_stream *s = &c->spaces[sp].crypto;
+    /* The CRYPTO send buffer has no practical limit: TLS flights are small. */
+    s->snd.max_buffered = UINT64_MAX;
+    int64_t n = qc_stream_write(s, data, len);
+    if (n < 0)
+        return (int)n;
+    return (size_t)n == len ? 0 : QC_ERR_NOMEM;
+}
+
+static int hs_peer_tparams(void *user, const uint8_t *data, size_t len) {
+    qc_conn *c = user;
+    qc_tparams tp;
+    int rv = qc_tparams_decode(&tp, !c->is_server, data, len);
+    if (rv)
+        return rv;
+    if (c->is_server) {
+        rv = qc_tparams_check_cids(&tp, false, NULL, &c->initial_dcid, NULL);
+        /* initial_scid must equal the SCID of the client's Initial: our peer CID 0. */
+        rv = qc_tparams_check_cids(&tp, false, NULL, &c->cids.peer[0].cid, NULL);
+    } else {
+        rv = qc_tparams_check_cids(&tp, true, &c->odcid, &c->cids.peer[0].cid,
+                                   c->retried ? &c->retry_scid : NULL);
+    }
+    if (rv)
+        return rv;
+    c->peer_tp = tp;
+    c->has_peer_tp = true;
+    /* Apply: flow control, stream limits, timers, packet size. */
+    qc_fc_send_on_max(&c->fc_send, tp.initial_max_data);
+    c->peer_max_bidi = tp.initial_max_streams_bidi;
+    c->peer_max_uni = tp.initial_max_streams_uni;
+    c->rec.max_ack_delay = tp.max_ack_delay_ms * QC_MS;
+    if (tp.max_idle_timeout_ms) {
+        uint64_t local = c->cfg.idle_timeout_ms;
+        uint64_t ms = local ? QC_MIN(local, tp.max_idle_timeout_ms) : tp.max_idle_timeout_ms;
+        c->idle_timeout = ms * QC_MS;
+    }
+    if (tp.max_udp_payload_size < c->max_payload)
+        c->max_payload = (size_t)tp.max_udp_payload_size;
+    c->cids.peer_limit = tp.active_connection_id_limit;
+    if (!c->is_server && tp.has_reset_token)
+        qc_cids_set_peer_token(&c->cids, tp.reset_token);
+    qc_conn_streams_on_peer_tparams(c);
+    return 0;
+}
+
+void qc_conn_hs_callbacks(qc_conn *c, qc_hs_callbacks *cbs) {
+    cbs->user = c;
+    cbs->set_secret = hs_set_secret;
+    cbs->send_crypto = hs_send_crypto;
+    cbs->peer_tparams = hs_peer_tparams;
+}
+
+/* ---- creation ---- */
+
+static int conn_init_common(qc_conn *c, const qc_conn_config *cfg, qc_ts now) {
+    c->cfg = *cfg;
+    c->is_server = cfg->is_server;
+    c->version = cfg->version ? cfg->version : QC_VERSION_1;
+    c->cp = cfg->crypto;
+    c->state = QC_CONN_HANDSHAKING;
+    c->max_payload = cfg->max_udp_payload < QC_MIN_INITIAL_SIZE ? QC_MIN_INITIAL_SIZE
+                                                                  : cfg->max_udp_payload;
+    for (int i = 0; i < QC_PNS_COUNT; i++) {
+        c->spaces[i].largest_rx = UINT64_MAX;
+        qc_ack_init(&c->spaces[i].ack);
+        qc_stream_init(&c->spaces[i].crypto, 0, false, UINT64_MAX);
+    }
+    qc_recovery_cbs rcbs = {c, rec_on_acked, rec_on_lost};
+    qc_recovery_init(&c->rec, &rcbs, c->is_server, QC_MIN_INITIAL_SIZE,
+                     cfg->initial_rtt ? cfg->initial_rtt : 333 * QC_MS);
+    c->rec.max_ack_delay = 0; /* until the peer's transport parameters arrive */
+    qc_fc_recv_init(&c->fc_recv, cfg->initial_max_data, cfg->max_data_window);
+    qc_fc_send_init(&c->fc_send, 0);
+    c->local_max_bidi = cfg->max_streams_bidi;
+    c->local_max_uni = cfg->max_streams_uni;
+    c->idle_timeout = cfg->idle_timeout_ms * QC_MS;
+    c->last_activity = now;
+    c->last_tx = now;
+    c->close_deadline = QC_TS_NONE;
+    c->rx_prev_discard = QC_TS_NONE;
+
+    qc_tparams *tp = &c->local_tp;
+    qc_tparams_default(tp);
+    tp->max_idle_timeout_ms = cfg->idle_timeout_ms;
+    tp->max_udp_payload_size = 65527;
+    tp->initial_max_data = cfg->initial_max_data;
+    tp->initial_max_stream_data_bidi_local = cfg->initial_max_stream_data;
+    tp->initial_max_stream_data_bidi_remote = cfg->initial_max_stream_data;
+    tp->initial_max_stream_data_uni = cfg->initial_max_stream_data;
+    tp->initial_max_streams_bidi = cfg->max_streams_bidi;
+    tp->initial_max_streams_uni = cfg->max_streams_uni;
+    tp->ack_delay_exponent = cfg->ack_delay_exponent;
+    tp->max_ack_delay_ms = cfg->max_ack_delay_ms;
+    tp->active_connection_id_limit = QC_CID_SLOTS;
+    return 0;
+}
+
+static int install_initial_keys(qc_conn *c, const qc_cid *dcid) {
+    uint8_t cs[32], ss[32];
+    int rv = qc_initial_secrets(c->cp, c->version, dcid, cs, ss);
+    if (rv)
+        return rv;
+    if (c->has_tx[QC_EPOCH_INITIAL])
+        qc_keys_clear(c->cp, &c->tx[QC_EPOCH_INITIAL]);
+    if (c->has_rx[QC_EPOCH_INITIAL])
+        qc_keys_clear(c->cp, &c->rx[QC_EPOCH_INITIAL]);
+    const uint8_t *txs = c->is_server ? ss : cs, *rxs = c->is_server ? cs : ss;
+    rv = qc_keys_from_secret(c->cp, &c->tx[QC_EPOCH_INITIAL], QC_SUITE_AES_128_GCM_SHA256, txs,
+                             32);
+    if (rv)
+        return rv;
+    c->has_tx[QC_EPOCH_INITIAL] = true;
+    rv = qc_keys_from_secret(c->cp, &c->rx[QC_EPOCH_INITIAL], QC_SUITE_AES_128_GCM_SHA256, rxs,
+                             32);
+    if (rv)
+        return rv;
+    c->has_rx[QC_EPOCH_INITIAL] = true;
+    return 0;
+}
+
+int qc_conn_reinstall_initial_keys(qc_conn *c, const qc_cid *dcid);
+int qc_conn_reinstall_initial_keys(qc_conn *c, const qc_cid *dcid) {
+    return install_initial_keys(c, dcid);
+}
+
+int qc_conn_new_client(qc_conn **out, const qc_conn_config *cfg, const qc_cid *dcid,
+                       const qc_cid *scid, qc_ts now) {
+    if (!cfg->crypto || !cfg->rand || dcid->len < 8 || dcid->len > QC_MAX_CID_LEN ||
+        scid->len > QC_MAX_CID_LEN)
+        return QC_ERR_INVAL;
+    qc_conn *c = calloc(1, sizeof(*c));
+    if (!c)
+        return QC_ERR_NOMEM;
+    conn_init_common(c, cfg, now);
+    c->odcid = *dcid;
+    qc_cids_init(&c->cids, scid, dcid);
+    c->local_tp.has_initial_scid = true;
+    c->local_tp.initial_scid = *scid;
+    c->peer_validated = true; /* a client never limits itself for amplification */
+    int rv = install_initial_keys(c, dcid);
+    if (rv) {
+        qc_conn_free(c);
+        return rv;
+    }
+    *out = c;
+    return 0;
+}
+
+int qc_conn_new_server(qc_conn **out, const qc_conn_config *cfg, const qc_pkt_hdr *hdr,
+                       const qc_cid *scid, const qc_cid *odcid, const qc_cid *retry_scid,
+                       bool addr_validated, qc_ts now) {
+    if (!cfg->crypto || !cfg->rand || hdr->type != QC_PT_INITIAL || hdr->dcid.len < 8)
+        return QC_ERR_INVAL;
+    qc_conn *c = calloc(1, sizeof(*c));
+    if (!c)
+        return QC_ERR_NOMEM;
+    conn_init_common(c, cfg, now);
+    c->initial_dcid = hdr->dcid;
+    c->odcid = odcid ? *odcid : hdr->dcid;
+    qc_cids_init(&c->cids, scid, &hdr->scid);
+    c->got_server_scid = true;
+    c->peer_validated = addr_validated;
+    qc_tparams *tp = &c->local_tp;
+    tp->has_original_dcid = true;
+    tp->original_dcid = c->odcid;
+    tp->has_initial_scid = true;
+    tp->initial_scid = *scid;
+    if (retry_scid) {
+        tp->has_retry_scid = true;
+        tp->retry_scid = *retry_scid;
+    }
+    /* Stateless reset token for our initial CID. */
+    tp->has_reset_token = true;
+    cfg->rand(cfg->rand_user, tp->reset_token, QC_RESET_TOKEN_LEN);
+    memcpy(c->cids.local[0].token, tp->reset_token, QC_RESET_TOKEN_LEN);
+    c->cids.local[0].has_token = true;
+    int rv = install_initial_keys(c, &hdr->dcid);
+    if (rv) {
+        qc_conn_free(c);
+        return rv;
+    }
+    *out = c;
+    return 0;
+}
+
+void qc_conn_free(qc_conn *c) {
+    if (!c)
+        return;
+    if (c->hs_set && c->hs.ops->free)
+        c->hs.ops->free(c->hs.impl);
+    for (int e = 0; e < QC_EPOCH_COUNT; e++) {
+        if (c->has_tx[e])
+            qc_keys_clear(c->cp, &c->tx[e]);
+        if (c->has_rx[e])
+            qc_keys_clear(c->cp, &c->rx[e]);
+    }
+    if (c->has_tx[QC_EPOCH_1RTT] || c->tx_next.aead)
+        qc_keys_clear(c->cp, &c->tx_next);
+    if (c->has_rx[QC_EPOCH_1RTT] || c->rx_next.aead)
+        qc_keys_clear(c->cp, &c->rx_next);
+    if (c->has_rx_prev)
+        qc_keys_clear(c->cp, &c->rx_prev);
+    for (int i = 0; i < QC_PNS_COUNT; i++) {
+        qc_ack_free(&c->spaces[i].ack);
+        qc_stream_free(&c->spaces[i].crypto);
+    }
+    qc_recovery_free(&c->rec);
+    qc_conn_streams_free(c);
+    free(c->token);
+    free(c);
+}
+
+int qc_conn_set_hs(qc_conn *c, qc_hs hs) {
+    uint8_t buf[512];
+    int n = qc_tparams_encode(&c->local_tp, c->is_server, buf, sizeof(buf));
+    if (n < 0)
+        return n;
+    int rv = hs.ops->set_local_tparams(hs.impl, buf, (size_t)n);
+    if (rv)
+        return rv;
+    c->hs = hs;
+    c->hs_set = true;
+    return 0;
+}
+
+int qc_conn_start(qc_conn *c, qc_ts now) {
+    if (!c->hs_set)
+        return QC_ERR_INVAL;
+    c->last_activity = now;
+    int rv = c->hs.ops->start(c->hs.impl);
+    if (rv)
+        qc_conn_fail(c, rv, 0, "TLS start failed", now);
+    return rv;
+}
+
+/* ---- keys, confirmation ---- */
+
+void qc_conn_discard_epoch(qc_conn *c, enum qc_epoch ep) {
+    enum qc_pn_space sp = qc_epoch_space(ep);
+    if (c->spaces[sp].discarded)
+        return;
+    if (c->has_tx[ep])
+        qc_keys_clear(c->cp, &c->tx[ep]);
+    if (c->has_rx[ep])
+        qc_keys_clear(c->cp, &c->rx[ep]);
+    c->has_tx[ep] = c->has_rx[ep] = false;
+    c->spaces[sp].discarded = true;
+    qc_recovery_discard_space(&c->rec, sp);
+    qc_stream_free(&c->spaces[sp].crypto);
+    qc_stream_init(&c->spaces[sp].crypto, 0, false, UINT64_MAX);
+    c->probes_pending[sp] = 0;
+    c->rec.pto_count = 0;
+}
+
+void qc_conn_on_handshake_confirmed(qc_conn *c) {
+    if (c->handshake_confirmed)
+        return;
+    c->handshake_confirmed = true;
+    qc_conn_discard_epoch(c, QC_EPOCH_HANDSHAKE);
+}
+
+qc_ts qc_conn_pto(const qc_conn *c) { return qc_recovery_pto(&c->rec, true); }
+
+/* ---- closing ---- */
+
+static void enter_closing(qc_conn *c, qc_ts now) {
+    qc_conn_set_state(c, QC_CONN_CLOSING);
+    c->close_frame_pending = true;
+    c->close_deadline = now + 3 * qc_conn_pto(c);
+}
+
+void qc_conn_fail_code(qc_conn *c, uint64_t code, int err, uint64_t frame_type, const char *reason,
+                       qc_ts now) {
+    if (c->state >= QC_CONN_CLOSING)
+        return;
+    c->close.set = true;
+    c->close.local = true;
+    c->close.app = false;
+    c->close.error_code = code;
+    c->close.frame_type = frame_type;
+    c->close.lib_error = err;
+    const char *r = reason ? reason : qc_strerror(err);
+    c->close.reason_len = QC_MIN(strlen(r), sizeof(c->close.reason) - 1);
+    memcpy(c->close.reason, r, c->close.reason_len);
+    c->close.reason[c->close.reason_len] = 0;
+    enter_closing(c, now);
+}
+
+void qc_conn_fail(qc_conn *c, int err, uint64_t frame_type, const char *reason, qc_ts now) {
+    qc_conn_fail_code(c, qc_err_transport(err), err, frame_type, reason, now);
+}
+
+int qc_conn_close(qc_conn *c, bool app, uint64_t error_code, const char *reason, qc_ts now) {
+    if (c->state >= QC_CONN_CLOSING)
+        return 0;
+    c->close.set = true;
+    c->close.local = true;
+    c->close.app = app;
+    c->close.error_code = error_code;
+    c->close.frame_type = 0;
+    c->close.lib_error = 0;
+    const char *r = reason ? reason : "";
+    c->close.reason_len = QC_MIN(strlen(r), sizeof(c->close.reason) - 1);
+    memcpy(c->close.reason, r, c->close.reason_len);
+    c->close.reason[c->close.reason_len] = 0;
+    enter_closing(c, now);
+    return 0;
+}
+
+/* ---- timers ---- */
+
+static qc_ts idle_deadline(const qc_conn *c) {
+    if (!c->idle_timeout || c->state >= QC_CONN_CLOSING)
+        return QC_TS_NONE;
+    qc_ts t = QC_MAX(c->idle_timeout, 3 * qc_conn_pto(c));
+    return c->last_activity + t;
+}
+
+static qc_ts keepalive_deadline(const qc_conn *c) {
+    if (!c->cfg.keepalive_interval || !c->handshake_complete || c->state != QC_CONN_ESTABLISHED)
+        return QC_TS_NONE;
+    return QC_MAX(c->last_tx, c->last_activity) + c->cfg.keepalive_interval;
+}
+
+qc_ts qc_conn_next_timeout(const qc_conn *c) {
+    if (c->state == QC_CONN_CLOSED)
+        return QC_TS_NONE;
+    if (c->state >= QC_CONN_CLOSING)
+        return c->close_deadline;
+    qc_ts t = idle_deadline(c);
+    t = QC_MIN(t, keepalive_deadline(c));
+    bool hs_keys = c->has_tx[QC_EPOCH_HANDSHAKE];
+    t = QC_MIN(t, qc_recovery_timer(&c->rec, c->handshake_confirmed, c->peer_validated, hs_keys));
+    for (int i = 0; i < QC_PNS_COUNT; i++)
+        if (!c->spaces[i].discarded)
+            t = QC_MIN(t, qc_ack_deadline(&c->spaces[i].ack));
+    if (c->has_rx_prev)
+        t = QC_MIN(t, c->rx_prev_discard);
+    return t;
+}
+
+int qc_conn_on_timeout(qc_conn *c, qc_ts now) {
+    if (c->state == QC_CONN_CLOSED)
+        return QC_ERR_CLOSED;
+    if (c->state >= QC_CONN_CLOSING) {
+        if (now >= c->close_deadline)
+            qc_conn_set_state(c, QC_CONN_CLOSED);
+        return c->state == QC_CONN_CLOSED ? QC_ERR_CLOSED : 0;
+    }
+    if (now >= idle_deadline(c)) {
+        /* Silent close (RFC 9000 §10.1). */
+        c->close.set = true;
+        c->close.local = true;
+        c->close.idle = true;
+        c->close.error_code = QC_TE_NO_ERROR;
+        c->close.lib_error = QC_ERR_IDLE_TIMEOUT;
+        strcpy(c->close.reason, "idle timeout");
+        c->close.reason_len = strlen(c->close.reason);
+        qc_conn_set_state(c, QC_CONN_CLOSED);
+        return QC_ERR_CLOSED;
+    }
+    if (c->has_rx_prev && now >= c->rx_prev_discard) {
+        qc_keys_clear(c->cp, &c->rx_prev);
+        c->has_rx_prev = false;
+        c->rx_prev_discard = QC_TS_NONE;
+    }
+    if (now >= keepalive_deadline(c))
+        c->ping_pending = true;
+    bool hs_keys = c->has_tx[QC_EPOCH_HANDSHAKE];
+    qc_ts lt = qc_recovery_timer(&c->rec, c->handshake_confirmed, c->peer_validated, hs_keys);
+    if (lt != QC_TS_NONE && now >= lt) {
+        enum qc_pn_space probe;
+        int r = qc_recovery_on_timeout(&c->rec, c->handshake_confirmed, c->peer_validated,
+                                       hs_keys, now, &probe);
+        if (r == 1) {
+            /* Probe in the space PTO chose; with no handshake keys yet the client probes with
+             * an Initial (anti-deadlock). Queue outstanding CRYPTO data for retransmission. */
+            if (c->spaces[probe].discarded)
+                probe = QC_PNS_APP;
+            c->probes_pending[probe] = 2;
+            if (probe != QC_PNS_APP || c->has_tx[QC_EPOCH_1RTT]) {
+                qc_stream *cr = &c->spaces[probe].crypto;
+                if (cr->snd.sent > cr->snd.acked_floor)
+                    qc_stream_on_lost(cr, cr->snd.acked_floor,
+                                      (size_t)(cr->snd.sent - cr->snd.acked_floor), false);
+            }
+        }
+    }
+    return 0;
+}
+
+void qc_conn_get_stats(const qc_conn *c, qc_conn_stats *st) {
+    *st = c->stats;
+    st->srtt = c->rec.rtt.smoothed;
+    st->min_rtt = c->rec.rtt.min;
+    st->cwnd = c->rec.cc.cwnd;
+}
+
+int qc_conn_initiate_key_update(qc_conn *c) {
+    if (!c->handshake_confirmed || !c->has_tx[QC_EPOCH_1RTT])
+        return QC_ERR_AGAIN;
+    if (c->key_update_pending || c->has_rx_prev)
+        return QC_ERR_AGAIN;
+    /* Rotate the send keys now; the receive side follows when the peer answers. */
+    qc_keys old = c->tx[QC_EPOCH_1RTT];
+    c->tx[QC_EPOCH_1RTT] = c->tx_next;
+    int rv = qc_keys_update(c->cp, &c->tx_next, &c->tx[QC_EPOCH_1RTT]);
+    qc_keys_clear(c->cp, &old);
+    if (rv)
+        return rv;
+    c->key_phase = !c->key_phase;
+    c->key_update_pending = true;
+    c->key_phase_first_pn = c->spaces[QC_PNS_APP].next_pn;
+    c->key_updates++;
+    return 0;
+}

@@ -1,0 +1,193 @@
+/*
+ * conn.h: the QUIC connection engine, sans-I/O, for both roles.
+ *
+ * Datagrams go in with qc_conn_recv(), datagrams come out of qc_conn_send(),
+ * time is an argument (ns), qc_conn_next_timeout() says when to call
+ * qc_conn_on_timeout(). TLS is reached through a qc_hs (core/hs.h) and
+ * cryptography through a qc_crypto_provider (core/crypto.h); randomness
+ * through a callback. The engine never blocks, sleeps or allocates per
+ * packet in steady state.
+ *
+ * Streams are addressed by their QUIC stream ID. The application (src/api)
+ * reads and writes through qc_conn_stream_*; the engine keeps every
+ * stream until both its parts are finished and the application released it.
+ */
+#ifndef QC_CONN_H
+#define QC_CONN_H
+
+#include "core/common.h"
+#include "core/crypto.h"
+#include "core/hs.h"
+#include "core/packet.h"
+#include "core/tparams.h"
+
+typedef struct qc_conn qc_conn;
+
+/* Connection states (one enum, changed in one place: conn_set_state in conn.c). */
+enum qc_conn_state {
+    QC_CONN_HANDSHAKING = 0, /* Initial/Handshake exchange in progress */
+    QC_CONN_ESTABLISHED,     /* handshake complete (confirmed: see qc_conn_is_confirmed) */
+    QC_CONN_CLOSING,         /* we sent CONNECTION_CLOSE; waiting 3 PTO */
+    QC_CONN_DRAINING,        /* the peer closed (or stateless reset); waiting 3 PTO */
+    QC_CONN_CLOSED,          /* terminated: nothing more is sent or received */
+};
+
+typedef struct qc_conn_config {
+    bool is_server;
+    uint32_t version;
+    const qc_crypto_provider *crypto;
+    qc_rand_fn rand;
+    void *rand_user;
+    size_t scid_len;              /* length of the connection IDs we issue (default 8) */
+    uint64_t idle_timeout_ms;     /* 0 = no idle timeout (default 30000) */
+    uint64_t initial_max_data;    /* connection receive window (default 4 MiB) */
+    uint64_t max_data_window;     /* auto-tuning cap (default 32 MiB) */
+    uint64_t initial_max_stream_data; /* per-stream receive window (default 1 MiB) */
+    uint64_t max_stream_data_window;  /* auto-tuning cap (default 16 MiB) */
+    uint64_t max_streams_bidi;    /* concurrent peer-initiated bidi streams (default 100) */
+    uint64_t max_streams_uni;     /* concurrent peer-initiated uni streams (default 100) */
+    uint64_t stream_send_buffer;  /* per-stream write buffer (default 1 MiB) */
+    size_t max_udp_payload;       /* largest datagram we send (default 1452) */
+    qc_ts initial_rtt;            /* default 333 ms */
+    uint64_t max_ack_delay_ms;    /* default 25 */
+    uint64_t ack_delay_exponent;  /* default 3 */
+    qc_ts keepalive_interval;     /* send PING after this much silence; 0 = never */
+    uint64_t max_crypto_buffer;   /* out-of-order CRYPTO bytes accepted (default 64 KiB) */
+} qc_conn_config;
+
+void qc_conn_config_default(qc_conn_config *cfg, bool is_server);
+
+/*
+ * Creates a client connection to a server, with dcid the random initial
+ * Destination Connection ID (8..20 bytes) and scid our ID. Initial keys
+ * are derived here. Call qc_conn_set_hs() then qc_conn_start().
+ */
+int qc_conn_new_client(qc_conn **out, const qc_conn_config *cfg, const qc_cid *dcid,
+                       const qc_cid *scid, qc_ts now);
+/*
+ * Creates a server connection for a client's first Initial (hdr): scid is
+ * the ID we choose. odcid/retry_scid are set when the Initial carried a
+ * valid Retry token (odcid = the client's very first DCID, retry_scid = the
+ * SCID of our Retry); NULL otherwise. addr_validated: the token proved the
+ * address (no anti-amplification limit).
+ */
+int qc_conn_new_server(qc_conn **out, const qc_conn_config *cfg, const qc_pkt_hdr *hdr,
+                       const qc_cid *scid, const qc_cid *odcid, const qc_cid *retry_scid,
+                       bool addr_validated, qc_ts now);
+void qc_conn_free(qc_conn *c);
+
+/* The callbacks a TLS implementation must call on this connection. */
+void qc_conn_hs_callbacks(qc_conn *c, qc_hs_callbacks *cbs);
+/* Hands the TLS implementation to the connection (it frees it). Encodes and
+ * passes the local transport parameters. */
+int qc_conn_set_hs(qc_conn *c, qc_hs hs);
+const qc_hs *qc_conn_hs(const qc_conn *c);
+/* Client: produces the first flight. */
+int qc_conn_start(qc_conn *c, qc_ts now);
+
+/*
+ * Processes one received datagram (decrypted in place: dgram is modified).
+ * Errors inside packets are handled by the engine (drop or close); the
+ * return value is 0, or QC_ERR_CLOSED once the connection is closed.
+ */
+int qc_conn_recv(qc_conn *c, uint8_t *dgram, size_t len, qc_ts now);
+/*
+ * Writes the next datagram to send into buf (cap bytes, at least 1200).
+ * Returns its length, 0 when there is nothing to send now, or a negative
+ * QC_ERR_*. Call repeatedly until 0 to drain what is sendable.
+ */
+int qc_conn_send(qc_conn *c, uint8_t *buf, size_t cap, qc_ts now);
+/* When qc_conn_on_timeout must next be called (QC_TS_NONE: no timer). */
+qc_ts qc_conn_next_timeout(const qc_conn *c);
+/* Handles expired timers (loss detection, PTO, ACK delay, idle, close). */
+int qc_conn_on_timeout(qc_conn *c, qc_ts now);
+
+enum qc_conn_state qc_conn_state(const qc_conn *c);
+bool qc_conn_is_established(const qc_conn *c);
+bool qc_conn_is_confirmed(const qc_conn *c);
+bool qc_conn_is_server(const qc_conn *c);
+/* True when the engine has something it wants to send now (ignoring pacing). */
+bool qc_conn_want_send(const qc_conn *c, qc_ts now);
+
+/* Why the connection closed, once it is CLOSING, DRAINING or CLOSED. */
+typedef struct qc_close_info {
+    bool set;
+    bool local;     /* we closed it (error or application) */
+    bool app;       /* application close (CONNECTION_CLOSE 0x1d) */
+    bool idle;      /* idle timeout */
+    bool stateless_reset;
+    uint64_t error_code;
+    uint64_t frame_type;
+    int lib_error;  /* the QC_ERR_* behind a local close, or 0 */
+    char reason[256];
+    size_t reason_len;
+} qc_close_info;
+const qc_close_info *qc_conn_close_info(const qc_conn *c);
+
+/*
+ * Closes the connection: sends CONNECTION_CLOSE (application if app) and
+ * enters CLOSING. Idempotent. Returns 0.
+ */
+int qc_conn_close(qc_conn *c, bool app, uint64_t error_code, const char *reason, qc_ts now);
+
+/* Transport parameters the peer sent (valid once established), NULL before. */
+const qc_tparams *qc_conn_peer_tparams(const qc_conn *c);
+/* Starts a key update (after confirmation; QC_ERR_AGAIN if one is still in progress). */
+int qc_conn_initiate_key_update(qc_conn *c);
+/* Number of key updates completed (either side). */
+uint64_t qc_conn_key_updates(const qc_conn *c);
+
+/* ---- Streams ---- */
+
+/*
+ * Opens a local stream. Returns 0 and sets *id, or QC_ERR_STREAM_LIMIT
+ * when the peer's MAX_STREAMS does not allow one more (unless advance:
+ * then the stream is created and its data waits for credit).
+ */
+int qc_conn_stream_open(qc_conn *c, bool uni, bool advance, uint64_t *id);
+/* Streams the peer may still let us open now (bidi/uni). */
+uint64_t qc_conn_streams_avail(const qc_conn *c, bool uni);
+/* Pops the next peer-initiated stream not yet announced (returns false if none). */
+bool qc_conn_stream_accept(qc_conn *c, uint64_t *id);
+size_t qc_conn_stream_accept_queue_len(const qc_conn *c);
+/* Does this stream exist (not yet freed)? */
+bool qc_conn_stream_exists(const qc_conn *c, uint64_t id);
+
+/* Copies up to len bytes into the stream's send buffer; fin concludes after them.
+ * Returns bytes accepted (possibly 0: buffer full or flow blocked), or
+ * QC_ERR_STREAM_NOT_FOUND / QC_ERR_STREAM_STATE / QC_ERR_CLOSED. */
+int64_t qc_conn_stream_write(qc_conn *c, uint64_t id, const uint8_t *data, size_t len, bool fin);
+/* Space in the stream's write buffer. */
+size_t qc_conn_stream_write_avail(const qc_conn *c, uint64_t id);
+/* Reads up to len bytes; *fin set when the end of the stream was reached.
+ * Returns bytes read (0 when none ready) or QC_ERR_STREAM_NOT_FOUND / QC_ERR_STREAM_STATE. */
+int64_t qc_conn_stream_read(qc_conn *c, uint64_t id, uint8_t *buf, size_t len, bool *fin);
+/* Bytes readable now, and whether the FIN is reachable (all data up to final size present). */
+size_t qc_conn_stream_readable(const qc_conn *c, uint64_t id, bool *fin_ready);
+int qc_conn_stream_reset(qc_conn *c, uint64_t id, uint64_t app_error);
+int qc_conn_stream_stop_sending(qc_conn *c, uint64_t id, uint64_t app_error);
+/* The application is done with the stream: it is freed once both parts finish. */
+void qc_conn_stream_release(qc_conn *c, uint64_t id);
+
+/* Snapshot of a stream for the API layer. */
+typedef struct qc_stream_info {
+    int send_state; /* enum qc_send_state */
+    int recv_state; /* enum qc_recv_state */
+    bool reset_recvd, stop_sending_recvd;
+    uint64_t reset_code_recvd, stop_code_recvd, reset_code_sent;
+    bool reset_sent;
+    uint64_t send_buffered; /* bytes written but not yet acknowledged */
+    uint64_t send_buffer_size;
+} qc_stream_info;
+int qc_conn_stream_info(const qc_conn *c, uint64_t id, qc_stream_info *info);
+
+/* Statistics. */
+typedef struct qc_conn_stats {
+    uint64_t pkts_sent, pkts_recv, pkts_lost, pkts_dropped;
+    uint64_t bytes_sent, bytes_recv;
+    qc_ts srtt, min_rtt;
+    uint64_t cwnd;
+} qc_conn_stats;
+void qc_conn_get_stats(const qc_conn *c, qc_conn_stats *st);
+
+#endif

@@ -1,0 +1,176 @@
+/*
+ * conn_internal.h: the connection structure, shared by the engine's
+ * conn*.c files only (conn.c: lifecycle, timers, close; conn_recv.c: the
+ * path of a datagram in; conn_send.c: the path of a datagram out;
+ * conn_stream.c: the stream table and stream calls).
+ */
+#ifndef QC_CONN_INTERNAL_H
+#define QC_CONN_INTERNAL_H
+
+#include "core/ack.h"
+#include "core/cid.h"
+#include "core/conn.h"
+#include "core/flowctl.h"
+#include "core/frame.h"
+#include "core/recovery.h"
+#include "core/stream.h"
+
+/* A stream as the connection holds it: the stream plus flow control and scheduling links. */
+typedef struct qc_cstream {
+    qc_stream s;
+    qc_fc_recv fc_recv;
+    qc_fc_send fc_send;
+    struct qc_cstream *hnext;              /* hash chain */
+    struct qc_cstream *snext, *sprev;      /* send queue (round robin) */
+    bool in_send_queue;
+    bool released;          /* the application let go of it */
+    bool announced;         /* peer-initiated: handed to qc_conn_stream_accept or skipped */
+    bool reset_pending;     /* RESET_STREAM to (re)send */
+    bool stop_pending;      /* STOP_SENDING to (re)send */
+    bool max_data_pending;  /* MAX_STREAM_DATA to (re)send */
+    bool blocked_pending;   /* STREAM_DATA_BLOCKED to send */
+    bool counted_closed;    /* peer stream already credited back to MAX_STREAMS */
+    bool waits_credit;      /* opened with ADVANCE beyond the peer's MAX_STREAMS */
+} qc_cstream;
+
+/* Per packet-number-space state. */
+typedef struct qc_space {
+    uint64_t next_pn;
+    uint64_t largest_rx; /* UINT64_MAX: none */
+    qc_ack_tracker ack;
+    qc_stream crypto;    /* CRYPTO stream of this space's epoch (send and receive parts) */
+    bool discarded;
+} qc_space;
+
+#define QC_INCOMING_QUEUE 64
+
+struct qc_conn {
+    qc_conn_config cfg;
+    bool is_server;
+    enum qc_conn_state state;
+    uint32_t version;
+    const qc_crypto_provider *cp;
+
+    /* TLS */
+    qc_hs hs;
+    bool hs_set;
+    bool handshake_complete, handshake_confirmed;
+    bool handshake_done_pending; /* server: HANDSHAKE_DONE to (re)send */
+    bool sent_handshake_pkt;     /* client: first Handshake packet sent -> drop Initial keys */
+
+    /* Keys per epoch. 1-RTT: cur + next generation; prev kept briefly for reordering. */
+    qc_keys tx[QC_EPOCH_COUNT], rx[QC_EPOCH_COUNT];
+    bool has_tx[QC_EPOCH_COUNT], has_rx[QC_EPOCH_COUNT];
+    qc_keys rx_next, tx_next, rx_prev;
+    bool has_rx_prev;
+    qc_ts rx_prev_discard; /* when to drop rx_prev */
+    bool key_phase;         /* phase bit we send with */
+    bool rx_phase;          /* phase bit of the current receive keys */
+    uint64_t rx_phase_first_pn; /* first pn received in the current receive phase */
+    unsigned close_rx_count; /* packets received while CLOSING (close frame rate limit) */
+    bool key_update_pending; /* we initiated; waiting for an ack in the new phase */
+    uint64_t key_phase_first_pn; /* first pn sent in the current tx phase */
+    uint64_t key_updates;
+
+    /* Connection IDs */
+    qc_cid odcid;         /* client: first DCID; server: the DCID the client first used */
+    qc_cid initial_dcid;  /* server: the DCID of the Initial we created from */
+    qc_cid retry_scid;
+    bool retried;         /* client: a Retry was accepted */
+    bool got_server_scid; /* client: DCID switched to the server's SCID */
+    qc_cids cids;
+    uint8_t *token;       /* client: Retry/NEW_TOKEN token to send in Initials */
+    size_t token_len;
+
+    /* Transport parameters */
+    qc_tparams local_tp, peer_tp;
+    bool has_peer_tp;
+
+    /* Spaces and recovery */
+    qc_space spaces[QC_PNS_COUNT];
+    qc_recovery rec;
+    unsigned probes_pending[QC_PNS_COUNT];
+
+    /* Flow control (connection level) */
+    qc_fc_recv fc_recv;
+    qc_fc_send fc_send;
+    bool max_data_pending, data_blocked_pending;
+
+    /* Streams */
+    qc_cstream **htab;
+    size_t hcap, nstreams;
+    qc_cstream *send_head; /* round-robin queue of streams with something to send */
+    uint64_t next_local_bidi, next_local_uni;     /* next stream index (not id) */
+    uint64_t peer_max_bidi, peer_max_uni;         /* streams we may open (peer MAX_STREAMS) */
+    uint64_t local_max_bidi, local_max_uni;       /* streams the peer may open (we advertised) */
+    uint64_t peer_opened_bidi, peer_opened_uni;   /* stream indexes the peer opened so far */
+    uint64_t peer_closed_bidi, peer_closed_uni;   /* peer streams finished and released */
+    bool max_streams_bidi_pending, max_streams_uni_pending;
+    bool streams_blocked_bidi_pending, streams_blocked_uni_pending;
+    uint64_t incoming[QC_INCOMING_QUEUE];         /* peer-initiated streams to accept */
+    size_t incoming_head, incoming_len;
+
+    /* Path */
+    bool peer_validated;        /* server: client address validated */
+    uint64_t bytes_recv_unvalidated, bytes_sent_unvalidated;
+    size_t max_payload;         /* datagram size we build */
+    uint8_t path_response[8];
+    bool path_response_pending;
+
+    /* Timers */
+    qc_ts idle_timeout;         /* effective, ns; 0 = none */
+    qc_ts last_activity;        /* last packet received or first ack-eliciting sent after */
+    bool sent_eliciting_since_rx;
+    qc_ts close_deadline;       /* end of CLOSING/DRAINING */
+    qc_ts last_tx;              /* for keep-alive */
+    bool ping_pending;
+
+    /* Closing */
+    qc_close_info close;
+    bool close_frame_pending;   /* send CONNECTION_CLOSE in the next datagram */
+
+    qc_conn_stats stats;
+};
+
+/* conn.c */
+void qc_conn_set_state(qc_conn *c, enum qc_conn_state st);
+/* Closes because of a local or peer protocol error (err is a QC_ERR_*). */
+void qc_conn_fail(qc_conn *c, int err, uint64_t frame_type, const char *reason, qc_ts now);
+/* Closes with an explicit transport error code (e.g. 0x100 + TLS alert). */
+void qc_conn_fail_code(qc_conn *c, uint64_t code, int err, uint64_t frame_type, const char *reason,
+                       qc_ts now);
+void qc_conn_discard_epoch(qc_conn *c, enum qc_epoch ep);
+void qc_conn_on_handshake_confirmed(qc_conn *c);
+qc_ts qc_conn_pto(const qc_conn *c);
+
+/* conn_recv.c */
+int qc_conn_recv_frames(qc_conn *c, enum qc_pkt_type pt, const uint8_t *payload, size_t len,
+                        bool *ack_eliciting, qc_ts now);
+
+/* conn_stream.c */
+qc_cstream *qc_conn_find_stream(const qc_conn *c, uint64_t id);
+/* Gets or creates (for peer-initiated IDs, implicitly opening lower ones) the stream for a
+ * frame of the given type. *out NULL with 0 when the stream is already closed (ignore frame).
+ * Errors: QC_ERR_STREAM_STATE (wrong direction / local not opened), QC_ERR_STREAM_LIMIT. */
+int qc_conn_stream_for_frame(qc_conn *c, uint64_t id, bool sending_part, qc_cstream **out);
+void qc_conn_stream_schedule(qc_conn *c, qc_cstream *cs);
+void qc_conn_stream_unschedule(qc_conn *c, qc_cstream *cs);
+bool qc_conn_stream_has_work(const qc_conn *c, const qc_cstream *cs);
+/* Frees the stream if finished and released; credits peer stream limits. */
+void qc_conn_stream_maybe_free(qc_conn *c, qc_cstream *cs);
+void qc_conn_streams_free(qc_conn *c);
+void qc_conn_streams_on_peer_tparams(qc_conn *c);
+
+/* conn_send.c */
+bool qc_conn_has_pending(const qc_conn *c, qc_ts now);
+
+static inline enum qc_epoch qc_space_epoch(enum qc_pn_space sp) {
+    return sp == QC_PNS_INITIAL ? QC_EPOCH_INITIAL
+                                : (sp == QC_PNS_HANDSHAKE ? QC_EPOCH_HANDSHAKE : QC_EPOCH_1RTT);
+}
+static inline enum qc_pn_space qc_epoch_space(enum qc_epoch ep) {
+    return ep == QC_EPOCH_INITIAL ? QC_PNS_INITIAL
+                                  : (ep == QC_EPOCH_HANDSHAKE ? QC_PNS_HANDSHAKE : QC_PNS_APP);
+}
+
+#endif

@@ -1,0 +1,517 @@
+/*
+ * conn_recv.c: the path of a datagram in. A datagram is split into its
+ * coalesced packets; each is checked (connection ID, version, keys),
+ * unprotected and decrypted in place, deduplicated, and its frames decoded
+ * and applied one by one. Frame permissions per packet type come from the
+ * table in frame.c; a peer's protocol error closes the connection with the
+ * RFC's error code (qc_conn_fail).
+ */
+#include "core/conn_internal.h"
+
+#include <stdlib.h>
+
+int qc_conn_reinstall_initial_keys(qc_conn *c, const qc_cid *dcid);
+
+/* ---- Version Negotiation and Retry (client) ---- */
+
+static int on_version_negotiation(qc_conn *c, const qc_pkt_hdr *h, qc_ts now) {
+    /* Only before any packet from the server was processed, and only if it lists
+     * neither our version (RFC 9000 §6.2). The DCID must be our SCID. */
+    if (c->got_server_scid || c->spaces[QC_PNS_INITIAL].largest_rx != UINT64_MAX)
+        return QC_ERR_DROP;
+    if (!qc_cids_is_local(&c->cids, &h->dcid) || !qc_cid_eq(&h->scid, &c->odcid))
+        return QC_ERR_DROP;
+    for (size_t i = 0; i < h->vn_count; i++) {
+        const uint8_t *v = h->vn_versions + 4 * i;
+        uint32_t ver = ((uint32_t)v[0] << 24) | ((uint32_t)v[1] << 16) | ((uint32_t)v[2] << 8) | v[3];
+        if (ver == c->version)
+            return QC_ERR_DROP; /* lists our version: ignore */
+    }
+    c->close.set = true;
+    c->close.local = false;
+    c->close.error_code = QC_TE_CONNECTION_REFUSED;
+    c->close.lib_error = QC_ERR_VERSION;
+    strcpy(c->close.reason, "version negotiation: no common version");
+    c->close.reason_len = strlen(c->close.reason);
+    qc_conn_set_state(c, QC_CONN_CLOSED);
+    (void)now;
+    return 0;
+}
+
+static int on_retry(qc_conn *c, const uint8_t *pkt, const qc_pkt_hdr *h, qc_ts now) {
+    if (c->retried || c->got_server_scid || c->spaces[QC_PNS_INITIAL].largest_rx != UINT64_MAX)
+        return QC_ERR_DROP;
+    if (!qc_cids_is_local(&c->cids, &h->dcid) || h->token_len == 0)
+        return QC_ERR_DROP;
+    if (qc_cid_eq(&h->scid, &c->odcid))
+        return QC_ERR_DROP;
+    uint8_t tag[16];
+    if (qc_retry_tag(c->cp, c->version, &c->odcid, pkt, h->pkt_len - 16, tag) ||
+        memcmp(tag, h->retry_tag, 16) != 0)
+        return QC_ERR_DROP;
+    uint8_t *tok = malloc(h->token_len);
+    if (!tok)
+        return QC_ERR_NOMEM;
+    memcpy(tok, h->token, h->token_len);
+    free(c->token);
+    c->token = tok;
+    c->token_len = h->token_len;
+    c->retried = true;
+    c->retry_scid = h->scid;
+    c->cids.peer[0].cid = h->scid;
+    int rv = qc_conn_reinstall_initial_keys(c, &h->scid);
+    if (rv)
+        return rv;
+    /* Everything sent in Initial packets is to be sent again with the new keys; packet
+     * numbers continue (RFC 9000 §17.2.5.3). */
+    qc_recovery_discard_space(&c->rec, QC_PNS_INITIAL);
+    qc_stream *cr = &c->spaces[QC_PNS_INITIAL].crypto;
+    if (cr->snd.sent > cr->snd.acked_floor)
+        qc_stream_on_lost(cr, cr->snd.acked_floor, (size_t)(cr->snd.sent - cr->snd.acked_floor),
+                          false);
+    (void)now;
+    return 0;
+}
+
+/* ---- handshake progress ---- */
+
+static void on_handshake_complete(qc_conn *c, qc_ts now) {
+    c->handshake_complete = true;
+    qc_conn_set_state(c, QC_CONN_ESTABLISHED);
+    if (c->is_server) {
+        /* The server's handshake is confirmed on completion (RFC 9001 §4.1.2). */
+        c->handshake_done_pending = true;
+        qc_conn_on_handshake_confirmed(c);
+    }
+    (void)now;
+}
+
+static int feed_tls(qc_conn *c, enum qc_pn_space sp, qc_ts now) {
+    qc_stream *cr = &c->spaces[sp].crypto;
+    uint8_t buf[4096];
+    for (;;) {
+        bool fin = false;
+        size_t n = qc_stream_read(cr, buf, sizeof(buf), &fin);
+        if (n == 0)
+            break;
+        uint8_t alert = 0;
+        int rv = c->hs.ops->recv_crypto(c->hs.impl, qc_space_epoch(sp), buf, n, &alert);
+        if (rv) {
+            uint64_t code = QC_TE_CRYPTO_ERROR + alert;
+            if (rv != QC_ERR_TLS && rv != QC_ERR_VERIFY)
+                code = qc_err_transport(rv); /* e.g. TRANSPORT_PARAMETER_ERROR from callbacks */
+            qc_conn_fail_code(c, code, rv, QC_FT_CRYPTO,
+                              rv == QC_ERR_VERIFY ? "certificate verification failed"
+                                                  : qc_strerror(rv),
+                              now);
+            return rv;
+        }
+    }
+    if (!c->handshake_complete && c->hs.ops->is_complete(c->hs.impl))
+        on_handshake_complete(c, now);
+    return 0;
+}
+
+/* ---- frames ---- */
+
+static int on_crypto(qc_conn *c, enum qc_pn_space sp, const qc_frame *f, qc_ts now) {
+    qc_stream *cr = &c->spaces[sp].crypto;
+    uint64_t end = f->u.crypto.offset + f->u.crypto.len;
+    if (end > cr->rcv.read + c->cfg.max_crypto_buffer)
+        return QC_ERR_CRYPTO_BUFFER;
+    uint64_t nb;
+    int rv = qc_stream_on_data(cr, f->u.crypto.offset, f->u.crypto.data, f->u.crypto.len, false,
+                               &nb);
+    if (rv)
+        return rv;
+    return feed_tls(c, sp, now);
+}
+
+static int conn_fc_on_new_bytes(qc_conn *c, uint64_t nb) {
+    if (!nb)
+        return 0;
+    return qc_fc_recv_on_data(&c->fc_recv, c->fc_recv.highest + nb);
+}
+
+static int on_stream(qc_conn *c, const qc_frame *f) {
+    qc_cstream *cs;
+    int rv = qc_conn_stream_for_frame(c, f->u.stream.stream_id, false, &cs);
+    if (rv || !cs)
+        return rv;
+    uint64_t end = f->u.stream.offset + f->u.stream.len;
+    if (end > cs->fc_recv.max)
+        return QC_ERR_FLOW_CONTROL;
+    if (cs->s.recv_state == QC_RECV_RESET_RECVD || cs->s.recv_state == QC_RECV_RESET_READ)
+        return 0;
+    uint64_t nb = 0;
+    rv = qc_stream_on_data(&cs->s, f->u.stream.offset, f->u.stream.data, f->u.stream.len,
+                           f->u.stream.fin, &nb);
+    if (rv)
+        return rv;
+    if (nb) {
+        cs->fc_recv.highest += nb;
+        rv = conn_fc_on_new_bytes(c, nb);
+    }
+    return rv;
+}
+
+static int on_reset_stream(qc_conn *c, const qc_frame *f) {
+    qc_cstream *cs;
+    int rv = qc_conn_stream_for_frame(c, f->u.reset_stream.stream_id, false, &cs);
+    if (rv || !cs)
+        return rv;
+    if (f->u.reset_stream.final_size > cs->fc_recv.max)
+        return QC_ERR_FLOW_CONTROL;
+    uint64_t nb = 0;
+    rv = qc_stream_on_reset(&cs->s, f->u.reset_stream.app_error, f->u.reset_stream.final_size, &nb);
+    if (rv)
+        return rv;
+    cs->stop_pending = false;
+    if (nb)
+        rv = conn_fc_on_new_bytes(c, nb);
+    /* The bytes that will never be read still count as consumed for the connection window. */
+    if (!rv && f->u.reset_stream.final_size > cs->fc_recv.consumed) {
+        qc_fc_recv_consume(&c->fc_recv, f->u.reset_stream.final_size - cs->fc_recv.consumed);
+        cs->fc_recv.consumed = f->u.reset_stream.final_size;
+    }
+    qc_conn_stream_maybe_free(c, cs);
+    return rv;
+}
+
+static int on_stop_sending(qc_conn *c, const qc_frame *f) {
+    qc_cstream *cs;
+    int rv = qc_conn_stream_for_frame(c, f->u.stop_sending.stream_id, true, &cs);
+    if (rv || !cs)
+        return rv;
+    qc_stream_on_stop_sending(&cs->s, f->u.stop_sending.app_error);
+    /* Answer with RESET_STREAM carrying the same code (RFC 9000 §3.5). */
+    if (qc_stream_reset(&cs->s, f->u.stop_sending.app_error) == 0) {
+        cs->reset_pending = true;
+        qc_conn_stream_schedule(c, cs);
+    }
+    return 0;
+}
+
+static int on_max_stream_data(qc_conn *c, const qc_frame *f) {
+    qc_cstream *cs;
+    int rv = qc_conn_stream_for_frame(c, f->u.stream_max.stream_id, true, &cs);
+    if (rv || !cs)
+        return rv;
+    qc_fc_send_on_max(&cs->fc_send, f->u.stream_max.max);
+    qc_conn_stream_schedule(c, cs);
+    return 0;
+}
+
+static int on_stream_data_blocked(qc_conn *c, const qc_frame *f) {
+    qc_cstream *cs;
+    return qc_conn_stream_for_frame(c, f->u.stream_max.stream_id, false, &cs);
+}
+
+static int on_new_cid(qc_conn *c, const qc_frame *f) {
+    if (c->cids.peer[c->cids.peer_cur].cid.len == 0)
+        return QC_ERR_PROTO; /* the peer uses zero-length IDs: it may not send NEW_CONNECTION_ID */
+    return qc_cids_on_new(&c->cids, f->u.new_cid.seq, f->u.new_cid.retire_prior_to,
+                          &f->u.new_cid.cid, f->u.new_cid.reset_token);
+}
+
+static void on_connection_close(qc_conn *c, const qc_frame *f, qc_ts now) {
+    if (c->state >= QC_CONN_CLOSING && c->close.set && c->close.local) {
+        qc_conn_set_state(c, QC_CONN_DRAINING);
+        return;
+    }
+    c->close.set = true;
+    c->close.local = false;
+    c->close.app = f->type == QC_FT_CONNECTION_CLOSE_APP;
+    c->close.error_code = f->u.close.error_code;
+    c->close.frame_type = f->u.close.frame_type;
+    c->close.lib_error = QC_ERR_CLOSED;
+    c->close.reason_len = QC_MIN(f->u.close.reason_len, sizeof(c->close.reason) - 1);
+    memcpy(c->close.reason, f->u.close.reason, c->close.reason_len);
+    c->close.reason[c->close.reason_len] = 0;
+    qc_conn_set_state(c, QC_CONN_DRAINING);
+    c->close_deadline = now + 3 * qc_conn_pto(c);
+}
+
+static int on_frame(qc_conn *c, enum qc_pkt_type pt, const qc_frame *f, qc_ts now) {
+    enum qc_pn_space sp = qc_pkt_space(pt);
+    switch (f->type) {
+    case QC_FT_PADDING:
+    case QC_FT_PING:
+        return 0;
+    case QC_FT_ACK:
+    case QC_FT_ACK_ECN: {
+        qc_ts delay = 0;
+        if (sp == QC_PNS_APP && c->has_peer_tp) {
+            unsigned exp = (unsigned)c->peer_tp.ack_delay_exponent;
+            uint64_t us = f->u.ack.ack_delay;
+            delay = (us >> (62 - exp)) ? QC_TS_NONE / 2 : (us << exp) * QC_US;
+        }
+        return qc_recovery_on_ack(&c->rec, sp, f, delay, c->handshake_confirmed, now);
+    }
+    case QC_FT_RESET_STREAM:
+        return on_reset_stream(c, f);
+    case QC_FT_STOP_SENDING:
+        return on_stop_sending(c, f);
+    case QC_FT_CRYPTO:
+        return on_crypto(c, sp, f, now);
+    case QC_FT_NEW_TOKEN:
+        if (c->is_server)
+            return QC_ERR_PROTO;
+        return 0; /* tokens for future connections are not kept yet */
+    case QC_FT_MAX_DATA:
+        qc_fc_send_on_max(&c->fc_send, f->u.max.max);
+        return 0;
+    case QC_FT_MAX_STREAM_DATA:
+        return on_max_stream_data(c, f);
+    case QC_FT_MAX_STREAMS_BIDI:
+        if (f->u.max.max > c->peer_max_bidi)
+            c->peer_max_bidi = f->u.max.max;
+        qc_conn_streams_on_peer_tparams(c);
+        return 0;
+    case QC_FT_MAX_STREAMS_UNI:
+        if (f->u.max.max > c->peer_max_uni)
+            c->peer_max_uni = f->u.max.max;
+        qc_conn_streams_on_peer_tparams(c);
+        return 0;
+    case QC_FT_DATA_BLOCKED:
+    case QC_FT_STREAMS_BLOCKED_BIDI:
+    case QC_FT_STREAMS_BLOCKED_UNI:
+        return 0;
+    case QC_FT_STREAM_DATA_BLOCKED:
+        return on_stream_data_blocked(c, f);
+    case QC_FT_NEW_CONNECTION_ID:
+        return on_new_cid(c, f);
+    case QC_FT_RETIRE_CONNECTION_ID:
+        return qc_cids_on_retire(&c->cids, f->u.retire_cid.seq, NULL);
+    case QC_FT_PATH_CHALLENGE:
+        memcpy(c->path_response, f->u.path.data, 8);
+        c->path_response_pending = true;
+        return 0;
+    case QC_FT_PATH_RESPONSE:
+        return 0; /* we send no PATH_CHALLENGE: nothing to match */
+    case QC_FT_CONNECTION_CLOSE:
+    case QC_FT_CONNECTION_CLOSE_APP:
+        on_connection_close(c, f, now);
+        return 0;
+    case QC_FT_HANDSHAKE_DONE:
+        if (c->is_server)
+            return QC_ERR_PROTO;
+        if (c->handshake_complete)
+            qc_conn_on_handshake_confirmed(c);
+        return 0;
+    case QC_FT_DATAGRAM:
+    case QC_FT_DATAGRAM_LEN:
+        return QC_ERR_PROTO; /* we advertise no max_datagram_frame_size */
+    default:
+        if (f->type >= QC_FT_STREAM && f->type <= (QC_FT_STREAM | 7))
+            return on_stream(c, f);
+        return QC_ERR_FRAME_ENCODING;
+    }
+}
+
+int qc_conn_recv_frames(qc_conn *c, enum qc_pkt_type pt, const uint8_t *payload, size_t len,
+                        bool *ack_eliciting, qc_ts now) {
+    qc_rd r = qc_rd_init(payload, len);
+    *ack_eliciting = false;
+    if (len == 0) {
+        qc_conn_fail(c, QC_ERR_PROTO, 0, "packet without frames", now);
+        return QC_ERR_PROTO;
+    }
+    while (qc_rd_left(&r) > 0) {
+        qc_frame f;
+        uint64_t ftype = r.p[0];
+        int rv = qc_frame_decode(&r, &f);
+        if (rv) {
+            qc_conn_fail(c, rv, ftype, "malformed frame", now);
+            return rv;
+        }
+        if (!qc_frame_allowed(f.type, pt)) {
+            qc_conn_fail(c, QC_ERR_PROTO, f.type, "frame not allowed in this packet type", now);
+            return QC_ERR_PROTO;
+        }
+        if (qc_frame_ack_eliciting(f.type))
+            *ack_eliciting = true;
+        rv = on_frame(c, pt, &f, now);
+        if (rv) {
+            qc_conn_fail(c, rv, f.type, qc_strerror(rv), now);
+            return rv;
+        }
+        if (c->state >= QC_CONN_DRAINING)
+            return 0;
+    }
+    return 0;
+}
+
+/* ---- packets ---- */
+
+static enum qc_epoch pkt_epoch(enum qc_pkt_type t) {
+    return t == QC_PT_INITIAL ? QC_EPOCH_INITIAL
+                              : (t == QC_PT_HANDSHAKE ? QC_EPOCH_HANDSHAKE : QC_EPOCH_1RTT);
+}
+
+/* Rotates the receive keys after a packet decrypted with the next generation. */
+static int rx_key_update(qc_conn *c, uint64_t pn, qc_ts now) {
+    if (c->has_rx_prev)
+        qc_keys_clear(c->cp, &c->rx_prev);
+    c->rx_prev = c->rx[QC_EPOCH_1RTT];
+    c->has_rx_prev = true;
+    c->rx_prev_discard = now + 3 * qc_conn_pto(c);
+    c->rx[QC_EPOCH_1RTT] = c->rx_next;
+    memset(&c->rx_next, 0, sizeof(c->rx_next));
+    int rv = qc_keys_update(c->cp, &c->rx_next, &c->rx[QC_EPOCH_1RTT]);
+    if (rv)
+        return rv;
+    c->rx_phase = !c->rx_phase;
+    c->rx_phase_first_pn = pn;
+    if (c->key_phase != c->rx_phase) {
+        /* The peer started this update: answer by updating our send keys. */
+        qc_keys old = c->tx[QC_EPOCH_1RTT];
+        c->tx[QC_EPOCH_1RTT] = c->tx_next;
+        rv = qc_keys_update(c->cp, &c->tx_next, &c->tx[QC_EPOCH_1RTT]);
+        qc_keys_clear(c->cp, &old);
+        if (rv)
+            return rv;
+        c->key_phase = c->rx_phase;
+        c->key_phase_first_pn = c->spaces[QC_PNS_APP].next_pn;
+        c->key_updates++;
+    }
+    return 0;
+}
+
+static int recv_packet(qc_conn *c, uint8_t *pkt, const qc_pkt_hdr *h, qc_ts now) {
+    if (c->state == QC_CONN_DRAINING)
+        return QC_ERR_DROP;
+    switch (h->type) {
+    case QC_PT_VN:
+        return c->is_server ? QC_ERR_DROP : on_version_negotiation(c, h, now);
+    case QC_PT_RETRY:
+        return c->is_server ? QC_ERR_DROP : on_retry(c, pkt, h, now);
+    case QC_PT_0RTT:
+        return QC_ERR_DROP;
+    default:
+        break;
+    }
+    if (h->type != QC_PT_1RTT && h->version != c->version)
+        return QC_ERR_DROP;
+    if (!qc_cids_is_local(&c->cids, &h->dcid) &&
+        !(c->is_server && h->type == QC_PT_INITIAL && qc_cid_eq(&h->dcid, &c->initial_dcid)))
+        return QC_ERR_DROP;
+    if (!c->is_server && h->type != QC_PT_1RTT && c->got_server_scid &&
+        !qc_cid_eq(&h->scid, &c->cids.peer[0].cid))
+        return QC_ERR_DROP;
+
+    enum qc_epoch ep = pkt_epoch(h->type);
+    enum qc_pn_space sp = qc_epoch_space(ep);
+    qc_space *space = &c->spaces[sp];
+    if (space->discarded || !c->has_rx[ep])
+        return QC_ERR_DROP;
+
+    uint64_t tpn;
+    size_t pnl;
+    if (qc_packet_unprotect_header(c->cp, &c->rx[ep], pkt, h->pkt_len, h->pn_offset, &tpn, &pnl))
+        return QC_ERR_DROP;
+    uint64_t pn = qc_pn_decode(space->largest_rx, tpn, pnl);
+    size_t hdr_len = h->pn_offset + pnl;
+    uint8_t first = pkt[0];
+
+    qc_keys *k = &c->rx[ep];
+    bool next_phase = false;
+    if (h->type == QC_PT_1RTT && ((first & 0x04) != 0) != c->rx_phase) {
+        if (c->has_rx_prev && pn < c->rx_phase_first_pn) {
+            k = &c->rx_prev;
+        } else {
+            k = &c->rx_next;
+            next_phase = true;
+        }
+    }
+    uint8_t *payload;
+    size_t plen;
+    if (qc_packet_decrypt(c->cp, k, pkt, h->pkt_len, hdr_len, pn, &payload, &plen)) {
+        c->stats.pkts_dropped++;
+        return QC_ERR_DROP;
+    }
+    if (qc_ack_is_duplicate(&space->ack, pn)) {
+        c->stats.pkts_dropped++;
+        return QC_ERR_DROP;
+    }
+    /* Reserved bits must be zero once protection is removed (RFC 9000 §17.2, §17.3.1). */
+    uint8_t reserved = h->type == QC_PT_1RTT ? (first & 0x18) : (first & 0x0c);
+    if (reserved) {
+        qc_conn_fail(c, QC_ERR_PROTO, 0, "reserved header bits set", now);
+        return QC_ERR_PROTO;
+    }
+    if (next_phase) {
+        if (c->key_update_pending && c->key_phase == c->rx_phase) {
+            /* Impossible in a correct peer: it moved two phases ahead. */
+        }
+        int rv = rx_key_update(c, pn, now);
+        if (rv) {
+            qc_conn_fail(c, rv, 0, "key update failed", now);
+            return rv;
+        }
+    }
+    c->stats.pkts_recv++;
+    if (!c->is_server && h->type == QC_PT_INITIAL && !c->got_server_scid) {
+        /* The client switches to the server's chosen connection ID (RFC 9000 §7.2). */
+        c->cids.peer[0].cid = h->scid;
+        c->got_server_scid = true;
+    }
+    if (c->is_server && h->type == QC_PT_HANDSHAKE) {
+        /* A Handshake packet proves the client's address; Initial keys go (RFC 9001 §4.9.1). */
+        c->peer_validated = true;
+        qc_conn_discard_epoch(c, QC_EPOCH_INITIAL);
+    }
+
+    bool eliciting = false;
+    int rv = qc_conn_recv_frames(c, h->type, payload, plen, &eliciting, now);
+    if (c->spaces[sp].discarded)
+        return rv; /* the frames made us drop this space (e.g. handshake confirmed) */
+    if (pn > space->largest_rx || space->largest_rx == UINT64_MAX)
+        space->largest_rx = pn;
+    if (rv && c->state >= QC_CONN_CLOSING)
+        return rv;
+    qc_ts max_ack_delay = c->cfg.max_ack_delay_ms * QC_MS;
+    qc_ack_on_packet(&space->ack, pn, eliciting, sp != QC_PNS_APP || !c->handshake_complete, now,
+                     max_ack_delay);
+    c->last_activity = now;
+    c->sent_eliciting_since_rx = false;
+    return rv;
+}
+
+int qc_conn_recv(qc_conn *c, uint8_t *dgram, size_t len, qc_ts now) {
+    if (c->state == QC_CONN_CLOSED)
+        return QC_ERR_CLOSED;
+    c->stats.bytes_recv += len;
+    if (!c->peer_validated)
+        c->bytes_recv_unvalidated += len;
+    bool any = false;
+    size_t off = 0;
+    while (off < len) {
+        qc_pkt_hdr h;
+        if (qc_pkt_parse(dgram + off, len - off, c->cfg.scid_len, &h))
+            break;
+        /* Padding after the last packet of a coalesced datagram is fine; junk stops parsing. */
+        if (recv_packet(c, dgram + off, &h, now) == 0)
+            any = true;
+        if (c->state == QC_CONN_CLOSED)
+            break;
+        off += h.pkt_len;
+    }
+    if (!any && c->state < QC_CONN_DRAINING && qc_cids_is_stateless_reset(&c->cids, dgram, len)) {
+        c->close.set = true;
+        c->close.local = false;
+        c->close.stateless_reset = true;
+        c->close.lib_error = QC_ERR_STATELESS_RESET;
+        strcpy(c->close.reason, "stateless reset");
+        c->close.reason_len = strlen(c->close.reason);
+        qc_conn_set_state(c, QC_CONN_DRAINING);
+        c->close_deadline = now + 3 * qc_conn_pto(c);
+    }
+    if (any && c->state == QC_CONN_CLOSING && c->close.local) {
+        /* Repeat CONNECTION_CLOSE, less and less often (RFC 9000 §10.2.1). */
+        c->close_rx_count++;
+        if ((c->close_rx_count & (c->close_rx_count - 1)) == 0)
+            c->close_frame_pending = true;
+    }
+    return c->state == QC_CONN_CLOSED ? QC_ERR_CLOSED : 0;
+}
