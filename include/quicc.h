@@ -184,6 +184,8 @@ unsigned long quicc_err_peek(void);
 void quicc_err_clear(void);
 /* Text of a reason code, and the detail string recorded with the last popped error. */
 const char *quicc_err_reason_string(unsigned long e);
+/* Detail text recorded with the error last popped by quicc_err_get(). */
+const char *quicc_err_detail(void);
 /* Writes the whole queue to a FILE* (as a void* to avoid including stdio.h) and clears it. */
 void quicc_err_print(void *fp);
 

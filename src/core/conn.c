@@ -34,20 +34,17 @@ void qc_conn_config_default(qc_conn_config *cfg, bool is_server) {
 
 /* The one place the connection state changes. */
 void qc_conn_set_state(qc_conn *c, enum qc_conn_state st) {
-    if (c->state == st)
-        return;
+    if (c->state == st) return;
     /* Legal moves only: forward through the lifecycle. */
     switch (st) {
     case QC_CONN_HANDSHAKING:
         return; /* never re-entered */
     case QC_CONN_ESTABLISHED:
-        if (c->state != QC_CONN_HANDSHAKING)
-            return;
+        if (c->state != QC_CONN_HANDSHAKING) return;
         break;
     case QC_CONN_CLOSING:
     case QC_CONN_DRAINING:
-        if (c->state >= QC_CONN_CLOSING && !(c->state == QC_CONN_CLOSING &&
-                                              st == QC_CONN_DRAINING))
+        if (c->state >= QC_CONN_CLOSING && !(c->state == QC_CONN_CLOSING && st == QC_CONN_DRAINING))
             return;
         break;
     case QC_CONN_CLOSED:
@@ -57,13 +54,27 @@ void qc_conn_set_state(qc_conn *c, enum qc_conn_state st) {
     c->state = st;
 }
 
-enum qc_conn_state qc_conn_state(const qc_conn *c) { return c->state; }
-bool qc_conn_is_established(const qc_conn *c) { return c->handshake_complete; }
-bool qc_conn_is_confirmed(const qc_conn *c) { return c->handshake_confirmed; }
-bool qc_conn_is_server(const qc_conn *c) { return c->is_server; }
-const qc_close_info *qc_conn_close_info(const qc_conn *c) { return &c->close; }
-const qc_hs *qc_conn_hs(const qc_conn *c) { return c->hs_set ? &c->hs : NULL; }
-uint64_t qc_conn_key_updates(const qc_conn *c) { return c->key_updates; }
+enum qc_conn_state qc_conn_state(const qc_conn *c) {
+    return c->state;
+}
+bool qc_conn_is_established(const qc_conn *c) {
+    return c->handshake_complete;
+}
+bool qc_conn_is_confirmed(const qc_conn *c) {
+    return c->handshake_confirmed;
+}
+bool qc_conn_is_server(const qc_conn *c) {
+    return c->is_server;
+}
+const qc_close_info *qc_conn_close_info(const qc_conn *c) {
+    return &c->close;
+}
+const qc_hs *qc_conn_hs(const qc_conn *c) {
+    return c->hs_set ? &c->hs : NULL;
+}
+uint64_t qc_conn_key_updates(const qc_conn *c) {
+    return c->key_updates;
+}
 const qc_tparams *qc_conn_peer_tparams(const qc_conn *c) {
     return c->has_peer_tp ? &c->peer_tp : NULL;
 }
@@ -76,8 +87,7 @@ static void on_frames(qc_conn *c, enum qc_pn_space space, const qc_sent_pkt *p, 
         qc_cstream *cs;
         switch (f->kind) {
         case QC_SK_CRYPTO:
-            if (c->spaces[space].discarded)
-                break;
+            if (c->spaces[space].discarded) break;
             if (acked)
                 qc_stream_on_acked(&c->spaces[space].crypto, f->offset, f->len, false);
             else
@@ -85,8 +95,7 @@ static void on_frames(qc_conn *c, enum qc_pn_space space, const qc_sent_pkt *p, 
             break;
         case QC_SK_STREAM:
             cs = qc_conn_find_stream(c, f->id);
-            if (!cs)
-                break;
+            if (!cs) break;
             if (acked) {
                 qc_stream_on_acked(&cs->s, f->offset, f->len, f->fin);
                 qc_conn_stream_maybe_free(c, cs);
@@ -96,13 +105,11 @@ static void on_frames(qc_conn *c, enum qc_pn_space space, const qc_sent_pkt *p, 
             }
             break;
         case QC_SK_ACK:
-            if (acked)
-                qc_ack_on_ack_acked(&c->spaces[space].ack, f->id);
+            if (acked) qc_ack_on_ack_acked(&c->spaces[space].ack, f->id);
             break;
         case QC_SK_RESET_STREAM:
             cs = qc_conn_find_stream(c, f->id);
-            if (!cs)
-                break;
+            if (!cs) break;
             if (acked) {
                 qc_stream_on_reset_acked(&cs->s);
                 qc_conn_stream_maybe_free(c, cs);
@@ -119,13 +126,11 @@ static void on_frames(qc_conn *c, enum qc_pn_space space, const qc_sent_pkt *p, 
             }
             break;
         case QC_SK_MAX_DATA:
-            if (!acked && f->offset == c->fc_recv.max)
-                c->max_data_pending = true;
+            if (!acked && f->offset == c->fc_recv.max) c->max_data_pending = true;
             break;
         case QC_SK_MAX_STREAM_DATA:
             cs = qc_conn_find_stream(c, f->id);
-            if (cs && !acked && f->offset == cs->fc_recv.max &&
-                cs->s.recv_state == QC_RECV_RECV) {
+            if (cs && !acked && f->offset == cs->fc_recv.max && cs->s.recv_state == QC_RECV_RECV) {
                 cs->max_data_pending = true;
                 qc_conn_stream_schedule(c, cs);
             }
@@ -134,8 +139,7 @@ static void on_frames(qc_conn *c, enum qc_pn_space space, const qc_sent_pkt *p, 
             if (!acked) {
                 if (f->id == 0 && f->offset == c->local_max_bidi)
                     c->max_streams_bidi_pending = true;
-                if (f->id == 1 && f->offset == c->local_max_uni)
-                    c->max_streams_uni_pending = true;
+                if (f->id == 1 && f->offset == c->local_max_uni) c->max_streams_uni_pending = true;
             }
             break;
         case QC_SK_NEW_CID:
@@ -151,15 +155,13 @@ static void on_frames(qc_conn *c, enum qc_pn_space space, const qc_sent_pkt *p, 
                 c->cids.retire_pending[c->cids.nretire++] = f->id;
             break;
         case QC_SK_HANDSHAKE_DONE:
-            if (!acked)
-                c->handshake_done_pending = true;
+            if (!acked) c->handshake_done_pending = true;
             break;
         default:
             break; /* PING, PATH_RESPONSE, DATAGRAM, *_BLOCKED: not retransmitted */
         }
     }
-    if (!acked)
-        c->stats.pkts_lost++;
+    if (!acked) c->stats.pkts_lost++;
 }
 
 static void rec_on_acked(void *user, enum qc_pn_space space, const qc_sent_pkt *p) {
@@ -182,22 +184,18 @@ static void rec_on_lost(void *user, enum qc_pn_space space, const qc_sent_pkt *p
 static int hs_set_secret(void *user, enum qc_epoch ep, bool is_write, enum qc_suite suite,
                          const uint8_t *secret, size_t len) {
     qc_conn *c = user;
-    if (ep == QC_EPOCH_0RTT)
-        return 0; /* 0-RTT is not used */
+    if (ep == QC_EPOCH_0RTT) return 0; /* 0-RTT is not used */
     qc_keys *k = is_write ? &c->tx[ep] : &c->rx[ep];
     bool *has = is_write ? &c->has_tx[ep] : &c->has_rx[ep];
-    if (*has)
-        qc_keys_clear(c->cp, k);
+    if (*has) qc_keys_clear(c->cp, k);
     int rv = qc_keys_from_secret(c->cp, k, suite, secret, len);
-    if (rv)
-        return rv;
+    if (rv) return rv;
     *has = true;
     if (ep == QC_EPOCH_1RTT) {
         /* Precompute the next generation for key updates. */
         qc_keys *next = is_write ? &c->tx_next : &c->rx_next;
         rv = qc_keys_update(c->cp, next, k);
-        if (rv)
-            return rv;
+        if (rv) return rv;
     }
     return 0;
 }
@@ -205,14 +203,12 @@ static int hs_set_secret(void *user, enum qc_epoch ep, bool is_write, enum qc_su
 static int hs_send_crypto(void *user, enum qc_epoch ep, const uint8_t *data, size_t len) {
     qc_conn *c = user;
     enum qc_pn_space sp = qc_epoch_space(ep);
-    if (ep == QC_EPOCH_0RTT || c->spaces[sp].discarded)
-        return QC_ERR_INTERNAL;
+    if (ep == QC_EPOCH_0RTT || c->spaces[sp].discarded) return QC_ERR_INTERNAL;
     qc_stream *s = &c->spaces[sp].crypto;
     /* The CRYPTO send buffer has no practical limit: TLS flights are small. */
     s->snd.max_buffered = UINT64_MAX;
     int64_t n = qc_stream_write(s, data, len);
-    if (n < 0)
-        return (int)n;
+    if (n < 0) return (int)n;
     return (size_t)n == len ? 0 : QC_ERR_NOMEM;
 }
 
@@ -220,8 +216,7 @@ static int hs_peer_tparams(void *user, const uint8_t *data, size_t len) {
     qc_conn *c = user;
     qc_tparams tp;
     int rv = qc_tparams_decode(&tp, !c->is_server, data, len);
-    if (rv)
-        return rv;
+    if (rv) return rv;
     if (c->is_server) {
         rv = qc_tparams_check_cids(&tp, false, NULL, &c->initial_dcid, NULL);
         /* initial_scid must equal the SCID of the client's Initial: our peer CID 0. */
@@ -230,8 +225,7 @@ static int hs_peer_tparams(void *user, const uint8_t *data, size_t len) {
         rv = qc_tparams_check_cids(&tp, true, &c->odcid, &c->cids.peer[0].cid,
                                    c->retried ? &c->retry_scid : NULL);
     }
-    if (rv)
-        return rv;
+    if (rv) return rv;
     c->peer_tp = tp;
     c->has_peer_tp = true;
     /* Apply: flow control, stream limits, timers, packet size. */
@@ -244,11 +238,9 @@ static int hs_peer_tparams(void *user, const uint8_t *data, size_t len) {
         uint64_t ms = local ? QC_MIN(local, tp.max_idle_timeout_ms) : tp.max_idle_timeout_ms;
         c->idle_timeout = ms * QC_MS;
     }
-    if (tp.max_udp_payload_size < c->max_payload)
-        c->max_payload = (size_t)tp.max_udp_payload_size;
+    if (tp.max_udp_payload_size < c->max_payload) c->max_payload = (size_t)tp.max_udp_payload_size;
     c->cids.peer_limit = tp.active_connection_id_limit;
-    if (!c->is_server && tp.has_reset_token)
-        qc_cids_set_peer_token(&c->cids, tp.reset_token);
+    if (!c->is_server && tp.has_reset_token) qc_cids_set_peer_token(&c->cids, tp.reset_token);
     qc_conn_streams_on_peer_tparams(c);
     return 0;
 }
@@ -268,8 +260,8 @@ static int conn_init_common(qc_conn *c, const qc_conn_config *cfg, qc_ts now) {
     c->version = cfg->version ? cfg->version : QC_VERSION_1;
     c->cp = cfg->crypto;
     c->state = QC_CONN_HANDSHAKING;
-    c->max_payload = cfg->max_udp_payload < QC_MIN_INITIAL_SIZE ? QC_MIN_INITIAL_SIZE
-                                                                  : cfg->max_udp_payload;
+    c->max_payload =
+        cfg->max_udp_payload < QC_MIN_INITIAL_SIZE ? QC_MIN_INITIAL_SIZE : cfg->max_udp_payload;
     for (int i = 0; i < QC_PNS_COUNT; i++) {
         c->spaces[i].largest_rx = UINT64_MAX;
         qc_ack_init(&c->spaces[i].ack);
@@ -308,22 +300,15 @@ static int conn_init_common(qc_conn *c, const qc_conn_config *cfg, qc_ts now) {
 static int install_initial_keys(qc_conn *c, const qc_cid *dcid) {
     uint8_t cs[32], ss[32];
     int rv = qc_initial_secrets(c->cp, c->version, dcid, cs, ss);
-    if (rv)
-        return rv;
-    if (c->has_tx[QC_EPOCH_INITIAL])
-        qc_keys_clear(c->cp, &c->tx[QC_EPOCH_INITIAL]);
-    if (c->has_rx[QC_EPOCH_INITIAL])
-        qc_keys_clear(c->cp, &c->rx[QC_EPOCH_INITIAL]);
+    if (rv) return rv;
+    if (c->has_tx[QC_EPOCH_INITIAL]) qc_keys_clear(c->cp, &c->tx[QC_EPOCH_INITIAL]);
+    if (c->has_rx[QC_EPOCH_INITIAL]) qc_keys_clear(c->cp, &c->rx[QC_EPOCH_INITIAL]);
     const uint8_t *txs = c->is_server ? ss : cs, *rxs = c->is_server ? cs : ss;
-    rv = qc_keys_from_secret(c->cp, &c->tx[QC_EPOCH_INITIAL], QC_SUITE_AES_128_GCM_SHA256, txs,
-                             32);
-    if (rv)
-        return rv;
+    rv = qc_keys_from_secret(c->cp, &c->tx[QC_EPOCH_INITIAL], QC_SUITE_AES_128_GCM_SHA256, txs, 32);
+    if (rv) return rv;
     c->has_tx[QC_EPOCH_INITIAL] = true;
-    rv = qc_keys_from_secret(c->cp, &c->rx[QC_EPOCH_INITIAL], QC_SUITE_AES_128_GCM_SHA256, rxs,
-                             32);
-    if (rv)
-        return rv;
+    rv = qc_keys_from_secret(c->cp, &c->rx[QC_EPOCH_INITIAL], QC_SUITE_AES_128_GCM_SHA256, rxs, 32);
+    if (rv) return rv;
     c->has_rx[QC_EPOCH_INITIAL] = true;
     return 0;
 }
@@ -339,8 +324,7 @@ int qc_conn_new_client(qc_conn **out, const qc_conn_config *cfg, const qc_cid *d
         scid->len > QC_MAX_CID_LEN)
         return QC_ERR_INVAL;
     qc_conn *c = calloc(1, sizeof(*c));
-    if (!c)
-        return QC_ERR_NOMEM;
+    if (!c) return QC_ERR_NOMEM;
     conn_init_common(c, cfg, now);
     c->odcid = *dcid;
     qc_cids_init(&c->cids, scid, dcid);
@@ -362,8 +346,7 @@ int qc_conn_new_server(qc_conn **out, const qc_conn_config *cfg, const qc_pkt_hd
     if (!cfg->crypto || !cfg->rand || hdr->type != QC_PT_INITIAL || hdr->dcid.len < 8)
         return QC_ERR_INVAL;
     qc_conn *c = calloc(1, sizeof(*c));
-    if (!c)
-        return QC_ERR_NOMEM;
+    if (!c) return QC_ERR_NOMEM;
     conn_init_common(c, cfg, now);
     c->initial_dcid = hdr->dcid;
     c->odcid = odcid ? *odcid : hdr->dcid;
@@ -394,22 +377,15 @@ int qc_conn_new_server(qc_conn **out, const qc_conn_config *cfg, const qc_pkt_hd
 }
 
 void qc_conn_free(qc_conn *c) {
-    if (!c)
-        return;
-    if (c->hs_set && c->hs.ops->free)
-        c->hs.ops->free(c->hs.impl);
+    if (!c) return;
+    if (c->hs_set && c->hs.ops->free) c->hs.ops->free(c->hs.impl);
     for (int e = 0; e < QC_EPOCH_COUNT; e++) {
-        if (c->has_tx[e])
-            qc_keys_clear(c->cp, &c->tx[e]);
-        if (c->has_rx[e])
-            qc_keys_clear(c->cp, &c->rx[e]);
+        if (c->has_tx[e]) qc_keys_clear(c->cp, &c->tx[e]);
+        if (c->has_rx[e]) qc_keys_clear(c->cp, &c->rx[e]);
     }
-    if (c->has_tx[QC_EPOCH_1RTT] || c->tx_next.aead)
-        qc_keys_clear(c->cp, &c->tx_next);
-    if (c->has_rx[QC_EPOCH_1RTT] || c->rx_next.aead)
-        qc_keys_clear(c->cp, &c->rx_next);
-    if (c->has_rx_prev)
-        qc_keys_clear(c->cp, &c->rx_prev);
+    if (c->has_tx[QC_EPOCH_1RTT] || c->tx_next.aead) qc_keys_clear(c->cp, &c->tx_next);
+    if (c->has_rx[QC_EPOCH_1RTT] || c->rx_next.aead) qc_keys_clear(c->cp, &c->rx_next);
+    if (c->has_rx_prev) qc_keys_clear(c->cp, &c->rx_prev);
     for (int i = 0; i < QC_PNS_COUNT; i++) {
         qc_ack_free(&c->spaces[i].ack);
         qc_stream_free(&c->spaces[i].crypto);
@@ -423,23 +399,19 @@ void qc_conn_free(qc_conn *c) {
 int qc_conn_set_hs(qc_conn *c, qc_hs hs) {
     uint8_t buf[512];
     int n = qc_tparams_encode(&c->local_tp, c->is_server, buf, sizeof(buf));
-    if (n < 0)
-        return n;
+    if (n < 0) return n;
     int rv = hs.ops->set_local_tparams(hs.impl, buf, (size_t)n);
-    if (rv)
-        return rv;
+    if (rv) return rv;
     c->hs = hs;
     c->hs_set = true;
     return 0;
 }
 
 int qc_conn_start(qc_conn *c, qc_ts now) {
-    if (!c->hs_set)
-        return QC_ERR_INVAL;
+    if (!c->hs_set) return QC_ERR_INVAL;
     c->last_activity = now;
     int rv = c->hs.ops->start(c->hs.impl);
-    if (rv)
-        qc_conn_fail(c, rv, 0, "TLS start failed", now);
+    if (rv) qc_conn_fail(c, rv, 0, "TLS start failed", now);
     return rv;
 }
 
@@ -447,12 +419,9 @@ int qc_conn_start(qc_conn *c, qc_ts now) {
 
 void qc_conn_discard_epoch(qc_conn *c, enum qc_epoch ep) {
     enum qc_pn_space sp = qc_epoch_space(ep);
-    if (c->spaces[sp].discarded)
-        return;
-    if (c->has_tx[ep])
-        qc_keys_clear(c->cp, &c->tx[ep]);
-    if (c->has_rx[ep])
-        qc_keys_clear(c->cp, &c->rx[ep]);
+    if (c->spaces[sp].discarded) return;
+    if (c->has_tx[ep]) qc_keys_clear(c->cp, &c->tx[ep]);
+    if (c->has_rx[ep]) qc_keys_clear(c->cp, &c->rx[ep]);
     c->has_tx[ep] = c->has_rx[ep] = false;
     c->spaces[sp].discarded = true;
     qc_recovery_discard_space(&c->rec, sp);
@@ -463,13 +432,14 @@ void qc_conn_discard_epoch(qc_conn *c, enum qc_epoch ep) {
 }
 
 void qc_conn_on_handshake_confirmed(qc_conn *c) {
-    if (c->handshake_confirmed)
-        return;
+    if (c->handshake_confirmed) return;
     c->handshake_confirmed = true;
     qc_conn_discard_epoch(c, QC_EPOCH_HANDSHAKE);
 }
 
-qc_ts qc_conn_pto(const qc_conn *c) { return qc_recovery_pto(&c->rec, true); }
+qc_ts qc_conn_pto(const qc_conn *c) {
+    return qc_recovery_pto(&c->rec, true);
+}
 
 /* ---- closing ---- */
 
@@ -481,8 +451,7 @@ static void enter_closing(qc_conn *c, qc_ts now) {
 
 void qc_conn_fail_code(qc_conn *c, uint64_t code, int err, uint64_t frame_type, const char *reason,
                        qc_ts now) {
-    if (c->state >= QC_CONN_CLOSING)
-        return;
+    if (c->state >= QC_CONN_CLOSING) return;
     c->close.set = true;
     c->close.local = true;
     c->close.app = false;
@@ -501,8 +470,7 @@ void qc_conn_fail(qc_conn *c, int err, uint64_t frame_type, const char *reason, 
 }
 
 int qc_conn_close(qc_conn *c, bool app, uint64_t error_code, const char *reason, qc_ts now) {
-    if (c->state >= QC_CONN_CLOSING)
-        return 0;
+    if (c->state >= QC_CONN_CLOSING) return 0;
     c->close.set = true;
     c->close.local = true;
     c->close.app = app;
@@ -520,8 +488,7 @@ int qc_conn_close(qc_conn *c, bool app, uint64_t error_code, const char *reason,
 /* ---- timers ---- */
 
 static qc_ts idle_deadline(const qc_conn *c) {
-    if (!c->idle_timeout || c->state >= QC_CONN_CLOSING)
-        return QC_TS_NONE;
+    if (!c->idle_timeout || c->state >= QC_CONN_CLOSING) return QC_TS_NONE;
     qc_ts t = QC_MAX(c->idle_timeout, 3 * qc_conn_pto(c));
     return c->last_activity + t;
 }
@@ -533,28 +500,22 @@ static qc_ts keepalive_deadline(const qc_conn *c) {
 }
 
 qc_ts qc_conn_next_timeout(const qc_conn *c) {
-    if (c->state == QC_CONN_CLOSED)
-        return QC_TS_NONE;
-    if (c->state >= QC_CONN_CLOSING)
-        return c->close_deadline;
+    if (c->state == QC_CONN_CLOSED) return QC_TS_NONE;
+    if (c->state >= QC_CONN_CLOSING) return c->close_deadline;
     qc_ts t = idle_deadline(c);
     t = QC_MIN(t, keepalive_deadline(c));
     bool hs_keys = c->has_tx[QC_EPOCH_HANDSHAKE];
     t = QC_MIN(t, qc_recovery_timer(&c->rec, c->handshake_confirmed, c->peer_validated, hs_keys));
     for (int i = 0; i < QC_PNS_COUNT; i++)
-        if (!c->spaces[i].discarded)
-            t = QC_MIN(t, qc_ack_deadline(&c->spaces[i].ack));
-    if (c->has_rx_prev)
-        t = QC_MIN(t, c->rx_prev_discard);
+        if (!c->spaces[i].discarded) t = QC_MIN(t, qc_ack_deadline(&c->spaces[i].ack));
+    if (c->has_rx_prev) t = QC_MIN(t, c->rx_prev_discard);
     return t;
 }
 
 int qc_conn_on_timeout(qc_conn *c, qc_ts now) {
-    if (c->state == QC_CONN_CLOSED)
-        return QC_ERR_CLOSED;
+    if (c->state == QC_CONN_CLOSED) return QC_ERR_CLOSED;
     if (c->state >= QC_CONN_CLOSING) {
-        if (now >= c->close_deadline)
-            qc_conn_set_state(c, QC_CONN_CLOSED);
+        if (now >= c->close_deadline) qc_conn_set_state(c, QC_CONN_CLOSED);
         return c->state == QC_CONN_CLOSED ? QC_ERR_CLOSED : 0;
     }
     if (now >= idle_deadline(c)) {
@@ -574,19 +535,17 @@ int qc_conn_on_timeout(qc_conn *c, qc_ts now) {
         c->has_rx_prev = false;
         c->rx_prev_discard = QC_TS_NONE;
     }
-    if (now >= keepalive_deadline(c))
-        c->ping_pending = true;
+    if (now >= keepalive_deadline(c)) c->ping_pending = true;
     bool hs_keys = c->has_tx[QC_EPOCH_HANDSHAKE];
     qc_ts lt = qc_recovery_timer(&c->rec, c->handshake_confirmed, c->peer_validated, hs_keys);
     if (lt != QC_TS_NONE && now >= lt) {
         enum qc_pn_space probe;
-        int r = qc_recovery_on_timeout(&c->rec, c->handshake_confirmed, c->peer_validated,
-                                       hs_keys, now, &probe);
+        int r = qc_recovery_on_timeout(&c->rec, c->handshake_confirmed, c->peer_validated, hs_keys,
+                                       now, &probe);
         if (r == 1) {
             /* Probe in the space PTO chose; with no handshake keys yet the client probes with
              * an Initial (anti-deadlock). Queue outstanding CRYPTO data for retransmission. */
-            if (c->spaces[probe].discarded)
-                probe = QC_PNS_APP;
+            if (c->spaces[probe].discarded) probe = QC_PNS_APP;
             c->probes_pending[probe] = 2;
             if (probe != QC_PNS_APP || c->has_tx[QC_EPOCH_1RTT]) {
                 qc_stream *cr = &c->spaces[probe].crypto;
@@ -607,17 +566,14 @@ void qc_conn_get_stats(const qc_conn *c, qc_conn_stats *st) {
 }
 
 int qc_conn_initiate_key_update(qc_conn *c) {
-    if (!c->handshake_confirmed || !c->has_tx[QC_EPOCH_1RTT])
-        return QC_ERR_AGAIN;
-    if (c->key_update_pending || c->has_rx_prev)
-        return QC_ERR_AGAIN;
+    if (!c->handshake_confirmed || !c->has_tx[QC_EPOCH_1RTT]) return QC_ERR_AGAIN;
+    if (c->key_update_pending || c->has_rx_prev) return QC_ERR_AGAIN;
     /* Rotate the send keys now; the receive side follows when the peer answers. */
     qc_keys old = c->tx[QC_EPOCH_1RTT];
     c->tx[QC_EPOCH_1RTT] = c->tx_next;
     int rv = qc_keys_update(c->cp, &c->tx_next, &c->tx[QC_EPOCH_1RTT]);
     qc_keys_clear(c->cp, &old);
-    if (rv)
-        return rv;
+    if (rv) return rv;
     c->key_phase = !c->key_phase;
     c->key_update_pending = true;
     c->key_phase_first_pn = c->spaces[QC_PNS_APP].next_pn;

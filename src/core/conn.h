@@ -38,21 +38,21 @@ typedef struct qc_conn_config {
     const qc_crypto_provider *crypto;
     qc_rand_fn rand;
     void *rand_user;
-    size_t scid_len;              /* length of the connection IDs we issue (default 8) */
-    uint64_t idle_timeout_ms;     /* 0 = no idle timeout (default 30000) */
-    uint64_t initial_max_data;    /* connection receive window (default 4 MiB) */
-    uint64_t max_data_window;     /* auto-tuning cap (default 32 MiB) */
+    size_t scid_len;                  /* length of the connection IDs we issue (default 8) */
+    uint64_t idle_timeout_ms;         /* 0 = no idle timeout (default 30000) */
+    uint64_t initial_max_data;        /* connection receive window (default 4 MiB) */
+    uint64_t max_data_window;         /* auto-tuning cap (default 32 MiB) */
     uint64_t initial_max_stream_data; /* per-stream receive window (default 1 MiB) */
     uint64_t max_stream_data_window;  /* auto-tuning cap (default 16 MiB) */
-    uint64_t max_streams_bidi;    /* concurrent peer-initiated bidi streams (default 100) */
-    uint64_t max_streams_uni;     /* concurrent peer-initiated uni streams (default 100) */
-    uint64_t stream_send_buffer;  /* per-stream write buffer (default 1 MiB) */
-    size_t max_udp_payload;       /* largest datagram we send (default 1452) */
-    qc_ts initial_rtt;            /* default 333 ms */
-    uint64_t max_ack_delay_ms;    /* default 25 */
-    uint64_t ack_delay_exponent;  /* default 3 */
-    qc_ts keepalive_interval;     /* send PING after this much silence; 0 = never */
-    uint64_t max_crypto_buffer;   /* out-of-order CRYPTO bytes accepted (default 64 KiB) */
+    uint64_t max_streams_bidi;        /* concurrent peer-initiated bidi streams (default 100) */
+    uint64_t max_streams_uni;         /* concurrent peer-initiated uni streams (default 100) */
+    uint64_t stream_send_buffer;      /* per-stream write buffer (default 1 MiB) */
+    size_t max_udp_payload;           /* largest datagram we send (default 1452) */
+    qc_ts initial_rtt;                /* default 333 ms */
+    uint64_t max_ack_delay_ms;        /* default 25 */
+    uint64_t ack_delay_exponent;      /* default 3 */
+    qc_ts keepalive_interval;         /* send PING after this much silence; 0 = never */
+    uint64_t max_crypto_buffer;       /* out-of-order CRYPTO bytes accepted (default 64 KiB) */
 } qc_conn_config;
 
 void qc_conn_config_default(qc_conn_config *cfg, bool is_server);
@@ -112,13 +112,13 @@ bool qc_conn_want_send(const qc_conn *c, qc_ts now);
 /* Why the connection closed, once it is CLOSING, DRAINING or CLOSED. */
 typedef struct qc_close_info {
     bool set;
-    bool local;     /* we closed it (error or application) */
-    bool app;       /* application close (CONNECTION_CLOSE 0x1d) */
-    bool idle;      /* idle timeout */
+    bool local; /* we closed it (error or application) */
+    bool app;   /* application close (CONNECTION_CLOSE 0x1d) */
+    bool idle;  /* idle timeout */
     bool stateless_reset;
     uint64_t error_code;
     uint64_t frame_type;
-    int lib_error;  /* the QC_ERR_* behind a local close, or 0 */
+    int lib_error; /* the QC_ERR_* behind a local close, or 0 */
     char reason[256];
     size_t reason_len;
 } qc_close_info;
@@ -168,6 +168,9 @@ int qc_conn_stream_reset(qc_conn *c, uint64_t id, uint64_t app_error);
 int qc_conn_stream_stop_sending(qc_conn *c, uint64_t id, uint64_t app_error);
 /* The application is done with the stream: it is freed once both parts finish. */
 void qc_conn_stream_release(qc_conn *c, uint64_t id);
+
+/* True when every stream's written data (and FIN) has been acknowledged or reset. */
+bool qc_conn_send_flushed(const qc_conn *c);
 
 /* Snapshot of a stream for the API layer. */
 typedef struct qc_stream_info {

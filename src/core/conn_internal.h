@@ -20,17 +20,17 @@ typedef struct qc_cstream {
     qc_stream s;
     qc_fc_recv fc_recv;
     qc_fc_send fc_send;
-    struct qc_cstream *hnext;              /* hash chain */
-    struct qc_cstream *snext, *sprev;      /* send queue (round robin) */
+    struct qc_cstream *hnext;         /* hash chain */
+    struct qc_cstream *snext, *sprev; /* send queue (round robin) */
     bool in_send_queue;
-    bool released;          /* the application let go of it */
-    bool announced;         /* peer-initiated: handed to qc_conn_stream_accept or skipped */
-    bool reset_pending;     /* RESET_STREAM to (re)send */
-    bool stop_pending;      /* STOP_SENDING to (re)send */
-    bool max_data_pending;  /* MAX_STREAM_DATA to (re)send */
-    bool blocked_pending;   /* STREAM_DATA_BLOCKED to send */
-    bool counted_closed;    /* peer stream already credited back to MAX_STREAMS */
-    bool waits_credit;      /* opened with ADVANCE beyond the peer's MAX_STREAMS */
+    bool released;         /* the application let go of it */
+    bool announced;        /* peer-initiated: handed to qc_conn_stream_accept or skipped */
+    bool reset_pending;    /* RESET_STREAM to (re)send */
+    bool stop_pending;     /* STOP_SENDING to (re)send */
+    bool max_data_pending; /* MAX_STREAM_DATA to (re)send */
+    bool blocked_pending;  /* STREAM_DATA_BLOCKED to send */
+    bool counted_closed;   /* peer stream already credited back to MAX_STREAMS */
+    bool waits_credit;     /* opened with ADVANCE beyond the peer's MAX_STREAMS */
 } qc_cstream;
 
 /* Per packet-number-space state. */
@@ -38,7 +38,7 @@ typedef struct qc_space {
     uint64_t next_pn;
     uint64_t largest_rx; /* UINT64_MAX: none */
     qc_ack_tracker ack;
-    qc_stream crypto;    /* CRYPTO stream of this space's epoch (send and receive parts) */
+    qc_stream crypto; /* CRYPTO stream of this space's epoch (send and receive parts) */
     bool discarded;
 } qc_space;
 
@@ -63,23 +63,23 @@ struct qc_conn {
     bool has_tx[QC_EPOCH_COUNT], has_rx[QC_EPOCH_COUNT];
     qc_keys rx_next, tx_next, rx_prev;
     bool has_rx_prev;
-    qc_ts rx_prev_discard; /* when to drop rx_prev */
-    bool key_phase;         /* phase bit we send with */
-    bool rx_phase;          /* phase bit of the current receive keys */
-    uint64_t rx_phase_first_pn; /* first pn received in the current receive phase */
-    unsigned close_rx_count; /* packets received while CLOSING (close frame rate limit) */
-    bool key_update_pending; /* we initiated; waiting for an ack in the new phase */
+    qc_ts rx_prev_discard;       /* when to drop rx_prev */
+    bool key_phase;              /* phase bit we send with */
+    bool rx_phase;               /* phase bit of the current receive keys */
+    uint64_t rx_phase_first_pn;  /* first pn received in the current receive phase */
+    unsigned close_rx_count;     /* packets received while CLOSING (close frame rate limit) */
+    bool key_update_pending;     /* we initiated; waiting for an ack in the new phase */
     uint64_t key_phase_first_pn; /* first pn sent in the current tx phase */
     uint64_t key_updates;
 
     /* Connection IDs */
-    qc_cid odcid;         /* client: first DCID; server: the DCID the client first used */
-    qc_cid initial_dcid;  /* server: the DCID of the Initial we created from */
+    qc_cid odcid;        /* client: first DCID; server: the DCID the client first used */
+    qc_cid initial_dcid; /* server: the DCID of the Initial we created from */
     qc_cid retry_scid;
     bool retried;         /* client: a Retry was accepted */
     bool got_server_scid; /* client: DCID switched to the server's SCID */
     qc_cids cids;
-    uint8_t *token;       /* client: Retry/NEW_TOKEN token to send in Initials */
+    uint8_t *token; /* client: Retry/NEW_TOKEN token to send in Initials */
     size_t token_len;
 
     /* Transport parameters */
@@ -100,34 +100,34 @@ struct qc_conn {
     qc_cstream **htab;
     size_t hcap, nstreams;
     qc_cstream *send_head; /* round-robin queue of streams with something to send */
-    uint64_t next_local_bidi, next_local_uni;     /* next stream index (not id) */
-    uint64_t peer_max_bidi, peer_max_uni;         /* streams we may open (peer MAX_STREAMS) */
-    uint64_t local_max_bidi, local_max_uni;       /* streams the peer may open (we advertised) */
-    uint64_t peer_opened_bidi, peer_opened_uni;   /* stream indexes the peer opened so far */
-    uint64_t peer_closed_bidi, peer_closed_uni;   /* peer streams finished and released */
+    uint64_t next_local_bidi, next_local_uni;   /* next stream index (not id) */
+    uint64_t peer_max_bidi, peer_max_uni;       /* streams we may open (peer MAX_STREAMS) */
+    uint64_t local_max_bidi, local_max_uni;     /* streams the peer may open (we advertised) */
+    uint64_t peer_opened_bidi, peer_opened_uni; /* stream indexes the peer opened so far */
+    uint64_t peer_closed_bidi, peer_closed_uni; /* peer streams finished and released */
     bool max_streams_bidi_pending, max_streams_uni_pending;
     bool streams_blocked_bidi_pending, streams_blocked_uni_pending;
-    uint64_t incoming[QC_INCOMING_QUEUE];         /* peer-initiated streams to accept */
+    uint64_t incoming[QC_INCOMING_QUEUE]; /* peer-initiated streams to accept */
     size_t incoming_head, incoming_len;
 
     /* Path */
-    bool peer_validated;        /* server: client address validated */
+    bool peer_validated; /* server: client address validated */
     uint64_t bytes_recv_unvalidated, bytes_sent_unvalidated;
-    size_t max_payload;         /* datagram size we build */
+    size_t max_payload; /* datagram size we build */
     uint8_t path_response[8];
     bool path_response_pending;
 
     /* Timers */
-    qc_ts idle_timeout;         /* effective, ns; 0 = none */
-    qc_ts last_activity;        /* last packet received or first ack-eliciting sent after */
+    qc_ts idle_timeout;  /* effective, ns; 0 = none */
+    qc_ts last_activity; /* last packet received or first ack-eliciting sent after */
     bool sent_eliciting_since_rx;
-    qc_ts close_deadline;       /* end of CLOSING/DRAINING */
-    qc_ts last_tx;              /* for keep-alive */
+    qc_ts close_deadline; /* end of CLOSING/DRAINING */
+    qc_ts last_tx;        /* for keep-alive */
     bool ping_pending;
 
     /* Closing */
     qc_close_info close;
-    bool close_frame_pending;   /* send CONNECTION_CLOSE in the next datagram */
+    bool close_frame_pending; /* send CONNECTION_CLOSE in the next datagram */
 
     qc_conn_stats stats;
 };

@@ -23,9 +23,9 @@ static int on_version_negotiation(qc_conn *c, const qc_pkt_hdr *h, qc_ts now) {
         return QC_ERR_DROP;
     for (size_t i = 0; i < h->vn_count; i++) {
         const uint8_t *v = h->vn_versions + 4 * i;
-        uint32_t ver = ((uint32_t)v[0] << 24) | ((uint32_t)v[1] << 16) | ((uint32_t)v[2] << 8) | v[3];
-        if (ver == c->version)
-            return QC_ERR_DROP; /* lists our version: ignore */
+        uint32_t ver =
+            ((uint32_t)v[0] << 24) | ((uint32_t)v[1] << 16) | ((uint32_t)v[2] << 8) | v[3];
+        if (ver == c->version) return QC_ERR_DROP; /* lists our version: ignore */
     }
     c->close.set = true;
     c->close.local = false;
@@ -41,17 +41,14 @@ static int on_version_negotiation(qc_conn *c, const qc_pkt_hdr *h, qc_ts now) {
 static int on_retry(qc_conn *c, const uint8_t *pkt, const qc_pkt_hdr *h, qc_ts now) {
     if (c->retried || c->got_server_scid || c->spaces[QC_PNS_INITIAL].largest_rx != UINT64_MAX)
         return QC_ERR_DROP;
-    if (!qc_cids_is_local(&c->cids, &h->dcid) || h->token_len == 0)
-        return QC_ERR_DROP;
-    if (qc_cid_eq(&h->scid, &c->odcid))
-        return QC_ERR_DROP;
+    if (!qc_cids_is_local(&c->cids, &h->dcid) || h->token_len == 0) return QC_ERR_DROP;
+    if (qc_cid_eq(&h->scid, &c->odcid)) return QC_ERR_DROP;
     uint8_t tag[16];
     if (qc_retry_tag(c->cp, c->version, &c->odcid, pkt, h->pkt_len - 16, tag) ||
         memcmp(tag, h->retry_tag, 16) != 0)
         return QC_ERR_DROP;
     uint8_t *tok = malloc(h->token_len);
-    if (!tok)
-        return QC_ERR_NOMEM;
+    if (!tok) return QC_ERR_NOMEM;
     memcpy(tok, h->token, h->token_len);
     free(c->token);
     c->token = tok;
@@ -60,8 +57,7 @@ static int on_retry(qc_conn *c, const uint8_t *pkt, const qc_pkt_hdr *h, qc_ts n
     c->retry_scid = h->scid;
     c->cids.peer[0].cid = h->scid;
     int rv = qc_conn_reinstall_initial_keys(c, &h->scid);
-    if (rv)
-        return rv;
+    if (rv) return rv;
     /* Everything sent in Initial packets is to be sent again with the new keys; packet
      * numbers continue (RFC 9000 §17.2.5.3). */
     qc_recovery_discard_space(&c->rec, QC_PNS_INITIAL);
@@ -92,23 +88,20 @@ static int feed_tls(qc_conn *c, enum qc_pn_space sp, qc_ts now) {
     for (;;) {
         bool fin = false;
         size_t n = qc_stream_read(cr, buf, sizeof(buf), &fin);
-        if (n == 0)
-            break;
+        if (n == 0) break;
         uint8_t alert = 0;
         int rv = c->hs.ops->recv_crypto(c->hs.impl, qc_space_epoch(sp), buf, n, &alert);
         if (rv) {
             uint64_t code = QC_TE_CRYPTO_ERROR + alert;
             if (rv != QC_ERR_TLS && rv != QC_ERR_VERIFY)
                 code = qc_err_transport(rv); /* e.g. TRANSPORT_PARAMETER_ERROR from callbacks */
-            qc_conn_fail_code(c, code, rv, QC_FT_CRYPTO,
-                              rv == QC_ERR_VERIFY ? "certificate verification failed"
-                                                  : qc_strerror(rv),
-                              now);
+            qc_conn_fail_code(
+                c, code, rv, QC_FT_CRYPTO,
+                rv == QC_ERR_VERIFY ? "certificate verification failed" : qc_strerror(rv), now);
             return rv;
         }
     }
-    if (!c->handshake_complete && c->hs.ops->is_complete(c->hs.impl))
-        on_handshake_complete(c, now);
+    if (!c->handshake_complete && c->hs.ops->is_complete(c->hs.impl)) on_handshake_complete(c, now);
     return 0;
 }
 
@@ -117,37 +110,30 @@ static int feed_tls(qc_conn *c, enum qc_pn_space sp, qc_ts now) {
 static int on_crypto(qc_conn *c, enum qc_pn_space sp, const qc_frame *f, qc_ts now) {
     qc_stream *cr = &c->spaces[sp].crypto;
     uint64_t end = f->u.crypto.offset + f->u.crypto.len;
-    if (end > cr->rcv.read + c->cfg.max_crypto_buffer)
-        return QC_ERR_CRYPTO_BUFFER;
+    if (end > cr->rcv.read + c->cfg.max_crypto_buffer) return QC_ERR_CRYPTO_BUFFER;
     uint64_t nb;
-    int rv = qc_stream_on_data(cr, f->u.crypto.offset, f->u.crypto.data, f->u.crypto.len, false,
-                               &nb);
-    if (rv)
-        return rv;
+    int rv =
+        qc_stream_on_data(cr, f->u.crypto.offset, f->u.crypto.data, f->u.crypto.len, false, &nb);
+    if (rv) return rv;
     return feed_tls(c, sp, now);
 }
 
 static int conn_fc_on_new_bytes(qc_conn *c, uint64_t nb) {
-    if (!nb)
-        return 0;
+    if (!nb) return 0;
     return qc_fc_recv_on_data(&c->fc_recv, c->fc_recv.highest + nb);
 }
 
 static int on_stream(qc_conn *c, const qc_frame *f) {
     qc_cstream *cs;
     int rv = qc_conn_stream_for_frame(c, f->u.stream.stream_id, false, &cs);
-    if (rv || !cs)
-        return rv;
+    if (rv || !cs) return rv;
     uint64_t end = f->u.stream.offset + f->u.stream.len;
-    if (end > cs->fc_recv.max)
-        return QC_ERR_FLOW_CONTROL;
-    if (cs->s.recv_state == QC_RECV_RESET_RECVD || cs->s.recv_state == QC_RECV_RESET_READ)
-        return 0;
+    if (end > cs->fc_recv.max) return QC_ERR_FLOW_CONTROL;
+    if (cs->s.recv_state == QC_RECV_RESET_RECVD || cs->s.recv_state == QC_RECV_RESET_READ) return 0;
     uint64_t nb = 0;
     rv = qc_stream_on_data(&cs->s, f->u.stream.offset, f->u.stream.data, f->u.stream.len,
                            f->u.stream.fin, &nb);
-    if (rv)
-        return rv;
+    if (rv) return rv;
     if (nb) {
         cs->fc_recv.highest += nb;
         rv = conn_fc_on_new_bytes(c, nb);
@@ -158,17 +144,13 @@ static int on_stream(qc_conn *c, const qc_frame *f) {
 static int on_reset_stream(qc_conn *c, const qc_frame *f) {
     qc_cstream *cs;
     int rv = qc_conn_stream_for_frame(c, f->u.reset_stream.stream_id, false, &cs);
-    if (rv || !cs)
-        return rv;
-    if (f->u.reset_stream.final_size > cs->fc_recv.max)
-        return QC_ERR_FLOW_CONTROL;
+    if (rv || !cs) return rv;
+    if (f->u.reset_stream.final_size > cs->fc_recv.max) return QC_ERR_FLOW_CONTROL;
     uint64_t nb = 0;
     rv = qc_stream_on_reset(&cs->s, f->u.reset_stream.app_error, f->u.reset_stream.final_size, &nb);
-    if (rv)
-        return rv;
+    if (rv) return rv;
     cs->stop_pending = false;
-    if (nb)
-        rv = conn_fc_on_new_bytes(c, nb);
+    if (nb) rv = conn_fc_on_new_bytes(c, nb);
     /* The bytes that will never be read still count as consumed for the connection window. */
     if (!rv && f->u.reset_stream.final_size > cs->fc_recv.consumed) {
         qc_fc_recv_consume(&c->fc_recv, f->u.reset_stream.final_size - cs->fc_recv.consumed);
@@ -181,8 +163,7 @@ static int on_reset_stream(qc_conn *c, const qc_frame *f) {
 static int on_stop_sending(qc_conn *c, const qc_frame *f) {
     qc_cstream *cs;
     int rv = qc_conn_stream_for_frame(c, f->u.stop_sending.stream_id, true, &cs);
-    if (rv || !cs)
-        return rv;
+    if (rv || !cs) return rv;
     qc_stream_on_stop_sending(&cs->s, f->u.stop_sending.app_error);
     /* Answer with RESET_STREAM carrying the same code (RFC 9000 §3.5). */
     if (qc_stream_reset(&cs->s, f->u.stop_sending.app_error) == 0) {
@@ -195,8 +176,7 @@ static int on_stop_sending(qc_conn *c, const qc_frame *f) {
 static int on_max_stream_data(qc_conn *c, const qc_frame *f) {
     qc_cstream *cs;
     int rv = qc_conn_stream_for_frame(c, f->u.stream_max.stream_id, true, &cs);
-    if (rv || !cs)
-        return rv;
+    if (rv || !cs) return rv;
     qc_fc_send_on_max(&cs->fc_send, f->u.stream_max.max);
     qc_conn_stream_schedule(c, cs);
     return 0;
@@ -255,8 +235,7 @@ static int on_frame(qc_conn *c, enum qc_pkt_type pt, const qc_frame *f, qc_ts no
     case QC_FT_CRYPTO:
         return on_crypto(c, sp, f, now);
     case QC_FT_NEW_TOKEN:
-        if (c->is_server)
-            return QC_ERR_PROTO;
+        if (c->is_server) return QC_ERR_PROTO;
         return 0; /* tokens for future connections are not kept yet */
     case QC_FT_MAX_DATA:
         qc_fc_send_on_max(&c->fc_send, f->u.max.max);
@@ -264,13 +243,11 @@ static int on_frame(qc_conn *c, enum qc_pkt_type pt, const qc_frame *f, qc_ts no
     case QC_FT_MAX_STREAM_DATA:
         return on_max_stream_data(c, f);
     case QC_FT_MAX_STREAMS_BIDI:
-        if (f->u.max.max > c->peer_max_bidi)
-            c->peer_max_bidi = f->u.max.max;
+        if (f->u.max.max > c->peer_max_bidi) c->peer_max_bidi = f->u.max.max;
         qc_conn_streams_on_peer_tparams(c);
         return 0;
     case QC_FT_MAX_STREAMS_UNI:
-        if (f->u.max.max > c->peer_max_uni)
-            c->peer_max_uni = f->u.max.max;
+        if (f->u.max.max > c->peer_max_uni) c->peer_max_uni = f->u.max.max;
         qc_conn_streams_on_peer_tparams(c);
         return 0;
     case QC_FT_DATA_BLOCKED:
@@ -294,17 +271,14 @@ static int on_frame(qc_conn *c, enum qc_pkt_type pt, const qc_frame *f, qc_ts no
         on_connection_close(c, f, now);
         return 0;
     case QC_FT_HANDSHAKE_DONE:
-        if (c->is_server)
-            return QC_ERR_PROTO;
-        if (c->handshake_complete)
-            qc_conn_on_handshake_confirmed(c);
+        if (c->is_server) return QC_ERR_PROTO;
+        if (c->handshake_complete) qc_conn_on_handshake_confirmed(c);
         return 0;
     case QC_FT_DATAGRAM:
     case QC_FT_DATAGRAM_LEN:
         return QC_ERR_PROTO; /* we advertise no max_datagram_frame_size */
     default:
-        if (f->type >= QC_FT_STREAM && f->type <= (QC_FT_STREAM | 7))
-            return on_stream(c, f);
+        if (f->type >= QC_FT_STREAM && f->type <= (QC_FT_STREAM | 7)) return on_stream(c, f);
         return QC_ERR_FRAME_ENCODING;
     }
 }
@@ -329,15 +303,13 @@ int qc_conn_recv_frames(qc_conn *c, enum qc_pkt_type pt, const uint8_t *payload,
             qc_conn_fail(c, QC_ERR_PROTO, f.type, "frame not allowed in this packet type", now);
             return QC_ERR_PROTO;
         }
-        if (qc_frame_ack_eliciting(f.type))
-            *ack_eliciting = true;
+        if (qc_frame_ack_eliciting(f.type)) *ack_eliciting = true;
         rv = on_frame(c, pt, &f, now);
         if (rv) {
             qc_conn_fail(c, rv, f.type, qc_strerror(rv), now);
             return rv;
         }
-        if (c->state >= QC_CONN_DRAINING)
-            return 0;
+        if (c->state >= QC_CONN_DRAINING) return 0;
     }
     return 0;
 }
@@ -351,16 +323,14 @@ static enum qc_epoch pkt_epoch(enum qc_pkt_type t) {
 
 /* Rotates the receive keys after a packet decrypted with the next generation. */
 static int rx_key_update(qc_conn *c, uint64_t pn, qc_ts now) {
-    if (c->has_rx_prev)
-        qc_keys_clear(c->cp, &c->rx_prev);
+    if (c->has_rx_prev) qc_keys_clear(c->cp, &c->rx_prev);
     c->rx_prev = c->rx[QC_EPOCH_1RTT];
     c->has_rx_prev = true;
     c->rx_prev_discard = now + 3 * qc_conn_pto(c);
     c->rx[QC_EPOCH_1RTT] = c->rx_next;
     memset(&c->rx_next, 0, sizeof(c->rx_next));
     int rv = qc_keys_update(c->cp, &c->rx_next, &c->rx[QC_EPOCH_1RTT]);
-    if (rv)
-        return rv;
+    if (rv) return rv;
     c->rx_phase = !c->rx_phase;
     c->rx_phase_first_pn = pn;
     if (c->key_phase != c->rx_phase) {
@@ -369,8 +339,7 @@ static int rx_key_update(qc_conn *c, uint64_t pn, qc_ts now) {
         c->tx[QC_EPOCH_1RTT] = c->tx_next;
         rv = qc_keys_update(c->cp, &c->tx_next, &c->tx[QC_EPOCH_1RTT]);
         qc_keys_clear(c->cp, &old);
-        if (rv)
-            return rv;
+        if (rv) return rv;
         c->key_phase = c->rx_phase;
         c->key_phase_first_pn = c->spaces[QC_PNS_APP].next_pn;
         c->key_updates++;
@@ -379,8 +348,7 @@ static int rx_key_update(qc_conn *c, uint64_t pn, qc_ts now) {
 }
 
 static int recv_packet(qc_conn *c, uint8_t *pkt, const qc_pkt_hdr *h, qc_ts now) {
-    if (c->state == QC_CONN_DRAINING)
-        return QC_ERR_DROP;
+    if (c->state == QC_CONN_DRAINING) return QC_ERR_DROP;
     switch (h->type) {
     case QC_PT_VN:
         return c->is_server ? QC_ERR_DROP : on_version_negotiation(c, h, now);
@@ -391,8 +359,7 @@ static int recv_packet(qc_conn *c, uint8_t *pkt, const qc_pkt_hdr *h, qc_ts now)
     default:
         break;
     }
-    if (h->type != QC_PT_1RTT && h->version != c->version)
-        return QC_ERR_DROP;
+    if (h->type != QC_PT_1RTT && h->version != c->version) return QC_ERR_DROP;
     if (!qc_cids_is_local(&c->cids, &h->dcid) &&
         !(c->is_server && h->type == QC_PT_INITIAL && qc_cid_eq(&h->dcid, &c->initial_dcid)))
         return QC_ERR_DROP;
@@ -403,8 +370,7 @@ static int recv_packet(qc_conn *c, uint8_t *pkt, const qc_pkt_hdr *h, qc_ts now)
     enum qc_epoch ep = pkt_epoch(h->type);
     enum qc_pn_space sp = qc_epoch_space(ep);
     qc_space *space = &c->spaces[sp];
-    if (space->discarded || !c->has_rx[ep])
-        return QC_ERR_DROP;
+    if (space->discarded || !c->has_rx[ep]) return QC_ERR_DROP;
 
     uint64_t tpn;
     size_t pnl;
@@ -466,10 +432,8 @@ static int recv_packet(qc_conn *c, uint8_t *pkt, const qc_pkt_hdr *h, qc_ts now)
     int rv = qc_conn_recv_frames(c, h->type, payload, plen, &eliciting, now);
     if (c->spaces[sp].discarded)
         return rv; /* the frames made us drop this space (e.g. handshake confirmed) */
-    if (pn > space->largest_rx || space->largest_rx == UINT64_MAX)
-        space->largest_rx = pn;
-    if (rv && c->state >= QC_CONN_CLOSING)
-        return rv;
+    if (pn > space->largest_rx || space->largest_rx == UINT64_MAX) space->largest_rx = pn;
+    if (rv && c->state >= QC_CONN_CLOSING) return rv;
     qc_ts max_ack_delay = c->cfg.max_ack_delay_ms * QC_MS;
     qc_ack_on_packet(&space->ack, pn, eliciting, sp != QC_PNS_APP || !c->handshake_complete, now,
                      max_ack_delay);
@@ -479,22 +443,17 @@ static int recv_packet(qc_conn *c, uint8_t *pkt, const qc_pkt_hdr *h, qc_ts now)
 }
 
 int qc_conn_recv(qc_conn *c, uint8_t *dgram, size_t len, qc_ts now) {
-    if (c->state == QC_CONN_CLOSED)
-        return QC_ERR_CLOSED;
+    if (c->state == QC_CONN_CLOSED) return QC_ERR_CLOSED;
     c->stats.bytes_recv += len;
-    if (!c->peer_validated)
-        c->bytes_recv_unvalidated += len;
+    if (!c->peer_validated) c->bytes_recv_unvalidated += len;
     bool any = false;
     size_t off = 0;
     while (off < len) {
         qc_pkt_hdr h;
-        if (qc_pkt_parse(dgram + off, len - off, c->cfg.scid_len, &h))
-            break;
+        if (qc_pkt_parse(dgram + off, len - off, c->cfg.scid_len, &h)) break;
         /* Padding after the last packet of a coalesced datagram is fine; junk stops parsing. */
-        if (recv_packet(c, dgram + off, &h, now) == 0)
-            any = true;
-        if (c->state == QC_CONN_CLOSED)
-            break;
+        if (recv_packet(c, dgram + off, &h, now) == 0) any = true;
+        if (c->state == QC_CONN_CLOSED) break;
         off += h.pkt_len;
     }
     if (!any && c->state < QC_CONN_DRAINING && qc_cids_is_stateless_reset(&c->cids, dgram, len)) {
@@ -510,8 +469,7 @@ int qc_conn_recv(qc_conn *c, uint8_t *dgram, size_t len, qc_ts now) {
     if (any && c->state == QC_CONN_CLOSING && c->close.local) {
         /* Repeat CONNECTION_CLOSE, less and less often (RFC 9000 §10.2.1). */
         c->close_rx_count++;
-        if ((c->close_rx_count & (c->close_rx_count - 1)) == 0)
-            c->close_frame_pending = true;
+        if ((c->close_rx_count & (c->close_rx_count - 1)) == 0) c->close_frame_pending = true;
     }
     return c->state == QC_CONN_CLOSED ? QC_ERR_CLOSED : 0;
 }

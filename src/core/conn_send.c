@@ -15,9 +15,9 @@ typedef struct pkt_build {
     enum qc_pn_space sp;
     enum qc_epoch ep;
     uint8_t *start;
-    size_t cap;        /* room for this packet, tag included */
+    size_t cap; /* room for this packet, tag included */
     size_t pn_offset, pn_len, hdr_len;
-    size_t len;        /* bytes written so far (header + payload) */
+    size_t len; /* bytes written so far (header + payload) */
     uint64_t pn;
     bool eliciting, in_flight, has_crypto;
     qc_sent_pkt *rec;
@@ -33,9 +33,13 @@ static size_t room(const pkt_build *b) {
     return b->cap > used ? b->cap - used : 0;
 }
 
-static qc_wr writer(pkt_build *b) { return qc_wr_init(b->start + b->len, room(b)); }
+static qc_wr writer(pkt_build *b) {
+    return qc_wr_init(b->start + b->len, room(b));
+}
 
-static bool rec_full(const pkt_build *b) { return b->rec->nframes >= QC_SENT_MAX_FRAMES; }
+static bool rec_full(const pkt_build *b) {
+    return b->rec->nframes >= QC_SENT_MAX_FRAMES;
+}
 
 static void rec_add(pkt_build *b, uint8_t kind, uint64_t id, uint64_t offset, uint32_t len,
                     bool fin) {
@@ -51,8 +55,7 @@ static void rec_add(pkt_build *b, uint8_t kind, uint64_t id, uint64_t offset, ui
 /* Writes a simple frame; returns true if it fit (and marks the packet ack-eliciting). */
 static bool put_frame(pkt_build *b, const qc_frame *f) {
     qc_wr w = writer(b);
-    if (qc_frame_encode(&w, f))
-        return false;
+    if (qc_frame_encode(&w, f)) return false;
     b->len = (size_t)(w.p - b->start);
     if (qc_frame_ack_eliciting(f->type)) {
         b->eliciting = true;
@@ -83,12 +86,10 @@ static bool begin_packet(qc_conn *c, pkt_build *b, enum qc_pn_space sp, uint8_t 
         .key_phase = c->key_phase,
     };
     b->hdr_len = qc_pkt_write_hdr(buf, cap, &out, &b->pn_offset);
-    if (!b->hdr_len || b->hdr_len + QC_AEAD_TAG_LEN + 4 > cap)
-        return false;
+    if (!b->hdr_len || b->hdr_len + QC_AEAD_TAG_LEN + 4 > cap) return false;
     b->len = b->hdr_len;
     b->rec = qc_recovery_next(&c->rec, sp);
-    if (!b->rec)
-        return false;
+    if (!b->rec) return false;
     b->rec->nframes = 0;
     return true;
 }
@@ -97,8 +98,7 @@ static bool begin_packet(qc_conn *c, pkt_build *b, enum qc_pn_space sp, uint8_t 
 
 static void add_ack(qc_conn *c, pkt_build *b, qc_ts now) {
     qc_ack_tracker *t = &c->spaces[b->sp].ack;
-    if (!t->ack_needed || rec_full(b))
-        return;
+    if (!t->ack_needed || rec_full(b)) return;
     qc_wr w = writer(b);
     uint64_t largest;
     unsigned exp = b->sp == QC_PNS_APP ? (unsigned)c->cfg.ack_delay_exponent : 3;
@@ -112,19 +112,16 @@ static void add_crypto(qc_conn *c, pkt_build *b) {
     qc_stream *cr = &c->spaces[b->sp].crypto;
     while (!rec_full(b)) {
         size_t r = room(b);
-        if (r < 16)
-            return;
+        if (r < 16) return;
         uint64_t off;
         size_t len;
         bool fin;
-        if (!qc_stream_next_chunk(cr, UINT64_MAX, r, &off, &len, &fin) || len == 0)
-            return;
+        if (!qc_stream_next_chunk(cr, UINT64_MAX, r, &off, &len, &fin) || len == 0) return;
         size_t hdr = 1 + qc_varint_len(off) + qc_varint_len(len);
         if (hdr + len > r) {
             len = r - hdr;
             hdr = 1 + qc_varint_len(off) + qc_varint_len(len);
-            if (hdr + len > r)
-                len = r - hdr;
+            if (hdr + len > r) len = r - hdr;
         }
         uint8_t *p = b->start + b->len;
         *p++ = QC_FT_CRYPTO;
@@ -155,8 +152,7 @@ static void add_control(qc_conn *c, pkt_build *b, qc_ts now) {
             rec_add(b, QC_SK_HANDSHAKE_DONE, 0, 0, 0, false);
         }
     }
-    if (c->fc_recv.update_pending)
-        c->max_data_pending = true;
+    if (c->fc_recv.update_pending) c->max_data_pending = true;
     if (c->max_data_pending && !rec_full(b)) {
         f.type = QC_FT_MAX_DATA;
         f.u.max.max = c->fc_recv.update_pending
@@ -197,23 +193,20 @@ static void add_control(qc_conn *c, pkt_build *b, qc_ts now) {
     }
     for (unsigned i = 0; i < QC_CID_SLOTS && !rec_full(b); i++) {
         qc_cid_entry *e = &c->cids.local[i];
-        if (!e->in_use || e->sent || e->retired || e->seq == 0)
-            continue;
+        if (!e->in_use || e->sent || e->retired || e->seq == 0) continue;
         f.type = QC_FT_NEW_CONNECTION_ID;
         f.u.new_cid.seq = e->seq;
         f.u.new_cid.retire_prior_to = 0;
         f.u.new_cid.cid = e->cid;
         memcpy(f.u.new_cid.reset_token, e->token, QC_RESET_TOKEN_LEN);
-        if (!put_frame(b, &f))
-            break;
+        if (!put_frame(b, &f)) break;
         e->sent = true;
         rec_add(b, QC_SK_NEW_CID, e->seq, 0, 0, false);
     }
     while (c->cids.nretire > 0 && !rec_full(b)) {
         f.type = QC_FT_RETIRE_CONNECTION_ID;
         f.u.retire_cid.seq = c->cids.retire_pending[c->cids.nretire - 1];
-        if (!put_frame(b, &f))
-            break;
+        if (!put_frame(b, &f)) break;
         c->cids.nretire--;
         rec_add(b, QC_SK_RETIRE_CID, f.u.retire_cid.seq, 0, 0, false);
     }
@@ -223,52 +216,43 @@ static void add_control(qc_conn *c, pkt_build *b, qc_ts now) {
 static bool add_stream_frames(qc_conn *c, pkt_build *b, qc_cstream *cs, bool cwnd_ok) {
     qc_frame f;
     if (cs->reset_pending) {
-        if (rec_full(b))
-            return false;
+        if (rec_full(b)) return false;
         f.type = QC_FT_RESET_STREAM;
         f.u.reset_stream.stream_id = cs->s.id;
         f.u.reset_stream.app_error = cs->s.reset_code_sent;
         f.u.reset_stream.final_size = cs->s.snd.sent;
-        if (!put_frame(b, &f))
-            return false;
+        if (!put_frame(b, &f)) return false;
         cs->reset_pending = false;
         rec_add(b, QC_SK_RESET_STREAM, cs->s.id, 0, 0, false);
     }
     if (cs->stop_pending) {
-        if (rec_full(b))
-            return false;
+        if (rec_full(b)) return false;
         f.type = QC_FT_STOP_SENDING;
         f.u.stop_sending.stream_id = cs->s.id;
         f.u.stop_sending.app_error = cs->s.stop_code_sent;
-        if (!put_frame(b, &f))
-            return false;
+        if (!put_frame(b, &f)) return false;
         cs->stop_pending = false;
         rec_add(b, QC_SK_STOP_SENDING, cs->s.id, 0, 0, false);
     }
-    if (cs->fc_recv.update_pending && cs->s.recv_state == QC_RECV_RECV)
-        cs->max_data_pending = true;
+    if (cs->fc_recv.update_pending && cs->s.recv_state == QC_RECV_RECV) cs->max_data_pending = true;
     if (cs->max_data_pending) {
-        if (rec_full(b))
-            return false;
+        if (rec_full(b)) return false;
         f.type = QC_FT_MAX_STREAM_DATA;
         f.u.stream_max.stream_id = cs->s.id;
         f.u.stream_max.max = cs->fc_recv.update_pending
                                  ? qc_fc_recv_update(&cs->fc_recv, 0, c->rec.rtt.smoothed)
                                  : cs->fc_recv.max;
-        if (!put_frame(b, &f))
-            return false;
+        if (!put_frame(b, &f)) return false;
         cs->max_data_pending = false;
         rec_add(b, QC_SK_MAX_STREAM_DATA, cs->s.id, f.u.stream_max.max, 0, false);
     }
-    if (!cwnd_ok || cs->waits_credit)
-        return true;
+    if (!cwnd_ok || cs->waits_credit) return true;
     if (cs->s.send_state != QC_SEND_READY && cs->s.send_state != QC_SEND_SEND &&
         cs->s.send_state != QC_SEND_DATA_SENT)
         return true;
     while (!rec_full(b)) {
         size_t r = room(b);
-        if (r < 24)
-            return false;
+        if (r < 24) return false;
         /* New data is limited by the stream's and the connection's credit. */
         uint64_t conn_avail = qc_fc_send_avail(&c->fc_send);
         uint64_t limit = QC_MIN(cs->fc_send.max, cs->s.snd.sent + conn_avail);
@@ -289,12 +273,10 @@ static bool add_stream_frames(qc_conn *c, pkt_build *b, qc_cstream *cs, bool cwn
         }
         size_t hdr = qc_frame_stream_hdr_len(cs->s.id, off, len, true);
         if (hdr + len > r) {
-            if (r <= hdr)
-                return false;
+            if (r <= hdr) return false;
             len = r - hdr;
             hdr = qc_frame_stream_hdr_len(cs->s.id, off, len, true);
-            if (hdr + len > r)
-                len = r - hdr;
+            if (hdr + len > r) len = r - hdr;
             fin = false;
         }
         uint8_t *p = qc_frame_stream_hdr_put(b->start + b->len, cs->s.id, off, len, true, fin);
@@ -308,8 +290,7 @@ static bool add_stream_frames(qc_conn *c, pkt_build *b, qc_cstream *cs, bool cwn
         qc_stream_on_sent(&cs->s, off, len, fin);
         rec_add(b, QC_SK_STREAM, cs->s.id, off, (uint32_t)len, fin);
         b->eliciting = b->in_flight = true;
-        if (fin || len == 0)
-            break;
+        if (fin || len == 0) break;
     }
     if (cs->blocked_pending && !rec_full(b)) {
         f.type = QC_FT_STREAM_DATA_BLOCKED;
@@ -338,13 +319,10 @@ static void add_streams(qc_conn *c, pkt_build *b, bool cwnd_ok) {
             c->send_head = cs->snext ? cs->snext : cs;
             return;
         }
-        if (!more_room)
-            return;
-        if (!c->send_head)
-            return;
+        if (!more_room) return;
+        if (!c->send_head) return;
         cs = next == cs ? NULL : next;
-        if (cs == c->send_head)
-            break;
+        if (cs == c->send_head) break;
     }
 }
 
@@ -372,36 +350,28 @@ static bool crypto_pending(const qc_conn *c, enum qc_pn_space sp) {
 }
 
 static bool space_wants_send(const qc_conn *c, enum qc_pn_space sp, qc_ts now, bool cwnd_ok) {
-    if (c->spaces[sp].discarded || !c->has_tx[qc_space_epoch(sp)])
-        return false;
-    if (qc_ack_should_send(&c->spaces[sp].ack, now))
-        return true;
-    if (c->probes_pending[sp])
-        return true;
-    if (!cwnd_ok)
-        return false;
-    if (crypto_pending(c, sp))
-        return true;
-    if (sp != QC_PNS_APP)
-        return false;
-    if (c->ping_pending || app_has_control(c))
-        return true;
+    if (c->spaces[sp].discarded || !c->has_tx[qc_space_epoch(sp)]) return false;
+    if (qc_ack_should_send(&c->spaces[sp].ack, now)) return true;
+    if (c->probes_pending[sp]) return true;
+    if (!cwnd_ok) return false;
+    if (crypto_pending(c, sp)) return true;
+    if (sp != QC_PNS_APP) return false;
+    if (c->ping_pending || app_has_control(c)) return true;
     return c->send_head != NULL;
 }
 
 bool qc_conn_has_pending(const qc_conn *c, qc_ts now) {
-    if (c->state == QC_CONN_CLOSING)
-        return c->close_frame_pending;
-    if (c->state != QC_CONN_HANDSHAKING && c->state != QC_CONN_ESTABLISHED)
-        return false;
+    if (c->state == QC_CONN_CLOSING) return c->close_frame_pending;
+    if (c->state != QC_CONN_HANDSHAKING && c->state != QC_CONN_ESTABLISHED) return false;
     bool cwnd_ok = qc_cc_avail(&c->rec.cc) > 0;
     for (int sp = 0; sp < QC_PNS_COUNT; sp++)
-        if (space_wants_send(c, (enum qc_pn_space)sp, now, cwnd_ok))
-            return true;
+        if (space_wants_send(c, (enum qc_pn_space)sp, now, cwnd_ok)) return true;
     return false;
 }
 
-bool qc_conn_want_send(const qc_conn *c, qc_ts now) { return qc_conn_has_pending(c, now); }
+bool qc_conn_want_send(const qc_conn *c, qc_ts now) {
+    return qc_conn_has_pending(c, now);
+}
 
 /* ---- finishing packets ---- */
 
@@ -414,8 +384,7 @@ static int finish_packet(qc_conn *c, pkt_build *b, qc_ts now) {
         qc_pkt_set_length(b->start, b->pn_offset, b->pn_len + payload_len + QC_AEAD_TAG_LEN);
     qc_keys *k = &c->tx[b->ep];
     int rv = qc_packet_protect(c->cp, k, b->start, b->pn_offset, b->pn_len, b->pn, payload_len);
-    if (rv)
-        return rv;
+    if (rv) return rv;
     b->len += QC_AEAD_TAG_LEN;
     qc_sent_pkt *p = b->rec;
     p->pn = b->pn;
@@ -426,8 +395,7 @@ static int finish_packet(qc_conn *c, pkt_build *b, qc_ts now) {
     c->spaces[b->sp].next_pn++;
     c->stats.pkts_sent++;
     if (b->eliciting) {
-        if (!c->sent_eliciting_since_rx)
-            c->last_activity = now;
+        if (!c->sent_eliciting_since_rx) c->last_activity = now;
         c->sent_eliciting_since_rx = true;
     }
     return 0;
@@ -438,15 +406,12 @@ static int send_close(qc_conn *c, uint8_t *buf, size_t limit, qc_ts now) {
     size_t used = 0;
     for (int sp = 0; sp < QC_PNS_COUNT; sp++) {
         enum qc_epoch ep = qc_space_epoch((enum qc_pn_space)sp);
-        if (c->spaces[sp].discarded || !c->has_tx[ep])
-            continue;
-        if (sp == QC_PNS_APP && !c->handshake_complete && !c->is_server)
-            continue;
-        if (sp == QC_PNS_APP && c->is_server && !c->handshake_complete)
-            continue;
+        if (c->spaces[sp].discarded || !c->has_tx[ep]) continue;
+        if (sp == QC_PNS_APP && !c->handshake_complete && !c->is_server) continue;
+        if (sp == QC_PNS_APP && c->is_server && !c->handshake_complete) continue;
         pkt_build b;
-        if (limit - used < MIN_PACKET_ROOM || !begin_packet(c, &b, (enum qc_pn_space)sp,
-                                                             buf + used, limit - used))
+        if (limit - used < MIN_PACKET_ROOM ||
+            !begin_packet(c, &b, (enum qc_pn_space)sp, buf + used, limit - used))
             break;
         qc_frame f;
         bool app = c->close.app && sp == QC_PNS_APP;
@@ -459,12 +424,10 @@ static int send_close(qc_conn *c, uint8_t *buf, size_t limit, qc_ts now) {
         if (c->close.app && !app)
             f.u.close.reason_len = 0; /* no application detail before 1-RTT (RFC 9000 §10.2.3) */
         qc_wr w = writer(&b);
-        if (qc_frame_encode(&w, &f))
-            break;
+        if (qc_frame_encode(&w, &f)) break;
         b.len = (size_t)(w.p - b.start);
         int rv = finish_packet(c, &b, now);
-        if (rv)
-            return rv;
+        if (rv) return rv;
         used += b.len;
     }
     c->close_frame_pending = false;
@@ -472,22 +435,19 @@ static int send_close(qc_conn *c, uint8_t *buf, size_t limit, qc_ts now) {
 }
 
 int qc_conn_send(qc_conn *c, uint8_t *buf, size_t cap, qc_ts now) {
-    if (c->state == QC_CONN_CLOSED || c->state == QC_CONN_DRAINING)
-        return 0;
+    if (c->state == QC_CONN_CLOSED || c->state == QC_CONN_DRAINING) return 0;
     size_t limit = QC_MIN(cap, c->max_payload);
     if (!c->peer_validated) {
         uint64_t allowed = 3 * c->bytes_recv_unvalidated;
-        uint64_t left = allowed > c->bytes_sent_unvalidated ? allowed - c->bytes_sent_unvalidated
-                                                            : 0;
-        if (left < limit)
-            limit = (size_t)left;
+        uint64_t left =
+            allowed > c->bytes_sent_unvalidated ? allowed - c->bytes_sent_unvalidated : 0;
+        if (left < limit) limit = (size_t)left;
         if (limit < QC_MIN_INITIAL_SIZE && c->is_server)
             return 0; /* anti-amplification: wait for more from the client */
     }
     int total;
     if (c->state == QC_CONN_CLOSING) {
-        if (!c->close_frame_pending)
-            return 0;
+        if (!c->close_frame_pending) return 0;
         total = send_close(c, buf, limit, now);
     } else {
         pkt_build pk[QC_PNS_COUNT];
@@ -498,13 +458,10 @@ int qc_conn_send(qc_conn *c, uint8_t *buf, size_t cap, qc_ts now) {
         for (int s = 0; s < QC_PNS_COUNT; s++) {
             enum qc_pn_space sp = (enum qc_pn_space)s;
             bool probe = c->probes_pending[sp] > 0;
-            if (!space_wants_send(c, sp, now, cwnd_ok))
-                continue;
-            if (limit - used < MIN_PACKET_ROOM)
-                break;
+            if (!space_wants_send(c, sp, now, cwnd_ok)) continue;
+            if (limit - used < MIN_PACKET_ROOM) break;
             pkt_build *b = &pk[npk];
-            if (!begin_packet(c, b, sp, buf + used, limit - used))
-                break;
+            if (!begin_packet(c, b, sp, buf + used, limit - used)) break;
             add_ack(c, b, now);
             if (cwnd_ok || probe) {
                 add_crypto(c, b);
@@ -515,24 +472,19 @@ int qc_conn_send(qc_conn *c, uint8_t *buf, size_t cap, qc_ts now) {
             }
             if ((probe || (sp == QC_PNS_APP && c->ping_pending)) && !b->eliciting) {
                 qc_frame f = {.type = QC_FT_PING};
-                if (put_frame(b, &f))
-                    rec_add(b, QC_SK_PING, 0, 0, 0, false);
+                if (put_frame(b, &f)) rec_add(b, QC_SK_PING, 0, 0, 0, false);
             }
             if (b->len == b->hdr_len) {
                 /* Nothing fitted: give the reserved record back unused. */
                 continue;
             }
-            if (probe && b->eliciting)
-                c->probes_pending[sp]--;
-            if (sp == QC_PNS_APP && b->eliciting)
-                c->ping_pending = false;
-            if (sp == QC_PNS_INITIAL && b->eliciting)
-                has_initial_eliciting = true;
+            if (probe && b->eliciting) c->probes_pending[sp]--;
+            if (sp == QC_PNS_APP && b->eliciting) c->ping_pending = false;
+            if (sp == QC_PNS_INITIAL && b->eliciting) has_initial_eliciting = true;
             used = (size_t)(b->start - buf) + b->len + QC_AEAD_TAG_LEN;
             npk++;
         }
-        if (npk == 0)
-            return 0;
+        if (npk == 0) return 0;
         /* Datagrams with Initial packets are padded to 1200 bytes: all of the client's,
          * and the server's ack-eliciting ones (RFC 9000 §14.1). */
         bool pad = pk[0].type == QC_PT_INITIAL && (!c->is_server || has_initial_eliciting);
@@ -548,11 +500,9 @@ int qc_conn_send(qc_conn *c, uint8_t *buf, size_t cap, qc_ts now) {
         total = 0;
         for (int i = 0; i < npk; i++) {
             int rv = finish_packet(c, &pk[i], now);
-            if (rv)
-                return rv;
+            if (rv) return rv;
             total += (int)pk[i].len;
-            if (pk[i].type == QC_PT_HANDSHAKE && !c->is_server)
-                c->sent_handshake_pkt = true;
+            if (pk[i].type == QC_PT_HANDSHAKE && !c->is_server) c->sent_handshake_pkt = true;
         }
         /* A client drops Initial keys once it sends its first Handshake packet. */
         if (c->sent_handshake_pkt && !c->spaces[QC_PNS_INITIAL].discarded)
@@ -560,8 +510,7 @@ int qc_conn_send(qc_conn *c, uint8_t *buf, size_t cap, qc_ts now) {
     }
     if (total > 0) {
         c->stats.bytes_sent += (uint64_t)total;
-        if (!c->peer_validated)
-            c->bytes_sent_unvalidated += (uint64_t)total;
+        if (!c->peer_validated) c->bytes_sent_unvalidated += (uint64_t)total;
         c->last_tx = now;
     }
     return total;

@@ -14,19 +14,16 @@ static size_t hslot(const qc_conn *c, uint64_t id) {
 }
 
 qc_cstream *qc_conn_find_stream(const qc_conn *c, uint64_t id) {
-    if (!c->hcap)
-        return NULL;
+    if (!c->hcap) return NULL;
     for (qc_cstream *cs = c->htab[hslot(c, id)]; cs; cs = cs->hnext)
-        if (cs->s.id == id)
-            return cs;
+        if (cs->s.id == id) return cs;
     return NULL;
 }
 
 static int htab_grow(qc_conn *c) {
     size_t ncap = c->hcap ? c->hcap * 2 : 16;
     qc_cstream **nt = calloc(ncap, sizeof(*nt));
-    if (!nt)
-        return QC_ERR_NOMEM;
+    if (!nt) return QC_ERR_NOMEM;
     qc_cstream **old = c->htab;
     size_t ocap = c->hcap;
     c->htab = nt;
@@ -46,11 +43,9 @@ static int htab_grow(qc_conn *c) {
 }
 
 static qc_cstream *stream_create(qc_conn *c, uint64_t id) {
-    if (c->nstreams + 1 > c->hcap && htab_grow(c))
-        return NULL;
+    if (c->nstreams + 1 > c->hcap && htab_grow(c)) return NULL;
     qc_cstream *cs = calloc(1, sizeof(*cs));
-    if (!cs)
-        return NULL;
+    if (!cs) return NULL;
     qc_stream_init(&cs->s, id, c->is_server, c->cfg.stream_send_buffer);
     bool local = qc_sid_is_local(id, c->is_server);
     bool uni = qc_sid_is_uni(id);
@@ -79,8 +74,7 @@ static void stream_destroy(qc_conn *c, qc_cstream *cs) {
     qc_cstream **pp = &c->htab[hslot(c, cs->s.id)];
     while (*pp && *pp != cs)
         pp = &(*pp)->hnext;
-    if (*pp)
-        *pp = cs->hnext;
+    if (*pp) *pp = cs->hnext;
     c->nstreams--;
     qc_stream_free(&cs->s);
     free(cs);
@@ -116,11 +110,9 @@ void qc_conn_streams_on_peer_tparams(qc_conn *c) {
             }
             if (cs->waits_credit) {
                 uint64_t idx = cs->s.id >> 2;
-                if (idx < (uni ? c->peer_max_uni : c->peer_max_bidi))
-                    cs->waits_credit = false;
+                if (idx < (uni ? c->peer_max_uni : c->peer_max_bidi)) cs->waits_credit = false;
             }
-            if (qc_conn_stream_has_work(c, cs))
-                qc_conn_stream_schedule(c, cs);
+            if (qc_conn_stream_has_work(c, cs)) qc_conn_stream_schedule(c, cs);
         }
     }
 }
@@ -130,10 +122,8 @@ void qc_conn_streams_on_peer_tparams(qc_conn *c) {
 bool qc_conn_stream_has_work(const qc_conn *c, const qc_cstream *cs) {
     if (cs->reset_pending || cs->stop_pending || cs->max_data_pending || cs->blocked_pending)
         return true;
-    if (cs->fc_recv.update_pending && cs->s.recv_state == QC_RECV_RECV)
-        return true;
-    if (cs->waits_credit)
-        return false;
+    if (cs->fc_recv.update_pending && cs->s.recv_state == QC_RECV_RECV) return true;
+    if (cs->waits_credit) return false;
     if (cs->s.send_state != QC_SEND_READY && cs->s.send_state != QC_SEND_SEND &&
         cs->s.send_state != QC_SEND_DATA_SENT)
         return false;
@@ -141,16 +131,14 @@ bool qc_conn_stream_has_work(const qc_conn *c, const qc_cstream *cs) {
     size_t len;
     bool fin;
     uint64_t limit = QC_MIN(cs->fc_send.max, cs->s.snd.sent + qc_fc_send_avail(&c->fc_send));
-    if (qc_stream_next_chunk(&cs->s, limit, 1200, &off, &len, &fin))
-        return true;
+    if (qc_stream_next_chunk(&cs->s, limit, 1200, &off, &len, &fin)) return true;
     /* Blocked by flow control with data waiting: report it once. */
     return cs->s.snd.written > cs->s.snd.sent && cs->fc_send.max <= cs->s.snd.sent &&
            qc_fc_send_should_report_blocked(&cs->fc_send);
 }
 
 void qc_conn_stream_schedule(qc_conn *c, qc_cstream *cs) {
-    if (cs->in_send_queue)
-        return;
+    if (cs->in_send_queue) return;
     cs->in_send_queue = true;
     if (!c->send_head) {
         cs->snext = cs->sprev = cs;
@@ -166,16 +154,14 @@ void qc_conn_stream_schedule(qc_conn *c, qc_cstream *cs) {
 }
 
 void qc_conn_stream_unschedule(qc_conn *c, qc_cstream *cs) {
-    if (!cs->in_send_queue)
-        return;
+    if (!cs->in_send_queue) return;
     cs->in_send_queue = false;
     if (cs->snext == cs) {
         c->send_head = NULL;
     } else {
         cs->sprev->snext = cs->snext;
         cs->snext->sprev = cs->sprev;
-        if (c->send_head == cs)
-            c->send_head = cs->snext;
+        if (c->send_head == cs) c->send_head = cs->snext;
     }
     cs->snext = cs->sprev = NULL;
 }
@@ -188,8 +174,7 @@ void qc_conn_stream_maybe_free(qc_conn *c, qc_cstream *cs) {
     bool local = qc_sid_is_local(cs->s.id, c->is_server);
     /* A peer stream whose parts are both finished gives the peer credit for a new one,
      * once the application has seen it (released it). */
-    if (!cs->released || !send_done || !recv_done || cs->reset_pending || cs->stop_pending)
-        return;
+    if (!cs->released || !send_done || !recv_done || cs->reset_pending || cs->stop_pending) return;
     if (!local && !cs->counted_closed) {
         cs->counted_closed = true;
         if (qc_sid_is_uni(cs->s.id)) {
@@ -213,10 +198,8 @@ int qc_conn_stream_for_frame(qc_conn *c, uint64_t id, bool sending_part, qc_cstr
     bool uni = qc_sid_is_uni(id);
     /* Frames about our sending part on a stream we only receive on, or our receiving part on
      * a stream we only send on, are STREAM_STATE errors (RFC 9000 §19). */
-    if (uni && local && !sending_part)
-        return QC_ERR_STREAM_STATE;
-    if (uni && !local && sending_part)
-        return QC_ERR_STREAM_STATE;
+    if (uni && local && !sending_part) return QC_ERR_STREAM_STATE;
+    if (uni && !local && sending_part) return QC_ERR_STREAM_STATE;
     qc_cstream *cs = qc_conn_find_stream(c, id);
     if (cs) {
         *out = cs;
@@ -225,22 +208,18 @@ int qc_conn_stream_for_frame(qc_conn *c, uint64_t id, bool sending_part, qc_cstr
     uint64_t idx = id >> 2;
     if (local) {
         uint64_t next = uni ? c->next_local_uni : c->next_local_bidi;
-        if (idx >= next)
-            return QC_ERR_STREAM_STATE; /* never opened */
-        return 0;                       /* closed and forgotten: ignore */
+        if (idx >= next) return QC_ERR_STREAM_STATE; /* never opened */
+        return 0;                                    /* closed and forgotten: ignore */
     }
     uint64_t limit = uni ? c->local_max_uni : c->local_max_bidi;
-    if (idx >= limit)
-        return QC_ERR_STREAM_LIMIT;
+    if (idx >= limit) return QC_ERR_STREAM_LIMIT;
     uint64_t *opened = uni ? &c->peer_opened_uni : &c->peer_opened_bidi;
-    if (idx < *opened)
-        return 0; /* closed and forgotten */
+    if (idx < *opened) return 0; /* closed and forgotten */
     /* Open every lower-numbered stream of this type too (RFC 9000 §3.2). */
     for (uint64_t i = *opened; i <= idx; i++) {
         uint64_t sid = (i << 2) | (id & 3);
         qc_cstream *n = stream_create(c, sid);
-        if (!n)
-            return QC_ERR_NOMEM;
+        if (!n) return QC_ERR_NOMEM;
         if (c->incoming_len < QC_INCOMING_QUEUE) {
             c->incoming[(c->incoming_head + c->incoming_len) % QC_INCOMING_QUEUE] = sid;
             c->incoming_len++;
@@ -261,8 +240,7 @@ uint64_t qc_conn_streams_avail(const qc_conn *c, bool uni) {
 }
 
 int qc_conn_stream_open(qc_conn *c, bool uni, bool advance, uint64_t *id) {
-    if (c->state >= QC_CONN_CLOSING)
-        return QC_ERR_CLOSED;
+    if (c->state >= QC_CONN_CLOSING) return QC_ERR_CLOSED;
     uint64_t *next = uni ? &c->next_local_uni : &c->next_local_bidi;
     bool credit = qc_conn_streams_avail(c, uni) > 0;
     if (!credit && !advance) {
@@ -272,12 +250,10 @@ int qc_conn_stream_open(qc_conn *c, bool uni, bool advance, uint64_t *id) {
             c->streams_blocked_bidi_pending = true;
         return QC_ERR_STREAM_LIMIT;
     }
-    if (*next >= (1ull << 60))
-        return QC_ERR_STREAM_LIMIT;
+    if (*next >= (1ull << 60)) return QC_ERR_STREAM_LIMIT;
     uint64_t sid = (*next << 2) | (uni ? 2u : 0u) | (c->is_server ? 1u : 0u);
     qc_cstream *cs = stream_create(c, sid);
-    if (!cs)
-        return QC_ERR_NOMEM;
+    if (!cs) return QC_ERR_NOMEM;
     cs->waits_credit = !credit;
     cs->announced = true;
     (*next)++;
@@ -291,8 +267,7 @@ bool qc_conn_stream_accept(qc_conn *c, uint64_t *id) {
         c->incoming_head = (c->incoming_head + 1) % QC_INCOMING_QUEUE;
         c->incoming_len--;
         qc_cstream *cs = qc_conn_find_stream(c, sid);
-        if (!cs || cs->announced)
-            continue;
+        if (!cs || cs->announced) continue;
         cs->announced = true;
         *id = sid;
         return true;
@@ -300,33 +275,29 @@ bool qc_conn_stream_accept(qc_conn *c, uint64_t *id) {
     return false;
 }
 
-size_t qc_conn_stream_accept_queue_len(const qc_conn *c) { return c->incoming_len; }
+size_t qc_conn_stream_accept_queue_len(const qc_conn *c) {
+    return c->incoming_len;
+}
 
 bool qc_conn_stream_exists(const qc_conn *c, uint64_t id) {
     return qc_conn_find_stream(c, id) != NULL;
 }
 
 int64_t qc_conn_stream_write(qc_conn *c, uint64_t id, const uint8_t *data, size_t len, bool fin) {
-    if (c->state >= QC_CONN_CLOSING)
-        return QC_ERR_CLOSED;
+    if (c->state >= QC_CONN_CLOSING) return QC_ERR_CLOSED;
     qc_cstream *cs = qc_conn_find_stream(c, id);
-    if (!cs)
-        return QC_ERR_STREAM_NOT_FOUND;
-    if (cs->s.send_state == QC_SEND_NONE)
-        return QC_ERR_STREAM_STATE;
+    if (!cs) return QC_ERR_STREAM_NOT_FOUND;
+    if (cs->s.send_state == QC_SEND_NONE) return QC_ERR_STREAM_STATE;
     int64_t n = 0;
     if (len) {
         n = qc_stream_write(&cs->s, data, len);
-        if (n < 0)
-            return n;
+        if (n < 0) return n;
     }
     if (fin && (size_t)n == len) {
         int rv = qc_stream_conclude(&cs->s);
-        if (rv)
-            return rv;
+        if (rv) return rv;
     }
-    if (n > 0 || fin)
-        qc_conn_stream_schedule(c, cs);
+    if (n > 0 || fin) qc_conn_stream_schedule(c, cs);
     return n;
 }
 
@@ -338,16 +309,13 @@ size_t qc_conn_stream_write_avail(const qc_conn *c, uint64_t id) {
 int64_t qc_conn_stream_read(qc_conn *c, uint64_t id, uint8_t *buf, size_t len, bool *fin) {
     qc_cstream *cs = qc_conn_find_stream(c, id);
     *fin = false;
-    if (!cs)
-        return QC_ERR_STREAM_NOT_FOUND;
-    if (cs->s.recv_state == QC_RECV_NONE)
-        return QC_ERR_STREAM_STATE;
+    if (!cs) return QC_ERR_STREAM_NOT_FOUND;
+    if (cs->s.recv_state == QC_RECV_NONE) return QC_ERR_STREAM_STATE;
     size_t n = qc_stream_read(&cs->s, buf, len, fin);
     if (n) {
         qc_fc_recv_consume(&cs->fc_recv, n);
         qc_fc_recv_consume(&c->fc_recv, n);
-        if (cs->fc_recv.update_pending && !*fin)
-            qc_conn_stream_schedule(c, cs);
+        if (cs->fc_recv.update_pending && !*fin) qc_conn_stream_schedule(c, cs);
     }
     return (int64_t)n;
 }
@@ -355,8 +323,7 @@ int64_t qc_conn_stream_read(qc_conn *c, uint64_t id, uint8_t *buf, size_t len, b
 size_t qc_conn_stream_readable(const qc_conn *c, uint64_t id, bool *fin_ready) {
     qc_cstream *cs = qc_conn_find_stream(c, id);
     *fin_ready = false;
-    if (!cs)
-        return 0;
+    if (!cs) return 0;
     size_t n = qc_stream_readable(&cs->s);
     *fin_ready = cs->s.rcv.final_size != UINT64_MAX && cs->s.rcv.read + n == cs->s.rcv.final_size &&
                  cs->s.recv_state != QC_RECV_DATA_READ;
@@ -365,11 +332,9 @@ size_t qc_conn_stream_readable(const qc_conn *c, uint64_t id, bool *fin_ready) {
 
 int qc_conn_stream_reset(qc_conn *c, uint64_t id, uint64_t app_error) {
     qc_cstream *cs = qc_conn_find_stream(c, id);
-    if (!cs)
-        return QC_ERR_STREAM_NOT_FOUND;
+    if (!cs) return QC_ERR_STREAM_NOT_FOUND;
     int rv = qc_stream_reset(&cs->s, app_error);
-    if (rv)
-        return rv;
+    if (rv) return rv;
     cs->reset_pending = true;
     qc_conn_stream_schedule(c, cs);
     return 0;
@@ -377,10 +342,8 @@ int qc_conn_stream_reset(qc_conn *c, uint64_t id, uint64_t app_error) {
 
 int qc_conn_stream_stop_sending(qc_conn *c, uint64_t id, uint64_t app_error) {
     qc_cstream *cs = qc_conn_find_stream(c, id);
-    if (!cs)
-        return QC_ERR_STREAM_NOT_FOUND;
-    if (cs->s.recv_state == QC_RECV_NONE)
-        return QC_ERR_STREAM_STATE;
+    if (!cs) return QC_ERR_STREAM_NOT_FOUND;
+    if (cs->s.recv_state == QC_RECV_NONE) return QC_ERR_STREAM_STATE;
     if (cs->s.recv_state != QC_RECV_RECV && cs->s.recv_state != QC_RECV_SIZE_KNOWN)
         return 0; /* everything arrived or the peer reset it: nothing to stop */
     cs->s.stop_code_sent = app_error;
@@ -391,15 +354,13 @@ int qc_conn_stream_stop_sending(qc_conn *c, uint64_t id, uint64_t app_error) {
 
 void qc_conn_stream_release(qc_conn *c, uint64_t id) {
     qc_cstream *cs = qc_conn_find_stream(c, id);
-    if (!cs)
-        return;
+    if (!cs) return;
     cs->released = true;
     cs->announced = true;
     /* Data that will never be read still frees connection-level credit. */
     if (cs->s.recv_state != QC_RECV_NONE) {
-        uint64_t unread = cs->s.rcv.highest > cs->fc_recv.consumed
-                              ? cs->s.rcv.highest - cs->fc_recv.consumed
-                              : 0;
+        uint64_t unread =
+            cs->s.rcv.highest > cs->fc_recv.consumed ? cs->s.rcv.highest - cs->fc_recv.consumed : 0;
         if (unread) {
             qc_fc_recv_consume(&c->fc_recv, unread);
             cs->fc_recv.consumed += unread;
@@ -410,8 +371,7 @@ void qc_conn_stream_release(qc_conn *c, uint64_t id) {
 
 int qc_conn_stream_info(const qc_conn *c, uint64_t id, qc_stream_info *info) {
     qc_cstream *cs = qc_conn_find_stream(c, id);
-    if (!cs)
-        return QC_ERR_STREAM_NOT_FOUND;
+    if (!cs) return QC_ERR_STREAM_NOT_FOUND;
     memset(info, 0, sizeof(*info));
     info->send_state = cs->s.send_state;
     info->recv_state = cs->s.recv_state;
@@ -426,4 +386,17 @@ int qc_conn_stream_info(const qc_conn *c, uint64_t id, qc_stream_info *info) {
     info->send_buffered = cs->s.snd.written - cs->s.snd.acked_floor;
     info->send_buffer_size = cs->s.snd.max_buffered;
     return 0;
+}
+
+bool qc_conn_send_flushed(const qc_conn *c) {
+    for (size_t i = 0; i < c->hcap; i++) {
+        for (qc_cstream *cs = c->htab[i]; cs; cs = cs->hnext) {
+            enum qc_send_state st = cs->s.send_state;
+            if (st != QC_SEND_READY && st != QC_SEND_SEND && st != QC_SEND_DATA_SENT) continue;
+            if (cs->s.snd.acked_floor < cs->s.snd.written ||
+                (cs->s.snd.fin && !cs->s.snd.fin_acked))
+                return false;
+        }
+    }
+    return true;
 }

@@ -1,0 +1,756 @@
+/*
+ * conn_api.c: contexts, connection objects, the handshake and the event
+ * loop of the public API (include/quicc.h). Streams, reads and writes are in
+ * stream_api.c.
+ *
+ * Every call on a connection (or one of its streams) holds the
+ * connection's mutex; blocking waits release it while in poll().
+ */
+#include "api/api_internal.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+qc_ts qc_api_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (qc_ts)ts.tv_sec * QC_SEC + (qc_ts)ts.tv_nsec;
+}
+
+static void api_rand(void *user, uint8_t *buf, size_t len) {
+    (void)user;
+    while (len > 0) {
+        ssize_t n = getrandom(buf, len, 0);
+        if (n <= 0)
+            continue;
+        buf += n;
+        len -= (size_t)n;
+    }
+}
+
+/* ---- context ---- */
+
+quicc_ctx *quicc_ctx_new(enum quicc_method method) {
+    if (method != QUICC_CLIENT && method != QUICC_CLIENT_THREAD) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "unknown method %d", (int)method);
+        return NULL;
+    }
+    quicc_ctx *ctx = calloc(1, sizeof(*ctx));
+    if (!ctx)
+        return NULL;
+    ctx->refs = 1;
+    ctx->method = method;
+    ctx->verify_mode = QUICC_VERIFY_PEER;
+    pthread_mutex_init(&ctx->lock, NULL);
+    return ctx;
+}
+
+static void ctx_unref(quicc_ctx *ctx) {
+    if (!ctx)
+        return;
+    pthread_mutex_lock(&ctx->lock);
+    int refs = --ctx->refs;
+    pthread_mutex_unlock(&ctx->lock);
+    if (refs > 0)
+        return;
+    pthread_mutex_destroy(&ctx->lock);
+    free(ctx->ca_file);
+    free(ctx->keylog_file);
+    free(ctx);
+}
+
+void quicc_ctx_free(quicc_ctx *ctx) { ctx_unref(ctx); }
+
+void quicc_ctx_set_verify(quicc_ctx *ctx, int mode) { ctx->verify_mode = mode; }
+
+int quicc_ctx_set_default_verify_paths(quicc_ctx *ctx) {
+    ctx->use_default_paths = true;
+    return 1;
+}
+
+static int set_str(char **dst, const char *src) {
+    char *d = src ? strdup(src) : NULL;
+    if (src && !d)
+        return 0;
+    free(*dst);
+    *dst = d;
+    return 1;
+}
+
+int quicc_ctx_load_verify_file(quicc_ctx *ctx, const char *pem_file) {
+    if (!pem_file || access(pem_file, R_OK) != 0) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "cannot read CA file %s",
+                        pem_file ? pem_file : "(null)");
+        return 0;
+    }
+    return set_str(&ctx->ca_file, pem_file);
+}
+
+int quicc_ctx_set_keylog_file(quicc_ctx *ctx, const char *path) {
+    return set_str(&ctx->keylog_file, path);
+}
+
+/* ---- connection objects ---- */
+
+quicc *quicc_new(quicc_ctx *ctx) {
+    if (!ctx) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "NULL context");
+        return NULL;
+    }
+    quicc *s = calloc(1, sizeof(*s));
+    qc_api_conn *c = calloc(1, sizeof(*c));
+    if (!s || !c) {
+        free(s);
+        free(c);
+        return NULL;
+    }
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_mutex_lock(&ctx->lock);
+    ctx->refs++;
+    pthread_mutex_unlock(&ctx->lock);
+    c->ctx = ctx;
+    c->fd = -1;
+    c->idle_timeout_ms = 30000;
+    c->default_stream_mode = QUICC_DEFAULT_STREAM_MODE_AUTO_BIDI;
+    c->incoming_policy = QUICC_INCOMING_STREAM_POLICY_AUTO;
+    c->default_sid = UINT64_MAX;
+    c->thread_assisted = ctx->method == QUICC_CLIENT_THREAD;
+    s->kind = QC_OBJ_CONN;
+    s->conn_obj = s;
+    s->c = c;
+    s->sid = UINT64_MAX;
+    s->blocking = true;
+    return s;
+}
+
+void qc_api_thread_stop(qc_api_conn *c);
+
+void quicc_free(quicc *s) {
+    if (!s)
+        return;
+    if (s->kind == QC_OBJ_STREAM) {
+        void qc_api_stream_free(quicc * st);
+        qc_api_stream_free(s);
+        return;
+    }
+    qc_api_conn *c = s->c;
+    qc_api_thread_stop(c);
+    if (c->engine && qc_conn_state(c->engine) < QC_CONN_CLOSING && c->fd >= 0) {
+        /* Tell the peer, once, rather than leaving it to time out. */
+        qc_ts now = qc_api_now();
+        qc_conn_close(c->engine, true, 0, "", now);
+        c->tx.count = c->tx.sent = 0;
+        int n = qc_conn_send(c->engine, c->tx.buf, c->tx.seg_cap, now);
+        if (n > 0) {
+            c->tx.len[0] = (size_t)n;
+            c->tx.count = 1;
+            qc_udp_send_batch(c->fd, c->own_fd ? NULL : &c->peer, &c->tx, 0);
+        }
+    }
+    qc_conn_free(c->engine);
+    if (c->tls_ctx)
+        qc_tls_ctx_free(c->tls_ctx);
+    if (c->own_fd && c->fd >= 0)
+        close(c->fd);
+    free(c->tx.buf);
+    qc_udp_rx_free(&c->rx);
+    free(c->sni);
+    free(c->verify_host);
+    ctx_unref(c->ctx);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+    free(s);
+}
+
+static bool need_conn(const quicc *s, const char *fn) {
+    if (!s) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "%s: NULL object", fn);
+        return false;
+    }
+    if (s->kind != QC_OBJ_CONN) {
+        qc_api_err_push(QUICC_R_CONN_USE_ONLY, "%s: needs a connection object", fn);
+        return false;
+    }
+    return true;
+}
+
+static bool before_connect(quicc *s, const char *fn) {
+    if (!need_conn(s, fn))
+        return false;
+    if (s->c->started) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "%s: only before connecting", fn);
+        return false;
+    }
+    return true;
+}
+
+int quicc_set_fd(quicc *s, int fd) {
+    if (!before_connect(s, "quicc_set_fd") || fd < 0)
+        return 0;
+    s->c->fd = fd;
+    s->c->own_fd = false;
+    return 1;
+}
+
+int quicc_get_fd(const quicc *s) { return s ? s->c->fd : -1; }
+
+int quicc_set1_initial_peer_addr(quicc *s, const struct sockaddr *addr, socklen_t len) {
+    if (!before_connect(s, "quicc_set1_initial_peer_addr"))
+        return 0;
+    if (!addr || len > sizeof(s->c->peer.ss) ||
+        (addr->sa_family != AF_INET && addr->sa_family != AF_INET6)) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "bad peer address");
+        return 0;
+    }
+    memcpy(&s->c->peer.ss, addr, len);
+    s->c->peer.len = len;
+    s->c->has_peer = true;
+    return 1;
+}
+
+int quicc_set_tlsext_host_name(quicc *s, const char *name) {
+    return before_connect(s, "quicc_set_tlsext_host_name") && set_str(&s->c->sni, name);
+}
+
+int quicc_set1_host(quicc *s, const char *name) {
+    return before_connect(s, "quicc_set1_host") && set_str(&s->c->verify_host, name);
+}
+
+int quicc_set_alpn_protos(quicc *s, const unsigned char *protos, unsigned int len) {
+    if (!before_connect(s, "quicc_set_alpn_protos"))
+        return 0;
+    /* Validate the wire format: non-empty length-prefixed names. */
+    unsigned i = 0;
+    while (i < len) {
+        if (protos[i] == 0 || i + 1 + protos[i] > len)
+            break;
+        i += 1 + protos[i];
+    }
+    if (len == 0 || i != len || len > sizeof(s->c->alpn)) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "malformed ALPN list");
+        return 0;
+    }
+    memcpy(s->c->alpn, protos, len);
+    s->c->alpn_len = len;
+    return 1;
+}
+
+void quicc_get0_alpn_selected(const quicc *s, const unsigned char **data, unsigned int *len) {
+    *data = NULL;
+    *len = 0;
+    if (!s || !s->c->engine)
+        return;
+    const qc_hs *hs = qc_conn_hs(s->c->engine);
+    if (!hs)
+        return;
+    size_t n = 0;
+    const uint8_t *a = hs->ops->alpn(hs->impl, &n);
+    *data = a;
+    *len = a ? (unsigned)n : 0;
+}
+
+int quicc_set_idle_timeout(quicc *s, uint64_t ms) {
+    if (!before_connect(s, "quicc_set_idle_timeout"))
+        return 0;
+    s->c->idle_timeout_ms = ms;
+    return 1;
+}
+
+int quicc_set_blocking_mode(quicc *s, int blocking) {
+    if (!s)
+        return 0;
+    s->blocking = blocking != 0;
+    return 1;
+}
+
+int quicc_get_blocking_mode(const quicc *s) { return s ? s->blocking : -1; }
+
+/* ---- the event loop ---- */
+
+/* Sends what the engine has, in batches. Lock held. */
+static void conn_flush(qc_api_conn *c, qc_ts now) {
+    const qc_addr *dst = c->own_fd ? NULL : &c->peer;
+    for (int rounds = 0; rounds < 64; rounds++) {
+        if (c->tx.sent < c->tx.count) {
+            int rv = qc_udp_send_batch(c->fd, dst, &c->tx, c->udp_features);
+            if (rv == -EAGAIN) {
+                c->tx_blocked = true;
+                return;
+            }
+        }
+        c->tx_blocked = false;
+        c->tx.count = c->tx.sent = 0;
+        while (c->tx.count < QC_UDP_BATCH) {
+            int n = qc_conn_send(c->engine, c->tx.buf + c->tx.count * c->tx.seg_cap,
+                                 c->tx.seg_cap, now);
+            if (n <= 0)
+                break;
+            c->tx.len[c->tx.count++] = (size_t)n;
+        }
+        if (c->tx.count == 0)
+            return;
+    }
+}
+
+static bool addr_eq(const qc_addr *a, const qc_addr *b) {
+    if (a->ss.ss_family != b->ss.ss_family)
+        return false;
+    if (a->ss.ss_family == AF_INET) {
+        const struct sockaddr_in *x = (const void *)&a->ss, *y = (const void *)&b->ss;
+        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+    }
+    const struct sockaddr_in6 *x = (const void *)&a->ss, *y = (const void *)&b->ss;
+    return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
+}
+
+/* One turn of the event loop: receive, timers, send. Lock held. */
+int qc_api_tick(qc_api_conn *c);
+int qc_api_tick(qc_api_conn *c) {
+    if (!c->engine)
+        return 0;
+    qc_ts now = qc_api_now();
+    for (int rounds = 0; rounds < 64; rounds++) {
+        int n = qc_udp_recv_batch(c->fd, &c->rx);
+        if (n < 0) {
+            if (n == -ECONNREFUSED || n == -EHOSTUNREACH || n == -ENETUNREACH || n == -EINTR)
+                continue; /* ICMP errors: the handshake or idle timer will decide */
+            c->net_error = -n;
+            break;
+        }
+        if (n == 0)
+            break;
+        now = qc_api_now();
+        for (int i = 0; i < n; i++) {
+            qc_udp_dgram *d = &c->rx.d[i];
+            if (!c->own_fd && !addr_eq(&d->peer, &c->peer))
+                continue;
+            qc_conn_recv(c->engine, d->data, d->len, now);
+        }
+        if (n < (int)QC_UDP_RX_MSGS)
+            break;
+    }
+    now = qc_api_now();
+    if (now >= qc_conn_next_timeout(c->engine))
+        qc_conn_on_timeout(c->engine, now);
+    conn_flush(c, now);
+    return 0;
+}
+
+/* Waits for the network or a timer, at most until deadline. Lock held (released while
+ * waiting). Returns 0, or -1 on a socket error. */
+int qc_api_wait(qc_api_conn *c, qc_ts deadline);
+int qc_api_wait(qc_api_conn *c, qc_ts deadline) {
+    qc_ts now = qc_api_now();
+    qc_ts t = QC_MIN(qc_conn_next_timeout(c->engine), deadline);
+    int ms;
+    if (t == QC_TS_NONE)
+        ms = 1000;
+    else if (t <= now)
+        ms = 0;
+    else
+        ms = (int)QC_MIN((t - now + QC_MS - 1) / QC_MS, 1000);
+    /* Other threads may make progress for us: don't sleep long. */
+    if (c->nstream_objs > 1 && ms > 20)
+        ms = 20;
+    struct pollfd p = {.fd = c->fd, .events = POLLIN | (c->tx_blocked ? POLLOUT : 0)};
+    pthread_mutex_unlock(&c->lock);
+    int r = poll(&p, 1, ms);
+    pthread_mutex_lock(&c->lock);
+    if (r < 0 && errno != EINTR) {
+        c->net_error = errno;
+        return -1;
+    }
+    qc_api_tick(c);
+    return 0;
+}
+
+int quicc_handle_events(quicc *s) {
+    if (!s)
+        return 0;
+    qc_api_conn *c = s->c;
+    pthread_mutex_lock(&c->lock);
+    qc_api_tick(c);
+    pthread_mutex_unlock(&c->lock);
+    return 1;
+}
+
+int quicc_net_read_desired(const quicc *s) {
+    return s && s->c->engine && qc_conn_state(s->c->engine) != QC_CONN_CLOSED;
+}
+
+int quicc_net_write_desired(const quicc *s) { return s && s->c->engine && s->c->tx_blocked; }
+
+int quicc_get_event_timeout(quicc *s, struct timeval *tv, int *is_infinite) {
+    if (!s || !tv || !is_infinite)
+        return 0;
+    qc_api_conn *c = s->c;
+    pthread_mutex_lock(&c->lock);
+    qc_ts t = c->engine ? qc_conn_next_timeout(c->engine) : QC_TS_NONE;
+    if (c->engine && qc_conn_want_send(c->engine, qc_api_now()))
+        t = 0;
+    pthread_mutex_unlock(&c->lock);
+    if (t == QC_TS_NONE) {
+        *is_infinite = 1;
+        tv->tv_sec = tv->tv_usec = 0;
+        return 1;
+    }
+    *is_infinite = 0;
+    qc_ts now = qc_api_now();
+    qc_ts d = t > now ? t - now : 0;
+    tv->tv_sec = (time_t)(d / QC_SEC);
+    tv->tv_usec = (suseconds_t)((d % QC_SEC) / QC_US);
+    return 1;
+}
+
+/* ---- connecting ---- */
+
+static const char *verify_text(long r) {
+    switch (r) {
+    case QUICC_VERIFY_OK:
+        return "ok";
+    case QUICC_VERIFY_ERR_UNTRUSTED:
+        return "untrusted issuer";
+    case QUICC_VERIFY_ERR_NAME_MISMATCH:
+        return "name mismatch";
+    case QUICC_VERIFY_ERR_EXPIRED:
+        return "expired";
+    case QUICC_VERIFY_ERR_NOT_YET_VALID:
+        return "not yet valid";
+    case QUICC_VERIFY_ERR_REVOKED:
+        return "revoked";
+    default:
+        return "invalid certificate";
+    }
+}
+
+const char *quicc_verify_result_string(long result) { return verify_text(result); }
+
+long quicc_get_verify_result(const quicc *s) { return s ? s->c->verify_result : -1; }
+
+static long verify_code(const char *text) {
+    static const long codes[] = {QUICC_VERIFY_ERR_UNTRUSTED, QUICC_VERIFY_ERR_NAME_MISMATCH,
+                                 QUICC_VERIFY_ERR_EXPIRED, QUICC_VERIFY_ERR_NOT_YET_VALID,
+                                 QUICC_VERIFY_ERR_REVOKED};
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+        if (text && strcmp(text, verify_text(codes[i])) == 0)
+            return codes[i];
+    return QUICC_VERIFY_ERR_INVALID;
+}
+
+/* Creates TLS, socket and engine, and sends the first flight. Lock held. */
+static int conn_start(quicc *s) {
+    qc_api_conn *c = s->c;
+    quicc_ctx *ctx = c->ctx;
+    if (c->alpn_len == 0) {
+        qc_api_err_push(QUICC_R_NO_ALPN, "ALPN must be set before connecting");
+        return 0;
+    }
+    if (!c->has_peer && c->fd < 0) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "no peer address and no socket");
+        return 0;
+    }
+    if (!c->has_peer) {
+        /* A connected socket names its peer. */
+        c->peer.len = sizeof(c->peer.ss);
+        if (getpeername(c->fd, (struct sockaddr *)&c->peer.ss, &c->peer.len) != 0) {
+            qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "socket has no peer address");
+            return 0;
+        }
+        c->has_peer = true;
+    }
+    const char *alpns[32];
+    char alpn_names[32][256];
+    size_t nalpn = 0;
+    for (size_t i = 0; i < c->alpn_len && nalpn < 32; i += 1 + c->alpn[i]) {
+        memcpy(alpn_names[nalpn], c->alpn + i + 1, c->alpn[i]);
+        alpn_names[nalpn][c->alpn[i]] = 0;
+        alpns[nalpn] = alpn_names[nalpn];
+        nalpn++;
+    }
+    const char *ca = ctx->ca_file;
+    qc_tls_ctx_config tcfg = {
+        .is_server = false,
+        .alpn = alpns,
+        .alpn_count = nalpn,
+        .verify_peer = ctx->verify_mode != QUICC_VERIFY_NONE,
+        .ca_file = ca,
+        .keylog_file = ctx->keylog_file ? ctx->keylog_file : getenv("SSLKEYLOGFILE"),
+    };
+    char err[256] = "";
+    c->tls_ctx = qc_tls_ctx_new(&tcfg, err, sizeof(err));
+    if (!c->tls_ctx) {
+        qc_api_err_push(QUICC_R_HANDSHAKE_FAILED, "TLS setup: %s", err);
+        return 0;
+    }
+    if (c->fd < 0) {
+        int fd = qc_udp_open(&c->peer, NULL, true);
+        if (fd < 0) {
+            qc_api_err_push(QUICC_R_NETWORK_ERROR, "socket: %s", strerror(-fd));
+            return 0;
+        }
+        c->fd = fd;
+        c->own_fd = true;
+    }
+    c->udp_features = qc_udp_features(c->fd);
+    qc_conn_config cfg;
+    qc_conn_config_default(&cfg, false);
+    cfg.crypto = &qc_gnutls_crypto;
+    cfg.rand = api_rand;
+    cfg.idle_timeout_ms = c->idle_timeout_ms;
+    c->tx.seg_cap = cfg.max_udp_payload;
+    c->tx.buf = malloc(QC_UDP_BATCH * c->tx.seg_cap);
+    if (!c->tx.buf || qc_udp_rx_init(&c->rx) != 0) {
+        qc_api_err_push(QUICC_R_INTERNAL_ERROR, "out of memory");
+        return 0;
+    }
+    qc_cid dcid = {.len = 16}, scid = {.len = (uint8_t)cfg.scid_len};
+    api_rand(NULL, dcid.id, dcid.len);
+    api_rand(NULL, scid.id, scid.len);
+    qc_ts now = qc_api_now();
+    int rv = qc_conn_new_client(&c->engine, &cfg, &dcid, &scid, now);
+    if (rv) {
+        qc_api_err_push(QUICC_R_INTERNAL_ERROR, "engine: %s", qc_strerror(rv));
+        return 0;
+    }
+    qc_hs_callbacks cbs;
+    qc_conn_hs_callbacks(c->engine, &cbs);
+    const char *name = c->sni ? c->sni : c->verify_host;
+    qc_hs hs;
+    rv = qc_tls_new(c->tls_ctx, name, &cbs, &hs);
+    if (rv) {
+        qc_api_err_push(QUICC_R_HANDSHAKE_FAILED, "TLS session: %s", qc_strerror(rv));
+        return 0;
+    }
+    rv = qc_conn_set_hs(c->engine, hs);
+    if (rv) {
+        hs.ops->free(hs.impl);
+        qc_api_err_push(QUICC_R_INTERNAL_ERROR, "transport parameters: %s", qc_strerror(rv));
+        return 0;
+    }
+    c->started = true;
+    rv = qc_conn_start(c->engine, now);
+    if (rv) {
+        qc_api_err_push(QUICC_R_HANDSHAKE_FAILED, "TLS start: %s", qc_strerror(rv));
+        return 0;
+    }
+    conn_flush(c, now);
+    return 1;
+}
+
+/* Records why a connection failed or ended, in the error queue. Lock held. */
+void qc_api_conn_failure(quicc *s);
+void qc_api_conn_failure(quicc *s) {
+    qc_api_conn *c = s->c;
+    if (c->net_error) {
+        s->last_error = QUICC_ERROR_SYSCALL;
+        qc_api_err_push(QUICC_R_NETWORK_ERROR, "network error: %s", strerror(c->net_error));
+        return;
+    }
+    s->last_error = QUICC_ERROR_SSL;
+    const qc_close_info *ci = c->engine ? qc_conn_close_info(c->engine) : NULL;
+    if (!ci || !ci->set) {
+        qc_api_err_push(QUICC_R_PROTOCOL_IS_SHUTDOWN, "connection is shut down");
+        return;
+    }
+    if (ci->lib_error == QC_ERR_VERIFY) {
+        const qc_hs *hs = qc_conn_hs(c->engine);
+        const char *why = hs ? qc_tls_verify_error(hs) : NULL;
+        c->verify_result = verify_code(why);
+        qc_api_err_push(QUICC_R_VERIFY_FAILED, "certificate verification failed: %s",
+                        verify_text(c->verify_result));
+        return;
+    }
+    if (ci->idle) {
+        qc_api_err_push(QUICC_R_IDLE_TIMEOUT, "idle timeout");
+        return;
+    }
+    if (!c->connected) {
+        qc_api_err_push(QUICC_R_HANDSHAKE_FAILED, "handshake failed: %s%s (error 0x%llx%s%.*s)",
+                        ci->local ? "" : "peer closed: ",
+                        ci->app ? "application close" : qc_transport_error_name(ci->error_code),
+                        (unsigned long long)ci->error_code, ci->reason_len ? ": " : "",
+                        (int)ci->reason_len, ci->reason);
+        return;
+    }
+    qc_api_err_push(QUICC_R_CONNECTION_CLOSED, "connection closed by %s: %s (error 0x%llx%s%.*s)",
+                    ci->local ? "us" : "peer",
+                    ci->app ? "application" : qc_transport_error_name(ci->error_code),
+                    (unsigned long long)ci->error_code, ci->reason_len ? ": " : "",
+                    (int)ci->reason_len, ci->reason);
+}
+
+void qc_api_thread_start(qc_api_conn *c);
+
+/* Drives the handshake. Lock held. Returns 1 done, 0 failed/would block (last_error set). */
+int qc_api_connect_locked(quicc *s);
+int qc_api_connect_locked(quicc *s) {
+    qc_api_conn *c = s->c;
+    if (c->connected)
+        return 1;
+    if (c->failed) {
+        s->last_error = QUICC_ERROR_SSL;
+        qc_api_err_push(QUICC_R_PROTOCOL_IS_SHUTDOWN, "connection failed earlier");
+        return 0;
+    }
+    if (!c->started && !conn_start(s)) {
+        c->failed = c->started;
+        s->last_error = QUICC_ERROR_SSL;
+        return 0;
+    }
+    for (;;) {
+        if (qc_conn_is_established(c->engine)) {
+            c->connected = true;
+            if (c->thread_assisted)
+                qc_api_thread_start(c);
+            return 1;
+        }
+        if (qc_conn_state(c->engine) >= QC_CONN_CLOSING || c->net_error) {
+            c->failed = true;
+            qc_api_conn_failure(s);
+            return 0;
+        }
+        if (!s->blocking) {
+            qc_api_tick(c);
+            if (qc_conn_is_established(c->engine))
+                continue;
+            s->last_error = QUICC_ERROR_WANT_READ;
+            return 0;
+        }
+        qc_api_wait(c, QC_TS_NONE);
+    }
+}
+
+int quicc_connect(quicc *s) {
+    if (!need_conn(s, "quicc_connect"))
+        return 0;
+    pthread_mutex_lock(&s->c->lock);
+    int r = qc_api_connect_locked(s);
+    pthread_mutex_unlock(&s->c->lock);
+    return r == 1 ? 1 : (s->last_error == QUICC_ERROR_WANT_READ ? -1 : 0);
+}
+
+int quicc_get_error(const quicc *s, int ret) {
+    if (ret > 0 || !s)
+        return QUICC_ERROR_NONE;
+    return s->last_error ? s->last_error : QUICC_ERROR_SSL;
+}
+
+/* ---- close information and shutdown ---- */
+
+int quicc_get_conn_close_info(quicc *s, quicc_conn_close_info *info) {
+    if (!s || !info)
+        return 0;
+    qc_api_conn *c = s->c;
+    const qc_close_info *ci = c->engine ? qc_conn_close_info(c->engine) : NULL;
+    if (!ci || !ci->set)
+        return 0;
+    info->error_code = ci->error_code;
+    info->frame_type = ci->frame_type;
+    info->reason = ci->reason;
+    info->reason_len = ci->reason_len;
+    info->flags = (ci->local ? QUICC_CONN_CLOSE_FLAG_LOCAL : 0) |
+                  (ci->app ? 0 : QUICC_CONN_CLOSE_FLAG_TRANSPORT);
+    return 1;
+}
+
+static bool streams_flushed(qc_api_conn *c) {
+    return qc_conn_send_flushed(c->engine);
+}
+
+int quicc_shutdown_ex(quicc *s, uint64_t flags, const quicc_shutdown_ex_args *args) {
+    if (!need_conn(s, "quicc_shutdown_ex"))
+        return -1;
+    qc_api_conn *c = s->c;
+    pthread_mutex_lock(&c->lock);
+    int ret = 1;
+    if (!c->engine || qc_conn_state(c->engine) == QC_CONN_CLOSED) {
+        pthread_mutex_unlock(&c->lock);
+        return 1;
+    }
+    bool block = s->blocking && !(flags & QUICC_SHUTDOWN_FLAG_NO_BLOCK);
+    if (qc_conn_state(c->engine) < QC_CONN_CLOSING) {
+        if (!(flags & (QUICC_SHUTDOWN_FLAG_NO_STREAM_FLUSH | QUICC_SHUTDOWN_FLAG_RAPID)) &&
+            c->connected) {
+            qc_ts deadline = qc_api_now() + 10 * QC_SEC;
+            while (!streams_flushed(c) && qc_conn_state(c->engine) < QC_CONN_CLOSING) {
+                if (!block) {
+                    qc_api_tick(c);
+                    if (!streams_flushed(c)) {
+                        pthread_mutex_unlock(&c->lock);
+                        return 0;
+                    }
+                    break;
+                }
+                if (qc_api_now() > deadline)
+                    break;
+                qc_api_wait(c, deadline);
+            }
+        }
+        if (flags & QUICC_SHUTDOWN_FLAG_WAIT_PEER) {
+            /* Wait for the peer to close first. */
+            while (qc_conn_state(c->engine) < QC_CONN_CLOSING) {
+                if (!block) {
+                    qc_api_tick(c);
+                    pthread_mutex_unlock(&c->lock);
+                    return 0;
+                }
+                qc_api_wait(c, QC_TS_NONE);
+            }
+        }
+        qc_conn_close(c->engine, true, args ? args->quic_error_code : 0,
+                      args && args->quic_reason ? args->quic_reason : "", qc_api_now());
+        conn_flush(c, qc_api_now());
+    }
+    if (flags & QUICC_SHUTDOWN_FLAG_RAPID) {
+        pthread_mutex_unlock(&c->lock);
+        return 1;
+    }
+    while (qc_conn_state(c->engine) != QC_CONN_CLOSED) {
+        if (!block) {
+            qc_api_tick(c);
+            ret = qc_conn_state(c->engine) == QC_CONN_CLOSED ? 1 : 0;
+            break;
+        }
+        qc_api_wait(c, QC_TS_NONE);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return ret;
+}
+
+int quicc_shutdown(quicc *s) { return quicc_shutdown_ex(s, 0, NULL); }
+
+/* ---- thread-assisted mode: a thread that keeps ticking the connection ---- */
+
+static void *assist_main(void *arg) {
+    qc_api_conn *c = arg;
+    pthread_mutex_lock(&c->lock);
+    while (!c->thread_stop && qc_conn_state(c->engine) != QC_CONN_CLOSED)
+        qc_api_wait(c, qc_api_now() + 50 * QC_MS);
+    pthread_mutex_unlock(&c->lock);
+    return NULL;
+}
+
+void qc_api_thread_start(qc_api_conn *c) {
+    if (c->thread_running)
+        return;
+    c->thread_stop = false;
+    if (pthread_create(&c->thread, NULL, assist_main, c) == 0)
+        c->thread_running = true;
+}
+
+void qc_api_thread_stop(qc_api_conn *c) {
+    if (!c->thread_running)
+        return;
+    pthread_mutex_lock(&c->lock);
+    c->thread_stop = true;
+    pthread_mutex_unlock(&c->lock);
+    pthread_join(c->thread, NULL);
+    c->thread_running = false;
+}

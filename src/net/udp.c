@@ -1,0 +1,213 @@
+/* udp.c: UDP sockets with GSO/GRO batching (see udp.h). */
+#include "net/udp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
+
+int qc_udp_open(const qc_addr *peer, const qc_addr *local, bool connect_peer) {
+    int family = peer ? peer->ss.ss_family : local->ss.ss_family;
+    int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    int sz = 4 << 20;
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+    (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+    if (family == AF_INET6) {
+        int off = 0;
+        (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+    }
+    if (local && bind(fd, (const struct sockaddr *)&local->ss, local->len) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    if (connect_peer && peer && connect(fd, (const struct sockaddr *)&peer->ss, peer->len) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    return fd;
+}
+
+unsigned qc_udp_features(int fd) {
+    unsigned f = 0;
+    int one = 1;
+    if (setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one)) == 0)
+        f |= QC_UDP_HAS_GRO;
+    int seg = 0;
+    socklen_t sl = sizeof(seg);
+    if (getsockopt(fd, SOL_UDP, UDP_SEGMENT, &seg, &sl) == 0)
+        f |= QC_UDP_HAS_GSO;
+    return f;
+}
+
+static int send_gso(int fd, const qc_addr *peer, uint8_t *data, size_t total, size_t seg) {
+    struct iovec iov = {data, total};
+    union {
+        char buf[CMSG_SPACE(sizeof(uint16_t))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr msg = {0};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (peer) {
+        msg.msg_name = (void *)&peer->ss;
+        msg.msg_namelen = peer->len;
+    }
+    if (total > seg) {
+        memset(&u, 0, sizeof(u));
+        msg.msg_control = u.buf;
+        msg.msg_controllen = sizeof(u.buf);
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+        cm->cmsg_level = SOL_UDP;
+        cm->cmsg_type = UDP_SEGMENT;
+        cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+        uint16_t s = (uint16_t)seg;
+        memcpy(CMSG_DATA(cm), &s, sizeof(s));
+    }
+    ssize_t n = sendmsg(fd, &msg, 0);
+    if (n < 0)
+        return -errno;
+    return 0;
+}
+
+int qc_udp_send_batch(int fd, const qc_addr *peer, qc_udp_batch *b, unsigned features) {
+    while (b->sent < b->count) {
+        size_t i = b->sent;
+        if (features & QC_UDP_HAS_GSO) {
+            /* Group: equal-size datagrams, the last of the group may be shorter. */
+            size_t seg = b->len[i], total = seg, j = i + 1;
+            while (j < b->count && b->len[j - 1] == seg && b->len[j] <= seg &&
+                   total + b->len[j] <= 65000 && j - i < 64) {
+                total += b->len[j];
+                j++;
+            }
+            /* Datagrams are stored at seg_cap strides: compact the group first. */
+            uint8_t *base = b->buf + i * b->seg_cap;
+            size_t off = b->len[i];
+            for (size_t k = i + 1; k < j; k++) {
+                memmove(base + off, b->buf + k * b->seg_cap, b->len[k]);
+                off += b->len[k];
+            }
+            int rv = send_gso(fd, peer, base, total, seg);
+            if (rv == -EAGAIN || rv == -EWOULDBLOCK) {
+                /* Undo the compaction so the batch stays addressable by stride. */
+                for (size_t k = j; k-- > i + 1;) {
+                    off -= b->len[k];
+                    memmove(b->buf + k * b->seg_cap, base + off, b->len[k]);
+                }
+                return -EAGAIN;
+            }
+            if (rv == -EIO || rv == -EINVAL) {
+                /* GSO refused (e.g. by the device): fall back to plain sends for good. */
+                for (size_t k = j; k-- > i + 1;) {
+                    off -= b->len[k];
+                    memmove(b->buf + k * b->seg_cap, base + off, b->len[k]);
+                }
+                features &= ~(unsigned)QC_UDP_HAS_GSO;
+                continue;
+            }
+            b->sent = j; /* other errors: the datagrams are lost, as on the wire */
+            continue;
+        }
+        struct mmsghdr msgs[QC_UDP_BATCH];
+        struct iovec iovs[QC_UDP_BATCH];
+        size_t n = 0;
+        for (size_t k = i; k < b->count; k++, n++) {
+            iovs[n].iov_base = b->buf + k * b->seg_cap;
+            iovs[n].iov_len = b->len[k];
+            memset(&msgs[n], 0, sizeof(msgs[n]));
+            msgs[n].msg_hdr.msg_iov = &iovs[n];
+            msgs[n].msg_hdr.msg_iovlen = 1;
+            if (peer) {
+                msgs[n].msg_hdr.msg_name = (void *)&peer->ss;
+                msgs[n].msg_hdr.msg_namelen = peer->len;
+            }
+        }
+        int r = sendmmsg(fd, msgs, (unsigned)n, 0);
+        if (r < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return -EAGAIN;
+            b->sent++; /* drop the one that failed */
+            continue;
+        }
+        b->sent += (size_t)r;
+    }
+    return 0;
+}
+
+int qc_udp_rx_init(qc_udp_rx *rx) {
+    memset(rx, 0, sizeof(*rx));
+    rx->buf = malloc((size_t)QC_UDP_RX_MSGS * QC_UDP_RX_MSG_SIZE);
+    return rx->buf ? 0 : -ENOMEM;
+}
+
+void qc_udp_rx_free(qc_udp_rx *rx) {
+    free(rx->buf);
+    rx->buf = NULL;
+}
+
+int qc_udp_recv_batch(int fd, qc_udp_rx *rx) {
+    struct mmsghdr msgs[QC_UDP_RX_MSGS];
+    struct iovec iovs[QC_UDP_RX_MSGS];
+    struct sockaddr_storage addrs[QC_UDP_RX_MSGS];
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } ctl[QC_UDP_RX_MSGS];
+    memset(msgs, 0, sizeof(msgs));
+    for (int i = 0; i < QC_UDP_RX_MSGS; i++) {
+        iovs[i].iov_base = rx->buf + (size_t)i * QC_UDP_RX_MSG_SIZE;
+        iovs[i].iov_len = QC_UDP_RX_MSG_SIZE;
+        msgs[i].msg_hdr.msg_iov = &iovs[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+        msgs[i].msg_hdr.msg_name = &addrs[i];
+        msgs[i].msg_hdr.msg_namelen = sizeof(addrs[i]);
+        msgs[i].msg_hdr.msg_control = ctl[i].buf;
+        msgs[i].msg_hdr.msg_controllen = sizeof(ctl[i].buf);
+    }
+    int r = recvmmsg(fd, msgs, QC_UDP_RX_MSGS, MSG_DONTWAIT, NULL);
+    rx->count = 0;
+    if (r < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return 0;
+        return -errno;
+    }
+    for (int i = 0; i < r; i++) {
+        size_t len = msgs[i].msg_len, seg = len;
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msgs[i].msg_hdr); cm;
+             cm = CMSG_NXTHDR(&msgs[i].msg_hdr, cm)) {
+            if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) {
+                int s;
+                memcpy(&s, CMSG_DATA(cm), sizeof(s));
+                if (s > 0)
+                    seg = (size_t)s;
+            }
+        }
+        uint8_t *p = iovs[i].iov_base;
+        for (size_t off = 0; off < len && rx->count < (sizeof(rx->d) / sizeof(rx->d[0])); off += seg) {
+            qc_udp_dgram *d = &rx->d[rx->count++];
+            d->data = p + off;
+            d->len = len - off < seg ? len - off : seg;
+            memcpy(&d->peer.ss, &addrs[i], msgs[i].msg_hdr.msg_namelen);
+            d->peer.len = msgs[i].msg_hdr.msg_namelen;
+        }
+    }
+    return (int)rx->count;
+}

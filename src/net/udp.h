@@ -1,0 +1,67 @@
+/*
+ * udp.h: nonblocking UDP sockets and the batched datagram path.
+ *
+ * Sending groups consecutive datagrams of equal size into one sendmsg()
+ * with UDP_SEGMENT (GSO) where the kernel supports it, else one
+ * sendmmsg() per batch. Receiving uses recvmmsg() with UDP_GRO, splitting
+ * coalesced segments back into datagrams. No allocation per datagram.
+ */
+#ifndef QC_UDP_H
+#define QC_UDP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+typedef struct qc_addr {
+    struct sockaddr_storage ss;
+    socklen_t len;
+} qc_addr;
+
+/* Opens a nonblocking UDP socket of the family of peer, binds it to local
+ * (NULL: any) and, if connect_peer, connects it to peer. Returns fd or -errno. */
+int qc_udp_open(const qc_addr *peer, const qc_addr *local, bool connect_peer);
+/* Enables GSO/GRO where available; returns a bitmask of QC_UDP_HAS_*. */
+#define QC_UDP_HAS_GSO 1
+#define QC_UDP_HAS_GRO 2
+unsigned qc_udp_features(int fd);
+
+/* A batch of outgoing datagrams stored back to back in buf. */
+#define QC_UDP_BATCH 64
+typedef struct qc_udp_batch {
+    uint8_t *buf; /* QC_UDP_BATCH * seg_cap bytes */
+    size_t seg_cap;
+    size_t len[QC_UDP_BATCH];
+    size_t count;
+    size_t sent; /* datagrams of this batch already handed to the kernel */
+} qc_udp_batch;
+
+/* Sends batch datagrams [sent, count) to peer (NULL on a connected socket).
+ * Returns 0 when all went, -EAGAIN when the socket is full (the rest stays
+ * for later), or another -errno (the batch is dropped, as UDP may). */
+int qc_udp_send_batch(int fd, const qc_addr *peer, qc_udp_batch *b, unsigned features);
+
+/* One received datagram (pointing into the receive buffer). */
+typedef struct qc_udp_dgram {
+    uint8_t *data;
+    size_t len;
+    qc_addr peer;
+} qc_udp_dgram;
+
+#define QC_UDP_RX_MSGS 8
+#define QC_UDP_RX_MSG_SIZE 65536
+
+typedef struct qc_udp_rx {
+    uint8_t *buf; /* QC_UDP_RX_MSGS * QC_UDP_RX_MSG_SIZE */
+    qc_udp_dgram d[QC_UDP_RX_MSGS * 64];
+    size_t count;
+} qc_udp_rx;
+
+int qc_udp_rx_init(qc_udp_rx *rx);
+void qc_udp_rx_free(qc_udp_rx *rx);
+/* Receives what is queued (up to a batch). Returns the number of datagrams
+ * (0 when none: would block), or -errno. */
+int qc_udp_recv_batch(int fd, qc_udp_rx *rx);
+
+#endif
