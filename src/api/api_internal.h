@@ -69,12 +69,12 @@ typedef struct qc_api_conn {
 
 struct quicc {
     enum qc_obj_kind kind;
-    quicc *conn_obj;      /* the connection object (itself for a connection) */
-    qc_api_conn *c;       /* shared connection state */
-    uint64_t sid;         /* stream: its ID */
+    quicc *conn_obj; /* the connection object (itself for a connection) */
+    qc_api_conn *c;  /* shared connection state */
+    uint64_t sid;    /* stream: its ID */
     bool blocking;
-    int last_error;       /* QUICC_ERROR_* of the last failing call */
-    bool write_pending;   /* nonblocking write retry bookkeeping */
+    int last_error;     /* QUICC_ERROR_* of the last failing call */
+    bool write_pending; /* nonblocking write retry bookkeeping */
     const void *pending_buf;
     size_t pending_len;
 };

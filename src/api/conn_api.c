@@ -28,8 +28,7 @@ static void api_rand(void *user, uint8_t *buf, size_t len) {
     (void)user;
     while (len > 0) {
         ssize_t n = getrandom(buf, len, 0);
-        if (n <= 0)
-            continue;
+        if (n <= 0) continue;
         buf += n;
         len -= (size_t)n;
     }
@@ -43,8 +42,7 @@ quicc_ctx *quicc_ctx_new(enum quicc_method method) {
         return NULL;
     }
     quicc_ctx *ctx = calloc(1, sizeof(*ctx));
-    if (!ctx)
-        return NULL;
+    if (!ctx) return NULL;
     ctx->refs = 1;
     ctx->method = method;
     ctx->verify_mode = QUICC_VERIFY_PEER;
@@ -53,22 +51,24 @@ quicc_ctx *quicc_ctx_new(enum quicc_method method) {
 }
 
 static void ctx_unref(quicc_ctx *ctx) {
-    if (!ctx)
-        return;
+    if (!ctx) return;
     pthread_mutex_lock(&ctx->lock);
     int refs = --ctx->refs;
     pthread_mutex_unlock(&ctx->lock);
-    if (refs > 0)
-        return;
+    if (refs > 0) return;
     pthread_mutex_destroy(&ctx->lock);
     free(ctx->ca_file);
     free(ctx->keylog_file);
     free(ctx);
 }
 
-void quicc_ctx_free(quicc_ctx *ctx) { ctx_unref(ctx); }
+void quicc_ctx_free(quicc_ctx *ctx) {
+    ctx_unref(ctx);
+}
 
-void quicc_ctx_set_verify(quicc_ctx *ctx, int mode) { ctx->verify_mode = mode; }
+void quicc_ctx_set_verify(quicc_ctx *ctx, int mode) {
+    ctx->verify_mode = mode;
+}
 
 int quicc_ctx_set_default_verify_paths(quicc_ctx *ctx) {
     ctx->use_default_paths = true;
@@ -77,8 +77,7 @@ int quicc_ctx_set_default_verify_paths(quicc_ctx *ctx) {
 
 static int set_str(char **dst, const char *src) {
     char *d = src ? strdup(src) : NULL;
-    if (src && !d)
-        return 0;
+    if (src && !d) return 0;
     free(*dst);
     *dst = d;
     return 1;
@@ -133,8 +132,7 @@ quicc *quicc_new(quicc_ctx *ctx) {
 void qc_api_thread_stop(qc_api_conn *c);
 
 void quicc_free(quicc *s) {
-    if (!s)
-        return;
+    if (!s) return;
     if (s->kind == QC_OBJ_STREAM) {
         void qc_api_stream_free(quicc * st);
         qc_api_stream_free(s);
@@ -155,10 +153,8 @@ void quicc_free(quicc *s) {
         }
     }
     qc_conn_free(c->engine);
-    if (c->tls_ctx)
-        qc_tls_ctx_free(c->tls_ctx);
-    if (c->own_fd && c->fd >= 0)
-        close(c->fd);
+    if (c->tls_ctx) qc_tls_ctx_free(c->tls_ctx);
+    if (c->own_fd && c->fd >= 0) close(c->fd);
     free(c->tx.buf);
     qc_udp_rx_free(&c->rx);
     free(c->sni);
@@ -182,8 +178,7 @@ static bool need_conn(const quicc *s, const char *fn) {
 }
 
 static bool before_connect(quicc *s, const char *fn) {
-    if (!need_conn(s, fn))
-        return false;
+    if (!need_conn(s, fn)) return false;
     if (s->c->started) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "%s: only before connecting", fn);
         return false;
@@ -192,18 +187,18 @@ static bool before_connect(quicc *s, const char *fn) {
 }
 
 int quicc_set_fd(quicc *s, int fd) {
-    if (!before_connect(s, "quicc_set_fd") || fd < 0)
-        return 0;
+    if (!before_connect(s, "quicc_set_fd") || fd < 0) return 0;
     s->c->fd = fd;
     s->c->own_fd = false;
     return 1;
 }
 
-int quicc_get_fd(const quicc *s) { return s ? s->c->fd : -1; }
+int quicc_get_fd(const quicc *s) {
+    return s ? s->c->fd : -1;
+}
 
 int quicc_set1_initial_peer_addr(quicc *s, const struct sockaddr *addr, socklen_t len) {
-    if (!before_connect(s, "quicc_set1_initial_peer_addr"))
-        return 0;
+    if (!before_connect(s, "quicc_set1_initial_peer_addr")) return 0;
     if (!addr || len > sizeof(s->c->peer.ss) ||
         (addr->sa_family != AF_INET && addr->sa_family != AF_INET6)) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "bad peer address");
@@ -224,13 +219,11 @@ int quicc_set1_host(quicc *s, const char *name) {
 }
 
 int quicc_set_alpn_protos(quicc *s, const unsigned char *protos, unsigned int len) {
-    if (!before_connect(s, "quicc_set_alpn_protos"))
-        return 0;
+    if (!before_connect(s, "quicc_set_alpn_protos")) return 0;
     /* Validate the wire format: non-empty length-prefixed names. */
     unsigned i = 0;
     while (i < len) {
-        if (protos[i] == 0 || i + 1 + protos[i] > len)
-            break;
+        if (protos[i] == 0 || i + 1 + protos[i] > len) break;
         i += 1 + protos[i];
     }
     if (len == 0 || i != len || len > sizeof(s->c->alpn)) {
@@ -245,11 +238,9 @@ int quicc_set_alpn_protos(quicc *s, const unsigned char *protos, unsigned int le
 void quicc_get0_alpn_selected(const quicc *s, const unsigned char **data, unsigned int *len) {
     *data = NULL;
     *len = 0;
-    if (!s || !s->c->engine)
-        return;
+    if (!s || !s->c->engine) return;
     const qc_hs *hs = qc_conn_hs(s->c->engine);
-    if (!hs)
-        return;
+    if (!hs) return;
     size_t n = 0;
     const uint8_t *a = hs->ops->alpn(hs->impl, &n);
     *data = a;
@@ -257,20 +248,20 @@ void quicc_get0_alpn_selected(const quicc *s, const unsigned char **data, unsign
 }
 
 int quicc_set_idle_timeout(quicc *s, uint64_t ms) {
-    if (!before_connect(s, "quicc_set_idle_timeout"))
-        return 0;
+    if (!before_connect(s, "quicc_set_idle_timeout")) return 0;
     s->c->idle_timeout_ms = ms;
     return 1;
 }
 
 int quicc_set_blocking_mode(quicc *s, int blocking) {
-    if (!s)
-        return 0;
+    if (!s) return 0;
     s->blocking = blocking != 0;
     return 1;
 }
 
-int quicc_get_blocking_mode(const quicc *s) { return s ? s->blocking : -1; }
+int quicc_get_blocking_mode(const quicc *s) {
+    return s ? s->blocking : -1;
+}
 
 /* ---- the event loop ---- */
 
@@ -288,20 +279,17 @@ static void conn_flush(qc_api_conn *c, qc_ts now) {
         c->tx_blocked = false;
         c->tx.count = c->tx.sent = 0;
         while (c->tx.count < QC_UDP_BATCH) {
-            int n = qc_conn_send(c->engine, c->tx.buf + c->tx.count * c->tx.seg_cap,
-                                 c->tx.seg_cap, now);
-            if (n <= 0)
-                break;
+            int n = qc_conn_send(c->engine, c->tx.buf + c->tx.count * c->tx.seg_cap, c->tx.seg_cap,
+                                 now);
+            if (n <= 0) break;
             c->tx.len[c->tx.count++] = (size_t)n;
         }
-        if (c->tx.count == 0)
-            return;
+        if (c->tx.count == 0) return;
     }
 }
 
 static bool addr_eq(const qc_addr *a, const qc_addr *b) {
-    if (a->ss.ss_family != b->ss.ss_family)
-        return false;
+    if (a->ss.ss_family != b->ss.ss_family) return false;
     if (a->ss.ss_family == AF_INET) {
         const struct sockaddr_in *x = (const void *)&a->ss, *y = (const void *)&b->ss;
         return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
@@ -313,8 +301,7 @@ static bool addr_eq(const qc_addr *a, const qc_addr *b) {
 /* One turn of the event loop: receive, timers, send. Lock held. */
 int qc_api_tick(qc_api_conn *c);
 int qc_api_tick(qc_api_conn *c) {
-    if (!c->engine)
-        return 0;
+    if (!c->engine) return 0;
     qc_ts now = qc_api_now();
     for (int rounds = 0; rounds < 64; rounds++) {
         int n = qc_udp_recv_batch(c->fd, &c->rx);
@@ -324,21 +311,17 @@ int qc_api_tick(qc_api_conn *c) {
             c->net_error = -n;
             break;
         }
-        if (n == 0)
-            break;
+        if (n == 0) break;
         now = qc_api_now();
         for (int i = 0; i < n; i++) {
             qc_udp_dgram *d = &c->rx.d[i];
-            if (!c->own_fd && !addr_eq(&d->peer, &c->peer))
-                continue;
+            if (!c->own_fd && !addr_eq(&d->peer, &c->peer)) continue;
             qc_conn_recv(c->engine, d->data, d->len, now);
         }
-        if (n < (int)QC_UDP_RX_MSGS)
-            break;
+        if (n < (int)QC_UDP_RX_MSGS) break;
     }
     now = qc_api_now();
-    if (now >= qc_conn_next_timeout(c->engine))
-        qc_conn_on_timeout(c->engine, now);
+    if (now >= qc_conn_next_timeout(c->engine)) qc_conn_on_timeout(c->engine, now);
     conn_flush(c, now);
     return 0;
 }
@@ -357,8 +340,7 @@ int qc_api_wait(qc_api_conn *c, qc_ts deadline) {
     else
         ms = (int)QC_MIN((t - now + QC_MS - 1) / QC_MS, 1000);
     /* Other threads may make progress for us: don't sleep long. */
-    if (c->nstream_objs > 1 && ms > 20)
-        ms = 20;
+    if (c->nstream_objs > 1 && ms > 20) ms = 20;
     struct pollfd p = {.fd = c->fd, .events = POLLIN | (c->tx_blocked ? POLLOUT : 0)};
     pthread_mutex_unlock(&c->lock);
     int r = poll(&p, 1, ms);
@@ -372,8 +354,7 @@ int qc_api_wait(qc_api_conn *c, qc_ts deadline) {
 }
 
 int quicc_handle_events(quicc *s) {
-    if (!s)
-        return 0;
+    if (!s) return 0;
     qc_api_conn *c = s->c;
     pthread_mutex_lock(&c->lock);
     qc_api_tick(c);
@@ -385,16 +366,16 @@ int quicc_net_read_desired(const quicc *s) {
     return s && s->c->engine && qc_conn_state(s->c->engine) != QC_CONN_CLOSED;
 }
 
-int quicc_net_write_desired(const quicc *s) { return s && s->c->engine && s->c->tx_blocked; }
+int quicc_net_write_desired(const quicc *s) {
+    return s && s->c->engine && s->c->tx_blocked;
+}
 
 int quicc_get_event_timeout(quicc *s, struct timeval *tv, int *is_infinite) {
-    if (!s || !tv || !is_infinite)
-        return 0;
+    if (!s || !tv || !is_infinite) return 0;
     qc_api_conn *c = s->c;
     pthread_mutex_lock(&c->lock);
     qc_ts t = c->engine ? qc_conn_next_timeout(c->engine) : QC_TS_NONE;
-    if (c->engine && qc_conn_want_send(c->engine, qc_api_now()))
-        t = 0;
+    if (c->engine && qc_conn_want_send(c->engine, qc_api_now())) t = 0;
     pthread_mutex_unlock(&c->lock);
     if (t == QC_TS_NONE) {
         *is_infinite = 1;
@@ -430,17 +411,20 @@ static const char *verify_text(long r) {
     }
 }
 
-const char *quicc_verify_result_string(long result) { return verify_text(result); }
+const char *quicc_verify_result_string(long result) {
+    return verify_text(result);
+}
 
-long quicc_get_verify_result(const quicc *s) { return s ? s->c->verify_result : -1; }
+long quicc_get_verify_result(const quicc *s) {
+    return s ? s->c->verify_result : -1;
+}
 
 static long verify_code(const char *text) {
     static const long codes[] = {QUICC_VERIFY_ERR_UNTRUSTED, QUICC_VERIFY_ERR_NAME_MISMATCH,
                                  QUICC_VERIFY_ERR_EXPIRED, QUICC_VERIFY_ERR_NOT_YET_VALID,
                                  QUICC_VERIFY_ERR_REVOKED};
     for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
-        if (text && strcmp(text, verify_text(codes[i])) == 0)
-            return codes[i];
+        if (text && strcmp(text, verify_text(codes[i])) == 0) return codes[i];
     return QUICC_VERIFY_ERR_INVALID;
 }
 
@@ -592,8 +576,7 @@ void qc_api_thread_start(qc_api_conn *c);
 int qc_api_connect_locked(quicc *s);
 int qc_api_connect_locked(quicc *s) {
     qc_api_conn *c = s->c;
-    if (c->connected)
-        return 1;
+    if (c->connected) return 1;
     if (c->failed) {
         s->last_error = QUICC_ERROR_SSL;
         qc_api_err_push(QUICC_R_PROTOCOL_IS_SHUTDOWN, "connection failed earlier");
@@ -607,8 +590,7 @@ int qc_api_connect_locked(quicc *s) {
     for (;;) {
         if (qc_conn_is_established(c->engine)) {
             c->connected = true;
-            if (c->thread_assisted)
-                qc_api_thread_start(c);
+            if (c->thread_assisted) qc_api_thread_start(c);
             return 1;
         }
         if (qc_conn_state(c->engine) >= QC_CONN_CLOSING || c->net_error) {
@@ -618,8 +600,7 @@ int qc_api_connect_locked(quicc *s) {
         }
         if (!s->blocking) {
             qc_api_tick(c);
-            if (qc_conn_is_established(c->engine))
-                continue;
+            if (qc_conn_is_established(c->engine)) continue;
             s->last_error = QUICC_ERROR_WANT_READ;
             return 0;
         }
@@ -628,8 +609,7 @@ int qc_api_connect_locked(quicc *s) {
 }
 
 int quicc_connect(quicc *s) {
-    if (!need_conn(s, "quicc_connect"))
-        return 0;
+    if (!need_conn(s, "quicc_connect")) return 0;
     pthread_mutex_lock(&s->c->lock);
     int r = qc_api_connect_locked(s);
     pthread_mutex_unlock(&s->c->lock);
@@ -637,20 +617,17 @@ int quicc_connect(quicc *s) {
 }
 
 int quicc_get_error(const quicc *s, int ret) {
-    if (ret > 0 || !s)
-        return QUICC_ERROR_NONE;
+    if (ret > 0 || !s) return QUICC_ERROR_NONE;
     return s->last_error ? s->last_error : QUICC_ERROR_SSL;
 }
 
 /* ---- close information and shutdown ---- */
 
 int quicc_get_conn_close_info(quicc *s, quicc_conn_close_info *info) {
-    if (!s || !info)
-        return 0;
+    if (!s || !info) return 0;
     qc_api_conn *c = s->c;
     const qc_close_info *ci = c->engine ? qc_conn_close_info(c->engine) : NULL;
-    if (!ci || !ci->set)
-        return 0;
+    if (!ci || !ci->set) return 0;
     info->error_code = ci->error_code;
     info->frame_type = ci->frame_type;
     info->reason = ci->reason;
@@ -665,8 +642,7 @@ static bool streams_flushed(qc_api_conn *c) {
 }
 
 int quicc_shutdown_ex(quicc *s, uint64_t flags, const quicc_shutdown_ex_args *args) {
-    if (!need_conn(s, "quicc_shutdown_ex"))
-        return -1;
+    if (!need_conn(s, "quicc_shutdown_ex")) return -1;
     qc_api_conn *c = s->c;
     pthread_mutex_lock(&c->lock);
     int ret = 1;
@@ -688,8 +664,7 @@ int quicc_shutdown_ex(quicc *s, uint64_t flags, const quicc_shutdown_ex_args *ar
                     }
                     break;
                 }
-                if (qc_api_now() > deadline)
-                    break;
+                if (qc_api_now() > deadline) break;
                 qc_api_wait(c, deadline);
             }
         }
@@ -724,7 +699,9 @@ int quicc_shutdown_ex(quicc *s, uint64_t flags, const quicc_shutdown_ex_args *ar
     return ret;
 }
 
-int quicc_shutdown(quicc *s) { return quicc_shutdown_ex(s, 0, NULL); }
+int quicc_shutdown(quicc *s) {
+    return quicc_shutdown_ex(s, 0, NULL);
+}
 
 /* ---- thread-assisted mode: a thread that keeps ticking the connection ---- */
 
@@ -738,16 +715,13 @@ static void *assist_main(void *arg) {
 }
 
 void qc_api_thread_start(qc_api_conn *c) {
-    if (c->thread_running)
-        return;
+    if (c->thread_running) return;
     c->thread_stop = false;
-    if (pthread_create(&c->thread, NULL, assist_main, c) == 0)
-        c->thread_running = true;
+    if (pthread_create(&c->thread, NULL, assist_main, c) == 0) c->thread_running = true;
 }
 
 void qc_api_thread_stop(qc_api_conn *c) {
-    if (!c->thread_running)
-        return;
+    if (!c->thread_running) return;
     pthread_mutex_lock(&c->lock);
     c->thread_stop = true;
     pthread_mutex_unlock(&c->lock);

@@ -56,8 +56,7 @@ void qc_api_err_push(unsigned long reason, const char *fmt, ...) {
 }
 
 unsigned long quicc_err_get(void) {
-    if (!err_len)
-        return 0;
+    if (!err_len) return 0;
     err_entry *e = &err_q[err_head];
     err_head = (err_head + 1) % ERR_QUEUE;
     err_len--;
@@ -65,18 +64,23 @@ unsigned long quicc_err_get(void) {
     return e->reason;
 }
 
-unsigned long quicc_err_peek(void) { return err_len ? err_q[err_head].reason : 0; }
+unsigned long quicc_err_peek(void) {
+    return err_len ? err_q[err_head].reason : 0;
+}
 
-void quicc_err_clear(void) { err_head = err_len = 0; }
+void quicc_err_clear(void) {
+    err_head = err_len = 0;
+}
 
 const char *quicc_err_reason_string(unsigned long e) {
-    if (e < sizeof(reason_text) / sizeof(reason_text[0]) && reason_text[e])
-        return reason_text[e];
+    if (e < sizeof(reason_text) / sizeof(reason_text[0]) && reason_text[e]) return reason_text[e];
     return "unknown reason";
 }
 
 const char *quicc_err_detail(void);
-const char *quicc_err_detail(void) { return err_last_detail; }
+const char *quicc_err_detail(void) {
+    return err_last_detail;
+}
 
 void quicc_err_print(void *fp) {
     FILE *f = fp;

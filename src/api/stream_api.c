@@ -5,6 +5,7 @@
  * conclude, reset, and stream states.
  */
 #include "api/api_internal.h"
+#include "core/stream.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -41,13 +42,11 @@ static void apply_incoming_policy(qc_api_conn *c) {
                      ? QUICC_INCOMING_STREAM_POLICY_ACCEPT
                      : (c->default_sid == UINT64_MAX ? QUICC_INCOMING_STREAM_POLICY_ACCEPT
                                                      : QUICC_INCOMING_STREAM_POLICY_REJECT);
-    if (policy != QUICC_INCOMING_STREAM_POLICY_REJECT)
-        return;
+    if (policy != QUICC_INCOMING_STREAM_POLICY_REJECT) return;
     uint64_t sid;
     while (qc_conn_stream_accept(c->engine, &sid)) {
         qc_conn_stream_stop_sending(c->engine, sid, c->incoming_aec);
-        if (!qc_sid_is_uni(sid))
-            qc_conn_stream_reset(c->engine, sid, c->incoming_aec);
+        if (!qc_sid_is_uni(sid)) qc_conn_stream_reset(c->engine, sid, c->incoming_aec);
         qc_conn_stream_release(c->engine, sid);
     }
 }
@@ -55,8 +54,7 @@ static void apply_incoming_policy(qc_api_conn *c) {
 /* Ensures the handshake is done for a data call. Lock held. */
 static bool ensure_connected(quicc *s) {
     quicc *conn = s->conn_obj;
-    if (s->c->connected)
-        return true;
+    if (s->c->connected) return true;
     bool saved = conn->blocking;
     conn->blocking = s->blocking;
     int r = qc_api_connect_locked(conn);
@@ -91,7 +89,8 @@ static bool resolve_stream(quicc *s, bool for_write, uint64_t *sid) {
                 return true;
             }
             if (rv != QC_ERR_STREAM_LIMIT || !s->blocking) {
-                s->last_error = rv == QC_ERR_STREAM_LIMIT ? QUICC_ERROR_WANT_WRITE : QUICC_ERROR_SSL;
+                s->last_error =
+                    rv == QC_ERR_STREAM_LIMIT ? QUICC_ERROR_WANT_WRITE : QUICC_ERROR_SSL;
                 qc_api_err_push(QUICC_R_STREAM_COUNT_LIMITED, "cannot open the default stream");
                 return false;
             }
@@ -114,8 +113,7 @@ static bool resolve_stream(quicc *s, bool for_write, uint64_t *sid) {
         }
         if (!s->blocking) {
             qc_api_tick(c);
-            if (qc_conn_stream_accept_queue_len(c->engine))
-                continue;
+            if (qc_conn_stream_accept_queue_len(c->engine)) continue;
             s->last_error = QUICC_ERROR_WANT_READ;
             return false;
         }
@@ -133,8 +131,7 @@ quicc *quicc_new_stream(quicc *conn, uint64_t flags) {
     qc_api_conn *c = conn->c;
     pthread_mutex_lock(&c->lock);
     quicc *st = NULL;
-    if (!ensure_connected(conn))
-        goto out;
+    if (!ensure_connected(conn)) goto out;
     bool uni = flags & QUICC_STREAM_FLAG_UNI;
     bool advance = flags & QUICC_STREAM_FLAG_ADVANCE;
     for (;;) {
@@ -146,8 +143,7 @@ quicc *quicc_new_stream(quicc *conn, uint64_t flags) {
         int rv = qc_conn_stream_open(c->engine, uni, advance, &sid);
         if (rv == 0) {
             st = stream_obj_new(conn, sid);
-            if (!st)
-                qc_conn_stream_release(c->engine, sid);
+            if (!st) qc_conn_stream_release(c->engine, sid);
             qc_api_tick(c); /* let a STREAMS_BLOCKED or queued data go out */
             goto out;
         }
@@ -176,8 +172,7 @@ quicc *quicc_accept_stream(quicc *conn, uint64_t flags) {
     qc_api_conn *c = conn->c;
     pthread_mutex_lock(&c->lock);
     quicc *st = NULL;
-    if (!ensure_connected(conn))
-        goto out;
+    if (!ensure_connected(conn)) goto out;
     for (;;) {
         apply_incoming_policy(c);
         uint64_t sid;
@@ -207,8 +202,7 @@ out:
 }
 
 size_t quicc_get_accept_stream_queue_len(quicc *conn) {
-    if (!conn || !conn->c->engine)
-        return 0;
+    if (!conn || !conn->c->engine) return 0;
     pthread_mutex_lock(&conn->c->lock);
     size_t n = qc_conn_stream_accept_queue_len(conn->c->engine);
     pthread_mutex_unlock(&conn->c->lock);
@@ -236,36 +230,35 @@ int quicc_set_incoming_stream_policy(quicc *conn, int policy, uint64_t aec) {
 }
 
 uint64_t quicc_get_stream_id(const quicc *s) {
-    if (!s)
-        return UINT64_MAX;
+    if (!s) return UINT64_MAX;
     return s->kind == QC_OBJ_STREAM ? s->sid : s->c->default_sid;
 }
 
 int quicc_get_stream_type(const quicc *s) {
     uint64_t sid = quicc_get_stream_id(s);
-    if (sid == UINT64_MAX)
-        return QUICC_STREAM_TYPE_NONE;
-    if (!qc_sid_is_uni(sid))
-        return QUICC_STREAM_TYPE_BIDI;
+    if (sid == UINT64_MAX) return QUICC_STREAM_TYPE_NONE;
+    if (!qc_sid_is_uni(sid)) return QUICC_STREAM_TYPE_BIDI;
     return qc_sid_is_local(sid, false) ? QUICC_STREAM_TYPE_WRITE : QUICC_STREAM_TYPE_READ;
 }
 
 int quicc_is_stream_local(const quicc *s) {
     uint64_t sid = quicc_get_stream_id(s);
-    if (sid == UINT64_MAX)
-        return -1;
+    if (sid == UINT64_MAX) return -1;
     return qc_sid_is_local(sid, false);
 }
 
-int quicc_is_connection(const quicc *s) { return s && s->kind == QC_OBJ_CONN; }
+int quicc_is_connection(const quicc *s) {
+    return s && s->kind == QC_OBJ_CONN;
+}
 
-quicc *quicc_get0_connection(quicc *s) { return s ? s->conn_obj : NULL; }
+quicc *quicc_get0_connection(quicc *s) {
+    return s ? s->conn_obj : NULL;
+}
 
 /* Lets go of a stream: unfinished sending is reset, unfinished receiving stopped. */
 static void release_stream(qc_api_conn *c, uint64_t sid) {
     qc_stream_info info;
-    if (!c->engine || qc_conn_stream_info(c->engine, sid, &info) != 0)
-        return;
+    if (!c->engine || qc_conn_stream_info(c->engine, sid, &info) != 0) return;
     if (info.send_state == QC_SEND_READY || info.send_state == QC_SEND_SEND)
         qc_conn_stream_reset(c->engine, sid, 0);
     if (info.recv_state == QC_RECV_RECV || info.recv_state == QC_RECV_SIZE_KNOWN)
@@ -279,8 +272,7 @@ void qc_api_stream_free(quicc *st) {
     pthread_mutex_lock(&c->lock);
     release_stream(c, st->sid);
     c->nstream_objs--;
-    if (c->engine && c->connected)
-        qc_api_tick(c);
+    if (c->engine && c->connected) qc_api_tick(c);
     pthread_mutex_unlock(&c->lock);
     free(st);
 }
@@ -316,8 +308,7 @@ static int stream_failure(quicc *s, uint64_t sid, bool reading) {
 }
 
 int quicc_read_ex(quicc *s, void *buf, size_t len, size_t *readbytes) {
-    if (readbytes)
-        *readbytes = 0;
+    if (readbytes) *readbytes = 0;
     if (!s || (!buf && len)) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "quicc_read_ex: bad arguments");
         return 0;
@@ -326,8 +317,7 @@ int quicc_read_ex(quicc *s, void *buf, size_t len, size_t *readbytes) {
     pthread_mutex_lock(&c->lock);
     int ret = 0;
     uint64_t sid;
-    if (!ensure_connected(s) || !resolve_stream(s, false, &sid))
-        goto out;
+    if (!ensure_connected(s) || !resolve_stream(s, false, &sid)) goto out;
     bool ticked = false;
     for (;;) {
         qc_stream_info info;
@@ -346,8 +336,7 @@ int quicc_read_ex(quicc *s, void *buf, size_t len, size_t *readbytes) {
         if (n > 0) {
             *readbytes = (size_t)n;
             ret = 1;
-            if (!ticked)
-                qc_api_tick(c); /* send window updates promptly */
+            if (!ticked) qc_api_tick(c); /* send window updates promptly */
             goto out;
         }
         if (n < 0) {
@@ -380,8 +369,7 @@ out:
 }
 
 int quicc_write_ex2(quicc *s, const void *buf, size_t len, uint64_t flags, size_t *written) {
-    if (written)
-        *written = 0;
+    if (written) *written = 0;
     if (!s || (!buf && len)) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "quicc_write_ex: bad arguments");
         return 0;
@@ -390,14 +378,12 @@ int quicc_write_ex2(quicc *s, const void *buf, size_t len, uint64_t flags, size_
     pthread_mutex_lock(&c->lock);
     int ret = 0;
     uint64_t sid;
-    if (!ensure_connected(s) || !resolve_stream(s, true, &sid))
-        goto out;
+    if (!ensure_connected(s) || !resolve_stream(s, true, &sid)) goto out;
     bool conclude = flags & QUICC_WRITE_FLAG_CONCLUDE;
     /* A nonblocking retry continues where the previous attempt stopped (it must pass the
      * same data: OpenSSL's rule). */
     size_t done = 0;
-    if (s->write_pending && s->pending_len == len)
-        done = (size_t)(uintptr_t)s->pending_buf;
+    if (s->write_pending && s->pending_len == len) done = (size_t)(uintptr_t)s->pending_buf;
     s->write_pending = false;
     const uint8_t *p = buf;
     for (;;) {
@@ -423,16 +409,14 @@ int quicc_write_ex2(quicc *s, const void *buf, size_t len, uint64_t flags, size_
         }
         done += (size_t)n;
         if (done == len) {
-            if (conclude && len == 0)
-                qc_conn_stream_write(c->engine, sid, NULL, 0, true);
+            if (conclude && len == 0) qc_conn_stream_write(c->engine, sid, NULL, 0, true);
             *written = len;
             ret = 1;
             qc_api_tick(c);
             goto out;
         }
         qc_api_tick(c);
-        if (qc_conn_stream_write_avail(c->engine, sid) > 0)
-            continue;
+        if (qc_conn_stream_write_avail(c->engine, sid) > 0) continue;
         if (!s->blocking) {
             s->write_pending = true;
             s->pending_len = len;
@@ -453,14 +437,12 @@ int quicc_write_ex(quicc *s, const void *buf, size_t len, size_t *written) {
 
 int quicc_stream_conclude(quicc *s, uint64_t flags) {
     (void)flags;
-    if (!s)
-        return 0;
+    if (!s) return 0;
     qc_api_conn *c = s->c;
     pthread_mutex_lock(&c->lock);
     int ret = 0;
     uint64_t sid;
-    if (!ensure_connected(s) || !resolve_stream(s, true, &sid))
-        goto out;
+    if (!ensure_connected(s) || !resolve_stream(s, true, &sid)) goto out;
     qc_stream_info info;
     if (qc_conn_stream_info(c->engine, sid, &info) != 0 || info.send_state == QC_SEND_NONE) {
         s->last_error = QUICC_ERROR_SSL;
@@ -484,14 +466,12 @@ out:
 }
 
 int quicc_stream_reset(quicc *s, uint64_t app_error_code) {
-    if (!s)
-        return 0;
+    if (!s) return 0;
     qc_api_conn *c = s->c;
     pthread_mutex_lock(&c->lock);
     int ret = 0;
     uint64_t sid;
-    if (!ensure_connected(s) || !resolve_stream(s, true, &sid))
-        goto out;
+    if (!ensure_connected(s) || !resolve_stream(s, true, &sid)) goto out;
     int rv = qc_conn_stream_reset(c->engine, sid, app_error_code);
     if (rv && rv != QC_ERR_STREAM_STATE) {
         ret = stream_failure(s, sid, false);
@@ -507,37 +487,28 @@ out:
 static int part_state(quicc *s, bool reading) {
     qc_api_conn *c = s->c;
     uint64_t sid = quicc_get_stream_id(s);
-    if (sid == UINT64_MAX || !c->engine)
-        return QUICC_STREAM_STATE_NONE;
+    if (sid == UINT64_MAX || !c->engine) return QUICC_STREAM_STATE_NONE;
     bool local = qc_sid_is_local(sid, false);
-    if (qc_sid_is_uni(sid) && local == reading)
-        return QUICC_STREAM_STATE_WRONG_DIR;
+    if (qc_sid_is_uni(sid) && local == reading) return QUICC_STREAM_STATE_WRONG_DIR;
     qc_stream_info info;
     if (qc_conn_stream_info(c->engine, sid, &info) != 0)
         return conn_dead(c) ? QUICC_STREAM_STATE_CONN_CLOSED : QUICC_STREAM_STATE_FINISHED;
     if (reading) {
-        if (info.reset_recvd)
-            return QUICC_STREAM_STATE_RESET_REMOTE;
-        if (info.recv_state == QC_RECV_DATA_READ)
-            return QUICC_STREAM_STATE_FINISHED;
-        if (info.stop_sending_recvd)
-            return QUICC_STREAM_STATE_RESET_LOCAL;
+        if (info.reset_recvd) return QUICC_STREAM_STATE_RESET_REMOTE;
+        if (info.recv_state == QC_RECV_DATA_READ) return QUICC_STREAM_STATE_FINISHED;
+        if (info.stop_sending_recvd) return QUICC_STREAM_STATE_RESET_LOCAL;
     } else {
-        if (info.stop_sending_recvd)
-            return QUICC_STREAM_STATE_RESET_REMOTE;
-        if (info.reset_sent)
-            return QUICC_STREAM_STATE_RESET_LOCAL;
+        if (info.stop_sending_recvd) return QUICC_STREAM_STATE_RESET_REMOTE;
+        if (info.reset_sent) return QUICC_STREAM_STATE_RESET_LOCAL;
         if (info.send_state == QC_SEND_DATA_SENT || info.send_state == QC_SEND_DATA_RECVD)
             return QUICC_STREAM_STATE_FINISHED;
     }
-    if (conn_dead(c))
-        return QUICC_STREAM_STATE_CONN_CLOSED;
+    if (conn_dead(c)) return QUICC_STREAM_STATE_CONN_CLOSED;
     return QUICC_STREAM_STATE_OK;
 }
 
 int quicc_get_stream_read_state(quicc *s) {
-    if (!s)
-        return QUICC_STREAM_STATE_NONE;
+    if (!s) return QUICC_STREAM_STATE_NONE;
     pthread_mutex_lock(&s->c->lock);
     int r = part_state(s, true);
     pthread_mutex_unlock(&s->c->lock);
@@ -545,8 +516,7 @@ int quicc_get_stream_read_state(quicc *s) {
 }
 
 int quicc_get_stream_write_state(quicc *s) {
-    if (!s)
-        return QUICC_STREAM_STATE_NONE;
+    if (!s) return QUICC_STREAM_STATE_NONE;
     pthread_mutex_lock(&s->c->lock);
     int r = part_state(s, false);
     pthread_mutex_unlock(&s->c->lock);
@@ -571,16 +541,13 @@ static int part_error_code(quicc *s, bool reading, uint64_t *code) {
         *code = info.reset_code_sent;
         return 1;
     }
-    if (reading && info.recv_state == QC_RECV_DATA_READ)
-        return 0;
-    if (!reading && info.send_state == QC_SEND_DATA_RECVD)
-        return 0;
+    if (reading && info.recv_state == QC_RECV_DATA_READ) return 0;
+    if (!reading && info.send_state == QC_SEND_DATA_RECVD) return 0;
     return -1;
 }
 
 int quicc_get_stream_read_error_code(quicc *s, uint64_t *code) {
-    if (!s || !code)
-        return -1;
+    if (!s || !code) return -1;
     pthread_mutex_lock(&s->c->lock);
     int r = part_error_code(s, true, code);
     pthread_mutex_unlock(&s->c->lock);
@@ -588,8 +555,7 @@ int quicc_get_stream_read_error_code(quicc *s, uint64_t *code) {
 }
 
 int quicc_get_stream_write_error_code(quicc *s, uint64_t *code) {
-    if (!s || !code)
-        return -1;
+    if (!s || !code) return -1;
     pthread_mutex_lock(&s->c->lock);
     int r = part_error_code(s, false, code);
     pthread_mutex_unlock(&s->c->lock);

@@ -23,8 +23,7 @@
 int qc_udp_open(const qc_addr *peer, const qc_addr *local, bool connect_peer) {
     int family = peer ? peer->ss.ss_family : local->ss.ss_family;
     int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
+    if (fd < 0) return -errno;
     int sz = 4 << 20;
     (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
     (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
@@ -48,12 +47,10 @@ int qc_udp_open(const qc_addr *peer, const qc_addr *local, bool connect_peer) {
 unsigned qc_udp_features(int fd) {
     unsigned f = 0;
     int one = 1;
-    if (setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one)) == 0)
-        f |= QC_UDP_HAS_GRO;
+    if (setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one)) == 0) f |= QC_UDP_HAS_GRO;
     int seg = 0;
     socklen_t sl = sizeof(seg);
-    if (getsockopt(fd, SOL_UDP, UDP_SEGMENT, &seg, &sl) == 0)
-        f |= QC_UDP_HAS_GSO;
+    if (getsockopt(fd, SOL_UDP, UDP_SEGMENT, &seg, &sl) == 0) f |= QC_UDP_HAS_GSO;
     return f;
 }
 
@@ -82,8 +79,7 @@ static int send_gso(int fd, const qc_addr *peer, uint8_t *data, size_t total, si
         memcpy(CMSG_DATA(cm), &s, sizeof(s));
     }
     ssize_t n = sendmsg(fd, &msg, 0);
-    if (n < 0)
-        return -errno;
+    if (n < 0) return -errno;
     return 0;
 }
 
@@ -142,8 +138,7 @@ int qc_udp_send_batch(int fd, const qc_addr *peer, qc_udp_batch *b, unsigned fea
         }
         int r = sendmmsg(fd, msgs, (unsigned)n, 0);
         if (r < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return -EAGAIN;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return -EAGAIN;
             b->sent++; /* drop the one that failed */
             continue;
         }
@@ -185,8 +180,7 @@ int qc_udp_recv_batch(int fd, qc_udp_rx *rx) {
     int r = recvmmsg(fd, msgs, QC_UDP_RX_MSGS, MSG_DONTWAIT, NULL);
     rx->count = 0;
     if (r < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
-            return 0;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
         return -errno;
     }
     for (int i = 0; i < r; i++) {
@@ -196,12 +190,12 @@ int qc_udp_recv_batch(int fd, qc_udp_rx *rx) {
             if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) {
                 int s;
                 memcpy(&s, CMSG_DATA(cm), sizeof(s));
-                if (s > 0)
-                    seg = (size_t)s;
+                if (s > 0) seg = (size_t)s;
             }
         }
         uint8_t *p = iovs[i].iov_base;
-        for (size_t off = 0; off < len && rx->count < (sizeof(rx->d) / sizeof(rx->d[0])); off += seg) {
+        for (size_t off = 0; off < len && rx->count < (sizeof(rx->d) / sizeof(rx->d[0]));
+             off += seg) {
             qc_udp_dgram *d = &rx->d[rx->count++];
             d->data = p + off;
             d->len = len - off < seg ? len - off : seg;
