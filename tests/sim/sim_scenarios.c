@@ -1,0 +1,216 @@
+/* Simulator: key update mid-transfer, idle timeout, Retry, stateless-reset-free close, and a
+ * peer sending each kind of malformed frame (closed with the RFC's error code). */
+#include "core/conn_internal.h"
+#include "support/sim.h"
+#include "unit/test.h"
+
+typedef struct ku_state {
+    sim_app *app;
+    bool client_done, server_done;
+} ku_state;
+
+static bool ku_step(sim *s, void *user) {
+    ku_state *k = user;
+    uint64_t got = k->app->reqs[0].got;
+    if (!k->client_done && got > (2u << 20) && qc_conn_initiate_key_update(s->client) == 0)
+        k->client_done = true;
+    if (k->client_done && !k->server_done && got > (5u << 20) &&
+        qc_conn_initiate_key_update(s->server) == 0)
+        k->server_done = true;
+    return sim_app_step(s, k->app);
+}
+
+static void test_key_update_mid_transfer(void) {
+    sim s;
+    CHECK_EQ(sim_init(&s, 21, "sim"), 0);
+    for (int d = 0; d < 2; d++) {
+        s.link[d].loss = 0.01;
+        s.link[d].rate_bps = 200000000;
+    }
+    sim_app app;
+    sim_app_init(&app, 1, 8u << 20, 1);
+    ku_state k = {&app, false, false};
+    sim_start(&s);
+    CHECK(sim_run(&s, s.now + 300 * QC_SEC, ku_step, &k));
+    CHECK(k.client_done && k.server_done);
+    CHECK_EQ(app.failed, 0);
+    CHECK_U64(app.reqs[0].got, 8u << 20);
+    CHECK_U64(qc_conn_key_updates(s.client), 2);
+    CHECK_U64(qc_conn_key_updates(s.server), 2);
+    sim_app_free(&app);
+    sim_free(&s);
+}
+
+static void test_idle_timeout(void) {
+    sim s;
+    CHECK_EQ(sim_init(&s, 22, "sim"), 0);
+    s.ccfg.idle_timeout_ms = 3000;
+    s.scfg.idle_timeout_ms = 5000;
+    sim_start(&s);
+    CHECK(sim_run(&s, s.now + 5 * QC_SEC, sim_cond_established, NULL));
+    qc_ts t0 = s.now;
+    CHECK(sim_run(&s, s.now + 60 * QC_SEC, sim_cond_both_closed, NULL));
+    const qc_close_info *cc = qc_conn_close_info(s.client);
+    const qc_close_info *sc = qc_conn_close_info(s.server);
+    CHECK(cc->idle && sc->idle);
+    CHECK_EQ(cc->lib_error, QC_ERR_IDLE_TIMEOUT);
+    /* The negotiated timeout is the smaller one: 3 s (not 5 s). */
+    CHECK(s.now - t0 >= 3 * QC_SEC - 100 * QC_MS);
+    CHECK(s.now - t0 < 4 * QC_SEC);
+    sim_free(&s);
+}
+
+static void test_keepalive_prevents_idle(void) {
+    sim s;
+    CHECK_EQ(sim_init(&s, 23, "sim"), 0);
+    s.ccfg.idle_timeout_ms = 2000;
+    s.scfg.idle_timeout_ms = 2000;
+    s.ccfg.keepalive_interval = 500 * QC_MS;
+    sim_start(&s);
+    CHECK(sim_run(&s, s.now + 5 * QC_SEC, sim_cond_established, NULL));
+    CHECK(!sim_run(&s, s.now + 10 * QC_SEC, sim_cond_both_closed, NULL));
+    CHECK_EQ(qc_conn_state(s.client), QC_CONN_ESTABLISHED);
+    CHECK_EQ(qc_conn_state(s.server), QC_CONN_ESTABLISHED);
+    sim_free(&s);
+}
+
+static void test_retry(void) {
+    sim s;
+    CHECK_EQ(sim_init(&s, 24, "sim"), 0);
+    s.retry = true;
+    sim_app app;
+    sim_app_init(&app, 3, 100000, 3);
+    sim_start(&s);
+    CHECK(sim_run(&s, s.now + 30 * QC_SEC, sim_app_step, &app));
+    CHECK(s.retry_sent);
+    CHECK_EQ(app.failed, 0);
+    CHECK(s.client->retried);
+    CHECK(qc_cid_eq(&s.client->retry_scid, &s.retry_scid));
+    sim_app_free(&app);
+    sim_free(&s);
+}
+
+/* A forged Retry (bad integrity tag) is ignored: the handshake goes on without it. */
+static bool corrupt_retry_tap(sim *s, int to_server, uint8_t *data, size_t *len, void *user) {
+    if (!to_server && (data[0] & 0xf0) == 0xf0)
+        data[*len - 1] ^= 1;
+    return true;
+}
+
+static void test_forged_retry_ignored(void) {
+    sim s;
+    CHECK_EQ(sim_init(&s, 25, "sim"), 0);
+    s.retry = true;
+    s.tap = corrupt_retry_tap;
+    sim_start(&s);
+    CHECK(!sim_run(&s, s.now + 3 * QC_SEC, sim_cond_established, NULL));
+    CHECK(s.retry_sent);
+    CHECK(!s.client->retried);
+    sim_free(&s);
+}
+
+/* ---- malformed frames from the client, fed to the server as 1-RTT payload ---- */
+
+typedef struct bad_case {
+    const char *name;
+    enum qc_pkt_type pt;
+    const char *hex;
+    uint64_t code;
+} bad_case;
+
+static const bad_case bad_cases[] = {
+    {"unknown frame type", QC_PT_1RTT, "21", QC_TE_FRAME_ENCODING_ERROR},
+    {"non-minimal frame type", QC_PT_1RTT, "4001", QC_TE_PROTOCOL_VIOLATION},
+    {"truncated STREAM", QC_PT_1RTT, "0a000aabcd", QC_TE_FRAME_ENCODING_ERROR},
+    {"truncated ACK", QC_PT_1RTT, "020a00", QC_TE_FRAME_ENCODING_ERROR},
+    {"ACK range below zero", QC_PT_1RTT, "0205000006", QC_TE_FRAME_ENCODING_ERROR},
+    {"ACK of unsent packet", QC_PT_1RTT, "0280100000000000", QC_TE_PROTOCOL_VIOLATION},
+    {"STREAM on our send-only stream", QC_PT_1RTT, "0b0302aaaa", QC_TE_STREAM_STATE_ERROR},
+    {"STREAM on unopened local stream", QC_PT_1RTT, "0b0102aaaa", QC_TE_STREAM_STATE_ERROR},
+    {"STREAM beyond stream limit", QC_PT_1RTT, "0b4190 02aaaa", QC_TE_STREAM_LIMIT_ERROR},
+    {"STREAM beyond flow control", QC_PT_1RTT, "0e00 80100000 02aaaa",
+     QC_TE_FLOW_CONTROL_ERROR},
+    {"final size below received", QC_PT_1RTT, "0a000aaaaaaaaaaaaaaaaaaaaa 04000005",
+     QC_TE_FINAL_SIZE_ERROR},
+    {"final size changed", QC_PT_1RTT, "0b0002aaaa 04000005", QC_TE_FINAL_SIZE_ERROR},
+    {"STOP_SENDING on receive-only", QC_PT_1RTT, "050200", QC_TE_STREAM_STATE_ERROR},
+    {"MAX_STREAM_DATA on receive-only", QC_PT_1RTT, "11024000", QC_TE_STREAM_STATE_ERROR},
+    {"MAX_STREAMS above 2^60", QC_PT_1RTT, "12d000000000000001", QC_TE_FRAME_ENCODING_ERROR},
+    {"HANDSHAKE_DONE from a client", QC_PT_1RTT, "1e", QC_TE_PROTOCOL_VIOLATION},
+    {"NEW_TOKEN from a client", QC_PT_1RTT, "0701aa", QC_TE_PROTOCOL_VIOLATION},
+    {"empty NEW_TOKEN", QC_PT_1RTT, "0700", QC_TE_FRAME_ENCODING_ERROR},
+    {"CRYPTO beyond buffer", QC_PT_1RTT, "06801000000100", QC_TE_CRYPTO_BUFFER_EXCEEDED},
+    {"NEW_CONNECTION_ID of length 0", QC_PT_1RTT,
+     "18010000 00000000000000000000000000000000", QC_TE_FRAME_ENCODING_ERROR},
+    {"RETIRE of never-issued ID", QC_PT_1RTT, "1905", QC_TE_PROTOCOL_VIOLATION},
+    {"DATAGRAM not negotiated", QC_PT_1RTT, "3001", QC_TE_PROTOCOL_VIOLATION},
+    {"STREAM in a Handshake packet", QC_PT_HANDSHAKE, "0b0001aa", QC_TE_PROTOCOL_VIOLATION},
+    {"empty packet payload", QC_PT_1RTT, "", QC_TE_PROTOCOL_VIOLATION},
+};
+
+static void test_malformed_frames(void) {
+    for (size_t i = 0; i < QC_ARRAY_LEN(bad_cases); i++) {
+        const bad_case *bc = &bad_cases[i];
+        sim s;
+        CHECK_EQ(sim_init(&s, 100 + i, "sim"), 0);
+        sim_start(&s);
+        CHECK(sim_run(&s, s.now + 5 * QC_SEC, sim_cond_established, NULL));
+        uint8_t payload[256];
+        size_t len = test_unhex(bc->hex, payload, sizeof(payload));
+        bool eliciting;
+        int rv = qc_conn_recv_frames(s.server, bc->pt, payload, len, &eliciting, s.now);
+        CHECK(rv != 0);
+        const qc_close_info *sc = qc_conn_close_info(s.server);
+        if (!sc->set || sc->error_code != bc->code)
+            fprintf(stderr, "case '%s': server closed=%d code 0x%llx, expected 0x%llx\n",
+                    bc->name, sc->set, (unsigned long long)sc->error_code,
+                    (unsigned long long)bc->code);
+        CHECK(sc->set && sc->local && !sc->app);
+        CHECK_U64(sc->error_code, bc->code);
+        /* The client receives the CONNECTION_CLOSE with the same code. */
+        CHECK(sim_run(&s, s.now + 10 * QC_SEC, sim_cond_both_closed, NULL));
+        const qc_close_info *cc = qc_conn_close_info(s.client);
+        CHECK(cc->set && !cc->local && !cc->app);
+        CHECK_U64(cc->error_code, bc->code);
+        sim_free(&s);
+    }
+}
+
+/* Garbage datagrams never hurt an established connection. */
+static bool garbage_tap(sim *s, int to_server, uint8_t *data, size_t *len, void *user) {
+    int *count = user;
+    if (to_server && (*count)++ % 3 == 0) {
+        for (size_t i = 1; i < *len; i++)
+            data[i] = (uint8_t)sim_rand64(s);
+    }
+    return true;
+}
+
+static void test_garbage_resilience(void) {
+    sim s;
+    CHECK_EQ(sim_init(&s, 31, "sim"), 0);
+    int count = 0;
+    sim_app app;
+    sim_app_init(&app, 4, 200000, 4);
+    sim_start(&s);
+    CHECK(sim_run(&s, s.now + 5 * QC_SEC, sim_cond_established, NULL));
+    s.tap = garbage_tap;
+    s.tap_user = &count;
+    CHECK(sim_run(&s, s.now + 120 * QC_SEC, sim_app_step, &app));
+    CHECK_EQ(app.failed, 0);
+    CHECK(count > 10);
+    CHECK_EQ(qc_conn_state(s.server), QC_CONN_ESTABLISHED);
+    sim_app_free(&app);
+    sim_free(&s);
+}
+
+int main(void) {
+    TEST_RUN(test_key_update_mid_transfer);
+    TEST_RUN(test_idle_timeout);
+    TEST_RUN(test_keepalive_prevents_idle);
+    TEST_RUN(test_retry);
+    TEST_RUN(test_forged_retry_ignored);
+    TEST_RUN(test_malformed_frames);
+    TEST_RUN(test_garbage_resilience);
+    return test_summary();
+}

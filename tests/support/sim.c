@@ -1,0 +1,517 @@
+/* sim.c: the in-process network simulator (see sim.h). */
+#include "support/sim.h"
+
+#include "core/crypto.h"
+#include "core/packet.h"
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static uint64_t xorshift(uint64_t *x) {
+    uint64_t v = *x;
+    v ^= v << 13;
+    v ^= v >> 7;
+    v ^= v << 17;
+    *x = v;
+    return v;
+}
+
+uint64_t sim_rand64(sim *s) { return xorshift(&s->rng); }
+double sim_rand01(sim *s) { return (double)(sim_rand64(s) >> 11) / (double)(1ull << 53); }
+
+static void sim_engine_rand(void *user, uint8_t *buf, size_t len) {
+    sim *s = user;
+    for (size_t i = 0; i < len; i++)
+        buf[i] = (uint8_t)(sim_rand64(s) >> 32);
+}
+
+static void trace_mix(sim *s, uint64_t v) {
+    for (int i = 0; i < 8; i++) {
+        s->trace ^= (v >> (8 * i)) & 0xff;
+        s->trace *= 0x100000001b3ull;
+    }
+}
+
+/* ---- heap of pending datagrams ---- */
+
+static bool before(const sim_dgram *a, const sim_dgram *b) {
+    return a->at < b->at || (a->at == b->at && a->seq < b->seq);
+}
+
+static void heap_push(sim *s, sim_dgram *d) {
+    if (s->qn == s->qcap) {
+        s->qcap = s->qcap ? s->qcap * 2 : 256;
+        s->q = realloc(s->q, s->qcap * sizeof(*s->q));
+    }
+    size_t i = s->qn++;
+    s->q[i] = d;
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!before(s->q[i], s->q[p]))
+            break;
+        sim_dgram *t = s->q[i];
+        s->q[i] = s->q[p];
+        s->q[p] = t;
+        i = p;
+    }
+}
+
+static sim_dgram *heap_pop(sim *s) {
+    sim_dgram *top = s->q[0];
+    s->q[0] = s->q[--s->qn];
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < s->qn && before(s->q[l], s->q[m]))
+            m = l;
+        if (r < s->qn && before(s->q[r], s->q[m]))
+            m = r;
+        if (m == i)
+            break;
+        sim_dgram *t = s->q[i];
+        s->q[i] = s->q[m];
+        s->q[m] = t;
+        i = m;
+    }
+    return top;
+}
+
+/* ---- setup ---- */
+
+int sim_init(sim *s, uint64_t seed, const char *alpn) {
+    memset(s, 0, sizeof(*s));
+    s->rng = seed ? seed : 1;
+    s->trace = 0xcbf29ce484222325ull;
+    s->now = 1 * QC_SEC;
+    for (int i = 0; i < 2; i++)
+        s->link[i].delay = 10 * QC_MS;
+    snprintf(s->dir, sizeof(s->dir), "/tmp/quicc-sim-XXXXXX");
+    if (!mkdtemp(s->dir))
+        return -1;
+    char cert[300], key[300], err[256];
+    snprintf(cert, sizeof(cert), "%s/cert.pem", s->dir);
+    snprintf(key, sizeof(key), "%s/key.pem", s->dir);
+    const char *names[] = {"localhost"};
+    const char *ips[] = {"127.0.0.1"};
+    int64_t nowt = (int64_t)time(NULL);
+    if (qc_tls_generate_selfsigned(cert, key, names, 1, ips, 1, nowt - 3600, nowt + 86400, err,
+                                   sizeof(err)) != 0) {
+        fprintf(stderr, "sim: certificate: %s\n", err);
+        return -1;
+    }
+    const char *alpns[] = {alpn};
+    qc_tls_ctx_config sc = {.is_server = true, .alpn = alpns, .alpn_count = 1,
+                            .cert_file = cert, .key_file = key};
+    qc_tls_ctx_config cc = {.is_server = false, .alpn = alpns, .alpn_count = 1,
+                            .verify_peer = true, .ca_file = cert};
+    s->tls_server = qc_tls_ctx_new(&sc, err, sizeof(err));
+    s->tls_client = qc_tls_ctx_new(&cc, err, sizeof(err));
+    if (!s->tls_server || !s->tls_client) {
+        fprintf(stderr, "sim: TLS context: %s\n", err);
+        return -1;
+    }
+    qc_conn_config_default(&s->ccfg, false);
+    qc_conn_config_default(&s->scfg, true);
+    s->ccfg.crypto = s->scfg.crypto = &qc_gnutls_crypto;
+    s->ccfg.rand = s->scfg.rand = sim_engine_rand;
+    s->ccfg.rand_user = s->scfg.rand_user = s;
+    return 0;
+}
+
+void sim_free(sim *s) {
+    qc_conn_free(s->client);
+    qc_conn_free(s->server);
+    if (s->tls_client)
+        qc_tls_ctx_free(s->tls_client);
+    if (s->tls_server)
+        qc_tls_ctx_free(s->tls_server);
+    while (s->qn)
+        free(heap_pop(s));
+    free(s->q);
+    char path[300];
+    snprintf(path, sizeof(path), "%s/cert.pem", s->dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/key.pem", s->dir);
+    unlink(path);
+    rmdir(s->dir);
+}
+
+int sim_start(sim *s) {
+    qc_cid dcid = {.len = 16}, scid = {.len = (uint8_t)s->ccfg.scid_len};
+    sim_engine_rand(s, dcid.id, dcid.len);
+    sim_engine_rand(s, scid.id, scid.len);
+    s->client_odcid = dcid;
+    if (qc_conn_new_client(&s->client, &s->ccfg, &dcid, &scid, s->now))
+        return -1;
+    qc_hs_callbacks cbs;
+    qc_conn_hs_callbacks(s->client, &cbs);
+    qc_hs hs;
+    if (qc_tls_new(s->tls_client, "localhost", &cbs, &hs))
+        return -1;
+    if (qc_conn_set_hs(s->client, hs))
+        return -1;
+    return qc_conn_start(s->client, s->now);
+}
+
+/* ---- the listener role for the server side ---- */
+
+static void enqueue(sim *s, int to_server, const uint8_t *data, size_t len);
+
+static void send_retry(sim *s, const qc_pkt_hdr *h) {
+    uint8_t pkt[256];
+    s->retry_scid.len = 8;
+    sim_engine_rand(s, s->retry_scid.id, 8);
+    /* The sim's token: "simtoken" + the original DCID. */
+    uint8_t token[64];
+    memcpy(token, "simtoken", 8);
+    memcpy(token + 8, h->dcid.id, h->dcid.len);
+    size_t n = qc_pkt_write_retry_body(pkt, sizeof(pkt), QC_VERSION_1, &h->scid, &s->retry_scid,
+                                       token, 8 + h->dcid.len, 0);
+    uint8_t tag[16];
+    qc_retry_tag(&qc_gnutls_crypto, QC_VERSION_1, &h->dcid, pkt, n, tag);
+    memcpy(pkt + n, tag, 16);
+    s->retry_sent = true;
+    enqueue(s, 0, pkt, n + 16);
+}
+
+static void server_accept(sim *s, uint8_t *data, size_t len) {
+    qc_pkt_hdr h;
+    if (qc_pkt_parse(data, len, s->scfg.scid_len, &h) != 0 || h.type != QC_PT_INITIAL ||
+        len < QC_MIN_INITIAL_SIZE)
+        return;
+    const qc_cid *odcid = NULL, *rscid = NULL;
+    qc_cid od;
+    if (s->retry) {
+        if (h.token_len == 0) {
+            send_retry(s, &h);
+            return;
+        }
+        if (h.token_len < 8 || memcmp(h.token, "simtoken", 8) != 0 || h.token_len - 8 > 20)
+            return;
+        od.len = (uint8_t)(h.token_len - 8);
+        memcpy(od.id, h.token + 8, od.len);
+        odcid = &od;
+        rscid = &s->retry_scid;
+    }
+    qc_cid scid = {.len = (uint8_t)s->scfg.scid_len};
+    sim_engine_rand(s, scid.id, scid.len);
+    if (qc_conn_new_server(&s->server, &s->scfg, &h, &scid, odcid, rscid, s->retry, s->now))
+        return;
+    qc_hs_callbacks cbs;
+    qc_conn_hs_callbacks(s->server, &cbs);
+    qc_hs hs;
+    if (qc_tls_new(s->tls_server, NULL, &cbs, &hs) || qc_conn_set_hs(s->server, hs)) {
+        qc_conn_free(s->server);
+        s->server = NULL;
+    }
+}
+
+/* ---- the links ---- */
+
+static void enqueue(sim *s, int to_server, const uint8_t *data, size_t len) {
+    int dir = to_server ? 0 : 1;
+    sim_link *l = &s->link[dir];
+    s->dgrams[dir]++;
+    uint64_t fate = 0;
+    if (len > sizeof(((sim_dgram *)0)->data) || sim_rand01(s) < l->loss) {
+        s->dropped[dir]++;
+        fate = 1;
+    }
+    qc_ts at = s->now;
+    if (!fate && l->rate_bps) {
+        /* Serialize at the bottleneck: the link is busy until link_free. */
+        qc_ts start = QC_MAX(s->now, s->link_free[dir]);
+        size_t qlimit = l->queue_bytes ? l->queue_bytes : (1u << 20);
+        qc_ts backlog = start - s->now;
+        if ((double)backlog * (double)l->rate_bps / 8e9 > (double)qlimit) {
+            s->dropped[dir]++;
+            fate = 2;
+        } else {
+            qc_ts tx = (qc_ts)((double)len * 8e9 / (double)l->rate_bps);
+            s->link_free[dir] = start + tx;
+            at = start + tx;
+        }
+    }
+    trace_mix(s, s->now);
+    trace_mix(s, ((uint64_t)dir << 32) | len);
+    trace_mix(s, fate);
+    if (fate)
+        return;
+    at += l->delay;
+    int copies = sim_rand01(s) < l->dup ? 2 : 1;
+    for (int i = 0; i < copies; i++) {
+        sim_dgram *d = malloc(sizeof(*d));
+        d->at = at + (sim_rand01(s) < l->reorder ? l->reorder_delay : 0) + (qc_ts)i * QC_US;
+        d->seq = s->seq++;
+        d->to_server = to_server;
+        d->len = len;
+        memcpy(d->data, data, len);
+        heap_push(s, d);
+    }
+}
+
+static void flush(sim *s, qc_conn *c, int to_server) {
+    uint8_t buf[1500];
+    for (int i = 0; i < 10000; i++) {
+        int n = qc_conn_send(c, buf, sizeof(buf), s->now);
+        if (n <= 0)
+            break;
+        enqueue(s, to_server, buf, (size_t)n);
+    }
+}
+
+static void deliver(sim *s, sim_dgram *d) {
+    size_t len = d->len;
+    if (s->tap && !s->tap(s, d->to_server, d->data, &len, s->tap_user))
+        return;
+    if (d->to_server) {
+        if (!s->server)
+            server_accept(s, d->data, len);
+        if (s->server)
+            qc_conn_recv(s->server, d->data, len, s->now);
+    } else if (s->client) {
+        qc_conn_recv(s->client, d->data, len, s->now);
+    }
+}
+
+bool sim_run(sim *s, qc_ts limit, bool (*cond)(sim *s, void *user), void *user) {
+    for (long iter = 0; iter < 50000000; iter++) {
+        if (cond && cond(s, user))
+            return true;
+        if (s->client)
+            flush(s, s->client, 1);
+        if (s->server)
+            flush(s, s->server, 0);
+        qc_ts next = QC_TS_NONE;
+        if (s->qn)
+            next = s->q[0]->at;
+        if (s->client)
+            next = QC_MIN(next, qc_conn_next_timeout(s->client));
+        if (s->server)
+            next = QC_MIN(next, qc_conn_next_timeout(s->server));
+        if (next == QC_TS_NONE || next > limit)
+            return cond ? cond(s, user) : false;
+        if (next > s->now)
+            s->now = next;
+        while (s->qn && s->q[0]->at <= s->now) {
+            sim_dgram *d = heap_pop(s);
+            deliver(s, d);
+            free(d);
+        }
+        if (s->client && qc_conn_next_timeout(s->client) <= s->now)
+            qc_conn_on_timeout(s->client, s->now);
+        if (s->server && qc_conn_next_timeout(s->server) <= s->now)
+            qc_conn_on_timeout(s->server, s->now);
+    }
+    return false;
+}
+
+bool sim_cond_established(sim *s, void *user) {
+    (void)user;
+    return s->client && s->server && qc_conn_is_confirmed(s->client) &&
+           qc_conn_is_confirmed(s->server);
+}
+
+bool sim_cond_both_closed(sim *s, void *user) {
+    (void)user;
+    return (!s->client || qc_conn_state(s->client) == QC_CONN_CLOSED) &&
+           (!s->server || qc_conn_state(s->server) == QC_CONN_CLOSED);
+}
+
+/* ---- hashing and data patterns ---- */
+
+void sim_hash_init(sim_hash *h) {
+    gnutls_hash_hd_t hd;
+    gnutls_hash_init(&hd, GNUTLS_DIG_SHA256);
+    h->h = hd;
+}
+
+void sim_hash_update(sim_hash *h, const void *data, size_t len) {
+    gnutls_hash((gnutls_hash_hd_t)h->h, data, len);
+}
+
+void sim_hash_final(sim_hash *h, uint8_t out[32]) {
+    gnutls_hash_deinit((gnutls_hash_hd_t)h->h, out);
+    h->h = NULL;
+}
+
+void sim_pattern(uint8_t *buf, size_t len, uint64_t offset, uint64_t key) {
+    for (size_t i = 0; i < len; i++) {
+        uint64_t x = (offset + i) / 8 * 0x9e3779b97f4a7c15ull ^ key;
+        x ^= x >> 29;
+        x *= 0xbf58476d1ce4e5b9ull;
+        x ^= x >> 32;
+        buf[i] = (uint8_t)(x >> (8 * ((offset + i) % 8)));
+    }
+}
+
+/* ---- the request/response application ---- */
+
+static void put64(uint8_t *p, uint64_t v) {
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+static uint64_t get64(const uint8_t *p) {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+void sim_app_init(sim_app *a, size_t n, uint64_t size, size_t max_parallel) {
+    memset(a, 0, sizeof(*a));
+    a->reqs = calloc(n, sizeof(*a->reqs));
+    a->n = n;
+    a->max_parallel = max_parallel ? max_parallel : n;
+    uint8_t chunk[4096];
+    for (size_t i = 0; i < n; i++) {
+        sim_req *r = &a->reqs[i];
+        r->size = size;
+        r->key = 0x1234 + i;
+        sim_hash h;
+        sim_hash_init(&h);
+        for (uint64_t off = 0; off < size; off += sizeof(chunk)) {
+            size_t len = (size_t)QC_MIN(sizeof(chunk), size - off);
+            sim_pattern(chunk, len, off, r->key);
+            sim_hash_update(&h, chunk, len);
+        }
+        sim_hash_final(&h, r->expect);
+    }
+}
+
+void sim_app_free(sim_app *a) {
+    for (size_t i = 0; i < a->n; i++)
+        if (a->reqs[i].h.h) {
+            uint8_t tmp[32];
+            sim_hash_final(&a->reqs[i].h, tmp);
+        }
+    free(a->reqs);
+    free(a->srv);
+}
+
+static void client_pump(sim *s, sim_app *a) {
+    qc_conn *c = s->client;
+    if (!c || !qc_conn_is_established(c))
+        return;
+    for (size_t i = 0; i < a->n && a->open_now < a->max_parallel; i++) {
+        sim_req *r = &a->reqs[i];
+        if (r->opened)
+            continue;
+        if (qc_conn_stream_open(c, false, false, &r->sid) != 0)
+            break;
+        uint8_t req[16];
+        put64(req, r->size);
+        put64(req + 8, r->key);
+        if (qc_conn_stream_write(c, r->sid, req, 16, true) != 16) {
+            r->failed = r->done = true;
+            a->failed++;
+            a->completed++;
+            continue;
+        }
+        r->opened = true;
+        sim_hash_init(&r->h);
+        a->open_now++;
+    }
+    uint8_t buf[16384];
+    for (size_t i = 0; i < a->n; i++) {
+        sim_req *r = &a->reqs[i];
+        if (!r->opened || r->done)
+            continue;
+        for (;;) {
+            bool fin = false;
+            int64_t n = qc_conn_stream_read(c, r->sid, buf, sizeof(buf), &fin);
+            if (n < 0) {
+                r->failed = true;
+                break;
+            }
+            if (n > 0) {
+                sim_hash_update(&r->h, buf, (size_t)n);
+                r->got += (uint64_t)n;
+            }
+            if (fin) {
+                uint8_t got[32];
+                sim_hash_final(&r->h, got);
+                r->failed = r->got != r->size || memcmp(got, r->expect, 32) != 0;
+                r->done = true;
+                break;
+            }
+            if (n == 0)
+                break;
+        }
+        if (r->done || r->failed) {
+            r->done = true;
+            a->completed++;
+            a->failed += r->failed;
+            a->open_now--;
+            qc_conn_stream_release(c, r->sid);
+        }
+    }
+}
+
+static void server_pump(sim *s, sim_app *a) {
+    qc_conn *c = s->server;
+    if (!c)
+        return;
+    uint64_t sid;
+    while (qc_conn_stream_accept(c, &sid)) {
+        if (a->nsrv == a->capsrv) {
+            a->capsrv = a->capsrv ? 2 * a->capsrv : 64;
+            a->srv = realloc(a->srv, a->capsrv * sizeof(*a->srv));
+        }
+        sim_srv_stream *st = &a->srv[a->nsrv++];
+        memset(st, 0, sizeof(*st));
+        st->sid = sid;
+    }
+    uint8_t buf[16384];
+    for (size_t i = 0; i < a->nsrv; i++) {
+        sim_srv_stream *st = &a->srv[i];
+        if (st->finished)
+            continue;
+        if (!st->responding) {
+            bool fin = false;
+            int64_t n = qc_conn_stream_read(c, st->sid, st->req + st->reqlen,
+                                            sizeof(st->req) - st->reqlen, &fin);
+            if (n > 0)
+                st->reqlen += (size_t)n;
+            if (fin && st->reqlen == 16) {
+                st->size = get64(st->req);
+                st->key = get64(st->req + 8);
+                st->responding = true;
+            } else if (n < 0 || (fin && st->reqlen != 16)) {
+                qc_conn_stream_reset(c, st->sid, 1);
+                st->finished = true;
+                qc_conn_stream_release(c, st->sid);
+                continue;
+            }
+        }
+        while (st->responding && !st->finished) {
+            size_t len = (size_t)QC_MIN(sizeof(buf), st->size - st->sent);
+            sim_pattern(buf, len, st->sent, st->key);
+            bool fin = st->sent + len == st->size;
+            int64_t n = qc_conn_stream_write(c, st->sid, buf, len, fin);
+            if (n < 0) {
+                st->finished = true;
+                break;
+            }
+            st->sent += (uint64_t)n;
+            if ((size_t)n == len && fin) {
+                st->finished = true;
+                qc_conn_stream_release(c, st->sid);
+            }
+            if ((size_t)n < len || n == 0)
+                break;
+        }
+    }
+}
+
+bool sim_app_step(sim *s, void *user) {
+    sim_app *a = user;
+    server_pump(s, a);
+    client_pump(s, a);
+    return a->completed == a->n;
+}
