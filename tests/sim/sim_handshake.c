@@ -34,8 +34,7 @@ static void test_handshake_clean(void) {
 static uint64_t lossy_handshake(uint64_t seed, double loss, bool *ok) {
     sim s;
     *ok = false;
-    if (sim_init(&s, seed, "sim") != 0)
-        return 0;
+    if (sim_init(&s, seed, "sim") != 0) return 0;
     for (int d = 0; d < 2; d++) {
         s.link[d].loss = loss;
         s.link[d].reorder = 0.1;

@@ -92,8 +92,7 @@ static void test_retry(void) {
 
 /* A forged Retry (bad integrity tag) is ignored: the handshake goes on without it. */
 static bool corrupt_retry_tap(sim *s, int to_server, uint8_t *data, size_t *len, void *user) {
-    if (!to_server && (data[0] & 0xf0) == 0xf0)
-        data[*len - 1] ^= 1;
+    if (!to_server && (data[0] & 0xf0) == 0xf0) data[*len - 1] ^= 1;
     return true;
 }
 
@@ -128,8 +127,7 @@ static const bad_case bad_cases[] = {
     {"STREAM on our send-only stream", QC_PT_1RTT, "0b0302aaaa", QC_TE_STREAM_STATE_ERROR},
     {"STREAM on unopened local stream", QC_PT_1RTT, "0b0102aaaa", QC_TE_STREAM_STATE_ERROR},
     {"STREAM beyond stream limit", QC_PT_1RTT, "0b4190 02aaaa", QC_TE_STREAM_LIMIT_ERROR},
-    {"STREAM beyond flow control", QC_PT_1RTT, "0e00 80100000 02aaaa",
-     QC_TE_FLOW_CONTROL_ERROR},
+    {"STREAM beyond flow control", QC_PT_1RTT, "0e00 80100000 02aaaa", QC_TE_FLOW_CONTROL_ERROR},
     {"final size below received", QC_PT_1RTT, "0a000aaaaaaaaaaaaaaaaaaaaa 04000005",
      QC_TE_FINAL_SIZE_ERROR},
     {"final size changed", QC_PT_1RTT, "0b0002aaaa 04000005", QC_TE_FINAL_SIZE_ERROR},
@@ -140,8 +138,8 @@ static const bad_case bad_cases[] = {
     {"NEW_TOKEN from a client", QC_PT_1RTT, "0701aa", QC_TE_PROTOCOL_VIOLATION},
     {"empty NEW_TOKEN", QC_PT_1RTT, "0700", QC_TE_FRAME_ENCODING_ERROR},
     {"CRYPTO beyond buffer", QC_PT_1RTT, "06801000000100", QC_TE_CRYPTO_BUFFER_EXCEEDED},
-    {"NEW_CONNECTION_ID of length 0", QC_PT_1RTT,
-     "18010000 00000000000000000000000000000000", QC_TE_FRAME_ENCODING_ERROR},
+    {"NEW_CONNECTION_ID of length 0", QC_PT_1RTT, "18010000 00000000000000000000000000000000",
+     QC_TE_FRAME_ENCODING_ERROR},
     {"RETIRE of never-issued ID", QC_PT_1RTT, "1905", QC_TE_PROTOCOL_VIOLATION},
     {"DATAGRAM not negotiated", QC_PT_1RTT, "3001", QC_TE_PROTOCOL_VIOLATION},
     {"STREAM in a Handshake packet", QC_PT_HANDSHAKE, "0b0001aa", QC_TE_PROTOCOL_VIOLATION},
@@ -162,9 +160,8 @@ static void test_malformed_frames(void) {
         CHECK(rv != 0);
         const qc_close_info *sc = qc_conn_close_info(s.server);
         if (!sc->set || sc->error_code != bc->code)
-            fprintf(stderr, "case '%s': server closed=%d code 0x%llx, expected 0x%llx\n",
-                    bc->name, sc->set, (unsigned long long)sc->error_code,
-                    (unsigned long long)bc->code);
+            fprintf(stderr, "case '%s': server closed=%d code 0x%llx, expected 0x%llx\n", bc->name,
+                    sc->set, (unsigned long long)sc->error_code, (unsigned long long)bc->code);
         CHECK(sc->set && sc->local && !sc->app);
         CHECK_U64(sc->error_code, bc->code);
         /* The client receives the CONNECTION_CLOSE with the same code. */

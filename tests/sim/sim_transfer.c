@@ -7,8 +7,7 @@ static uint64_t transfer(uint64_t seed, double loss, size_t nreq, uint64_t size,
                          bool *ok) {
     sim s;
     *ok = false;
-    if (sim_init(&s, seed, "sim") != 0)
-        return 0;
+    if (sim_init(&s, seed, "sim") != 0) return 0;
     for (int d = 0; d < 2; d++) {
         s.link[d].loss = loss;
         s.link[d].reorder = loss > 0 ? 0.05 : 0;

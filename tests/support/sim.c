@@ -21,8 +21,12 @@ static uint64_t xorshift(uint64_t *x) {
     return v;
 }
 
-uint64_t sim_rand64(sim *s) { return xorshift(&s->rng); }
-double sim_rand01(sim *s) { return (double)(sim_rand64(s) >> 11) / (double)(1ull << 53); }
+uint64_t sim_rand64(sim *s) {
+    return xorshift(&s->rng);
+}
+double sim_rand01(sim *s) {
+    return (double)(sim_rand64(s) >> 11) / (double)(1ull << 53);
+}
 
 static void sim_engine_rand(void *user, uint8_t *buf, size_t len) {
     sim *s = user;
@@ -52,8 +56,7 @@ static void heap_push(sim *s, sim_dgram *d) {
     s->q[i] = d;
     while (i > 0) {
         size_t p = (i - 1) / 2;
-        if (!before(s->q[i], s->q[p]))
-            break;
+        if (!before(s->q[i], s->q[p])) break;
         sim_dgram *t = s->q[i];
         s->q[i] = s->q[p];
         s->q[p] = t;
@@ -67,12 +70,9 @@ static sim_dgram *heap_pop(sim *s) {
     size_t i = 0;
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < s->qn && before(s->q[l], s->q[m]))
-            m = l;
-        if (r < s->qn && before(s->q[r], s->q[m]))
-            m = r;
-        if (m == i)
-            break;
+        if (l < s->qn && before(s->q[l], s->q[m])) m = l;
+        if (r < s->qn && before(s->q[r], s->q[m])) m = r;
+        if (m == i) break;
         sim_dgram *t = s->q[i];
         s->q[i] = s->q[m];
         s->q[m] = t;
@@ -91,8 +91,7 @@ int sim_init(sim *s, uint64_t seed, const char *alpn) {
     for (int i = 0; i < 2; i++)
         s->link[i].delay = 10 * QC_MS;
     snprintf(s->dir, sizeof(s->dir), "/tmp/quicc-sim-XXXXXX");
-    if (!mkdtemp(s->dir))
-        return -1;
+    if (!mkdtemp(s->dir)) return -1;
     char cert[300], key[300], err[256];
     snprintf(cert, sizeof(cert), "%s/cert.pem", s->dir);
     snprintf(key, sizeof(key), "%s/key.pem", s->dir);
@@ -105,10 +104,10 @@ int sim_init(sim *s, uint64_t seed, const char *alpn) {
         return -1;
     }
     const char *alpns[] = {alpn};
-    qc_tls_ctx_config sc = {.is_server = true, .alpn = alpns, .alpn_count = 1,
-                            .cert_file = cert, .key_file = key};
-    qc_tls_ctx_config cc = {.is_server = false, .alpn = alpns, .alpn_count = 1,
-                            .verify_peer = true, .ca_file = cert};
+    qc_tls_ctx_config sc = {
+        .is_server = true, .alpn = alpns, .alpn_count = 1, .cert_file = cert, .key_file = key};
+    qc_tls_ctx_config cc = {
+        .is_server = false, .alpn = alpns, .alpn_count = 1, .verify_peer = true, .ca_file = cert};
     s->tls_server = qc_tls_ctx_new(&sc, err, sizeof(err));
     s->tls_client = qc_tls_ctx_new(&cc, err, sizeof(err));
     if (!s->tls_server || !s->tls_client) {
@@ -126,10 +125,8 @@ int sim_init(sim *s, uint64_t seed, const char *alpn) {
 void sim_free(sim *s) {
     qc_conn_free(s->client);
     qc_conn_free(s->server);
-    if (s->tls_client)
-        qc_tls_ctx_free(s->tls_client);
-    if (s->tls_server)
-        qc_tls_ctx_free(s->tls_server);
+    if (s->tls_client) qc_tls_ctx_free(s->tls_client);
+    if (s->tls_server) qc_tls_ctx_free(s->tls_server);
     while (s->qn)
         free(heap_pop(s));
     free(s->q);
@@ -146,15 +143,12 @@ int sim_start(sim *s) {
     sim_engine_rand(s, dcid.id, dcid.len);
     sim_engine_rand(s, scid.id, scid.len);
     s->client_odcid = dcid;
-    if (qc_conn_new_client(&s->client, &s->ccfg, &dcid, &scid, s->now))
-        return -1;
+    if (qc_conn_new_client(&s->client, &s->ccfg, &dcid, &scid, s->now)) return -1;
     qc_hs_callbacks cbs;
     qc_conn_hs_callbacks(s->client, &cbs);
     qc_hs hs;
-    if (qc_tls_new(s->tls_client, "localhost", &cbs, &hs))
-        return -1;
-    if (qc_conn_set_hs(s->client, hs))
-        return -1;
+    if (qc_tls_new(s->tls_client, "localhost", &cbs, &hs)) return -1;
+    if (qc_conn_set_hs(s->client, hs)) return -1;
     return qc_conn_start(s->client, s->now);
 }
 
@@ -191,8 +185,7 @@ static void server_accept(sim *s, uint8_t *data, size_t len) {
             send_retry(s, &h);
             return;
         }
-        if (h.token_len < 8 || memcmp(h.token, "simtoken", 8) != 0 || h.token_len - 8 > 20)
-            return;
+        if (h.token_len < 8 || memcmp(h.token, "simtoken", 8) != 0 || h.token_len - 8 > 20) return;
         od.len = (uint8_t)(h.token_len - 8);
         memcpy(od.id, h.token + 8, od.len);
         odcid = &od;
@@ -200,8 +193,7 @@ static void server_accept(sim *s, uint8_t *data, size_t len) {
     }
     qc_cid scid = {.len = (uint8_t)s->scfg.scid_len};
     sim_engine_rand(s, scid.id, scid.len);
-    if (qc_conn_new_server(&s->server, &s->scfg, &h, &scid, odcid, rscid, s->retry, s->now))
-        return;
+    if (qc_conn_new_server(&s->server, &s->scfg, &h, &scid, odcid, rscid, s->retry, s->now)) return;
     qc_hs_callbacks cbs;
     qc_conn_hs_callbacks(s->server, &cbs);
     qc_hs hs;
@@ -240,8 +232,7 @@ static void enqueue(sim *s, int to_server, const uint8_t *data, size_t len) {
     trace_mix(s, s->now);
     trace_mix(s, ((uint64_t)dir << 32) | len);
     trace_mix(s, fate);
-    if (fate)
-        return;
+    if (fate) return;
     at += l->delay;
     int copies = sim_rand01(s) < l->dup ? 2 : 1;
     for (int i = 0; i < copies; i++) {
@@ -259,21 +250,17 @@ static void flush(sim *s, qc_conn *c, int to_server) {
     uint8_t buf[1500];
     for (int i = 0; i < 10000; i++) {
         int n = qc_conn_send(c, buf, sizeof(buf), s->now);
-        if (n <= 0)
-            break;
+        if (n <= 0) break;
         enqueue(s, to_server, buf, (size_t)n);
     }
 }
 
 static void deliver(sim *s, sim_dgram *d) {
     size_t len = d->len;
-    if (s->tap && !s->tap(s, d->to_server, d->data, &len, s->tap_user))
-        return;
+    if (s->tap && !s->tap(s, d->to_server, d->data, &len, s->tap_user)) return;
     if (d->to_server) {
-        if (!s->server)
-            server_accept(s, d->data, len);
-        if (s->server)
-            qc_conn_recv(s->server, d->data, len, s->now);
+        if (!s->server) server_accept(s, d->data, len);
+        if (s->server) qc_conn_recv(s->server, d->data, len, s->now);
     } else if (s->client) {
         qc_conn_recv(s->client, d->data, len, s->now);
     }
@@ -281,23 +268,15 @@ static void deliver(sim *s, sim_dgram *d) {
 
 bool sim_run(sim *s, qc_ts limit, bool (*cond)(sim *s, void *user), void *user) {
     for (long iter = 0; iter < 50000000; iter++) {
-        if (cond && cond(s, user))
-            return true;
-        if (s->client)
-            flush(s, s->client, 1);
-        if (s->server)
-            flush(s, s->server, 0);
+        if (cond && cond(s, user)) return true;
+        if (s->client) flush(s, s->client, 1);
+        if (s->server) flush(s, s->server, 0);
         qc_ts next = QC_TS_NONE;
-        if (s->qn)
-            next = s->q[0]->at;
-        if (s->client)
-            next = QC_MIN(next, qc_conn_next_timeout(s->client));
-        if (s->server)
-            next = QC_MIN(next, qc_conn_next_timeout(s->server));
-        if (next == QC_TS_NONE || next > limit)
-            return cond ? cond(s, user) : false;
-        if (next > s->now)
-            s->now = next;
+        if (s->qn) next = s->q[0]->at;
+        if (s->client) next = QC_MIN(next, qc_conn_next_timeout(s->client));
+        if (s->server) next = QC_MIN(next, qc_conn_next_timeout(s->server));
+        if (next == QC_TS_NONE || next > limit) return cond ? cond(s, user) : false;
+        if (next > s->now) s->now = next;
         while (s->qn && s->q[0]->at <= s->now) {
             sim_dgram *d = heap_pop(s);
             deliver(s, d);
@@ -396,14 +375,11 @@ void sim_app_free(sim_app *a) {
 
 static void client_pump(sim *s, sim_app *a) {
     qc_conn *c = s->client;
-    if (!c || !qc_conn_is_established(c))
-        return;
+    if (!c || !qc_conn_is_established(c)) return;
     for (size_t i = 0; i < a->n && a->open_now < a->max_parallel; i++) {
         sim_req *r = &a->reqs[i];
-        if (r->opened)
-            continue;
-        if (qc_conn_stream_open(c, false, false, &r->sid) != 0)
-            break;
+        if (r->opened) continue;
+        if (qc_conn_stream_open(c, false, false, &r->sid) != 0) break;
         uint8_t req[16];
         put64(req, r->size);
         put64(req + 8, r->key);
@@ -420,8 +396,7 @@ static void client_pump(sim *s, sim_app *a) {
     uint8_t buf[16384];
     for (size_t i = 0; i < a->n; i++) {
         sim_req *r = &a->reqs[i];
-        if (!r->opened || r->done)
-            continue;
+        if (!r->opened || r->done) continue;
         for (;;) {
             bool fin = false;
             int64_t n = qc_conn_stream_read(c, r->sid, buf, sizeof(buf), &fin);
@@ -440,8 +415,7 @@ static void client_pump(sim *s, sim_app *a) {
                 r->done = true;
                 break;
             }
-            if (n == 0)
-                break;
+            if (n == 0) break;
         }
         if (r->done || r->failed) {
             r->done = true;
@@ -455,8 +429,7 @@ static void client_pump(sim *s, sim_app *a) {
 
 static void server_pump(sim *s, sim_app *a) {
     qc_conn *c = s->server;
-    if (!c)
-        return;
+    if (!c) return;
     uint64_t sid;
     while (qc_conn_stream_accept(c, &sid)) {
         if (a->nsrv == a->capsrv) {
@@ -470,14 +443,12 @@ static void server_pump(sim *s, sim_app *a) {
     uint8_t buf[16384];
     for (size_t i = 0; i < a->nsrv; i++) {
         sim_srv_stream *st = &a->srv[i];
-        if (st->finished)
-            continue;
+        if (st->finished) continue;
         if (!st->responding) {
             bool fin = false;
             int64_t n = qc_conn_stream_read(c, st->sid, st->req + st->reqlen,
                                             sizeof(st->req) - st->reqlen, &fin);
-            if (n > 0)
-                st->reqlen += (size_t)n;
+            if (n > 0) st->reqlen += (size_t)n;
             if (fin && st->reqlen == 16) {
                 st->size = get64(st->req);
                 st->key = get64(st->req + 8);
@@ -503,8 +474,7 @@ static void server_pump(sim *s, sim_app *a) {
                 st->finished = true;
                 qc_conn_stream_release(c, st->sid);
             }
-            if ((size_t)n < len || n == 0)
-                break;
+            if ((size_t)n < len || n == 0) break;
         }
     }
 }

@@ -15,13 +15,13 @@
 #include "tls/tls.h"
 
 typedef struct sim_link {
-    double loss;          /* probability a datagram is dropped */
-    double dup;           /* probability it is delivered twice */
-    double reorder;       /* probability it gets extra delay (reordering) */
-    qc_ts delay;          /* one-way propagation delay */
-    qc_ts reorder_delay;  /* extra delay for reordered datagrams */
-    uint64_t rate_bps;    /* bottleneck rate in bits/s; 0 = unlimited */
-    size_t queue_bytes;   /* bottleneck queue; beyond it datagrams are dropped (0 = 1 MB) */
+    double loss;         /* probability a datagram is dropped */
+    double dup;          /* probability it is delivered twice */
+    double reorder;      /* probability it gets extra delay (reordering) */
+    qc_ts delay;         /* one-way propagation delay */
+    qc_ts reorder_delay; /* extra delay for reordered datagrams */
+    uint64_t rate_bps;   /* bottleneck rate in bits/s; 0 = unlimited */
+    size_t queue_bytes;  /* bottleneck queue; beyond it datagrams are dropped (0 = 1 MB) */
 } sim_link;
 
 typedef struct sim_dgram {
@@ -37,18 +37,18 @@ typedef struct sim {
     uint64_t rng;
     sim_link link[2]; /* [0] client->server, [1] server->client */
     qc_ts link_free[2];
-    sim_dgram **q;    /* pending deliveries (binary heap on (at, seq)) */
+    sim_dgram **q; /* pending deliveries (binary heap on (at, seq)) */
     size_t qn, qcap;
     uint64_t seq;
     qc_conn *client, *server;
     qc_tls_ctx *tls_client, *tls_server;
     qc_conn_config ccfg, scfg;
-    bool retry;              /* server demands address validation with Retry */
+    bool retry; /* server demands address validation with Retry */
     bool retry_sent;
     qc_cid retry_scid, client_odcid;
-    uint64_t trace;          /* FNV-1a over (time, direction, length, fate) of each datagram */
+    uint64_t trace; /* FNV-1a over (time, direction, length, fate) of each datagram */
     uint64_t dgrams[2], dropped[2];
-    char dir[256];           /* temp dir with the certificate */
+    char dir[256]; /* temp dir with the certificate */
     /* Optional tap: sees (and may change) each datagram about to be delivered. Returns
      * false to drop it. */
     bool (*tap)(struct sim *s, int to_server, uint8_t *data, size_t *len, void *user);
