@@ -561,6 +561,45 @@ static void test_many_packets_bounded(void) {
     qc_recovery_free(&r);
 }
 
+/* on_lost retransmits at once (growing the ring while recovery walks it). */
+static qc_recovery *reent_r;
+static uint64_t reent_next_pn;
+static void reent_lost(void *user, enum qc_pn_space space, const qc_sent_pkt *p) {
+    on_lost(user, space, p);
+    for (int i = 0; i < 2; i++)
+        send_pkt(reent_r, space, reent_next_pn++, 20 * MS);
+}
+
+static void test_callback_sends(void) {
+    qc_recovery r;
+    static const qc_recovery_cbs rcbs = {NULL, on_acked, reent_lost};
+    nevents = 0;
+    nacked_total = 0;
+    qc_recovery_init(&r, &rcbs, true, MDS, 0);
+    reent_r = &r;
+    for (uint64_t pn = 0; pn < 16; pn++)
+        send_pkt(&r, QC_PNS_APP, pn, 0);
+    CHECK_EQ(r.sent[QC_PNS_APP].cap, 16);
+    reent_next_pn = 16;
+    CHECK_EQ(ack1(&r, QC_PNS_APP, 15, 15, 0, true, 10 * MS), 0);
+    /* 15 acked, 0..12 lost, each retransmitted twice. */
+    CHECK_EQ(nevents, 14);
+    CHECK_EQ(events[0].lost, 0);
+    CHECK_U64(events[0].pn, 15);
+    for (size_t i = 1; i < 14 && i < nevents; i++) {
+        CHECK_EQ(events[i].lost, 1);
+        CHECK_U64(events[i].pn, i - 1);
+    }
+    CHECK_U64(reent_next_pn, 16 + 26);
+    CHECK_EQ(r.sent[QC_PNS_APP].count, 3 + 26); /* 13, 14, acked 15 behind them, new ones */
+    CHECK_U64(qc_recovery_in_flight(&r), (2 + 26) * MDS);
+    CHECK_U64(r.ack_eliciting_in_flight[QC_PNS_APP], 28);
+    CHECK_EQ(ack1(&r, QC_PNS_APP, 13, 41, 0, true, 40 * MS), 0);
+    CHECK_EQ(nevents, 14 + 28);
+    CHECK_U64(qc_recovery_in_flight(&r), 0);
+    qc_recovery_free(&r);
+}
+
 int main(void) {
     TEST_RUN(test_init);
     TEST_RUN(test_rtt_estimator);
@@ -575,5 +614,6 @@ int main(void) {
     TEST_RUN(test_persistent_congestion);
     TEST_RUN(test_ecn_ce);
     TEST_RUN(test_many_packets_bounded);
+    TEST_RUN(test_callback_sends);
     return test_summary();
 }
