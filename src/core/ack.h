@@ -36,17 +36,33 @@ bool qc_ack_is_duplicate(const qc_ack_tracker *t, uint64_t pn);
  */
 int qc_ack_on_packet(qc_ack_tracker *t, uint64_t pn, bool ack_eliciting, bool immediate, qc_ts now,
                      qc_ts ack_delay_max);
-/* When the next ACK must be sent: now if ack_now, the delayed deadline, or QC_TS_NONE. */
+/*
+ * When a packet must be built just to carry an ACK: the arrival time of the
+ * packet that made it urgent if ack_now, the delayed deadline, or QC_TS_NONE.
+ * Only ack-eliciting packets ever set it. Use this (deadline <= now) to
+ * decide whether to send an ACK-only packet.
+ */
 qc_ts qc_ack_deadline(const qc_ack_tracker *t);
-/* Whether an ACK should be sent in a packet built at now (due, or piggyback when needed). */
+/*
+ * Whether a packet being built at now anyway should carry an ACK frame:
+ * true when one is due, or when anything arrived since the last ACK
+ * (piggyback, which also acknowledges the peer's ACK-only packets). Never
+ * build a packet only because this is true: that would answer ACK-only
+ * packets with ACK-only packets.
+ */
 bool qc_ack_should_send(const qc_ack_tracker *t, qc_ts now);
 /*
  * Writes an ACK frame for everything tracked; ack_delay_exp scales the
- * delay field. Resets the pending state. Returns 0 or QC_ERR_NOBUF. Sets
+ * delay field. Resets the pending state. Returns 0, QC_ERR_NOBUF (nothing
+ * written, state unchanged) or QC_ERR_INVAL if nothing was received. Sets
  * *largest to the largest pn acknowledged (for qc_ack_on_ack_acked).
  */
 int qc_ack_write(qc_ack_tracker *t, qc_wr *w, qc_ts now, unsigned ack_delay_exp, uint64_t *largest);
-/* A packet carrying our ACK up to largest was acknowledged: older ranges need no repeating. */
+/*
+ * A packet carrying our ACK up to largest was acknowledged: ranges below
+ * largest need no repeating. They are forgotten and the floor rises to
+ * largest, so late packets below it count as duplicates (RFC 9000 §13.2.4).
+ */
 void qc_ack_on_ack_acked(qc_ack_tracker *t, uint64_t largest);
 
 #endif

@@ -2,6 +2,13 @@
  * cc.h: congestion control behind an interface (RFC 9002 §7). NewReno is
  * the default; other algorithms plug in by providing a qc_cc_ops and using
  * the state area.
+ *
+ * Ownership of bytes_in_flight: the caller (recovery.c) adjusts
+ * cc->bytes_in_flight itself, BEFORE calling the matching op: it adds the
+ * size of each in-flight packet sent, and subtracts it when that packet is
+ * acknowledged, declared lost or discarded with its space. The ops are
+ * notifications that only change the window (cwnd, ssthresh, recovery
+ * state); they never touch bytes_in_flight.
  */
 #ifndef QC_CC_H
 #define QC_CC_H
@@ -19,7 +26,7 @@ typedef struct qc_cc_ops {
     /* Loss or ECN-CE of a packet sent at time_sent (RFC 9002 §7.3.2). */
     void (*on_congestion)(qc_cc *cc, qc_ts time_sent, qc_ts now);
     void (*on_persistent_congestion)(qc_cc *cc);
-    /* Packets sent at or before time_sent were discarded with their space (§6.4). */
+    /* bytes of in-flight packets were discarded with their space (§6.4). */
     void (*on_discarded)(qc_cc *cc, size_t bytes);
 } qc_cc_ops;
 
@@ -31,6 +38,7 @@ struct qc_cc {
     qc_ts recovery_start; /* QC_TS_NONE when not in recovery */
     size_t max_datagram;
     uint64_t acked_in_ca; /* NewReno: bytes acked toward the next cwnd increase */
+    bool app_limited;     /* set by the engine: the window is not the limit, do not grow it */
     uint64_t state[8];    /* for other algorithms */
 };
 

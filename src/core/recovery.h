@@ -66,7 +66,15 @@ typedef struct qc_rtt {
     qc_ts first_sample_time; /* QC_TS_NONE until the first sample */
 } qc_rtt;
 
-/* Engine callbacks: a packet's frames were acknowledged / lost. */
+/*
+ * Engine callbacks: a packet's frames were acknowledged / lost. Within one
+ * call to qc_recovery_on_ack or qc_recovery_on_timeout, every on_acked call
+ * (in packet number order) comes before every on_lost call (also in order);
+ * each packet is reported at most once, and never after its space is
+ * discarded. p is only valid during the call. Callbacks may send (call
+ * qc_recovery_next / qc_recovery_on_sent) but must not process ACKs, timeouts
+ * or discard spaces.
+ */
 typedef struct qc_recovery_cbs {
     void *user;
     void (*on_acked)(void *user, enum qc_pn_space space, const qc_sent_pkt *p);
@@ -89,9 +97,14 @@ typedef struct qc_recovery {
     uint64_t ack_eliciting_in_flight[QC_PNS_COUNT];
     bool discarded[QC_PNS_COUNT];
     unsigned pto_count;
-    qc_ts max_ack_delay; /* peer's, ns */
+    qc_ts max_ack_delay; /* peer's, ns (25 ms until the transport parameters say otherwise) */
     qc_ts initial_rtt;
     bool is_server;
+    /* Internal state. */
+    uint64_t largest_sent[QC_PNS_COUNT]; /* UINT64_MAX: none; ACKs above it are errors */
+    uint64_t ecn_ce[QC_PNS_COUNT];       /* largest ECN-CE count the peer reported */
+    bool handshake_acked;                /* a Handshake ACK arrived: the peer validated us */
+    qc_ts timer_base; /* last send/ACK/timeout: where an anti-deadlock PTO counts from */
 } qc_recovery;
 
 void qc_recovery_init(qc_recovery *r, const qc_recovery_cbs *cbs, bool is_server,
@@ -100,11 +113,13 @@ void qc_recovery_free(qc_recovery *r);
 
 /*
  * Reserves the record for the next packet sent in space, to be filled
- * (pn, frames) and then committed with qc_recovery_on_sent. Returns NULL
- * on allocation failure.
+ * (pn, size, ack_eliciting, in_flight, nframes, frames) and then committed
+ * with qc_recovery_on_sent; until then, calling it again returns the same
+ * record. Packet numbers must increase within a space. Returns NULL on
+ * allocation failure.
  */
 qc_sent_pkt *qc_recovery_next(qc_recovery *r, enum qc_pn_space space);
-/* Commits the record returned by qc_recovery_next. */
+/* Commits the record returned by qc_recovery_next (sets time_sent = now). */
 void qc_recovery_on_sent(qc_recovery *r, enum qc_pn_space space, qc_sent_pkt *p, qc_ts now);
 
 /*
@@ -121,7 +136,11 @@ int qc_recovery_on_ack(qc_recovery *r, enum qc_pn_space space, const qc_frame *a
 /*
  * Loss detection timer (RFC 9002 A.8): earliest loss_time, else the PTO
  * deadline. has_handshake_keys / handshake_confirmed / peer_validated
- * implement the client's anti-deadlock rule. QC_TS_NONE if no timer.
+ * implement the client's anti-deadlock rule (peer_validated: the peer has
+ * validated our address; servers are always treated as validated, and a
+ * received Handshake ACK validates a client). An anti-deadlock PTO counts
+ * from the last send, ACK or timeout. QC_TS_NONE if no timer. A server at
+ * its anti-amplification limit must not arm the timer (engine's job).
  */
 qc_ts qc_recovery_timer(const qc_recovery *r, bool handshake_confirmed, bool peer_validated,
                         bool has_handshake_keys);
@@ -129,7 +148,8 @@ qc_ts qc_recovery_timer(const qc_recovery *r, bool handshake_confirmed, bool pee
 /*
  * The loss timer fired. Either declares packets lost (returns 0, *probe_space
  * untouched) or, on PTO, increments pto_count and sets *probe_space to the
- * space in which to send up to two ack-eliciting probes (returns 1).
+ * space in which to send up to two ack-eliciting probes (returns 1). Does
+ * nothing and returns 0 if the timer is not due at now.
  */
 int qc_recovery_on_timeout(qc_recovery *r, bool handshake_confirmed, bool peer_validated,
                            bool has_handshake_keys, qc_ts now, enum qc_pn_space *probe_space);
