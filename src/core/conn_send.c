@@ -351,7 +351,8 @@ static bool crypto_pending(const qc_conn *c, enum qc_pn_space sp) {
 
 static bool space_wants_send(const qc_conn *c, enum qc_pn_space sp, qc_ts now, bool cwnd_ok) {
     if (c->spaces[sp].discarded || !c->has_tx[qc_space_epoch(sp)]) return false;
-    if (qc_ack_should_send(&c->spaces[sp].ack, now)) return true;
+    /* An ACK alone justifies a packet only when it is due (never in answer to ACKs alone). */
+    if (qc_ack_deadline(&c->spaces[sp].ack) <= now) return true;
     if (c->probes_pending[sp]) return true;
     if (!cwnd_ok) return false;
     if (crypto_pending(c, sp)) return true;
