@@ -36,7 +36,8 @@ static int ring_reserve(qc_bytering *r, uint64_t base, uint64_t live_end, uint64
         r->base = base;
         live_end = base; /* nothing held */
     }
-    assert(r->base == base && live_end >= base && need_end >= live_end);
+    assert(r->base == base && live_end >= base);
+    if (need_end < live_end) need_end = live_end;
     uint64_t need = need_end - base;
     if (need <= r->cap) return 0;
     if (need > (uint64_t)(SIZE_MAX / 4)) return QC_ERR_NOMEM;
