@@ -107,6 +107,8 @@ int qc_cids_on_new(qc_cids *c, uint64_t seq, uint64_t retire_prior_to, const qc_
             e->retired = true;
         }
     }
+    /* The slot of a retired current ID may be reused below: decide now whether to move. */
+    bool move = !c->peer[c->peer_cur].in_use;
     if (!dup) {
         qc_cid_entry *slot = NULL;
         for (size_t i = 0; i < QC_CID_SLOTS && !slot; i++)
@@ -114,7 +116,7 @@ int qc_cids_on_new(qc_cids *c, uint64_t seq, uint64_t retire_prior_to, const qc_
         if (!slot) return QC_ERR_CID_LIMIT;
         entry_set(slot, seq, cid, token);
     }
-    if (!c->peer[c->peer_cur].in_use) {
+    if (move) {
         /* Switch to the lowest sequence number still active. */
         size_t best = QC_CID_SLOTS;
         for (size_t i = 0; i < QC_CID_SLOTS; i++)
