@@ -422,8 +422,7 @@ int qc_stream_on_data(qc_stream *s, uint64_t off, const uint8_t *data, size_t le
     return 0;
 }
 
-int qc_stream_on_reset(qc_stream *s, uint64_t app_error, uint64_t final_size,
-                       uint64_t *new_bytes) {
+int qc_stream_on_reset(qc_stream *s, uint64_t app_error, uint64_t final_size, uint64_t *new_bytes) {
     qc_recv_buf *b = &s->rcv;
     uint64_t dummy;
     if (!new_bytes) new_bytes = &dummy;

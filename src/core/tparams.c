@@ -70,7 +70,8 @@ static int put_preferred_address(qc_wr *w, const qc_tparams *tp) {
 int qc_tparams_encode(const qc_tparams *tp, bool is_server, uint8_t *buf, size_t cap) {
     qc_wr w = qc_wr_init(buf, cap);
     int rv = 0;
-    if (is_server && tp->has_original_dcid) rv = put_cid(&w, QC_TP_ORIGINAL_DCID, &tp->original_dcid);
+    if (is_server && tp->has_original_dcid)
+        rv = put_cid(&w, QC_TP_ORIGINAL_DCID, &tp->original_dcid);
     if (!rv) rv = put_int_nondefault(&w, QC_TP_MAX_IDLE_TIMEOUT, tp->max_idle_timeout_ms, 0);
     if (!rv && is_server && tp->has_reset_token) {
         rv = put_header(&w, QC_TP_STATELESS_RESET_TOKEN, QC_RESET_TOKEN_LEN);
@@ -90,17 +91,17 @@ int qc_tparams_encode(const qc_tparams *tp, bool is_server, uint8_t *buf, size_t
         rv = put_int_nondefault(&w, QC_TP_INITIAL_MAX_STREAM_DATA_UNI,
                                 tp->initial_max_stream_data_uni, 0);
     if (!rv)
-        rv = put_int_nondefault(&w, QC_TP_INITIAL_MAX_STREAMS_BIDI, tp->initial_max_streams_bidi, 0);
+        rv =
+            put_int_nondefault(&w, QC_TP_INITIAL_MAX_STREAMS_BIDI, tp->initial_max_streams_bidi, 0);
     if (!rv)
         rv = put_int_nondefault(&w, QC_TP_INITIAL_MAX_STREAMS_UNI, tp->initial_max_streams_uni, 0);
     if (!rv)
         rv = put_int_nondefault(&w, QC_TP_ACK_DELAY_EXPONENT, tp->ack_delay_exponent,
                                 TP_DEFAULT_ACK_EXP);
     if (!rv)
-        rv = put_int_nondefault(&w, QC_TP_MAX_ACK_DELAY, tp->max_ack_delay_ms,
-                                TP_DEFAULT_ACK_DELAY);
-    if (!rv && tp->disable_active_migration)
-        rv = put_header(&w, QC_TP_DISABLE_ACTIVE_MIGRATION, 0);
+        rv =
+            put_int_nondefault(&w, QC_TP_MAX_ACK_DELAY, tp->max_ack_delay_ms, TP_DEFAULT_ACK_DELAY);
+    if (!rv && tp->disable_active_migration) rv = put_header(&w, QC_TP_DISABLE_ACTIVE_MIGRATION, 0);
     if (!rv && is_server && tp->has_preferred_address) rv = put_preferred_address(&w, tp);
     if (!rv)
         rv = put_int_nondefault(&w, QC_TP_ACTIVE_CONNECTION_ID_LIMIT,

@@ -252,7 +252,7 @@ static void test_fin_only(void) {
     CHECK(!s.snd.fin_lost);
     CHECK_EQ(qc_stream_on_acked(&s, 100, 0, true), 0);
     CHECK(s.snd.fin_acked);
-    CHECK_EQ(s.send_state, QC_SEND_DATA_SENT); /* data not yet acked */
+    CHECK_EQ(s.send_state, QC_SEND_DATA_SENT);        /* data not yet acked */
     CHECK_EQ(qc_stream_on_lost(&s, 100, 0, true), 0); /* FIN acked: not resent */
     expect_no_chunk(&s, UINT64_MAX);
     CHECK_EQ(qc_stream_on_acked(&s, 0, 100, false), 0);
