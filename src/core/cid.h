@@ -34,14 +34,17 @@ typedef struct qc_cids {
 
 /* Starts with our initial SCID (seq 0) and the peer's initial CID (seq 0). */
 void qc_cids_init(qc_cids *c, const qc_cid *local0, const qc_cid *peer0);
-/* Adds an ID we issue (seq assigned); returns the entry or NULL when full. */
+/* Adds an ID we issue (seq assigned); returns the entry or NULL when full (QC_CID_SLOTS, or
+ * the peer's peer_limit active IDs). */
 qc_cid_entry *qc_cids_issue(qc_cids *c, const qc_cid *cid, const uint8_t token[16]);
 /* Is cid one of our active IDs? */
 bool qc_cids_is_local(const qc_cids *c, const qc_cid *cid);
 /* Records the stateless reset token for the peer's seq-0 CID (from transport parameters). */
 void qc_cids_set_peer_token(qc_cids *c, const uint8_t token[16]);
-/* Peer's NEW_CONNECTION_ID. Returns 0, QC_ERR_CID_LIMIT (too many active), or
- * QC_ERR_PROTO (same seq with a different ID or token). */
+/* Peer's NEW_CONNECTION_ID. Returns 0, QC_ERR_CID_LIMIT (too many active, or too many
+ * RETIRE_CONNECTION_ID pending), QC_ERR_PROTO (same seq with a different ID or token, same
+ * ID with another seq, or the peer uses a zero-length ID), or QC_ERR_FRAME_ENCODING
+ * (retire_prior_to > seq, ID length not 1..20). */
 int qc_cids_on_new(qc_cids *c, uint64_t seq, uint64_t retire_prior_to, const qc_cid *cid,
                    const uint8_t token[16]);
 /* Peer's RETIRE_CONNECTION_ID for one of ours. Returns 0 or QC_ERR_PROTO (seq never issued,

@@ -45,5 +45,7 @@ static inline uint64_t qc_fc_send_avail(const qc_fc_send *fc) {
 }
 /* True if a *_BLOCKED frame should be sent now (blocked, and not yet reported at this limit). */
 bool qc_fc_send_should_report_blocked(const qc_fc_send *fc);
+/* A *_BLOCKED frame was sent at the current limit (sets blocked_at = max). */
+void qc_fc_send_blocked_reported(qc_fc_send *fc);
 
 #endif

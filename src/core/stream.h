@@ -139,11 +139,15 @@ void qc_stream_on_reset_acked(qc_stream *s);
  */
 int qc_stream_on_data(qc_stream *s, uint64_t off, const uint8_t *data, size_t len, bool fin,
                       uint64_t *new_bytes);
-/* A RESET_STREAM arrived. Returns 0, QC_ERR_FINAL_SIZE; *new_bytes as above. */
+/* A RESET_STREAM arrived. Returns 0, QC_ERR_FINAL_SIZE; *new_bytes as above. Buffered data is
+ * discarded. Both receive calls return QC_ERR_STREAM_STATE on a send-only stream and
+ * QC_ERR_FLOW_CONTROL for an end offset beyond 2^62-1. */
 int qc_stream_on_reset(qc_stream *s, uint64_t app_error, uint64_t final_size, uint64_t *new_bytes);
 /* Contiguous bytes ready to read. */
 size_t qc_stream_readable(const qc_stream *s);
-/* Reads up to len contiguous bytes; *fin true when the read reached the final size. */
+/* Reads up to len contiguous bytes; *fin true when the read reached the final size.
+ * In RESET_RECVD it returns 0 (fin false) and moves to RESET_READ: the caller reports the
+ * reset (reset_code_recvd) to the application before calling it. */
 size_t qc_stream_read(qc_stream *s, uint8_t *dst, size_t len, bool *fin);
 
 /* Send part has nothing left to do (all data and FIN acked, or reset acked). */
