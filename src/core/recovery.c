@@ -468,3 +468,11 @@ void qc_recovery_discard_space(qc_recovery *r, enum qc_pn_space space) {
     r->pto_count = 0;
     r->discarded[space] = true;
 }
+
+void qc_recovery_reset_space(qc_recovery *r, enum qc_pn_space space) {
+    if ((unsigned)space >= QC_PNS_COUNT) return;
+    qc_recovery_discard_space(r, space);
+    /* The space stays in use (after a Retry, Initial packets go on with new keys); packet
+     * numbers keep increasing. */
+    r->discarded[space] = false;
+}

@@ -157,6 +157,10 @@ int qc_recovery_on_timeout(qc_recovery *r, bool handshake_confirmed, bool peer_v
 /* Discards a space's keys (RFC 9002 §6.4): drops its records without callbacks. */
 void qc_recovery_discard_space(qc_recovery *r, enum qc_pn_space space);
 
+/* Drops a space's records like discard_space but keeps the space in use (client after a
+ * Retry: everything sent in Initial packets is sent again with new keys). */
+void qc_recovery_reset_space(qc_recovery *r, enum qc_pn_space space);
+
 /* Current PTO period (RFC 9002 §6.2.1) including backoff. */
 qc_ts qc_recovery_pto(const qc_recovery *r, bool include_max_ack_delay);
 
