@@ -306,23 +306,19 @@ static bool add_stream_frames(qc_conn *c, pkt_build *b, qc_cstream *cs, bool cwn
 }
 
 static void add_streams(qc_conn *c, pkt_build *b, bool cwnd_ok) {
-    qc_cstream *cs = c->send_head;
-    size_t visited = 0, n = c->nstreams;
-    while (cs && visited++ <= n) {
-        qc_cstream *next = cs->snext;
+    /* Round robin: serve the head, then move it to the back (or out of the queue when it has
+     * nothing more to send). Bounded by the number of streams so blocked streams can't spin. */
+    size_t budget = c->nstreams + 1;
+    while (c->send_head && budget--) {
+        qc_cstream *cs = c->send_head;
         bool more_room = add_stream_frames(c, b, cs, cwnd_ok);
         if (!qc_conn_stream_has_work(c, cs)) {
             qc_conn_stream_unschedule(c, cs);
             qc_conn_stream_maybe_free(c, cs);
-        } else if (!more_room) {
-            /* Round robin: the next packet starts with the stream after this one. */
-            c->send_head = cs->snext ? cs->snext : cs;
-            return;
+        } else {
+            c->send_head = cs->snext;
         }
         if (!more_room) return;
-        if (!c->send_head) return;
-        cs = next == cs ? NULL : next;
-        if (cs == c->send_head) break;
     }
 }
 
