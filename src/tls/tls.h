@@ -35,6 +35,11 @@ typedef struct qc_tls_ctx_config {
     const char *cert_file, *key_file;
     /* NSS key log file to append secrets to (NULL = none). */
     const char *keylog_file;
+    /*
+     * Cipher suites to offer/accept, a bitmask of (1u << enum qc_suite);
+     * 0 = all three (AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305).
+     */
+    unsigned suites;
 } qc_tls_ctx_config;
 
 /* Creates a context; on failure returns NULL and writes a reason into err (if not NULL). */

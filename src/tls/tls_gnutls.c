@@ -29,9 +29,11 @@
 #include <unistd.h>
 
 /* TLS 1.3 only, the three AEADs QUIC uses with GnuTLS (no CCM), no middlebox compat. */
-#define QC_TLS_PRIORITY                                                                            \
-    "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:"      \
-    "%DISABLE_TLS13_COMPAT_MODE"
+#define QC_TLS_PRIORITY_HEAD "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL"
+#define QC_TLS_PRIORITY_TAIL ":%DISABLE_TLS13_COMPAT_MODE"
+#define QC_SUITES_ALL                                                                              \
+    ((1u << QC_SUITE_AES_128_GCM_SHA256) | (1u << QC_SUITE_AES_256_GCM_SHA384) |                   \
+     (1u << QC_SUITE_CHACHA20_POLY1305_SHA256))
 
 #define QC_TLS_EXT_TRANSPORT_PARAMS 0x39
 #define QC_ALERT_BAD_CERTIFICATE 42
@@ -49,6 +51,7 @@ struct qc_tls_ctx {
     uint8_t *alpn_buf;
     gnutls_datum_t ticket_key; /* server: session ticket encryption key */
     char *keylog_file;
+    char priority[192]; /* GnuTLS priority string applied to every session */
 };
 
 typedef struct qc_tls {
@@ -185,10 +188,20 @@ qc_tls_ctx *qc_tls_ctx_new(const qc_tls_ctx_config *cfg, char *err, size_t err_l
         if (ctx->keylog_file == NULL) goto nomem;
     }
 
-    /* Check the priority string once here; sessions apply it directly. */
+    /* Build and check the priority string once; sessions apply it directly. */
+    unsigned suites = cfg->suites ? cfg->suites : QC_SUITES_ALL;
+    if (suites & ~QC_SUITES_ALL) {
+        set_err(err, err_len, "unknown cipher suite in mask 0x%x", suites);
+        goto fail;
+    }
+    snprintf(ctx->priority, sizeof(ctx->priority), "%s%s%s%s%s", QC_TLS_PRIORITY_HEAD,
+             suites & (1u << QC_SUITE_AES_128_GCM_SHA256) ? ":+AES-128-GCM" : "",
+             suites & (1u << QC_SUITE_AES_256_GCM_SHA384) ? ":+AES-256-GCM" : "",
+             suites & (1u << QC_SUITE_CHACHA20_POLY1305_SHA256) ? ":+CHACHA20-POLY1305" : "",
+             QC_TLS_PRIORITY_TAIL);
     gnutls_priority_t prio;
     const char *errpos = NULL;
-    int rv = gnutls_priority_init(&prio, QC_TLS_PRIORITY, &errpos);
+    int rv = gnutls_priority_init(&prio, ctx->priority, &errpos);
     if (rv < 0) {
         set_err(err, err_len, "bad priority string at %s: %s", errpos ? errpos : "?",
                 gnutls_strerror(rv));
@@ -583,7 +596,7 @@ int qc_tls_new(qc_tls_ctx *ctx, const char *server_name, const qc_hs_callbacks *
         return rv == GNUTLS_E_MEMORY_ERROR ? QC_ERR_NOMEM : QC_ERR_CRYPTO;
     }
     gnutls_session_set_ptr(t->s, t);
-    rv = gnutls_priority_set_direct(t->s, QC_TLS_PRIORITY, NULL);
+    rv = gnutls_priority_set_direct(t->s, ctx->priority, NULL);
     if (rv == 0) rv = gnutls_credentials_set(t->s, GNUTLS_CRD_CERTIFICATE, ctx->cred);
     if (rv == 0) {
         unsigned aflags = GNUTLS_ALPN_MANDATORY;
