@@ -12,7 +12,14 @@
 /* The crypto provider backed by GnuTLS (AES-GCM, ChaCha20-Poly1305, HKDF). */
 extern const qc_crypto_provider qc_gnutls_crypto;
 
-/* Shared configuration: credentials and trust. Immutable once built; refcounted. */
+/*
+ * Shared configuration: credentials and trust. Immutable once built;
+ * refcounted (every qc_tls_new takes a reference, dropped when that
+ * handshake is freed). Thread safety: a context may be used concurrently
+ * by any number of connections on any threads (qc_tls_new, qc_tls_ctx_ref
+ * and qc_tls_ctx_free are safe to call concurrently); a single qc_hs is
+ * not thread-safe and must be driven by one thread at a time.
+ */
 typedef struct qc_tls_ctx qc_tls_ctx;
 
 typedef struct qc_tls_ctx_config {
@@ -28,11 +35,19 @@ typedef struct qc_tls_ctx_config {
     const char *cert_file, *key_file;
     /* NSS key log file to append secrets to (NULL = none). */
     const char *keylog_file;
+    /*
+     * Cipher suites to offer/accept, a bitmask of (1u << enum qc_suite);
+     * 0 = all three (AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305).
+     */
+    unsigned suites;
 } qc_tls_ctx_config;
 
 /* Creates a context; on failure returns NULL and writes a reason into err (if not NULL). */
 qc_tls_ctx *qc_tls_ctx_new(const qc_tls_ctx_config *cfg, char *err, size_t err_len);
+/* Drops a reference; the context is destroyed when the last one goes. NULL is ignored. */
 void qc_tls_ctx_free(qc_tls_ctx *ctx);
+/* Takes another reference to ctx and returns it. */
+qc_tls_ctx *qc_tls_ctx_ref(qc_tls_ctx *ctx);
 
 /*
  * Creates the handshake for one connection. server_name is the SNI and the
@@ -41,9 +56,56 @@ void qc_tls_ctx_free(qc_tls_ctx *ctx);
  */
 int qc_tls_new(qc_tls_ctx *ctx, const char *server_name, const qc_hs_callbacks *cbs, qc_hs *hs);
 
-/* After a QC_ERR_VERIFY: a one-line reason ("untrusted issuer", "name mismatch", "expired"...). */
+/*
+ * After a QC_ERR_VERIFY: a one-line reason, one of "untrusted issuer",
+ * "name mismatch", "expired", "not yet valid", "revoked", "invalid
+ * certificate". NULL when no verification failure happened.
+ */
 const char *qc_tls_verify_error(const qc_hs *hs);
 /* Verification status bits (GnuTLS gnutls_certificate_status_t), 0 when trusted. */
 unsigned qc_tls_verify_status(const qc_hs *hs);
+
+/*
+ * Session resumption (client). The handshake keeps the latest session
+ * received in a NewSessionTicket (delivered at the 1-RTT epoch after the
+ * handshake completes). qc_tls_get_session copies it into buf: returns 0
+ * and sets *len; QC_ERR_AGAIN when no ticket has arrived yet; QC_ERR_NOBUF
+ * when cap is too small (*len is then the size needed; buf may be NULL to
+ * ask for the size). qc_tls_session_count tells how many tickets arrived.
+ */
+int qc_tls_get_session(const qc_hs *hs, uint8_t *buf, size_t cap, size_t *len);
+unsigned qc_tls_session_count(const qc_hs *hs);
+/*
+ * Client, before start: offers the session saved by qc_tls_get_session to
+ * resume. Returns 0, or QC_ERR_INVAL (server side, already started, or data
+ * GnuTLS cannot parse).
+ */
+int qc_tls_set_session(qc_hs *hs, const uint8_t *data, size_t len);
+/* True once the handshake completed as a resumption (PSK from a ticket). */
+bool qc_tls_is_resumed(const qc_hs *hs);
+
+/*
+ * Test and tool certificates (certgen.c). Writes a fresh ECDSA P-256 key
+ * (PEM, mode 0600) to key_path and an X.509 v3 certificate (PEM) to
+ * cert_path, valid from not_before to not_after (Unix seconds), with the
+ * given DNS names and IP address literals (IPv4 or IPv6 text) as subject
+ * alternative names; the subject CN is the first DNS name (or "quicc").
+ * Returns 0, or QC_ERR_INVAL (bad argument or IP literal) / QC_ERR_CRYPTO
+ * (GnuTLS failure) / QC_ERR_INTERNAL (file I/O) with a reason in err.
+ */
+/* A self-signed end-entity certificate (CA:FALSE, serverAuth). */
+int qc_tls_generate_selfsigned(const char *cert_path, const char *key_path,
+                               const char *const *dns_names, size_t ndns,
+                               const char *const *ip_addrs, size_t nip, int64_t not_before,
+                               int64_t not_after, char *err, size_t err_len);
+/* A self-signed CA certificate (CA:TRUE, keyCertSign) with subject CN=common_name. */
+int qc_tls_generate_ca(const char *cert_path, const char *key_path, const char *common_name,
+                       int64_t not_before, int64_t not_after, char *err, size_t err_len);
+/* An end-entity certificate like qc_tls_generate_selfsigned, signed by a CA's PEM files. */
+int qc_tls_generate_ca_signed(const char *cert_path, const char *key_path,
+                              const char *const *dns_names, size_t ndns,
+                              const char *const *ip_addrs, size_t nip, int64_t not_before,
+                              int64_t not_after, const char *ca_cert_path, const char *ca_key_path,
+                              char *err, size_t err_len);
 
 #endif
