@@ -44,9 +44,13 @@ struct qc_crypto_provider {
     /* HKDF-Expand-Label (RFC 8446 §7.1) with an empty context. */
     int (*hkdf_expand_label)(enum qc_suite suite, const uint8_t *secret, size_t secret_len,
                              const char *label, uint8_t *out, size_t out_len);
-    /* Creates AEAD and header-protection handles from key and hp key. */
+    /* Creates the AEAD handle from key and, if hp_key is not NULL, the header-protection
+     * handle. */
     int (*keys_init)(qc_keys *k, const uint8_t *key, const uint8_t *hp_key);
+    /* Releases k's handles (the header-protection handle is reference counted). */
     void (*keys_free)(qc_keys *k);
+    /* Takes one more reference on a header-protection handle (key update keeps it). */
+    void *(*hp_ref)(void *hp);
     /* In-place AEAD: encrypts data[0..len) and writes the 16-byte tag at data+len. */
     int (*seal)(qc_keys *k, const uint8_t *nonce, const uint8_t *ad, size_t ad_len, uint8_t *data,
                 size_t len);

@@ -63,8 +63,7 @@ static void run_batch(unsigned features_mask) {
         for (int i = 0; i < n && got < 40; i++, got++) {
             CHECK_EQ(rx.d[i].len, sizes[got]);
             fill(expect, sizes[got], (unsigned)got);
-            if (rx.d[i].len == sizes[got])
-                CHECK_MEM(rx.d[i].data, expect, sizes[got]);
+            if (rx.d[i].len == sizes[got]) CHECK_MEM(rx.d[i].data, expect, sizes[got]);
         }
     }
     CHECK_EQ(got, 40);
@@ -75,8 +74,12 @@ static void run_batch(unsigned features_mask) {
     close(rfd);
 }
 
-static void test_batch_gso(void) { run_batch(~0u); }
-static void test_batch_sendmmsg(void) { run_batch(0); }
+static void test_batch_gso(void) {
+    run_batch(~0u);
+}
+static void test_batch_sendmmsg(void) {
+    run_batch(0);
+}
 
 static void test_open_errors(void) {
     qc_addr a;
