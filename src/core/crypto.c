@@ -39,11 +39,10 @@ size_t qc_suite_key_len(enum qc_suite s) {
 
 int qc_initial_secrets(const qc_crypto_provider *cp, uint32_t version, const qc_cid *dcid,
                        uint8_t client_secret[32], uint8_t server_secret[32]) {
-    if (version != QC_VERSION_1)
-        return QC_ERR_VERSION;
+    if (version != QC_VERSION_1) return QC_ERR_VERSION;
     uint8_t initial[32];
-    int rv = cp->hkdf_extract(QC_SUITE_AES_128_GCM_SHA256, initial_salt_v1,
-                              sizeof(initial_salt_v1), dcid->id, dcid->len, initial);
+    int rv = cp->hkdf_extract(QC_SUITE_AES_128_GCM_SHA256, initial_salt_v1, sizeof(initial_salt_v1),
+                              dcid->id, dcid->len, initial);
     if (!rv)
         rv = cp->hkdf_expand_label(QC_SUITE_AES_128_GCM_SHA256, initial, 32, "client in",
                                    client_secret, 32);
@@ -58,15 +57,13 @@ int qc_initial_secrets(const qc_crypto_provider *cp, uint32_t version, const qc_
 static int derive(const qc_crypto_provider *cp, qc_keys *k, enum qc_suite suite,
                   const uint8_t *secret, size_t secret_len, uint8_t *key, uint8_t *hp_out) {
     size_t klen = qc_suite_key_len(suite);
-    if (!klen || secret_len != qc_suite_secret_len(suite))
-        return QC_ERR_INVAL;
+    if (!klen || secret_len != qc_suite_secret_len(suite)) return QC_ERR_INVAL;
     memset(k, 0, sizeof(*k));
     k->suite = suite;
     memcpy(k->secret, secret, secret_len);
     k->secret_len = secret_len;
     int rv = cp->hkdf_expand_label(suite, secret, secret_len, "quic key", key, klen);
-    if (!rv)
-        rv = cp->hkdf_expand_label(suite, secret, secret_len, "quic iv", k->iv, QC_IV_LEN);
+    if (!rv) rv = cp->hkdf_expand_label(suite, secret, secret_len, "quic iv", k->iv, QC_IV_LEN);
     if (!rv && hp_out)
         rv = cp->hkdf_expand_label(suite, secret, secret_len, "quic hp", hp_out, klen);
     return rv;
@@ -76,8 +73,7 @@ int qc_keys_from_secret(const qc_crypto_provider *cp, qc_keys *k, enum qc_suite 
                         const uint8_t *secret, size_t secret_len) {
     uint8_t key[QC_MAX_KEY_LEN], hp[QC_MAX_KEY_LEN];
     int rv = derive(cp, k, suite, secret, secret_len, key, hp);
-    if (!rv)
-        rv = cp->keys_init(k, key, hp);
+    if (!rv) rv = cp->keys_init(k, key, hp);
     memset(key, 0, sizeof(key));
     memset(hp, 0, sizeof(hp));
     return rv;
@@ -87,20 +83,16 @@ int qc_keys_update(const qc_crypto_provider *cp, qc_keys *next, const qc_keys *c
     uint8_t secret[QC_MAX_SECRET_LEN], key[QC_MAX_KEY_LEN];
     int rv = cp->hkdf_expand_label(cur->suite, cur->secret, cur->secret_len, "quic ku", secret,
                                    cur->secret_len);
-    if (!rv)
-        rv = derive(cp, next, cur->suite, secret, cur->secret_len, key, NULL);
-    if (!rv)
-        rv = cp->keys_init(next, key, NULL);
-    if (!rv)
-        next->hp = cp->hp_ref(cur->hp); /* header protection keys are not updated */
+    if (!rv) rv = derive(cp, next, cur->suite, secret, cur->secret_len, key, NULL);
+    if (!rv) rv = cp->keys_init(next, key, NULL);
+    if (!rv) next->hp = cp->hp_ref(cur->hp); /* header protection keys are not updated */
     memset(secret, 0, sizeof(secret));
     memset(key, 0, sizeof(key));
     return rv;
 }
 
 void qc_keys_clear(const qc_crypto_provider *cp, qc_keys *k) {
-    if (k->aead || k->hp)
-        cp->keys_free(k);
+    if (k->aead || k->hp) cp->keys_free(k);
     memset(k, 0, sizeof(*k));
 }
 
@@ -118,11 +110,9 @@ int qc_packet_protect(const qc_crypto_provider *cp, qc_keys *k, uint8_t *pkt, si
         return QC_ERR_INVAL;
     uint8_t nonce[QC_IV_LEN];
     make_nonce(k, pn, nonce);
-    if (cp->seal(k, nonce, pkt, hdr_len, pkt + hdr_len, payload_len))
-        return QC_ERR_CRYPTO;
+    if (cp->seal(k, nonce, pkt, hdr_len, pkt + hdr_len, payload_len)) return QC_ERR_CRYPTO;
     uint8_t mask[5];
-    if (cp->hp_mask(k, pkt + pn_offset + 4, mask))
-        return QC_ERR_CRYPTO;
+    if (cp->hp_mask(k, pkt + pn_offset + 4, mask)) return QC_ERR_CRYPTO;
     pkt[0] ^= mask[0] & ((pkt[0] & 0x80) ? 0x0f : 0x1f);
     for (size_t i = 0; i < pn_len; i++)
         pkt[pn_offset + i] ^= mask[1 + i];
@@ -132,11 +122,9 @@ int qc_packet_protect(const qc_crypto_provider *cp, qc_keys *k, uint8_t *pkt, si
 int qc_packet_unprotect_header(const qc_crypto_provider *cp, qc_keys *k, uint8_t *pkt,
                                size_t pkt_len, size_t pn_offset, uint64_t *truncated_pn,
                                size_t *pn_len) {
-    if (pn_offset + 4 + QC_HP_SAMPLE_LEN > pkt_len)
-        return QC_ERR_DECODE;
+    if (pn_offset + 4 + QC_HP_SAMPLE_LEN > pkt_len) return QC_ERR_DECODE;
     uint8_t mask[5];
-    if (cp->hp_mask(k, pkt + pn_offset + 4, mask))
-        return QC_ERR_DECODE;
+    if (cp->hp_mask(k, pkt + pn_offset + 4, mask)) return QC_ERR_DECODE;
     uint8_t first = pkt[0] ^ (mask[0] & ((pkt[0] & 0x80) ? 0x0f : 0x1f));
     size_t n = (size_t)(first & 3) + 1;
     pkt[0] = first;
@@ -152,12 +140,10 @@ int qc_packet_unprotect_header(const qc_crypto_provider *cp, qc_keys *k, uint8_t
 
 int qc_packet_decrypt(const qc_crypto_provider *cp, qc_keys *k, uint8_t *pkt, size_t pkt_len,
                       size_t hdr_len, uint64_t pn, uint8_t **payload, size_t *payload_len) {
-    if (!k->aead || pkt_len < hdr_len + QC_AEAD_TAG_LEN)
-        return QC_ERR_DECRYPT;
+    if (!k->aead || pkt_len < hdr_len + QC_AEAD_TAG_LEN) return QC_ERR_DECRYPT;
     uint8_t nonce[QC_IV_LEN];
     make_nonce(k, pn, nonce);
-    if (cp->open(k, nonce, pkt, hdr_len, pkt + hdr_len, pkt_len - hdr_len))
-        return QC_ERR_DECRYPT;
+    if (cp->open(k, nonce, pkt, hdr_len, pkt + hdr_len, pkt_len - hdr_len)) return QC_ERR_DECRYPT;
     *payload = pkt + hdr_len;
     *payload_len = pkt_len - hdr_len - QC_AEAD_TAG_LEN;
     return 0;
@@ -165,14 +151,11 @@ int qc_packet_decrypt(const qc_crypto_provider *cp, qc_keys *k, uint8_t *pkt, si
 
 int qc_retry_tag(const qc_crypto_provider *cp, uint32_t version, const qc_cid *odcid,
                  const uint8_t *retry, size_t retry_len, uint8_t tag[16]) {
-    if (version != QC_VERSION_1)
-        return QC_ERR_VERSION;
+    if (version != QC_VERSION_1) return QC_ERR_VERSION;
     uint8_t pseudo[1 + QC_MAX_CID_LEN + 1500];
-    if (retry_len > 1500)
-        return QC_ERR_INVAL;
+    if (retry_len > 1500) return QC_ERR_INVAL;
     pseudo[0] = odcid->len;
     memcpy(pseudo + 1, odcid->id, odcid->len);
     memcpy(pseudo + 1 + odcid->len, retry, retry_len);
-    return cp->aes128gcm_tag(retry_key_v1, retry_nonce_v1, pseudo, 1 + odcid->len + retry_len,
-                             tag);
+    return cp->aes128gcm_tag(retry_key_v1, retry_nonce_v1, pseudo, 1 + odcid->len + retry_len, tag);
 }

@@ -55,7 +55,7 @@ typedef struct cg_issuer {
 static int generate(const char *cert_path, const char *key_path, const char *cn,
                     const char *const *dns, size_t ndns, const char *const *ips, size_t nip,
                     int64_t not_before, int64_t not_after, bool is_ca, const cg_issuer *issuer,
-                    char *err, size_t err_len) {
+                    bool ed25519, char *err, size_t err_len) {
     if (cert_path == NULL || key_path == NULL || (ndns > 0 && dns == NULL) ||
         (nip > 0 && ips == NULL) || not_after < not_before)
         return cg_err(err, err_len, QC_ERR_INVAL, "invalid argument");
@@ -75,9 +75,14 @@ static int generate(const char *cert_path, const char *key_path, const char *cn,
     } while (0)
 
     CG_TRY(gnutls_x509_privkey_init(&xkey), "key init");
-    CG_TRY(gnutls_x509_privkey_generate(xkey, GNUTLS_PK_ECDSA,
-                                        GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0),
-           "key generation");
+    if (ed25519)
+        CG_TRY(gnutls_x509_privkey_generate(xkey, GNUTLS_PK_EDDSA_ED25519,
+                                            GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_ED25519), 0),
+               "key generation");
+    else
+        CG_TRY(gnutls_x509_privkey_generate(xkey, GNUTLS_PK_ECDSA,
+                                            GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0),
+               "key generation");
     CG_TRY(gnutls_privkey_init(&key), "key init");
     CG_TRY(gnutls_privkey_import_x509(key, xkey, 0), "key import");
     CG_TRY(gnutls_x509_crt_init(&crt), "certificate init");
@@ -144,10 +149,14 @@ static int generate(const char *cert_path, const char *key_path, const char *cn,
         CG_TRY(gnutls_x509_crt_privkey_sign(crt, issuer->crt, issuer->key, GNUTLS_DIG_SHA256, 0),
                "signing");
     } else {
-        CG_TRY(gnutls_x509_crt_privkey_sign(crt, crt, key, GNUTLS_DIG_SHA256, 0), "signing");
+        CG_TRY(gnutls_x509_crt_privkey_sign(crt, crt, key,
+                                            ed25519 ? GNUTLS_DIG_UNKNOWN : GNUTLS_DIG_SHA256, 0),
+               "signing");
     }
 
-    CG_TRY(gnutls_x509_privkey_export2(xkey, GNUTLS_X509_FMT_PEM, &out), "key export");
+    CG_TRY(
+        gnutls_x509_privkey_export2_pkcs8(xkey, GNUTLS_X509_FMT_PEM, NULL, GNUTLS_PKCS_PLAIN, &out),
+        "key export");
     if (write_file(key_path, &out, 0600) != 0) {
         code = cg_err(err, err_len, QC_ERR_INTERNAL, "cannot write %s", key_path);
         goto done;
@@ -179,7 +188,16 @@ int qc_tls_generate_selfsigned(const char *cert_path, const char *key_path,
                                int64_t not_after, char *err, size_t err_len) {
     const char *cn = ndns > 0 && dns_names && dns_names[0] ? dns_names[0] : "quicc";
     return generate(cert_path, key_path, cn, dns_names, ndns, ip_addrs, nip, not_before, not_after,
-                    false, NULL, err, err_len);
+                    false, NULL, false, err, err_len);
+}
+
+int qc_tls_generate_selfsigned_ed25519(const char *cert_path, const char *key_path,
+                                       const char *const *dns_names, size_t ndns,
+                                       const char *const *ip_addrs, size_t nip, int64_t not_before,
+                                       int64_t not_after, char *err, size_t err_len) {
+    const char *cn = ndns > 0 && dns_names && dns_names[0] ? dns_names[0] : "quicc";
+    return generate(cert_path, key_path, cn, dns_names, ndns, ip_addrs, nip, not_before, not_after,
+                    false, NULL, true, err, err_len);
 }
 
 int qc_tls_generate_ca(const char *cert_path, const char *key_path, const char *common_name,
@@ -187,7 +205,7 @@ int qc_tls_generate_ca(const char *cert_path, const char *key_path, const char *
     if (common_name == NULL || common_name[0] == '\0')
         return cg_err(err, err_len, QC_ERR_INVAL, "CA needs a common name");
     return generate(cert_path, key_path, common_name, NULL, 0, NULL, 0, not_before, not_after, true,
-                    NULL, err, err_len);
+                    NULL, false, err, err_len);
 }
 
 int qc_tls_generate_ca_signed(const char *cert_path, const char *key_path,
@@ -224,7 +242,7 @@ int qc_tls_generate_ca_signed(const char *cert_path, const char *key_path,
     }
     const char *cn = ndns > 0 && dns_names && dns_names[0] ? dns_names[0] : "quicc";
     code = generate(cert_path, key_path, cn, dns_names, ndns, ip_addrs, nip, not_before, not_after,
-                    false, &iss, err, err_len);
+                    false, &iss, false, err, err_len);
 done:
     if (iss.key) gnutls_privkey_deinit(iss.key);
     if (iss.crt) gnutls_x509_crt_deinit(iss.crt);

@@ -47,8 +47,7 @@ static int g_hkdf_expand_label(enum qc_suite suite, const uint8_t *secret, size_
     /* HkdfLabel: uint16 length, opaque label<7..255> ("tls13 " + label), opaque context<0>. */
     uint8_t info[2 + 1 + 255 + 1];
     size_t ll = strlen(label);
-    if (ll > 249 || out_len > 0xffff)
-        return QC_ERR_INVAL;
+    if (ll > 249 || out_len > 0xffff) return QC_ERR_INVAL;
     info[0] = (uint8_t)(out_len >> 8);
     info[1] = (uint8_t)out_len;
     info[2] = (uint8_t)(6 + ll);
@@ -57,22 +56,18 @@ static int g_hkdf_expand_label(enum qc_suite suite, const uint8_t *secret, size_
     info[9 + ll] = 0;
     gnutls_datum_t key = {(unsigned char *)secret, (unsigned)secret_len};
     gnutls_datum_t in = {info, (unsigned)(10 + ll)};
-    return gnutls_hkdf_expand(suite_mac(suite), &key, &in, out, out_len) == 0 ? 0
-                                                                             : QC_ERR_CRYPTO;
+    return gnutls_hkdf_expand(suite_mac(suite), &key, &in, out, out_len) == 0 ? 0 : QC_ERR_CRYPTO;
 }
 
 static int g_keys_init(qc_keys *k, const uint8_t *key, const uint8_t *hp_key) {
     size_t klen = qc_suite_key_len(k->suite);
     gnutls_cipher_algorithm_t alg = suite_aead(k->suite);
-    if (!klen || alg == GNUTLS_CIPHER_UNKNOWN)
-        return QC_ERR_INVAL;
+    if (!klen || alg == GNUTLS_CIPHER_UNKNOWN) return QC_ERR_INVAL;
     gnutls_datum_t kd = {(unsigned char *)key, (unsigned)klen};
     gnutls_aead_cipher_hd_t a;
-    if (gnutls_aead_cipher_init(&a, alg, &kd) != 0)
-        return QC_ERR_CRYPTO;
+    if (gnutls_aead_cipher_init(&a, alg, &kd) != 0) return QC_ERR_CRYPTO;
     k->aead = a;
-    if (!hp_key)
-        return 0;
+    if (!hp_key) return 0;
     hp_handle *hp = calloc(1, sizeof(*hp));
     if (!hp) {
         gnutls_aead_cipher_deinit(a);
@@ -99,14 +94,12 @@ static int g_keys_init(qc_keys *k, const uint8_t *key, const uint8_t *hp_key) {
 
 static void *g_hp_ref(void *p) {
     hp_handle *hp = p;
-    if (hp)
-        hp->refs++;
+    if (hp) hp->refs++;
     return hp;
 }
 
 static void g_keys_free(qc_keys *k) {
-    if (k->aead)
-        gnutls_aead_cipher_deinit((gnutls_aead_cipher_hd_t)k->aead);
+    if (k->aead) gnutls_aead_cipher_deinit((gnutls_aead_cipher_hd_t)k->aead);
     hp_handle *hp = k->hp;
     if (hp && --hp->refs == 0) {
         gnutls_cipher_deinit(hp->h);
@@ -116,8 +109,8 @@ static void g_keys_free(qc_keys *k) {
     k->hp = NULL;
 }
 
-static int g_seal(qc_keys *k, const uint8_t *nonce, const uint8_t *ad, size_t ad_len,
-                  uint8_t *data, size_t len) {
+static int g_seal(qc_keys *k, const uint8_t *nonce, const uint8_t *ad, size_t ad_len, uint8_t *data,
+                  size_t len) {
     giovec_t adv = {(void *)ad, ad_len};
     giovec_t dv = {data, len};
     size_t tag_len = QC_AEAD_TAG_LEN;
@@ -126,10 +119,9 @@ static int g_seal(qc_keys *k, const uint8_t *nonce, const uint8_t *ad, size_t ad
     return rv == 0 ? 0 : QC_ERR_CRYPTO;
 }
 
-static int g_open(qc_keys *k, const uint8_t *nonce, const uint8_t *ad, size_t ad_len,
-                  uint8_t *data, size_t len) {
-    if (len < QC_AEAD_TAG_LEN)
-        return QC_ERR_DECRYPT;
+static int g_open(qc_keys *k, const uint8_t *nonce, const uint8_t *ad, size_t ad_len, uint8_t *data,
+                  size_t len) {
+    if (len < QC_AEAD_TAG_LEN) return QC_ERR_DECRYPT;
     size_t clen = len - QC_AEAD_TAG_LEN;
     giovec_t adv = {(void *)ad, ad_len};
     giovec_t dv = {data, clen};
@@ -146,13 +138,11 @@ static int g_hp_mask(qc_keys *k, const uint8_t *sample, uint8_t *mask) {
          * layout of GnuTLS's CHACHA20_32. */
         static const uint8_t zeros[5] = {0};
         gnutls_cipher_set_iv(hp->h, (void *)sample, 16);
-        if (gnutls_cipher_encrypt2(hp->h, zeros, 5, out, 5) != 0)
-            return QC_ERR_CRYPTO;
+        if (gnutls_cipher_encrypt2(hp->h, zeros, 5, out, 5) != 0) return QC_ERR_CRYPTO;
     } else {
         static const uint8_t zero_iv[16] = {0};
         gnutls_cipher_set_iv(hp->h, (void *)zero_iv, 16);
-        if (gnutls_cipher_encrypt2(hp->h, sample, 16, out, 16) != 0)
-            return QC_ERR_CRYPTO;
+        if (gnutls_cipher_encrypt2(hp->h, sample, 16, out, 16) != 0) return QC_ERR_CRYPTO;
     }
     memcpy(mask, out, 5);
     return 0;
@@ -162,8 +152,7 @@ static int g_aes128gcm_tag(const uint8_t *key, const uint8_t *nonce, const uint8
                            size_t ad_len, uint8_t *tag) {
     gnutls_datum_t kd = {(unsigned char *)key, 16};
     gnutls_aead_cipher_hd_t a;
-    if (gnutls_aead_cipher_init(&a, GNUTLS_CIPHER_AES_128_GCM, &kd) != 0)
-        return QC_ERR_CRYPTO;
+    if (gnutls_aead_cipher_init(&a, GNUTLS_CIPHER_AES_128_GCM, &kd) != 0) return QC_ERR_CRYPTO;
     giovec_t adv = {(void *)ad, ad_len};
     size_t tag_len = 16;
     int rv = gnutls_aead_cipher_encryptv2(a, nonce, 12, &adv, 1, NULL, 0, tag, &tag_len);

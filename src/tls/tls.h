@@ -98,6 +98,12 @@ int qc_tls_generate_selfsigned(const char *cert_path, const char *key_path,
                                const char *const *dns_names, size_t ndns,
                                const char *const *ip_addrs, size_t nip, int64_t not_before,
                                int64_t not_after, char *err, size_t err_len);
+/* The same with an Ed25519 key: fixed-size signatures make handshake sizes repeatable (the
+ * network simulator's deterministic runs rely on it). */
+int qc_tls_generate_selfsigned_ed25519(const char *cert_path, const char *key_path,
+                                       const char *const *dns_names, size_t ndns,
+                                       const char *const *ip_addrs, size_t nip, int64_t not_before,
+                                       int64_t not_after, char *err, size_t err_len);
 /* A self-signed CA certificate (CA:TRUE, keyCertSign) with subject CN=common_name. */
 int qc_tls_generate_ca(const char *cert_path, const char *key_path, const char *common_name,
                        int64_t not_before, int64_t not_after, char *err, size_t err_len);

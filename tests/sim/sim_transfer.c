@@ -20,7 +20,17 @@ static uint64_t transfer(uint64_t seed, double loss, size_t nreq, uint64_t size,
     sim_app app;
     sim_app_init(&app, nreq, size, parallel);
     sim_start(&s);
+    qc_ts t0 = s.now;
     bool done = sim_run(&s, s.now + 600 * QC_SEC, sim_app_step, &app);
+    qc_conn_stats st;
+    qc_conn_get_stats(s.server, &st);
+    printf("seed %llu loss %.2f: %zu x %llu bytes in %.3f s virtual, datagrams c->s %llu (lost "
+           "%llu) s->c %llu (lost %llu), server pkts lost %llu, srtt %.1f ms, cwnd %llu\n",
+           (unsigned long long)seed, loss, nreq, (unsigned long long)size,
+           (double)(s.now - t0) / 1e9, (unsigned long long)s.dgrams[0],
+           (unsigned long long)s.dropped[0], (unsigned long long)s.dgrams[1],
+           (unsigned long long)s.dropped[1], (unsigned long long)st.pkts_lost,
+           (double)st.srtt / 1e6, (unsigned long long)st.cwnd);
     CHECK(done);
     CHECK_EQ(app.failed, 0);
     CHECK_EQ(app.completed, nreq);

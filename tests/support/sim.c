@@ -98,8 +98,8 @@ int sim_init(sim *s, uint64_t seed, const char *alpn) {
     const char *names[] = {"localhost"};
     const char *ips[] = {"127.0.0.1"};
     int64_t nowt = (int64_t)time(NULL);
-    if (qc_tls_generate_selfsigned(cert, key, names, 1, ips, 1, nowt - 3600, nowt + 86400, err,
-                                   sizeof(err)) != 0) {
+    if (qc_tls_generate_selfsigned_ed25519(cert, key, names, 1, ips, 1, nowt - 3600, nowt + 86400,
+                                           err, sizeof(err)) != 0) {
         fprintf(stderr, "sim: certificate: %s\n", err);
         return -1;
     }
