@@ -214,10 +214,34 @@ typedef struct quicc_conn_close_info {
 } quicc_conn_close_info;
 int quicc_get_conn_close_info(quicc *conn, quicc_conn_close_info *info);
 
-/* ---- Values ---- */
+/* ---- Values (like SSL_get_value_uint / SSL_set_value_uint) ---- */
 
 /* Idle timeout in ms (set before connecting; 0 = none). */
 int quicc_set_idle_timeout(quicc *conn, uint64_t ms);
+
+#define QUICC_VALUE_CLASS_GENERIC 0
+#define QUICC_VALUE_CLASS_FEATURE_REQUEST 1
+#define QUICC_VALUE_CLASS_FEATURE_PEER_REQUEST 2
+#define QUICC_VALUE_CLASS_FEATURE_NEGOTIATED 3
+
+#define QUICC_VALUE_QUIC_IDLE_TIMEOUT 1            /* ms; FEATURE_* classes */
+#define QUICC_VALUE_QUIC_STREAM_BIDI_LOCAL_AVAIL 2 /* streams we may still open */
+#define QUICC_VALUE_QUIC_STREAM_UNI_LOCAL_AVAIL 3
+#define QUICC_VALUE_QUIC_STREAM_BIDI_REMOTE_AVAIL 4 /* streams the peer may still open */
+#define QUICC_VALUE_QUIC_STREAM_UNI_REMOTE_AVAIL 5
+#define QUICC_VALUE_EVENT_HANDLING_MODE 6 /* QUICC_EVENT_HANDLING_MODE_* */
+#define QUICC_VALUE_STREAM_WRITE_BUF_SIZE 7
+#define QUICC_VALUE_STREAM_WRITE_BUF_USED 8
+#define QUICC_VALUE_STREAM_WRITE_BUF_AVAIL 9
+
+/* Implicit: every I/O call also processes network events (the default). Explicit:
+ * nonblocking I/O calls touch only buffers; quicc_handle_events does the network work. */
+#define QUICC_EVENT_HANDLING_MODE_INHERIT 0
+#define QUICC_EVENT_HANDLING_MODE_IMPLICIT 1
+#define QUICC_EVENT_HANDLING_MODE_EXPLICIT 2
+
+int quicc_get_value_uint(quicc *s, uint32_t class_, uint32_t id, uint64_t *value);
+int quicc_set_value_uint(quicc *s, uint32_t class_, uint32_t id, uint64_t value);
 
 #ifdef __cplusplus
 }

@@ -55,6 +55,7 @@ typedef struct qc_api_conn {
     int incoming_policy;
     uint64_t incoming_aec;
     bool detached_ever;
+    bool explicit_events; /* EXPLICIT event handling: nonblocking calls do no network work */
     /* State */
     bool started, connected, failed;
     long verify_result;

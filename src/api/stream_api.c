@@ -185,7 +185,7 @@ quicc *quicc_accept_stream(quicc *conn, uint64_t flags) {
             goto out;
         }
         if (!conn->blocking || (flags & QUICC_ACCEPT_STREAM_NO_BLOCK)) {
-            qc_api_tick(c);
+            if (!c->explicit_events) qc_api_tick(c);
             apply_incoming_policy(c);
             if (qc_conn_stream_accept(c->engine, &sid)) {
                 st = stream_obj_new(conn, sid);
@@ -353,7 +353,7 @@ int quicc_read_ex(quicc *s, void *buf, size_t len, size_t *readbytes) {
             goto out;
         }
         if (!s->blocking) {
-            if (ticked) {
+            if (ticked || c->explicit_events) {
                 s->last_error = QUICC_ERROR_WANT_READ;
                 goto out;
             }
@@ -560,4 +560,104 @@ int quicc_get_stream_write_error_code(quicc *s, uint64_t *code) {
     int r = part_error_code(s, false, code);
     pthread_mutex_unlock(&s->c->lock);
     return r;
+}
+
+/* ---- values ---- */
+
+int quicc_get_value_uint(quicc *s, uint32_t class_, uint32_t id, uint64_t *value) {
+    if (!s || !value) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "quicc_get_value_uint: bad arguments");
+        return 0;
+    }
+    qc_api_conn *c = s->c;
+    int ok = 1;
+    pthread_mutex_lock(&c->lock);
+    switch (id) {
+    case QUICC_VALUE_QUIC_IDLE_TIMEOUT: {
+        const qc_tparams *tp = c->engine ? qc_conn_peer_tparams(c->engine) : NULL;
+        if (class_ == QUICC_VALUE_CLASS_FEATURE_PEER_REQUEST) {
+            if (!tp) {
+                ok = 0;
+                break;
+            }
+            *value = tp->max_idle_timeout_ms;
+        } else if (class_ == QUICC_VALUE_CLASS_FEATURE_NEGOTIATED) {
+            if (!tp) {
+                ok = 0;
+                break;
+            }
+            uint64_t a = c->idle_timeout_ms, b = tp->max_idle_timeout_ms;
+            *value = !a ? b : (!b ? a : (a < b ? a : b));
+        } else {
+            *value = c->idle_timeout_ms;
+        }
+        break;
+    }
+    case QUICC_VALUE_QUIC_STREAM_BIDI_LOCAL_AVAIL:
+    case QUICC_VALUE_QUIC_STREAM_UNI_LOCAL_AVAIL:
+        if (!c->engine) {
+            ok = 0;
+            break;
+        }
+        *value = qc_conn_streams_avail(c->engine, id == QUICC_VALUE_QUIC_STREAM_UNI_LOCAL_AVAIL);
+        break;
+    case QUICC_VALUE_QUIC_STREAM_BIDI_REMOTE_AVAIL:
+    case QUICC_VALUE_QUIC_STREAM_UNI_REMOTE_AVAIL:
+        if (!c->engine) {
+            ok = 0;
+            break;
+        }
+        *value =
+            qc_conn_peer_streams_avail(c->engine, id == QUICC_VALUE_QUIC_STREAM_UNI_REMOTE_AVAIL);
+        break;
+    case QUICC_VALUE_EVENT_HANDLING_MODE:
+        *value = c->explicit_events ? QUICC_EVENT_HANDLING_MODE_EXPLICIT
+                                    : QUICC_EVENT_HANDLING_MODE_IMPLICIT;
+        break;
+    case QUICC_VALUE_STREAM_WRITE_BUF_SIZE:
+    case QUICC_VALUE_STREAM_WRITE_BUF_USED:
+    case QUICC_VALUE_STREAM_WRITE_BUF_AVAIL: {
+        uint64_t sid = quicc_get_stream_id(s);
+        qc_stream_info info;
+        if (sid == UINT64_MAX || !c->engine || qc_conn_stream_info(c->engine, sid, &info) != 0 ||
+            info.send_state == QC_SEND_NONE) {
+            ok = 0;
+            break;
+        }
+        if (id == QUICC_VALUE_STREAM_WRITE_BUF_SIZE)
+            *value = info.send_buffer_size;
+        else if (id == QUICC_VALUE_STREAM_WRITE_BUF_USED)
+            *value = info.send_buffered;
+        else
+            *value = qc_conn_stream_write_avail(c->engine, sid);
+        break;
+    }
+    default:
+        ok = 0;
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (!ok)
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "value %u of class %u is not available",
+                        id, class_);
+    return ok;
+}
+
+int quicc_set_value_uint(quicc *s, uint32_t class_, uint32_t id, uint64_t value) {
+    if (!s) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "quicc_set_value_uint: NULL object");
+        return 0;
+    }
+    switch (id) {
+    case QUICC_VALUE_QUIC_IDLE_TIMEOUT:
+        return quicc_set_idle_timeout(s, value);
+    case QUICC_VALUE_EVENT_HANDLING_MODE:
+        if (value > QUICC_EVENT_HANDLING_MODE_EXPLICIT) break;
+        s->c->explicit_events = value == QUICC_EVENT_HANDLING_MODE_EXPLICIT;
+        return 1;
+    default:
+        break;
+    }
+    qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "value %u of class %u cannot be set", id,
+                    class_);
+    return 0;
 }

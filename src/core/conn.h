@@ -147,6 +147,8 @@ uint64_t qc_conn_key_updates(const qc_conn *c);
 int qc_conn_stream_open(qc_conn *c, bool uni, bool advance, uint64_t *id);
 /* Streams the peer may still let us open now (bidi/uni). */
 uint64_t qc_conn_streams_avail(const qc_conn *c, bool uni);
+/* Streams the peer may still open now (bidi/uni), under our MAX_STREAMS. */
+uint64_t qc_conn_peer_streams_avail(const qc_conn *c, bool uni);
 /* Pops the next peer-initiated stream not yet announced (returns false if none). */
 bool qc_conn_stream_accept(qc_conn *c, uint64_t *id);
 size_t qc_conn_stream_accept_queue_len(const qc_conn *c);

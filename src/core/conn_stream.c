@@ -239,6 +239,12 @@ uint64_t qc_conn_streams_avail(const qc_conn *c, bool uni) {
     return max > next ? max - next : 0;
 }
 
+uint64_t qc_conn_peer_streams_avail(const qc_conn *c, bool uni) {
+    uint64_t max = uni ? c->local_max_uni : c->local_max_bidi;
+    uint64_t opened = uni ? c->peer_opened_uni : c->peer_opened_bidi;
+    return max > opened ? max - opened : 0;
+}
+
 int qc_conn_stream_open(qc_conn *c, bool uni, bool advance, uint64_t *id) {
     if (c->state >= QC_CONN_CLOSING) return QC_ERR_CLOSED;
     uint64_t *next = uni ? &c->next_local_uni : &c->next_local_bidi;

@@ -56,10 +56,8 @@ static const frame_rule rules[0x1f] = {
 static const frame_rule datagram_rule = {"DATAGRAM", PT_0 | PT_1};
 
 static const frame_rule *rule(uint64_t type) {
-    if (type < QC_ARRAY_LEN(rules))
-        return &rules[type];
-    if (type == QC_FT_DATAGRAM || type == QC_FT_DATAGRAM_LEN)
-        return &datagram_rule;
+    if (type < QC_ARRAY_LEN(rules)) return &rules[type];
+    if (type == QC_FT_DATAGRAM || type == QC_FT_DATAGRAM_LEN) return &datagram_rule;
     return NULL;
 }
 
@@ -87,8 +85,7 @@ const char *qc_frame_name(uint64_t type) {
 
 #define GET(expr)                                                                                  \
     do {                                                                                           \
-        if ((expr) != 0)                                                                           \
-            return QC_ERR_FRAME_ENCODING;                                                          \
+        if ((expr) != 0) return QC_ERR_FRAME_ENCODING;                                             \
     } while (0)
 
 static int decode_ack(qc_rd *r, qc_frame *f, bool ecn) {
@@ -97,8 +94,7 @@ static int decode_ack(qc_rd *r, qc_frame *f, bool ecn) {
     GET(qc_rd_varint(r, &delay));
     GET(qc_rd_varint(r, &count));
     GET(qc_rd_varint(r, &first));
-    if (first > largest)
-        return QC_ERR_FRAME_ENCODING;
+    if (first > largest) return QC_ERR_FRAME_ENCODING;
     const uint8_t *ranges = r->p;
     uint64_t lo = largest - first;
     for (uint64_t i = 0; i < count; i++) {
@@ -106,8 +102,7 @@ static int decode_ack(qc_rd *r, qc_frame *f, bool ecn) {
         GET(qc_rd_varint(r, &gap));
         GET(qc_rd_varint(r, &len));
         /* Next range's largest is lo - gap - 2; its smallest that minus len. */
-        if (lo < gap + 2 || lo - gap - 2 < len)
-            return QC_ERR_FRAME_ENCODING;
+        if (lo < gap + 2 || lo - gap - 2 < len) return QC_ERR_FRAME_ENCODING;
         lo = lo - gap - 2 - len;
     }
     f->u.ack.largest = largest;
@@ -165,8 +160,7 @@ static int decode_body(qc_rd *r, qc_frame *f, uint64_t type) {
         return 0;
     case QC_FT_NEW_TOKEN:
         GET(qc_rd_varint(r, &v));
-        if (v == 0 || v > qc_rd_left(r))
-            return QC_ERR_FRAME_ENCODING;
+        if (v == 0 || v > qc_rd_left(r)) return QC_ERR_FRAME_ENCODING;
         GET(qc_rd_bytes(r, (size_t)v, &p));
         f->u.new_token.token = p;
         f->u.new_token.len = (size_t)v;
@@ -180,8 +174,7 @@ static int decode_body(qc_rd *r, qc_frame *f, uint64_t type) {
     case QC_FT_STREAMS_BLOCKED_BIDI:
     case QC_FT_STREAMS_BLOCKED_UNI:
         GET(qc_rd_varint(r, &f->u.max.max));
-        if (f->u.max.max > (1ull << 60))
-            return QC_ERR_FRAME_ENCODING;
+        if (f->u.max.max > (1ull << 60)) return QC_ERR_FRAME_ENCODING;
         return 0;
     case QC_FT_MAX_STREAM_DATA:
     case QC_FT_STREAM_DATA_BLOCKED:
@@ -211,11 +204,9 @@ static int decode_body(qc_rd *r, qc_frame *f, uint64_t type) {
     case QC_FT_CONNECTION_CLOSE_APP:
         GET(qc_rd_varint(r, &f->u.close.error_code));
         f->u.close.frame_type = 0;
-        if (type == QC_FT_CONNECTION_CLOSE)
-            GET(qc_rd_varint(r, &f->u.close.frame_type));
+        if (type == QC_FT_CONNECTION_CLOSE) GET(qc_rd_varint(r, &f->u.close.frame_type));
         GET(qc_rd_varint(r, &v));
-        if (v > qc_rd_left(r))
-            return QC_ERR_FRAME_ENCODING;
+        if (v > qc_rd_left(r)) return QC_ERR_FRAME_ENCODING;
         GET(qc_rd_bytes(r, (size_t)v, &p));
         f->u.close.reason = p;
         f->u.close.reason_len = (size_t)v;
@@ -224,8 +215,7 @@ static int decode_body(qc_rd *r, qc_frame *f, uint64_t type) {
     case QC_FT_DATAGRAM_LEN:
         if (type == QC_FT_DATAGRAM_LEN) {
             GET(qc_rd_varint(r, &v));
-            if (v > qc_rd_left(r))
-                return QC_ERR_FRAME_ENCODING;
+            if (v > qc_rd_left(r)) return QC_ERR_FRAME_ENCODING;
         } else {
             v = qc_rd_left(r);
         }
@@ -239,17 +229,14 @@ static int decode_body(qc_rd *r, qc_frame *f, uint64_t type) {
     if (type >= QC_FT_STREAM && type <= 0x0f) {
         uint64_t off = 0;
         GET(qc_rd_varint(r, &f->u.stream.stream_id));
-        if (type & QC_STREAM_BIT_OFF)
-            GET(qc_rd_varint(r, &off));
+        if (type & QC_STREAM_BIT_OFF) GET(qc_rd_varint(r, &off));
         if (type & QC_STREAM_BIT_LEN) {
             GET(qc_rd_varint(r, &v));
-            if (v > qc_rd_left(r))
-                return QC_ERR_FRAME_ENCODING;
+            if (v > qc_rd_left(r)) return QC_ERR_FRAME_ENCODING;
         } else {
             v = qc_rd_left(r);
         }
-        if (off + v > QC_MAX_VARINT)
-            return QC_ERR_FRAME_ENCODING;
+        if (off + v > QC_MAX_VARINT) return QC_ERR_FRAME_ENCODING;
         GET(qc_rd_bytes(r, (size_t)v, &p));
         f->u.stream.offset = off;
         f->u.stream.data = p;
@@ -264,8 +251,7 @@ int qc_frame_decode(qc_rd *r, qc_frame *f) {
     qc_rd save = *r;
     uint64_t type;
     size_t tlen;
-    if (qc_rd_varint_len(r, &type, &tlen))
-        return QC_ERR_FRAME_ENCODING;
+    if (qc_rd_varint_len(r, &type, &tlen)) return QC_ERR_FRAME_ENCODING;
     if (tlen != qc_varint_len(type)) {
         *r = save;
         return QC_ERR_PROTO;
@@ -276,8 +262,7 @@ int qc_frame_decode(qc_rd *r, qc_frame *f) {
     }
     f->type = type;
     int rv = decode_body(r, f, type);
-    if (rv)
-        *r = save;
+    if (rv) *r = save;
     return rv;
 }
 
@@ -291,8 +276,7 @@ void qc_ack_iter_init(qc_ack_iter *it, const qc_frame *ack) {
 }
 
 bool qc_ack_iter_next(qc_ack_iter *it, qc_range *out) {
-    if (it->next_hi == UINT64_MAX)
-        return false;
+    if (it->next_hi == UINT64_MAX) return false;
     out->hi = it->next_hi;
     out->lo = it->lo_prev;
     if (it->remaining == 0) {
@@ -315,35 +299,26 @@ bool qc_ack_iter_next(qc_ack_iter *it, qc_range *out) {
 
 int qc_frame_encode_ack(qc_wr *w, const qc_range *ranges, size_t n, uint64_t ack_delay,
                         const uint64_t *ecn) {
-    if (n == 0)
-        return QC_ERR_INVAL;
+    if (n == 0) return QC_ERR_INVAL;
     qc_wr save = *w;
     /* Find how many ranges fit: try all, then drop the oldest until they do. */
     for (size_t use = n; use >= 1; use--) {
         *w = save;
         int rv = qc_wr_varint(w, ecn ? QC_FT_ACK_ECN : QC_FT_ACK);
-        if (!rv)
-            rv = qc_wr_varint(w, ranges[0].hi);
-        if (!rv)
-            rv = qc_wr_varint(w, ack_delay);
-        if (!rv)
-            rv = qc_wr_varint(w, use - 1);
-        if (!rv)
-            rv = qc_wr_varint(w, ranges[0].hi - ranges[0].lo);
+        if (!rv) rv = qc_wr_varint(w, ranges[0].hi);
+        if (!rv) rv = qc_wr_varint(w, ack_delay);
+        if (!rv) rv = qc_wr_varint(w, use - 1);
+        if (!rv) rv = qc_wr_varint(w, ranges[0].hi - ranges[0].lo);
         for (size_t i = 1; i < use && !rv; i++) {
             rv = qc_wr_varint(w, ranges[i - 1].lo - ranges[i].hi - 2);
-            if (!rv)
-                rv = qc_wr_varint(w, ranges[i].hi - ranges[i].lo);
+            if (!rv) rv = qc_wr_varint(w, ranges[i].hi - ranges[i].lo);
         }
         if (!rv && ecn) {
             rv = qc_wr_varint(w, ecn[0]);
-            if (!rv)
-                rv = qc_wr_varint(w, ecn[1]);
-            if (!rv)
-                rv = qc_wr_varint(w, ecn[2]);
+            if (!rv) rv = qc_wr_varint(w, ecn[1]);
+            if (!rv) rv = qc_wr_varint(w, ecn[2]);
         }
-        if (!rv)
-            return 0;
+        if (!rv) return 0;
         if (rv != QC_ERR_NOBUF) {
             *w = save;
             return rv;
@@ -364,10 +339,8 @@ uint8_t *qc_frame_stream_hdr_put(uint8_t *p, uint64_t stream_id, uint64_t offset
                    (with_len ? QC_STREAM_BIT_LEN : 0) | (fin ? QC_STREAM_BIT_FIN : 0);
     *p++ = type;
     p = qc_varint_put(p, stream_id);
-    if (offset)
-        p = qc_varint_put(p, offset);
-    if (with_len)
-        p = qc_varint_put(p, len);
+    if (offset) p = qc_varint_put(p, offset);
+    if (with_len) p = qc_varint_put(p, len);
     return p;
 }
 
@@ -376,27 +349,23 @@ int qc_frame_encode(qc_wr *w, const qc_frame *f) {
     int rv = 0;
 #define PUT(expr)                                                                                  \
     do {                                                                                           \
-        if (!rv)                                                                                   \
-            rv = (expr);                                                                           \
+        if (!rv) rv = (expr);                                                                      \
     } while (0)
     uint64_t t = f->type;
     if (t >= QC_FT_STREAM && t <= 0x0f) {
         bool with_len = (t & QC_STREAM_BIT_LEN) != 0;
         uint64_t off = f->u.stream.offset;
         size_t hl = qc_frame_stream_hdr_len(f->u.stream.stream_id, off, f->u.stream.len, with_len);
-        if (qc_wr_left(w) < hl + f->u.stream.len)
-            return QC_ERR_NOBUF;
+        if (qc_wr_left(w) < hl + f->u.stream.len) return QC_ERR_NOBUF;
         w->p = qc_frame_stream_hdr_put(w->p, f->u.stream.stream_id, off, f->u.stream.len, with_len,
                                        f->u.stream.fin);
-        if (f->u.stream.len)
-            memcpy(w->p, f->u.stream.data, f->u.stream.len);
+        if (f->u.stream.len) memcpy(w->p, f->u.stream.data, f->u.stream.len);
         w->p += f->u.stream.len;
         return 0;
     }
     if (t == QC_FT_PADDING) {
         size_t n = f->u.padding.count ? f->u.padding.count : 1;
-        if (qc_wr_left(w) < n)
-            return QC_ERR_NOBUF;
+        if (qc_wr_left(w) < n) return QC_ERR_NOBUF;
         memset(w->p, 0, n);
         w->p += n;
         return 0;
@@ -415,8 +384,7 @@ int qc_frame_encode(qc_wr *w, const qc_frame *f) {
             PUT(qc_wr_varint(w, f->u.ack.ce));
         }
     } else {
-        if (!rule(t))
-            return QC_ERR_INVAL;
+        if (!rule(t)) return QC_ERR_INVAL;
         PUT(qc_wr_varint(w, t));
         switch (t) {
         case QC_FT_PING:
@@ -470,8 +438,7 @@ int qc_frame_encode(qc_wr *w, const qc_frame *f) {
         case QC_FT_CONNECTION_CLOSE:
         case QC_FT_CONNECTION_CLOSE_APP:
             PUT(qc_wr_varint(w, f->u.close.error_code));
-            if (t == QC_FT_CONNECTION_CLOSE)
-                PUT(qc_wr_varint(w, f->u.close.frame_type));
+            if (t == QC_FT_CONNECTION_CLOSE) PUT(qc_wr_varint(w, f->u.close.frame_type));
             PUT(qc_wr_varint(w, f->u.close.reason_len));
             PUT(qc_wr_bytes(w, f->u.close.reason, f->u.close.reason_len));
             break;
@@ -487,7 +454,6 @@ int qc_frame_encode(qc_wr *w, const qc_frame *f) {
         }
     }
 #undef PUT
-    if (rv)
-        *w = save;
+    if (rv) *w = save;
     return rv;
 }

@@ -9,8 +9,7 @@
 
 static int read_cid(qc_rd *r, qc_cid *cid, size_t max) {
     uint8_t len;
-    if (qc_rd_u8(r, &len) || len > max || qc_rd_left(r) < len)
-        return QC_ERR_DECODE;
+    if (qc_rd_u8(r, &len) || len > max || qc_rd_left(r) < len) return QC_ERR_DECODE;
     cid->len = len;
     return qc_rd_copy(r, cid->id, len);
 }
@@ -19,28 +18,23 @@ int qc_pkt_parse(const uint8_t *buf, size_t len, size_t short_dcid_len, qc_pkt_h
     memset(hdr, 0, sizeof(*hdr));
     qc_rd r = qc_rd_init(buf, len);
     uint8_t first;
-    if (qc_rd_u8(&r, &first))
-        return QC_ERR_DECODE;
+    if (qc_rd_u8(&r, &first)) return QC_ERR_DECODE;
     hdr->first = first;
     if (!(first & 0x80)) {
         /* Short header: fixed bit, DCID of our length, then the protected packet number. */
-        if (!(first & 0x40) || short_dcid_len > QC_MAX_CID_LEN)
-            return QC_ERR_DECODE;
+        if (!(first & 0x40) || short_dcid_len > QC_MAX_CID_LEN) return QC_ERR_DECODE;
         hdr->type = QC_PT_1RTT;
         hdr->version = QC_VERSION_1;
         hdr->dcid.len = (uint8_t)short_dcid_len;
-        if (qc_rd_copy(&r, hdr->dcid.id, short_dcid_len))
-            return QC_ERR_DECODE;
+        if (qc_rd_copy(&r, hdr->dcid.id, short_dcid_len)) return QC_ERR_DECODE;
         hdr->pn_offset = (size_t)(r.p - buf);
         hdr->pkt_len = len;
         /* At least a 1-byte packet number and a 16-byte tag must follow. */
-        if (hdr->pkt_len < hdr->pn_offset + 1 + 16)
-            return QC_ERR_DECODE;
+        if (hdr->pkt_len < hdr->pn_offset + 1 + 16) return QC_ERR_DECODE;
         return 0;
     }
     uint32_t version;
-    if (qc_rd_u32(&r, &version))
-        return QC_ERR_DECODE;
+    if (qc_rd_u32(&r, &version)) return QC_ERR_DECODE;
     hdr->version = version;
     /* Invariants (RFC 8999): connection IDs of up to 255 bytes. */
     size_t max_cid = version == QC_VERSION_1 ? QC_MAX_CID_LEN : 255;
@@ -48,12 +42,10 @@ int qc_pkt_parse(const uint8_t *buf, size_t len, size_t short_dcid_len, qc_pkt_h
         /* Other versions: keep what fits in a qc_cid; longer IDs cannot be answered. */
         uint8_t l;
         const uint8_t *p;
-        if (qc_rd_u8(&r, &l) || qc_rd_bytes(&r, l, &p) || l > QC_MAX_CID_LEN)
-            return QC_ERR_DECODE;
+        if (qc_rd_u8(&r, &l) || qc_rd_bytes(&r, l, &p) || l > QC_MAX_CID_LEN) return QC_ERR_DECODE;
         hdr->dcid.len = l;
         memcpy(hdr->dcid.id, p, l);
-        if (qc_rd_u8(&r, &l) || qc_rd_bytes(&r, l, &p) || l > QC_MAX_CID_LEN)
-            return QC_ERR_DECODE;
+        if (qc_rd_u8(&r, &l) || qc_rd_bytes(&r, l, &p) || l > QC_MAX_CID_LEN) return QC_ERR_DECODE;
         hdr->scid.len = l;
         memcpy(hdr->scid.id, p, l);
     } else if (read_cid(&r, &hdr->dcid, max_cid) || read_cid(&r, &hdr->scid, max_cid)) {
@@ -62,8 +54,7 @@ int qc_pkt_parse(const uint8_t *buf, size_t len, size_t short_dcid_len, qc_pkt_h
     if (version == 0) {
         hdr->type = QC_PT_VN;
         size_t rest = qc_rd_left(&r);
-        if (rest == 0 || rest % 4 != 0)
-            return QC_ERR_DECODE;
+        if (rest == 0 || rest % 4 != 0) return QC_ERR_DECODE;
         hdr->vn_versions = r.p;
         hdr->vn_count = rest / 4;
         hdr->pkt_len = len;
@@ -74,8 +65,7 @@ int qc_pkt_parse(const uint8_t *buf, size_t len, size_t short_dcid_len, qc_pkt_h
         hdr->pkt_len = len;
         return QC_ERR_VERSION;
     }
-    if (!(first & 0x40))
-        return QC_ERR_DECODE;
+    if (!(first & 0x40)) return QC_ERR_DECODE;
     static const enum qc_pkt_type types[4] = {QC_PT_INITIAL, QC_PT_0RTT, QC_PT_HANDSHAKE,
                                               QC_PT_RETRY};
     hdr->type = types[(first >> 4) & 3];
@@ -91,41 +81,35 @@ int qc_pkt_parse(const uint8_t *buf, size_t len, size_t short_dcid_len, qc_pkt_h
     }
     if (hdr->type == QC_PT_INITIAL) {
         uint64_t tl;
-        if (qc_rd_varint(&r, &tl) || tl > qc_rd_left(&r))
-            return QC_ERR_DECODE;
+        if (qc_rd_varint(&r, &tl) || tl > qc_rd_left(&r)) return QC_ERR_DECODE;
         hdr->token = r.p;
         hdr->token_len = (size_t)tl;
         r.p += tl;
     }
     uint64_t length;
-    if (qc_rd_varint(&r, &length))
-        return QC_ERR_DECODE;
+    if (qc_rd_varint(&r, &length)) return QC_ERR_DECODE;
     hdr->pn_offset = (size_t)(r.p - buf);
-    if (length > qc_rd_left(&r) || length < 1 + 16)
-        return QC_ERR_DECODE;
+    if (length > qc_rd_left(&r) || length < 1 + 16) return QC_ERR_DECODE;
     hdr->pkt_len = hdr->pn_offset + (size_t)length;
     return 0;
 }
 
 size_t qc_pkt_write_hdr(uint8_t *buf, size_t cap, const qc_pkt_out *out, size_t *pn_offset) {
-    if (out->pn_len < 1 || out->pn_len > 4)
-        return 0;
+    if (out->pn_len < 1 || out->pn_len > 4) return 0;
     qc_wr w = qc_wr_init(buf, cap);
     uint8_t pnbits = (uint8_t)(out->pn_len - 1);
     if (out->type == QC_PT_1RTT) {
         uint8_t first = 0x40 | pnbits | (out->key_phase ? 0x04 : 0) | (out->spin ? 0x20 : 0);
-        if (qc_wr_u8(&w, first) || qc_wr_bytes(&w, out->dcid->id, out->dcid->len))
-            return 0;
+        if (qc_wr_u8(&w, first) || qc_wr_bytes(&w, out->dcid->id, out->dcid->len)) return 0;
     } else {
-        static const uint8_t tbits[] = {[QC_PT_INITIAL] = 0, [QC_PT_0RTT] = 1,
-                                        [QC_PT_HANDSHAKE] = 2};
-        if (out->type != QC_PT_INITIAL && out->type != QC_PT_0RTT &&
-            out->type != QC_PT_HANDSHAKE)
+        static const uint8_t tbits[] = {
+            [QC_PT_INITIAL] = 0, [QC_PT_0RTT] = 1, [QC_PT_HANDSHAKE] = 2};
+        if (out->type != QC_PT_INITIAL && out->type != QC_PT_0RTT && out->type != QC_PT_HANDSHAKE)
             return 0;
         uint8_t first = 0xc0 | (uint8_t)(tbits[out->type] << 4) | pnbits;
-        if (qc_wr_u8(&w, first) || qc_wr_u32(&w, out->version) ||
-            qc_wr_u8(&w, out->dcid->len) || qc_wr_bytes(&w, out->dcid->id, out->dcid->len) ||
-            qc_wr_u8(&w, out->scid->len) || qc_wr_bytes(&w, out->scid->id, out->scid->len))
+        if (qc_wr_u8(&w, first) || qc_wr_u32(&w, out->version) || qc_wr_u8(&w, out->dcid->len) ||
+            qc_wr_bytes(&w, out->dcid->id, out->dcid->len) || qc_wr_u8(&w, out->scid->len) ||
+            qc_wr_bytes(&w, out->scid->id, out->scid->len))
             return 0;
         if (out->type == QC_PT_INITIAL &&
             (qc_wr_varint(&w, out->token_len) || qc_wr_bytes(&w, out->token, out->token_len)))
@@ -134,8 +118,7 @@ size_t qc_pkt_write_hdr(uint8_t *buf, size_t cap, const qc_pkt_out *out, size_t 
             return 0;
     }
     *pn_offset = (size_t)(w.p - buf);
-    if (qc_wr_left(&w) < out->pn_len)
-        return 0;
+    if (qc_wr_left(&w) < out->pn_len) return 0;
     for (size_t i = out->pn_len; i-- > 0;)
         *w.p++ = (uint8_t)(out->pn >> (8 * i));
     return (size_t)(w.p - buf);
@@ -150,35 +133,29 @@ uint64_t qc_pn_decode(uint64_t largest_pn, uint64_t truncated, size_t pn_len) {
     uint64_t expected = largest_pn == UINT64_MAX ? 0 : largest_pn + 1;
     uint64_t win = 1ull << (pn_len * 8), hwin = win / 2, mask = win - 1;
     uint64_t candidate = (expected & ~mask) | truncated;
-    if (candidate + hwin <= expected && candidate < (1ull << 62) - win)
-        return candidate + win;
-    if (candidate > expected + hwin && candidate >= win)
-        return candidate - win;
+    if (candidate + hwin <= expected && candidate < (1ull << 62) - win) return candidate + win;
+    if (candidate > expected + hwin && candidate >= win) return candidate - win;
     return candidate;
 }
 
 size_t qc_pn_encode_len(uint64_t pn, uint64_t largest_acked) {
     uint64_t unacked = largest_acked == UINT64_MAX ? pn + 1 : pn - largest_acked;
     /* Enough bits to represent more than twice the unacknowledged range. */
-    if (unacked < (1u << 7))
-        return 1;
-    if (unacked < (1u << 15))
-        return 2;
-    if (unacked < (1u << 23))
-        return 3;
+    if (unacked < (1u << 7)) return 1;
+    if (unacked < (1u << 15)) return 2;
+    if (unacked < (1u << 23)) return 3;
     return 4;
 }
 
 size_t qc_pkt_write_vn(uint8_t *buf, size_t cap, const qc_cid *dcid, const qc_cid *scid,
                        const uint32_t *versions, size_t n, uint8_t unused_bits) {
     qc_wr w = qc_wr_init(buf, cap);
-    if (qc_wr_u8(&w, 0x80 | (unused_bits & 0x7f)) || qc_wr_u32(&w, 0) ||
-        qc_wr_u8(&w, dcid->len) || qc_wr_bytes(&w, dcid->id, dcid->len) ||
-        qc_wr_u8(&w, scid->len) || qc_wr_bytes(&w, scid->id, scid->len))
+    if (qc_wr_u8(&w, 0x80 | (unused_bits & 0x7f)) || qc_wr_u32(&w, 0) || qc_wr_u8(&w, dcid->len) ||
+        qc_wr_bytes(&w, dcid->id, dcid->len) || qc_wr_u8(&w, scid->len) ||
+        qc_wr_bytes(&w, scid->id, scid->len))
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (qc_wr_u32(&w, versions[i]))
-            return 0;
+        if (qc_wr_u32(&w, versions[i])) return 0;
     return (size_t)(w.p - buf);
 }
 

@@ -1,0 +1,363 @@
+/*
+ * h3.c: the HTTP/3 client over quicc streams (see h3.h). nghttp3 frames
+ * requests and parses responses; this file moves bytes between nghttp3 and
+ * the quicc stream objects, and maps nghttp3's callbacks to the request
+ * callbacks. quicc copies written data, so everything written is reported
+ * to nghttp3 as acknowledged at once.
+ */
+#include "h3/h3.h"
+
+#include <nghttp3/nghttp3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct h3_stream {
+    int64_t id;
+    quicc *obj;
+    bool read_done;  /* FIN or reset seen on the receiving part (or none) */
+    bool write_done; /* FIN written (or no sending part) */
+    bool is_request;
+    bool finished; /* request completed (on_done called) */
+    int status;
+    qc_h3_request_cbs cbs;
+    struct h3_stream *next;
+} h3_stream;
+
+struct qc_h3 {
+    quicc *conn;
+    nghttp3_conn *h3;
+    h3_stream *streams;
+    size_t active;
+    bool failed;
+    char error[160];
+    uint8_t buf[65536];
+};
+
+static h3_stream *find(qc_h3 *h, int64_t id) {
+    for (h3_stream *s = h->streams; s; s = s->next)
+        if (s->id == id)
+            return s;
+    return NULL;
+}
+
+static h3_stream *add_stream(qc_h3 *h, quicc *obj) {
+    h3_stream *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->obj = obj;
+    s->id = (int64_t)quicc_get_stream_id(obj);
+    int type = quicc_get_stream_type(obj);
+    s->read_done = type == QUICC_STREAM_TYPE_WRITE;
+    s->write_done = type == QUICC_STREAM_TYPE_READ;
+    s->next = h->streams;
+    h->streams = s;
+    return s;
+}
+
+static void fail(qc_h3 *h, int64_t code, const char *fmt, const char *detail) {
+    if (h->failed)
+        return;
+    h->failed = true;
+    snprintf(h->error, sizeof(h->error), fmt, detail);
+    quicc_shutdown_ex_args args = {.quic_error_code = (uint64_t)code, .quic_reason = h->error};
+    quicc_shutdown_ex(h->conn, QUICC_SHUTDOWN_FLAG_RAPID | QUICC_SHUTDOWN_FLAG_NO_STREAM_FLUSH,
+                      &args);
+}
+
+static void finish_request(qc_h3 *h, h3_stream *s, int64_t error) {
+    if (!s->is_request || s->finished)
+        return;
+    s->finished = true;
+    h->active--;
+    if (s->cbs.on_done)
+        s->cbs.on_done(s->cbs.user, s->status, error);
+}
+
+/* ---- nghttp3 callbacks ---- */
+
+static int cb_recv_header(nghttp3_conn *conn, int64_t sid, int32_t token, nghttp3_rcbuf *name,
+                          nghttp3_rcbuf *value, uint8_t flags, void *user, void *suser) {
+    h3_stream *s = suser;
+    if (s && token == NGHTTP3_QPACK_TOKEN__STATUS) {
+        nghttp3_vec v = nghttp3_rcbuf_get_buf(value);
+        int st = 0;
+        for (size_t i = 0; i < v.len && i < 3; i++)
+            st = st * 10 + (v.base[i] - '0');
+        s->status = st;
+    }
+    return 0;
+}
+
+static int cb_recv_data(nghttp3_conn *conn, int64_t sid, const uint8_t *data, size_t len,
+                        void *user, void *suser) {
+    h3_stream *s = suser;
+    if (s && s->cbs.on_body && s->cbs.on_body(s->cbs.user, data, len) != 0)
+        return NGHTTP3_ERR_CALLBACK_FAILURE;
+    return 0;
+}
+
+static int cb_end_stream(nghttp3_conn *conn, int64_t sid, void *user, void *suser) {
+    h3_stream *s = suser;
+    if (s)
+        finish_request(user, s, 0);
+    return 0;
+}
+
+static int cb_stream_close(nghttp3_conn *conn, int64_t sid, uint64_t code, void *user,
+                           void *suser) {
+    h3_stream *s = suser;
+    if (s && !s->finished)
+        finish_request(user, s, code ? (int64_t)code : -1);
+    return 0;
+}
+
+static int cb_reset_stream(nghttp3_conn *conn, int64_t sid, uint64_t code, void *user,
+                           void *suser) {
+    h3_stream *s = find(user, sid);
+    if (s && !s->write_done) {
+        quicc_stream_reset(s->obj, code);
+        s->write_done = true;
+    }
+    return 0;
+}
+
+static int cb_stop_sending(nghttp3_conn *conn, int64_t sid, uint64_t code, void *user,
+                           void *suser) {
+    return 0; /* the stream object's release sends STOP_SENDING for unread data */
+}
+
+static int cb_acked(nghttp3_conn *conn, int64_t sid, uint64_t len, void *user, void *suser) {
+    return 0;
+}
+
+qc_h3 *qc_h3_client_new(quicc *conn) {
+    qc_h3 *h = calloc(1, sizeof(*h));
+    if (!h)
+        return NULL;
+    h->conn = conn;
+    nghttp3_callbacks cbs = {
+        .acked_stream_data = cb_acked,
+        .stream_close = cb_stream_close,
+        .recv_data = cb_recv_data,
+        .recv_header = cb_recv_header,
+        .end_stream = cb_end_stream,
+        .stop_sending = cb_stop_sending,
+        .reset_stream = cb_reset_stream,
+    };
+    nghttp3_settings settings;
+    nghttp3_settings_default(&settings);
+    settings.qpack_max_dtable_capacity = 4096;
+    settings.qpack_blocked_streams = 100;
+    if (nghttp3_conn_client_new(&h->h3, &cbs, &settings, nghttp3_mem_default(), h) != 0) {
+        free(h);
+        return NULL;
+    }
+    quicc *ctrl = quicc_new_stream(conn, QUICC_STREAM_FLAG_UNI | QUICC_STREAM_FLAG_NO_BLOCK);
+    quicc *enc = quicc_new_stream(conn, QUICC_STREAM_FLAG_UNI | QUICC_STREAM_FLAG_NO_BLOCK);
+    quicc *dec = quicc_new_stream(conn, QUICC_STREAM_FLAG_UNI | QUICC_STREAM_FLAG_NO_BLOCK);
+    if (!ctrl || !enc || !dec) {
+        quicc_free(ctrl);
+        quicc_free(enc);
+        quicc_free(dec);
+        nghttp3_conn_del(h->h3);
+        free(h);
+        return NULL;
+    }
+    h3_stream *c = add_stream(h, ctrl), *e = add_stream(h, enc), *d = add_stream(h, dec);
+    if (!c || !e || !d || nghttp3_conn_bind_control_stream(h->h3, c->id) != 0 ||
+        nghttp3_conn_bind_qpack_streams(h->h3, e->id, d->id) != 0) {
+        qc_h3_free(h);
+        return NULL;
+    }
+    return h;
+}
+
+void qc_h3_free(qc_h3 *h) {
+    if (!h)
+        return;
+    h3_stream *s = h->streams;
+    while (s) {
+        h3_stream *n = s->next;
+        quicc_free(s->obj);
+        free(s);
+        s = n;
+    }
+    nghttp3_conn_del(h->h3);
+    free(h);
+}
+
+int qc_h3_submit_get(qc_h3 *h, const char *authority, const char *path,
+                     const qc_h3_request_cbs *cbs) {
+    if (h->failed)
+        return -1;
+    quicc *obj = quicc_new_stream(h->conn, QUICC_STREAM_FLAG_NO_BLOCK);
+    if (!obj) {
+        unsigned long e = quicc_err_get();
+        return e == QUICC_R_STREAM_COUNT_LIMITED ? 1 : -1;
+    }
+    h3_stream *s = add_stream(h, obj);
+    if (!s) {
+        quicc_free(obj);
+        return -1;
+    }
+    s->is_request = true;
+    s->cbs = *cbs;
+#define NV(n, v)                                                                                   \
+    {                                                                                              \
+        (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP3_NV_FLAG_NONE             \
+    }
+    const nghttp3_nv nva[] = {
+        NV(":method", "GET"), NV(":scheme", "https"), NV(":authority", authority),
+        NV(":path", path), NV("user-agent", "quicc-client/0.1"),
+    };
+#undef NV
+    if (nghttp3_conn_submit_request(h->h3, s->id, nva, sizeof(nva) / sizeof(nva[0]), NULL, s) !=
+        0)
+        return -1;
+    h->active++;
+    return 0;
+}
+
+size_t qc_h3_active(const qc_h3 *h) { return h->active; }
+const char *qc_h3_error(const qc_h3 *h) { return h->error; }
+
+/* Reads everything readable on s and feeds nghttp3. */
+static int read_stream(qc_h3 *h, h3_stream *s, bool *progress) {
+    for (int rounds = 0; rounds < 64 && !s->read_done; rounds++) {
+        size_t n = 0;
+        if (quicc_read_ex(s->obj, h->buf, sizeof(h->buf), &n)) {
+            nghttp3_ssize r = nghttp3_conn_read_stream(h->h3, s->id, h->buf, n, 0);
+            if (r < 0) {
+                fail(h, (int64_t)nghttp3_err_infer_quic_app_error_code((int)r),
+                     "HTTP/3 error: %s", nghttp3_strerror((int)r));
+                return -1;
+            }
+            *progress = true;
+            continue;
+        }
+        int err = quicc_get_error(s->obj, 0);
+        if (err == QUICC_ERROR_WANT_READ)
+            return 0;
+        s->read_done = true;
+        *progress = true;
+        if (err == QUICC_ERROR_ZERO_RETURN) {
+            nghttp3_ssize r = nghttp3_conn_read_stream(h->h3, s->id, NULL, 0, 1);
+            if (r < 0) {
+                fail(h, (int64_t)nghttp3_err_infer_quic_app_error_code((int)r),
+                     "HTTP/3 error: %s", nghttp3_strerror((int)r));
+                return -1;
+            }
+            return 0;
+        }
+        /* Reset by the peer or the connection failed. */
+        uint64_t code = 0;
+        int rc = quicc_get_stream_read_error_code(s->obj, &code);
+        quicc_err_clear();
+        if (s->is_request)
+            finish_request(h, s, rc == 1 ? (int64_t)code : -1);
+        else if (!s->is_request && rc == 1) {
+            /* A critical (control/QPACK) stream must never close. */
+            fail(h, 0x104, "%s", "HTTP/3 critical stream closed");
+            return -1;
+        }
+        nghttp3_conn_close_stream(h->h3, s->id, rc == 1 ? code : 0);
+        return 0;
+    }
+    return 0;
+}
+
+static int write_streams(qc_h3 *h, bool *progress) {
+    for (int rounds = 0; rounds < 1024; rounds++) {
+        int64_t sid = -1;
+        int fin = 0;
+        nghttp3_vec vec[16];
+        nghttp3_ssize nv = nghttp3_conn_writev_stream(h->h3, &sid, &fin, vec, 16);
+        if (nv < 0) {
+            fail(h, (int64_t)nghttp3_err_infer_quic_app_error_code((int)nv), "HTTP/3 error: %s",
+                 nghttp3_strerror((int)nv));
+            return -1;
+        }
+        if (sid < 0)
+            return 0;
+        h3_stream *s = find(h, sid);
+        if (!s)
+            return 0;
+        size_t total = 0, want = 0;
+        for (nghttp3_ssize i = 0; i < nv; i++)
+            want += vec[i].len;
+        uint64_t avail = 0;
+        if (!quicc_get_value_uint(s->obj, QUICC_VALUE_CLASS_GENERIC,
+                                  QUICC_VALUE_STREAM_WRITE_BUF_AVAIL, &avail)) {
+            quicc_err_clear();
+            avail = 0;
+        }
+        for (nghttp3_ssize i = 0; i < nv && avail > 0; i++) {
+            size_t len = vec[i].len < avail ? vec[i].len : (size_t)avail;
+            bool last = (size_t)i == (size_t)nv - 1 && len == vec[i].len;
+            size_t w = 0;
+            if (!quicc_write_ex2(s->obj, vec[i].base, len,
+                                 fin && last ? QUICC_WRITE_FLAG_CONCLUDE : 0, &w)) {
+                quicc_err_clear();
+                break;
+            }
+            total += w;
+            avail -= w;
+            if (w < vec[i].len)
+                break;
+        }
+        if (fin && nv == 0 && want == 0) {
+            if (quicc_stream_conclude(s->obj, 0))
+                s->write_done = true;
+            else
+                quicc_err_clear();
+        }
+        if (total == want && fin)
+            s->write_done = true;
+        if (total > 0 || (fin && s->write_done)) {
+            nghttp3_conn_add_write_offset(h->h3, sid, total);
+            nghttp3_conn_add_ack_offset(h->h3, sid, total);
+            *progress = true;
+        }
+        if (total < want)
+            return 0; /* the stream's buffer is full: try again after the next events */
+    }
+    return 0;
+}
+
+int qc_h3_pump(qc_h3 *h) {
+    if (h->failed)
+        return -1;
+    bool progress = false;
+    for (;;) {
+        quicc *in = quicc_accept_stream(h->conn, QUICC_ACCEPT_STREAM_NO_BLOCK);
+        if (!in) {
+            quicc_err_clear();
+            break;
+        }
+        if (!add_stream(h, in)) {
+            quicc_free(in);
+            return -1;
+        }
+        progress = true;
+    }
+    for (h3_stream *s = h->streams; s; s = s->next)
+        if (!s->read_done && read_stream(h, s, &progress) < 0)
+            return -1;
+    if (write_streams(h, &progress) < 0)
+        return -1;
+    /* Free finished request streams. */
+    h3_stream **pp = &h->streams;
+    while (*pp) {
+        h3_stream *s = *pp;
+        if (s->is_request && s->finished && s->read_done) {
+            *pp = s->next;
+            nghttp3_conn_close_stream(h->h3, s->id, 0);
+            quicc_free(s->obj);
+            free(s);
+            continue;
+        }
+        pp = &s->next;
+    }
+    return progress ? 1 : 0;
+}
