@@ -1,0 +1,52 @@
+# lib.sh: shared helpers for the interop and tool tests (POSIX sh).
+# Sourced with BUILD (the CMake build directory) set. Everything lives in a
+# temporary directory removed on exit; servers started here are stopped by PID.
+
+set -u
+WORK=$(mktemp -d /tmp/quicc-test-XXXXXX)
+SERVER_PID=""
+cleanup() {
+    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+# make_ca NAME: a CA key and certificate in $WORK/NAME.key / NAME.pem
+make_ca() {
+    certtool --generate-privkey --key-type=ecdsa --outfile "$WORK/$1.key" >/dev/null 2>&1
+    printf 'cn = "quicc test CA %s"\nca\ncert_signing_key\nexpiration_days = 30\n' "$1" >"$WORK/$1.tmpl"
+    certtool --generate-self-signed --load-privkey "$WORK/$1.key" --template "$WORK/$1.tmpl" \
+        --outfile "$WORK/$1.pem" >/dev/null 2>&1 || fail "certtool: CA $1"
+}
+
+# make_cert NAME CA DNSNAME [DAYS]: a server certificate for DNSNAME and 127.0.0.1 signed by CA
+make_cert() {
+    certtool --generate-privkey --key-type=ecdsa --outfile "$WORK/$1.key" >/dev/null 2>&1
+    printf 'cn = "%s"\ndns_name = "%s"\nip_address = "127.0.0.1"\ntls_www_server\nsigning_key\nencryption_key\nexpiration_days = %s\n' \
+        "$3" "$3" "${4:-30}" >"$WORK/$1.tmpl"
+    certtool --generate-certificate --load-privkey "$WORK/$1.key" --load-ca-certificate "$WORK/$2.pem" \
+        --load-ca-privkey "$WORK/$2.key" --template "$WORK/$1.tmpl" --outfile "$WORK/$1.pem" \
+        >/dev/null 2>&1 || fail "certtool: certificate $1"
+}
+
+# start_gtlsserver DOCROOT KEY CERT: starts ngtcp2's server on a free loopback port; sets PORT
+start_gtlsserver() {
+    for try in 1 2 3 4 5 6 7 8; do
+        PORT=$((20000 + ($$ * 7 + try * 131) % 30000))
+        gtlsserver -q -d "$1" 127.0.0.1 "$PORT" "$2" "$3" >"$WORK/server.log" 2>&1 &
+        SERVER_PID=$!
+        sleep 0.3
+        if kill -0 "$SERVER_PID" 2>/dev/null; then
+            return 0
+        fi
+        SERVER_PID=""
+    done
+    fail "gtlsserver did not start"
+}
+
+sha() { sha256sum <"$1" | cut -d' ' -f1; }
