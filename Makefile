@@ -31,7 +31,7 @@ bench: all
 	@sh bench/bench_download.sh $(BUILD)
 
 format:
-	@clang-format -i $$(git ls-files '*.c' '*.h')
+	@clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')
 
 format-check:
 	@out=$$(for f in $$(git ls-files '*.c' '*.h'); do clang-format --dry-run -Werror $$f 2>&1 >/dev/null || echo $$f; done); \

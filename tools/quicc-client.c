@@ -50,28 +50,26 @@ static request *reqs;
 static size_t nreqs;
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: quicc-client [options] URL...\n"
-            "Fetch https://HOST:PORT/PATH URLs over QUIC.\n"
-            "\n"
-            "  --alpn PROTO          h3 (default), hq-interop or http/1.0\n"
-            "  -o, --output-dir DIR  write each body to DIR/<last path segment>\n"
-            "                        (default: bodies to stdout, in URL order)\n"
-            "  --cacert FILE         trust the CA certificates in FILE (PEM)\n"
-            "  -k, --insecure        do not verify the server certificate\n"
-            "  --keylog FILE         append TLS secrets to FILE (also SSLKEYLOGFILE)\n"
-            "  --max-concurrent N    at most N requests at once per connection\n"
-            "  -v                    report progress on stderr\n"
-            "  -q                    print nothing but errors\n"
-            "  --help                show this help\n"
-            "\n"
-            "Exit status: 0 when every body arrived complete, 1 on a transfer, protocol\n"
-            "or verification failure, 2 on a usage error.\n");
+    fprintf(f, "usage: quicc-client [options] URL...\n"
+               "Fetch https://HOST:PORT/PATH URLs over QUIC.\n"
+               "\n"
+               "  --alpn PROTO          h3 (default), hq-interop or http/1.0\n"
+               "  -o, --output-dir DIR  write each body to DIR/<last path segment>\n"
+               "                        (default: bodies to stdout, in URL order)\n"
+               "  --cacert FILE         trust the CA certificates in FILE (PEM)\n"
+               "  -k, --insecure        do not verify the server certificate\n"
+               "  --keylog FILE         append TLS secrets to FILE (also SSLKEYLOGFILE)\n"
+               "  --max-concurrent N    at most N requests at once per connection\n"
+               "  -v                    report progress on stderr\n"
+               "  -q                    print nothing but errors\n"
+               "  --help                show this help\n"
+               "\n"
+               "Exit status: 0 when every body arrived complete, 1 on a transfer, protocol\n"
+               "or verification failure, 2 on a usage error.\n");
 }
 
 static void vlog(const char *fmt, ...) {
-    if (!opt.verbose)
-        return;
+    if (!opt.verbose) return;
     va_list ap;
     va_start(ap, fmt);
     fprintf(stderr, "quicc-client: ");
@@ -83,22 +81,18 @@ static void vlog(const char *fmt, ...) {
 /* https://host:port/path, host may be [v6]. Returns 0 or -1. */
 static int parse_url(request *r, const char *url) {
     r->url = url;
-    if (strncmp(url, "https://", 8) != 0)
-        return -1;
+    if (strncmp(url, "https://", 8) != 0) return -1;
     const char *p = url + 8, *hend, *after;
     if (*p == '[') {
         hend = strchr(p, ']');
-        if (!hend)
-            return -1;
-        if ((size_t)(hend - p - 1) >= sizeof(r->host))
-            return -1;
+        if (!hend) return -1;
+        if ((size_t)(hend - p - 1) >= sizeof(r->host)) return -1;
         memcpy(r->host, p + 1, (size_t)(hend - p - 1));
         r->host[hend - p - 1] = 0;
         after = hend + 1;
     } else {
         hend = p + strcspn(p, ":/");
-        if (hend == p || (size_t)(hend - p) >= sizeof(r->host))
-            return -1;
+        if (hend == p || (size_t)(hend - p) >= sizeof(r->host)) return -1;
         memcpy(r->host, p, (size_t)(hend - p));
         r->host[hend - p] = 0;
         after = hend;
@@ -106,18 +100,15 @@ static int parse_url(request *r, const char *url) {
     if (*after == ':') {
         const char *ps = after + 1;
         size_t n = strspn(ps, "0123456789");
-        if (n == 0 || n >= sizeof(r->port) || atoi(ps) <= 0 || atoi(ps) > 65535)
-            return -1;
+        if (n == 0 || n >= sizeof(r->port) || atoi(ps) <= 0 || atoi(ps) > 65535) return -1;
         memcpy(r->port, ps, n);
         r->port[n] = 0;
         after = ps + n;
     } else {
         strcpy(r->port, "443");
     }
-    if (*after == 0)
-        after = "/";
-    if (*after != '/' || strlen(after) >= sizeof(r->path))
-        return -1;
+    if (*after == 0) after = "/";
+    if (*after != '/' || strlen(after) >= sizeof(r->path)) return -1;
     strcpy(r->path, after);
     if (strchr(r->host, ':'))
         snprintf(r->authority, sizeof(r->authority), "[%s]:%s", r->host, r->port);
@@ -127,8 +118,7 @@ static int parse_url(request *r, const char *url) {
 }
 
 static void req_fail(request *r, const char *fmt, ...) {
-    if (r->state == 2)
-        return;
+    if (r->state == 2) return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(r->err, sizeof(r->err), fmt, ap);
@@ -170,14 +160,17 @@ static int body(request *r, const uint8_t *data, size_t len) {
 
 /* ---- HTTP/3 ---- */
 
-static int h3_on_body(void *user, const uint8_t *data, size_t len) { return body(user, data, len); }
+static int h3_on_body(void *user, const uint8_t *data, size_t len) {
+    return body(user, data, len);
+}
 
 static void h3_on_done(void *user, int status, int64_t error) {
     request *r = user;
     r->status = status;
     if (error)
-        req_fail(r, error < 0 ? "stream closed before the response completed"
-                              : "stream reset by server (error 0x%llx)",
+        req_fail(r,
+                 error < 0 ? "stream closed before the response completed"
+                           : "stream reset by server (error 0x%llx)",
                  (unsigned long long)error);
     else if (status != 200)
         req_fail(r, "HTTP status %d", status);
@@ -196,10 +189,10 @@ static int raw_start(quicc *conn, request *r) {
         return e == QUICC_R_STREAM_COUNT_LIMITED ? 1 : -1;
     }
     char req[4096];
-    int n = opt.proto == P_HQ
-                ? snprintf(req, sizeof(req), "GET %s\r\n", r->path)
-                : snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n",
-                           r->path, r->host);
+    int n = opt.proto == P_HQ ? snprintf(req, sizeof(req), "GET %s\r\n", r->path)
+                              : snprintf(req, sizeof(req),
+                                         "GET %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n",
+                                         r->path, r->host);
     size_t w;
     if (!quicc_write_ex2(r->stream, req, (size_t)n, QUICC_WRITE_FLAG_CONCLUDE, &w)) {
         /* The request is tiny: a nonblocking write only fails on a dead stream. */
@@ -220,8 +213,7 @@ static void raw_data(request *r, const uint8_t *data, size_t len) {
     r->hdrlen += take;
     char *end = memmem(r->hdr, r->hdrlen, "\r\n\r\n", 4);
     if (!end) {
-        if (r->hdrlen == sizeof(r->hdr))
-            req_fail(r, "response headers too long");
+        if (r->hdrlen == sizeof(r->hdr)) req_fail(r, "response headers too long");
         return;
     }
     int major, minor, status;
@@ -233,8 +225,7 @@ static void raw_data(request *r, const uint8_t *data, size_t len) {
     r->in_body = true;
     size_t hdr_end = (size_t)(end + 4 - r->hdr);
     body(r, (const uint8_t *)r->hdr + hdr_end, r->hdrlen - hdr_end);
-    if (take < len)
-        body(r, data + take, len - take);
+    if (take < len) body(r, data + take, len - take);
 }
 
 static bool raw_pump(request *r, uint8_t *buf, size_t cap) {
@@ -247,8 +238,7 @@ static bool raw_pump(request *r, uint8_t *buf, size_t cap) {
             continue;
         }
         int e = quicc_get_error(r->stream, 0);
-        if (e == QUICC_ERROR_WANT_READ)
-            break;
+        if (e == QUICC_ERROR_WANT_READ) break;
         progress = true;
         if (e == QUICC_ERROR_ZERO_RETURN) {
             if (!r->in_body)
@@ -288,8 +278,8 @@ static void conn_failure(quicc *conn, char *buf, size_t len) {
     if (quicc_get_conn_close_info(conn, &ci))
         snprintf(buf, len, "connection closed by %s (error 0x%llx%s%.*s)",
                  (ci.flags & QUICC_CONN_CLOSE_FLAG_LOCAL) ? "us" : "server",
-                 (unsigned long long)ci.error_code, ci.reason_len ? ": " : "",
-                 (int)ci.reason_len, ci.reason);
+                 (unsigned long long)ci.error_code, ci.reason_len ? ": " : "", (int)ci.reason_len,
+                 ci.reason);
     else
         snprintf(buf, len, "connection failed");
 }
@@ -344,10 +334,8 @@ static void run_group(quicc_ctx *ctx, int g) {
         bool limited = false;
         for (size_t i = 0; i < nreqs && !limited; i++) {
             request *r = &reqs[i];
-            if (r->group != g || r->state != 0)
-                continue;
-            if (opt.max_concurrent && running >= opt.max_concurrent)
-                break;
+            if (r->group != g || r->state != 0) continue;
+            if (opt.max_concurrent && running >= opt.max_concurrent) break;
             if (open_output(r) != 0) {
                 req_fail(r, "cannot open output: %s", strerror(errno));
                 continue;
@@ -392,15 +380,11 @@ static void run_group(quicc_ctx *ctx, int g) {
         size_t left = 0;
         running = 0;
         for (size_t i = 0; i < nreqs; i++) {
-            if (reqs[i].group != g)
-                continue;
-            if (reqs[i].state != 2)
-                left++;
-            if (reqs[i].state == 1)
-                running++;
+            if (reqs[i].group != g) continue;
+            if (reqs[i].state != 2) left++;
+            if (reqs[i].state == 1) running++;
         }
-        if (left == 0)
-            break;
+        if (left == 0) break;
         if (quicc_get_stream_write_state(conn) == QUICC_STREAM_STATE_CONN_CLOSED ||
             !quicc_net_read_desired(conn)) {
             conn_failure(conn, why, sizeof(why));
@@ -408,16 +392,15 @@ static void run_group(quicc_ctx *ctx, int g) {
             h3 = NULL;
             goto fail_all;
         }
-        if (progress)
-            continue;
+        if (progress) continue;
         struct timeval tv;
         int inf = 0;
         quicc_get_event_timeout(conn, &tv, &inf);
         int ms = inf ? 1000 : (int)(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
-        if (ms > 1000)
-            ms = 1000;
+        if (ms > 1000) ms = 1000;
         struct pollfd p = {.fd = quicc_get_fd(conn),
-                           .events = (short)(POLLIN | (quicc_net_write_desired(conn) ? POLLOUT : 0))};
+                           .events =
+                               (short)(POLLIN | (quicc_net_write_desired(conn) ? POLLOUT : 0))};
         poll(&p, 1, ms);
     }
     qc_h3_free(h3);
@@ -426,11 +409,9 @@ static void run_group(quicc_ctx *ctx, int g) {
     quicc_free(conn);
     return;
 fail_all:
-    if (ai)
-        freeaddrinfo(ai);
+    if (ai) freeaddrinfo(ai);
     for (size_t i = 0; i < nreqs; i++)
-        if (reqs[i].group == g && reqs[i].state != 2)
-            req_fail(&reqs[i], "%s", why);
+        if (reqs[i].group == g && reqs[i].state != 2) req_fail(&reqs[i], "%s", why);
     for (size_t i = 0; i < nreqs; i++)
         if (reqs[i].group == g && reqs[i].stream) {
             quicc_free(reqs[i].stream);
@@ -515,8 +496,7 @@ int main(int argc, char **argv) {
                 r->group = reqs[j].group;
                 break;
             }
-        if (r->group < 0)
-            r->group = ngroups++;
+        if (r->group < 0) r->group = ngroups++;
     }
     if (opt.outdir) {
         struct stat st;
@@ -526,8 +506,7 @@ int main(int argc, char **argv) {
         }
     }
     quicc_ctx *ctx = quicc_ctx_new(QUICC_CLIENT);
-    if (!ctx)
-        return 1;
+    if (!ctx) return 1;
     if (opt.insecure) {
         if (!opt.quiet)
             fprintf(stderr, "quicc-client: warning: not verifying the server certificate\n");
@@ -540,8 +519,7 @@ int main(int argc, char **argv) {
     } else {
         quicc_ctx_set_default_verify_paths(ctx);
     }
-    if (opt.keylog)
-        quicc_ctx_set_keylog_file(ctx, opt.keylog);
+    if (opt.keylog) quicc_ctx_set_keylog_file(ctx, opt.keylog);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int g = 0; g < ngroups; g++)

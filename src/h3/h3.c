@@ -36,15 +36,13 @@ struct qc_h3 {
 
 static h3_stream *find(qc_h3 *h, int64_t id) {
     for (h3_stream *s = h->streams; s; s = s->next)
-        if (s->id == id)
-            return s;
+        if (s->id == id) return s;
     return NULL;
 }
 
 static h3_stream *add_stream(qc_h3 *h, quicc *obj) {
     h3_stream *s = calloc(1, sizeof(*s));
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     s->obj = obj;
     s->id = (int64_t)quicc_get_stream_id(obj);
     int type = quicc_get_stream_type(obj);
@@ -56,8 +54,7 @@ static h3_stream *add_stream(qc_h3 *h, quicc *obj) {
 }
 
 static void fail(qc_h3 *h, int64_t code, const char *fmt, const char *detail) {
-    if (h->failed)
-        return;
+    if (h->failed) return;
     h->failed = true;
     snprintf(h->error, sizeof(h->error), fmt, detail);
     quicc_shutdown_ex_args args = {.quic_error_code = (uint64_t)code, .quic_reason = h->error};
@@ -66,12 +63,10 @@ static void fail(qc_h3 *h, int64_t code, const char *fmt, const char *detail) {
 }
 
 static void finish_request(qc_h3 *h, h3_stream *s, int64_t error) {
-    if (!s->is_request || s->finished)
-        return;
+    if (!s->is_request || s->finished) return;
     s->finished = true;
     h->active--;
-    if (s->cbs.on_done)
-        s->cbs.on_done(s->cbs.user, s->status, error);
+    if (s->cbs.on_done) s->cbs.on_done(s->cbs.user, s->status, error);
 }
 
 /* ---- nghttp3 callbacks ---- */
@@ -99,16 +94,14 @@ static int cb_recv_data(nghttp3_conn *conn, int64_t sid, const uint8_t *data, si
 
 static int cb_end_stream(nghttp3_conn *conn, int64_t sid, void *user, void *suser) {
     h3_stream *s = suser;
-    if (s)
-        finish_request(user, s, 0);
+    if (s) finish_request(user, s, 0);
     return 0;
 }
 
 static int cb_stream_close(nghttp3_conn *conn, int64_t sid, uint64_t code, void *user,
                            void *suser) {
     h3_stream *s = suser;
-    if (s && !s->finished)
-        finish_request(user, s, code ? (int64_t)code : -1);
+    if (s && !s->finished) finish_request(user, s, code ? (int64_t)code : -1);
     return 0;
 }
 
@@ -133,8 +126,7 @@ static int cb_acked(nghttp3_conn *conn, int64_t sid, uint64_t len, void *user, v
 
 qc_h3 *qc_h3_client_new(quicc *conn) {
     qc_h3 *h = calloc(1, sizeof(*h));
-    if (!h)
-        return NULL;
+    if (!h) return NULL;
     h->conn = conn;
     nghttp3_callbacks cbs = {
         .acked_stream_data = cb_acked,
@@ -174,8 +166,7 @@ qc_h3 *qc_h3_client_new(quicc *conn) {
 }
 
 void qc_h3_free(qc_h3 *h) {
-    if (!h)
-        return;
+    if (!h) return;
     h3_stream *s = h->streams;
     while (s) {
         h3_stream *n = s->next;
@@ -189,8 +180,7 @@ void qc_h3_free(qc_h3 *h) {
 
 int qc_h3_submit_get(qc_h3 *h, const char *authority, const char *path,
                      const qc_h3_request_cbs *cbs) {
-    if (h->failed)
-        return -1;
+    if (h->failed) return -1;
     quicc *obj = quicc_new_stream(h->conn, QUICC_STREAM_FLAG_NO_BLOCK);
     if (!obj) {
         unsigned long e = quicc_err_get();
@@ -204,23 +194,27 @@ int qc_h3_submit_get(qc_h3 *h, const char *authority, const char *path,
     s->is_request = true;
     s->cbs = *cbs;
 #define NV(n, v)                                                                                   \
-    {                                                                                              \
-        (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP3_NV_FLAG_NONE             \
-    }
+    { (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP3_NV_FLAG_NONE }
     const nghttp3_nv nva[] = {
-        NV(":method", "GET"), NV(":scheme", "https"), NV(":authority", authority),
-        NV(":path", path), NV("user-agent", "quicc-client/0.1"),
+        NV(":method", "GET"),
+        NV(":scheme", "https"),
+        NV(":authority", authority),
+        NV(":path", path),
+        NV("user-agent", "quicc-client/0.1"),
     };
 #undef NV
-    if (nghttp3_conn_submit_request(h->h3, s->id, nva, sizeof(nva) / sizeof(nva[0]), NULL, s) !=
-        0)
+    if (nghttp3_conn_submit_request(h->h3, s->id, nva, sizeof(nva) / sizeof(nva[0]), NULL, s) != 0)
         return -1;
     h->active++;
     return 0;
 }
 
-size_t qc_h3_active(const qc_h3 *h) { return h->active; }
-const char *qc_h3_error(const qc_h3 *h) { return h->error; }
+size_t qc_h3_active(const qc_h3 *h) {
+    return h->active;
+}
+const char *qc_h3_error(const qc_h3 *h) {
+    return h->error;
+}
 
 /* Reads everything readable on s and feeds nghttp3. */
 static int read_stream(qc_h3 *h, h3_stream *s, bool *progress) {
@@ -229,23 +223,22 @@ static int read_stream(qc_h3 *h, h3_stream *s, bool *progress) {
         if (quicc_read_ex(s->obj, h->buf, sizeof(h->buf), &n)) {
             nghttp3_ssize r = nghttp3_conn_read_stream(h->h3, s->id, h->buf, n, 0);
             if (r < 0) {
-                fail(h, (int64_t)nghttp3_err_infer_quic_app_error_code((int)r),
-                     "HTTP/3 error: %s", nghttp3_strerror((int)r));
+                fail(h, (int64_t)nghttp3_err_infer_quic_app_error_code((int)r), "HTTP/3 error: %s",
+                     nghttp3_strerror((int)r));
                 return -1;
             }
             *progress = true;
             continue;
         }
         int err = quicc_get_error(s->obj, 0);
-        if (err == QUICC_ERROR_WANT_READ)
-            return 0;
+        if (err == QUICC_ERROR_WANT_READ) return 0;
         s->read_done = true;
         *progress = true;
         if (err == QUICC_ERROR_ZERO_RETURN) {
             nghttp3_ssize r = nghttp3_conn_read_stream(h->h3, s->id, NULL, 0, 1);
             if (r < 0) {
-                fail(h, (int64_t)nghttp3_err_infer_quic_app_error_code((int)r),
-                     "HTTP/3 error: %s", nghttp3_strerror((int)r));
+                fail(h, (int64_t)nghttp3_err_infer_quic_app_error_code((int)r), "HTTP/3 error: %s",
+                     nghttp3_strerror((int)r));
                 return -1;
             }
             return 0;
@@ -278,11 +271,9 @@ static int write_streams(qc_h3 *h, bool *progress) {
                  nghttp3_strerror((int)nv));
             return -1;
         }
-        if (sid < 0)
-            return 0;
+        if (sid < 0) return 0;
         h3_stream *s = find(h, sid);
-        if (!s)
-            return 0;
+        if (!s) return 0;
         size_t total = 0, want = 0;
         for (nghttp3_ssize i = 0; i < nv; i++)
             want += vec[i].len;
@@ -303,8 +294,7 @@ static int write_streams(qc_h3 *h, bool *progress) {
             }
             total += w;
             avail -= w;
-            if (w < vec[i].len)
-                break;
+            if (w < vec[i].len) break;
         }
         if (fin && nv == 0 && want == 0) {
             if (quicc_stream_conclude(s->obj, 0))
@@ -312,8 +302,7 @@ static int write_streams(qc_h3 *h, bool *progress) {
             else
                 quicc_err_clear();
         }
-        if (total == want && fin)
-            s->write_done = true;
+        if (total == want && fin) s->write_done = true;
         if (total > 0 || (fin && s->write_done)) {
             nghttp3_conn_add_write_offset(h->h3, sid, total);
             nghttp3_conn_add_ack_offset(h->h3, sid, total);
@@ -326,8 +315,7 @@ static int write_streams(qc_h3 *h, bool *progress) {
 }
 
 int qc_h3_pump(qc_h3 *h) {
-    if (h->failed)
-        return -1;
+    if (h->failed) return -1;
     bool progress = false;
     for (;;) {
         quicc *in = quicc_accept_stream(h->conn, QUICC_ACCEPT_STREAM_NO_BLOCK);
@@ -342,10 +330,8 @@ int qc_h3_pump(qc_h3 *h) {
         progress = true;
     }
     for (h3_stream *s = h->streams; s; s = s->next)
-        if (!s->read_done && read_stream(h, s, &progress) < 0)
-            return -1;
-    if (write_streams(h, &progress) < 0)
-        return -1;
+        if (!s->read_done && read_stream(h, s, &progress) < 0) return -1;
+    if (write_streams(h, &progress) < 0) return -1;
     /* Free finished request streams. */
     h3_stream **pp = &h->streams;
     while (*pp) {
