@@ -351,6 +351,8 @@ static void run_group(quicc_ctx *ctx, int g) {
                 limited = true;
                 fclose(r->out);
                 r->out = NULL;
+                free(r->out_path);
+                r->out_path = NULL;
                 break;
             }
             if (rv < 0) {

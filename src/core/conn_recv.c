@@ -71,8 +71,26 @@ static int on_retry(qc_conn *c, const uint8_t *pkt, const qc_pkt_hdr *h, qc_ts n
 
 /* ---- handshake progress ---- */
 
+/* Issues connection IDs up to the peer's limit (at most half our slots), each with a random
+ * stateless reset token; they go out in NEW_CONNECTION_ID frames. */
+static void issue_cids(qc_conn *c) {
+    uint64_t want = QC_MIN(c->cids.peer_limit, QC_CID_SLOTS / 2);
+    for (;;) {
+        size_t active = 0;
+        for (size_t i = 0; i < QC_CID_SLOTS; i++)
+            active += c->cids.local[i].in_use && !c->cids.local[i].retired;
+        if (active >= want) return;
+        qc_cid cid = {.len = (uint8_t)c->cfg.scid_len};
+        uint8_t token[QC_RESET_TOKEN_LEN];
+        c->cfg.rand(c->cfg.rand_user, cid.id, cid.len);
+        c->cfg.rand(c->cfg.rand_user, token, sizeof(token));
+        if (!qc_cids_issue(&c->cids, &cid, token)) return;
+    }
+}
+
 static void on_handshake_complete(qc_conn *c, qc_ts now) {
     c->handshake_complete = true;
+    issue_cids(c);
     qc_conn_set_state(c, QC_CONN_ESTABLISHED);
     if (c->is_server) {
         /* The server's handshake is confirmed on completion (RFC 9001 §4.1.2). */
@@ -258,8 +276,11 @@ static int on_frame(qc_conn *c, enum qc_pkt_type pt, const qc_frame *f, qc_ts no
         return on_stream_data_blocked(c, f);
     case QC_FT_NEW_CONNECTION_ID:
         return on_new_cid(c, f);
-    case QC_FT_RETIRE_CONNECTION_ID:
-        return qc_cids_on_retire(&c->cids, f->u.retire_cid.seq, NULL);
+    case QC_FT_RETIRE_CONNECTION_ID: {
+        int rv = qc_cids_on_retire(&c->cids, f->u.retire_cid.seq, NULL);
+        if (!rv) issue_cids(c);
+        return rv;
+    }
     case QC_FT_PATH_CHALLENGE:
         memcpy(c->path_response, f->u.path.data, 8);
         c->path_response_pending = true;

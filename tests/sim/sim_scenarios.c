@@ -201,7 +201,105 @@ static void test_garbage_resilience(void) {
     sim_free(&s);
 }
 
+/* A stateless reset (a datagram ending in the server's token) moves the client to draining;
+ * the same datagram with a wrong token is ignored. */
+static void test_stateless_reset(void) {
+    sim s;
+    CHECK_EQ(sim_init(&s, 41, "sim"), 0);
+    sim_start(&s);
+    CHECK(sim_run(&s, s.now + 5 * QC_SEC, sim_cond_established, NULL));
+    const qc_tparams *tp = qc_conn_peer_tparams(s.client);
+    CHECK(tp && tp->has_reset_token);
+    uint8_t d[43];
+    for (size_t i = 0; i < sizeof(d); i++)
+        d[i] = (uint8_t)sim_rand64(&s);
+    d[0] = 0x40 | (d[0] & 0x3f);
+    memcpy(d + sizeof(d) - 16, tp->reset_token, 16);
+    d[sizeof(d) - 1] ^= 1;
+    uint8_t copy[43];
+    memcpy(copy, d, sizeof(d));
+    qc_conn_recv(s.client, copy, sizeof(copy), s.now);
+    CHECK_EQ(qc_conn_state(s.client), QC_CONN_ESTABLISHED);
+    d[sizeof(d) - 1] ^= 1;
+    qc_conn_recv(s.client, d, sizeof(d), s.now);
+    CHECK_EQ(qc_conn_state(s.client), QC_CONN_DRAINING);
+    const qc_close_info *ci = qc_conn_close_info(s.client);
+    CHECK(ci->stateless_reset);
+    CHECK_EQ(ci->lib_error, QC_ERR_STATELESS_RESET);
+    sim_free(&s);
+}
+
+/* Version Negotiation: one listing only other versions ends the attempt; one listing ours is
+ * ignored. */
+static void test_version_negotiation(void) {
+    for (int lists_v1 = 0; lists_v1 < 2; lists_v1++) {
+        sim s;
+        CHECK_EQ(sim_init(&s, 42, "sim"), 0);
+        sim_start(&s);
+        uint8_t vn[128];
+        uint32_t versions[2] = {0x1a2a3a4a, lists_v1 ? QC_VERSION_1 : 0x5a6a7a8a};
+        size_t n = qc_pkt_write_vn(vn, sizeof(vn), &s.client->cids.local[0].cid, &s.client_odcid,
+                                   versions, 2, 0x11);
+        CHECK(n > 0);
+        qc_conn_recv(s.client, vn, n, s.now);
+        if (lists_v1) {
+            CHECK_EQ(qc_conn_state(s.client), QC_CONN_HANDSHAKING);
+            CHECK(sim_run(&s, s.now + 5 * QC_SEC, sim_cond_established, NULL));
+        } else {
+            CHECK_EQ(qc_conn_state(s.client), QC_CONN_CLOSED);
+            const qc_close_info *ci = qc_conn_close_info(s.client);
+            CHECK_EQ(ci->lib_error, QC_ERR_VERSION);
+            CHECK_U64(ci->error_code, QC_TE_CONNECTION_REFUSED);
+        }
+        sim_free(&s);
+    }
+}
+
+/* The server never sends more than three times what an unvalidated client sent. */
+static bool only_first_to_server(sim *s, int to_server, uint8_t *data, size_t *len, void *user) {
+    int *n = user;
+    return !to_server || (*n)++ == 0;
+}
+
+static void test_anti_amplification(void) {
+    sim s;
+    CHECK_EQ(sim_init(&s, 43, "sim"), 0);
+    int n = 0;
+    s.tap = only_first_to_server;
+    s.tap_user = &n;
+    sim_start(&s);
+    sim_run(&s, s.now + 20 * QC_SEC, NULL, NULL);
+    CHECK(s.server != NULL);
+    qc_conn_stats st;
+    qc_conn_get_stats(s.server, &st);
+    CHECK(st.bytes_recv >= 1200);
+    CHECK(st.bytes_sent > 0);
+    CHECK(st.bytes_sent <= 3 * st.bytes_recv);
+    sim_free(&s);
+}
+
+/* After the handshake each side issues connection IDs up to the peer's limit. */
+static void test_new_connection_ids(void) {
+    sim s;
+    CHECK_EQ(sim_init(&s, 44, "sim"), 0);
+    sim_start(&s);
+    CHECK(sim_run(&s, s.now + 5 * QC_SEC, sim_cond_established, NULL));
+    sim_run(&s, s.now + 1 * QC_SEC, NULL, NULL);
+    size_t peer_ids = 0;
+    for (size_t i = 0; i < QC_CID_SLOTS; i++)
+        peer_ids += s.client->cids.peer[i].in_use;
+    CHECK_EQ(peer_ids, QC_CID_SLOTS / 2);
+    for (size_t i = 0; i < QC_CID_SLOTS; i++)
+        if (s.client->cids.peer[i].in_use && s.client->cids.peer[i].seq > 0)
+            CHECK(s.client->cids.peer[i].has_token);
+    sim_free(&s);
+}
+
 int main(void) {
+    TEST_RUN(test_stateless_reset);
+    TEST_RUN(test_version_negotiation);
+    TEST_RUN(test_anti_amplification);
+    TEST_RUN(test_new_connection_ids);
     TEST_RUN(test_key_update_mid_transfer);
     TEST_RUN(test_idle_timeout);
     TEST_RUN(test_keepalive_prevents_idle);

@@ -14,8 +14,8 @@ static void test_roundtrip_and_lengths(void) {
         CHECK_EQ(qc_wr_varint(&w, values[i]), 0);
         CHECK_EQ(w.p - buf, lens[i]);
         qc_rd r = qc_rd_init(buf, lens[i]);
-        uint64_t v;
-        size_t n;
+        uint64_t v = 0;
+        size_t n = 0;
         CHECK_EQ(qc_rd_varint_len(&r, &v, &n), 0);
         CHECK_U64(v, values[i]);
         CHECK_EQ(n, lens[i]);
@@ -53,8 +53,8 @@ static void test_rfc_examples(void) {
         uint8_t buf[8];
         size_t n = test_unhex(ex[i].hex, buf, sizeof(buf));
         qc_rd r = qc_rd_init(buf, n);
-        uint64_t v;
-        size_t len;
+        uint64_t v = 0;
+        size_t len = 0;
         CHECK_EQ(qc_rd_varint_len(&r, &v, &len), 0);
         CHECK_U64(v, ex[i].v);
         CHECK_EQ(len, n);
