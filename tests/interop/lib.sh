@@ -27,18 +27,19 @@ make_ca() {
 # make_cert NAME CA DNSNAME [DAYS]: a server certificate for DNSNAME and 127.0.0.1 signed by CA
 make_cert() {
     certtool --generate-privkey --key-type=ecdsa --outfile "$WORK/$1.key" >/dev/null 2>&1
-    printf 'cn = "%s"\ndns_name = "%s"\nip_address = "127.0.0.1"\ntls_www_server\nsigning_key\nencryption_key\nexpiration_days = %s\n' \
+    printf 'cn = "%s"\ndns_name = "%s"\nip_address = "127.0.0.1"\nip_address = "::1"\ntls_www_server\nsigning_key\nencryption_key\nexpiration_days = %s\n' \
         "$3" "$3" "${4:-30}" >"$WORK/$1.tmpl"
     certtool --generate-certificate --load-privkey "$WORK/$1.key" --load-ca-certificate "$WORK/$2.pem" \
         --load-ca-privkey "$WORK/$2.key" --template "$WORK/$1.tmpl" --outfile "$WORK/$1.pem" \
         >/dev/null 2>&1 || fail "certtool: certificate $1"
 }
 
-# start_gtlsserver DOCROOT KEY CERT: starts ngtcp2's server on a free loopback port; sets PORT
+# start_gtlsserver DOCROOT KEY CERT [ADDR]: starts ngtcp2's server on a free loopback port
+# (ADDR defaults to 127.0.0.1); sets PORT and SERVER_PID
 start_gtlsserver() {
     for try in 1 2 3 4 5 6 7 8; do
         PORT=$((20000 + ($$ * 7 + try * 131) % 30000))
-        gtlsserver -q -d "$1" 127.0.0.1 "$PORT" "$2" "$3" >"$WORK/server.log" 2>&1 &
+        gtlsserver -q -d "$1" "${4:-127.0.0.1}" "$PORT" "$2" "$3" >"$WORK/server.log" 2>&1 &
         SERVER_PID=$!
         sleep 0.3
         if kill -0 "$SERVER_PID" 2>/dev/null; then

@@ -79,6 +79,25 @@ rc=$?
 grep -q "name mismatch" "$WORK/err.txt" || fail "wrong name reason: $(cat "$WORK/err.txt")"
 echo "ok: wrong host name -> exit 1, name mismatch"
 
+kill "$SERVER_PID"
+wait "$SERVER_PID" 2>/dev/null
+SERVER_PID=""
+
+# IPv6: the same over [::1] (the certificate names ::1 too).
+if ip -6 addr show lo 2>/dev/null | grep -q "::1"; then
+    start_gtlsserver "$WORK/htdocs" "$WORK/server.key" "$WORK/server.pem" ::1
+    timeout 30 "$CLIENT" -q --cacert "$WORK/ca.pem" -o "$WORK/out6" "https://[::1]:$PORT/small9" \
+        "https://[::1]:$PORT/small10" || fail "IPv6 download"
+    [ "$(sha "$WORK/htdocs/small9")" = "$(sha "$WORK/out6/small9")" ] || fail "IPv6 body differs"
+    [ "$(sha "$WORK/htdocs/small10")" = "$(sha "$WORK/out6/small10")" ] || fail "IPv6 body differs"
+    kill "$SERVER_PID"
+    wait "$SERVER_PID" 2>/dev/null
+    SERVER_PID=""
+    echo "ok: IPv6"
+else
+    echo "skip: no IPv6 loopback"
+fi
+
 # Usage errors.
 "$CLIENT" --bogus "https://localhost:$PORT/x" 2>/dev/null
 [ $? -eq 2 ] || fail "bad option not exit 2"
