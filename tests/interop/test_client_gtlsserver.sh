@@ -38,11 +38,16 @@ while [ $i -le 100 ]; do
 done
 echo "ok: 50 MB + 100 files over one connection, hashes match"
 
-# Body to stdout.
-timeout 30 "$CLIENT" -q --cacert "$WORK/ca.pem" "https://localhost:$PORT/small7" >"$WORK/stdout.bin" ||
-    fail "stdout download"
+# Body to stdout, with a key log (and SSLKEYLOGFILE for a second run).
+timeout 30 "$CLIENT" -q --keylog "$WORK/keys.txt" --cacert "$WORK/ca.pem" \
+    "https://localhost:$PORT/small7" >"$WORK/stdout.bin" || fail "stdout download"
 [ "$(sha "$WORK/htdocs/small7")" = "$(sha "$WORK/stdout.bin")" ] || fail "stdout body differs"
-echo "ok: body to stdout"
+grep -q "^CLIENT_HANDSHAKE_TRAFFIC_SECRET " "$WORK/keys.txt" || fail "no key log"
+grep -q "^SERVER_TRAFFIC_SECRET_0 " "$WORK/keys.txt" || fail "key log incomplete"
+SSLKEYLOGFILE="$WORK/keys2.txt" timeout 30 "$CLIENT" -q --cacert "$WORK/ca.pem" \
+    "https://localhost:$PORT/small8" >/dev/null || fail "download with SSLKEYLOGFILE"
+grep -q "^CLIENT_TRAFFIC_SECRET_0 " "$WORK/keys2.txt" || fail "SSLKEYLOGFILE ignored"
+echo "ok: body to stdout, key log"
 
 # A missing file: HTTP 404 is a failure (exit 1).
 timeout 30 "$CLIENT" -q --cacert "$WORK/ca.pem" -o "$WORK/out" "https://localhost:$PORT/nope" \
