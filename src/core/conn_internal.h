@@ -42,8 +42,6 @@ typedef struct qc_space {
     bool discarded;
 } qc_space;
 
-#define QC_INCOMING_QUEUE 64
-
 struct qc_conn {
     qc_conn_config cfg;
     bool is_server;
@@ -107,8 +105,10 @@ struct qc_conn {
     uint64_t peer_closed_bidi, peer_closed_uni; /* peer streams finished and released */
     bool max_streams_bidi_pending, max_streams_uni_pending;
     bool streams_blocked_bidi_pending, streams_blocked_uni_pending;
-    uint64_t incoming[QC_INCOMING_QUEUE]; /* peer-initiated streams to accept */
-    size_t incoming_head, incoming_len;
+    uint64_t *incoming; /* ring of peer-initiated streams to accept; bounded by our
+                           MAX_STREAMS limits, so it cannot grow without bound */
+    size_t incoming_head, incoming_len, incoming_cap;
+    unsigned acks_only_sent; /* ACK-only packets since the last ack-eliciting one */
 
     /* Path */
     bool peer_validated; /* server: client address validated */

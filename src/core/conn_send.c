@@ -467,7 +467,12 @@ int qc_conn_send(qc_conn *c, uint8_t *buf, size_t cap, qc_ts now) {
                     add_streams(c, b, true);
                 }
             }
-            if ((probe || (sp == QC_PNS_APP && c->ping_pending)) && !b->eliciting) {
+            /* A peer never acknowledges ACK-only packets; make every 16th one ack-eliciting
+             * so their records can be released (RFC 9000 §13.2.4). */
+            bool ack_only_ping =
+                sp == QC_PNS_APP && !b->eliciting && c->acks_only_sent >= 15 && b->len > b->hdr_len;
+            if ((probe || ack_only_ping || (sp == QC_PNS_APP && c->ping_pending)) &&
+                !b->eliciting) {
                 qc_frame f = {.type = QC_FT_PING};
                 if (put_frame(b, &f)) rec_add(b, QC_SK_PING, 0, 0, 0, false);
             }
@@ -477,6 +482,7 @@ int qc_conn_send(qc_conn *c, uint8_t *buf, size_t cap, qc_ts now) {
             }
             if (probe && b->eliciting) c->probes_pending[sp]--;
             if (sp == QC_PNS_APP && b->eliciting) c->ping_pending = false;
+            if (sp == QC_PNS_APP) c->acks_only_sent = b->eliciting ? 0 : c->acks_only_sent + 1;
             if (sp == QC_PNS_INITIAL && b->eliciting) has_initial_eliciting = true;
             used = (size_t)(b->start - buf) + b->len + QC_AEAD_TAG_LEN;
             npk++;

@@ -92,6 +92,9 @@ void qc_conn_streams_free(qc_conn *c) {
     }
     free(c->htab);
     c->htab = NULL;
+    free(c->incoming);
+    c->incoming = NULL;
+    c->incoming_len = c->incoming_cap = c->incoming_head = 0;
     c->hcap = c->nstreams = 0;
     c->send_head = NULL;
 }
@@ -220,10 +223,19 @@ int qc_conn_stream_for_frame(qc_conn *c, uint64_t id, bool sending_part, qc_cstr
         uint64_t sid = (i << 2) | (id & 3);
         qc_cstream *n = stream_create(c, sid);
         if (!n) return QC_ERR_NOMEM;
-        if (c->incoming_len < QC_INCOMING_QUEUE) {
-            c->incoming[(c->incoming_head + c->incoming_len) % QC_INCOMING_QUEUE] = sid;
-            c->incoming_len++;
+        if (c->incoming_len == c->incoming_cap) {
+            size_t ncap = c->incoming_cap ? 2 * c->incoming_cap : 16;
+            uint64_t *q = malloc(ncap * sizeof(*q));
+            if (!q) return QC_ERR_NOMEM;
+            for (size_t k = 0; k < c->incoming_len; k++)
+                q[k] = c->incoming[(c->incoming_head + k) % c->incoming_cap];
+            free(c->incoming);
+            c->incoming = q;
+            c->incoming_cap = ncap;
+            c->incoming_head = 0;
         }
+        c->incoming[(c->incoming_head + c->incoming_len) % c->incoming_cap] = sid;
+        c->incoming_len++;
         *opened = i + 1;
         cs = n;
     }
@@ -270,7 +282,7 @@ int qc_conn_stream_open(qc_conn *c, bool uni, bool advance, uint64_t *id) {
 bool qc_conn_stream_accept(qc_conn *c, uint64_t *id) {
     while (c->incoming_len > 0) {
         uint64_t sid = c->incoming[c->incoming_head];
-        c->incoming_head = (c->incoming_head + 1) % QC_INCOMING_QUEUE;
+        c->incoming_head = (c->incoming_head + 1) % c->incoming_cap;
         c->incoming_len--;
         qc_cstream *cs = qc_conn_find_stream(c, sid);
         if (!cs || cs->announced) continue;

@@ -295,7 +295,42 @@ static void test_new_connection_ids(void) {
     sim_free(&s);
 }
 
+/* 150 streams opened before the application accepts any are all announced, once each. */
+static void test_many_incoming_streams(void) {
+    sim s;
+    CHECK_EQ(sim_init(&s, 45, "sim"), 0);
+    s.scfg.max_streams_bidi = 200;
+    sim_start(&s);
+    CHECK(sim_run(&s, s.now + 5 * QC_SEC, sim_cond_established, NULL));
+    for (int i = 0; i < 150; i++) {
+        uint64_t sid;
+        CHECK_EQ(qc_conn_stream_open(s.client, false, false, &sid), 0);
+        uint8_t b = (uint8_t)i;
+        CHECK_EQ(qc_conn_stream_write(s.client, sid, &b, 1, true), 1);
+    }
+    sim_run(&s, s.now + 2 * QC_SEC, NULL, NULL);
+    CHECK_EQ(qc_conn_stream_accept_queue_len(s.server), 150);
+    bool seen[150] = {false};
+    uint64_t sid;
+    int n = 0;
+    while (qc_conn_stream_accept(s.server, &sid)) {
+        uint64_t idx = sid >> 2;
+        CHECK(idx < 150 && !seen[idx]);
+        if (idx < 150) {
+            seen[idx] = true;
+            uint8_t b = 0xff;
+            bool fin = false;
+            CHECK_EQ(qc_conn_stream_read(s.server, sid, &b, 1, &fin), 1);
+            CHECK_EQ(b, (uint8_t)idx);
+        }
+        n++;
+    }
+    CHECK_EQ(n, 150);
+    sim_free(&s);
+}
+
 int main(void) {
+    TEST_RUN(test_many_incoming_streams);
     TEST_RUN(test_stateless_reset);
     TEST_RUN(test_version_negotiation);
     TEST_RUN(test_anti_amplification);
