@@ -364,7 +364,10 @@ int qc_conn_new_server(qc_conn **out, const qc_conn_config *cfg, const qc_pkt_hd
     }
     /* Stateless reset token for our initial CID. */
     tp->has_reset_token = true;
-    cfg->rand(cfg->rand_user, tp->reset_token, QC_RESET_TOKEN_LEN);
+    if (cfg->cid_hooks.reset_token)
+        cfg->cid_hooks.reset_token(cfg->cid_hooks.user, scid, tp->reset_token);
+    else
+        cfg->rand(cfg->rand_user, tp->reset_token, QC_RESET_TOKEN_LEN);
     memcpy(c->cids.local[0].token, tp->reset_token, QC_RESET_TOKEN_LEN);
     c->cids.local[0].has_token = true;
     int rv = install_initial_keys(c, &hdr->dcid);

@@ -32,6 +32,17 @@ enum qc_conn_state {
     QC_CONN_CLOSED,          /* terminated: nothing more is sent or received */
 };
 
+/* Hooks through which a server endpoint learns and chooses the connection's IDs (all optional). */
+typedef struct qc_cid_hooks {
+    void *user;
+    /* Fills a new connection ID and its stateless reset token; returns 0 or a QC_ERR_*. */
+    int (*issue)(void *user, qc_cid *cid, uint8_t token[QC_RESET_TOKEN_LEN]);
+    /* The peer retired one of our IDs: it no longer routes to this connection. */
+    void (*retire)(void *user, const qc_cid *cid);
+    /* The stateless reset token for cid (used for the server's first ID). */
+    int (*reset_token)(void *user, const qc_cid *cid, uint8_t token[QC_RESET_TOKEN_LEN]);
+} qc_cid_hooks;
+
 typedef struct qc_conn_config {
     bool is_server;
     uint32_t version;
@@ -53,6 +64,7 @@ typedef struct qc_conn_config {
     uint64_t ack_delay_exponent;      /* default 3 */
     qc_ts keepalive_interval;         /* send PING after this much silence; 0 = never */
     uint64_t max_crypto_buffer;       /* out-of-order CRYPTO bytes accepted (default 64 KiB) */
+    qc_cid_hooks cid_hooks;           /* set by a server endpoint; zero = random IDs */
 } qc_conn_config;
 
 void qc_conn_config_default(qc_conn_config *cfg, bool is_server);

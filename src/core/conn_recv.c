@@ -82,9 +82,16 @@ static void issue_cids(qc_conn *c) {
         if (active >= want) return;
         qc_cid cid = {.len = (uint8_t)c->cfg.scid_len};
         uint8_t token[QC_RESET_TOKEN_LEN];
-        c->cfg.rand(c->cfg.rand_user, cid.id, cid.len);
-        c->cfg.rand(c->cfg.rand_user, token, sizeof(token));
-        if (!qc_cids_issue(&c->cids, &cid, token)) return;
+        if (c->cfg.cid_hooks.issue) {
+            if (c->cfg.cid_hooks.issue(c->cfg.cid_hooks.user, &cid, token) != 0) return;
+        } else {
+            c->cfg.rand(c->cfg.rand_user, cid.id, cid.len);
+            c->cfg.rand(c->cfg.rand_user, token, sizeof(token));
+        }
+        if (!qc_cids_issue(&c->cids, &cid, token)) {
+            if (c->cfg.cid_hooks.retire) c->cfg.cid_hooks.retire(c->cfg.cid_hooks.user, &cid);
+            return;
+        }
     }
 }
 
@@ -277,7 +284,13 @@ static int on_frame(qc_conn *c, enum qc_pkt_type pt, const qc_frame *f, qc_ts no
     case QC_FT_NEW_CONNECTION_ID:
         return on_new_cid(c, f);
     case QC_FT_RETIRE_CONNECTION_ID: {
+        qc_cid gone = {0};
+        for (size_t i = 0; i < QC_CID_SLOTS; i++)
+            if (c->cids.local[i].in_use && c->cids.local[i].seq == f->u.retire_cid.seq)
+                gone = c->cids.local[i].cid;
         int rv = qc_cids_on_retire(&c->cids, f->u.retire_cid.seq, NULL);
+        if (!rv && gone.len && c->cfg.cid_hooks.retire)
+            c->cfg.cid_hooks.retire(c->cfg.cid_hooks.user, &gone);
         if (!rv) issue_cids(c);
         return rv;
     }

@@ -85,7 +85,10 @@ static void test_retry(void) {
     CHECK(s.retry_sent);
     CHECK_EQ(app.failed, 0);
     CHECK(s.client->retried);
-    CHECK(qc_cid_eq(&s.client->retry_scid, &s.retry_scid));
+    CHECK(s.server->local_tp.has_retry_scid);
+    CHECK(qc_cid_eq(&s.client->retry_scid, &s.server->local_tp.retry_scid));
+    CHECK_EQ(s.ep.retry_sent, 1);
+    CHECK_EQ(s.ep.bad_tokens, 0);
     sim_app_free(&app);
     sim_free(&s);
 }
@@ -329,7 +332,109 @@ static void test_many_incoming_streams(void) {
     sim_free(&s);
 }
 
+/* A token the server did not mint (bytes changed in the client's Initial header): treated as
+ * no token, so the server demands a Retry again, which the client may not follow twice. */
+static bool forge_token_tap(sim *s, int to_server, uint8_t *data, size_t *len, void *user) {
+    qc_pkt_hdr h;
+    if (to_server && qc_pkt_parse(data, *len, 8, &h) == 0 && h.type == QC_PT_INITIAL &&
+        h.token_len > 20)
+        data[h.token - data + 15] ^= 0x55;
+    return true;
+}
+
+static void test_retry_forged_token(void) {
+    sim s;
+    CHECK_EQ(sim_init(&s, 46, "sim"), 0);
+    s.retry = true;
+    s.tap = forge_token_tap;
+    sim_start(&s);
+    CHECK(!sim_run(&s, s.now + 3 * QC_SEC, sim_cond_established, NULL));
+    CHECK(s.ep.bad_tokens >= 1);
+    CHECK(s.ep.retry_sent >= 2);
+    CHECK(s.server == NULL);
+    sim_free(&s);
+}
+
+/* An expired Retry token: the server closes with INVALID_TOKEN. */
+static void test_retry_expired_token(void) {
+    sim s;
+    CHECK_EQ(sim_init(&s, 47, "sim"), 0);
+    s.retry = true;
+    s.epcfg.retry_token_life = 5 * QC_MS; /* the round trip takes 20 ms */
+    sim_start(&s);
+    CHECK(sim_run(&s, s.now + 10 * QC_SEC, sim_cond_both_closed, NULL));
+    CHECK_EQ(s.ep.bad_tokens, 1);
+    const qc_close_info *ci = qc_conn_close_info(s.client);
+    CHECK(ci->set && !ci->local);
+    CHECK_U64(ci->error_code, QC_TE_INVALID_TOKEN);
+    sim_free(&s);
+}
+
+/* Version Negotiation and stateless reset from the endpoint. */
+static void test_endpoint_stateless_replies(void) {
+    sim s;
+    CHECK_EQ(sim_init(&s, 48, "sim"), 0);
+    sim_start(&s);
+    uint8_t dg[1200] = {0xc0, 0x0a, 0x0a, 0x0a, 0x0a, 8, 1, 2, 3, 4, 5, 6, 7, 8, 4, 9, 9, 9, 9};
+    uint8_t out[1500];
+    qc_ep_decision d;
+    const uint8_t addr[] = {1, 2, 3};
+    qc_endpoint_decide(&s.ep, dg, sizeof(dg), addr, 3, s.now, out, sizeof(out), &d);
+    CHECK_EQ(d.action, QC_EP_REPLY);
+    qc_pkt_hdr h;
+    CHECK_EQ(qc_pkt_parse(out, d.reply_len, 8, &h), 0);
+    CHECK_EQ(h.type, QC_PT_VN);
+    CHECK_EQ(h.dcid.len, 4); /* the client's SCID */
+    CHECK_EQ(h.scid.len, 8);
+    CHECK_EQ(h.vn_versions[3], 1);
+    /* The same in a short datagram gets nothing. */
+    qc_endpoint_decide(&s.ep, dg, 100, addr, 3, s.now, out, sizeof(out), &d);
+    CHECK_EQ(d.action, QC_EP_DROP);
+    /* A short header for an unknown CID: a stateless reset ending in that CID's token. */
+    uint8_t sh[60] = {0x41, 1, 2, 3, 4, 5, 6, 7, 8};
+    qc_endpoint_decide(&s.ep, sh, sizeof(sh), addr, 3, s.now, out, sizeof(out), &d);
+    CHECK_EQ(d.action, QC_EP_REPLY);
+    CHECK(d.reply_len < sizeof(sh) && d.reply_len >= 21);
+    qc_cid cid = {.len = 8, .id = {1, 2, 3, 4, 5, 6, 7, 8}};
+    uint8_t tok[16];
+    qc_token_stateless_reset(&s.ep.tk, &cid, tok);
+    CHECK_MEM(out + d.reply_len - 16, tok, 16);
+    CHECK_EQ(out[0] & 0xc0, 0x40);
+    /* Too short to answer without risking a loop. */
+    qc_endpoint_decide(&s.ep, sh, 21, addr, 3, s.now, out, sizeof(out), &d);
+    CHECK_EQ(d.action, QC_EP_DROP);
+    sim_free(&s);
+}
+
+/* The client's stateless reset detection works with the endpoint's derived tokens: a reset
+ * for one of the server's IDs ends the client's connection. */
+static void test_endpoint_reset_reaches_client(void) {
+    sim s;
+    CHECK_EQ(sim_init(&s, 49, "sim"), 0);
+    sim_start(&s);
+    CHECK(sim_run(&s, s.now + 5 * QC_SEC, sim_cond_established, NULL));
+    /* The server forgets the connection; the client's next packet gets a stateless reset. */
+    qc_endpoint_remove_conn(&s.ep, s.server);
+    qc_conn_free(s.server);
+    s.server = NULL;
+    qc_conn_close(s.client, true, 0, "", s.now); /* makes the client send a packet */
+    s.client->state = QC_CONN_ESTABLISHED;       /* ... while staying open to see the reset */
+    s.client->close.set = false;
+    uint64_t sid;
+    CHECK_EQ(qc_conn_stream_open(s.client, false, false, &sid), 0);
+    CHECK_EQ(qc_conn_stream_write(s.client, sid, (const uint8_t *)"x", 1, true), 1);
+    sim_run(&s, s.now + 2 * QC_SEC, NULL, NULL);
+    CHECK(s.ep.resets_sent >= 1);
+    const qc_close_info *ci = qc_conn_close_info(s.client);
+    CHECK(ci->stateless_reset);
+    sim_free(&s);
+}
+
 int main(void) {
+    TEST_RUN(test_retry_forged_token);
+    TEST_RUN(test_retry_expired_token);
+    TEST_RUN(test_endpoint_stateless_replies);
+    TEST_RUN(test_endpoint_reset_reaches_client);
     TEST_RUN(test_many_incoming_streams);
     TEST_RUN(test_stateless_reset);
     TEST_RUN(test_version_negotiation);

@@ -1,6 +1,7 @@
 /* sim.c: the in-process network simulator (see sim.h). */
 #include "support/sim.h"
 
+#include "core/conn_internal.h"
 #include "core/crypto.h"
 #include "core/packet.h"
 
@@ -119,12 +120,19 @@ int sim_init(sim *s, uint64_t seed, const char *alpn) {
     s->ccfg.crypto = s->scfg.crypto = &qc_gnutls_crypto;
     s->ccfg.rand = s->scfg.rand = sim_engine_rand;
     s->ccfg.rand_user = s->scfg.rand_user = s;
+    qc_endpoint_config_default(&s->epcfg);
+    s->epcfg.cp = &qc_gnutls_crypto;
+    s->epcfg.rand = sim_engine_rand;
+    s->epcfg.rand_user = s;
+    for (int i = 0; i < 32; i++)
+        s->epcfg.secret[i] = (uint8_t)(i * 7 + 1);
     return 0;
 }
 
 void sim_free(sim *s) {
     qc_conn_free(s->client);
     qc_conn_free(s->server);
+    if (s->ep_ready) qc_endpoint_free(&s->ep);
     if (s->tls_client) qc_tls_ctx_free(s->tls_client);
     if (s->tls_server) qc_tls_ctx_free(s->tls_server);
     while (s->qn)
@@ -139,6 +147,12 @@ void sim_free(sim *s) {
 }
 
 int sim_start(sim *s) {
+    if (s->retry)
+        s->epcfg.retry = QC_RETRY_ALWAYS;
+    else if (s->epcfg.retry == QC_RETRY_AUTO)
+        s->epcfg.retry = QC_RETRY_NEVER;
+    if (qc_endpoint_init(&s->ep, &s->epcfg) != 0) return -1;
+    s->ep_ready = true;
     qc_cid dcid = {.len = 16}, scid = {.len = (uint8_t)s->ccfg.scid_len};
     sim_engine_rand(s, dcid.id, dcid.len);
     sim_engine_rand(s, scid.id, scid.len);
@@ -152,55 +166,58 @@ int sim_start(sim *s) {
     return qc_conn_start(s->client, s->now);
 }
 
-/* ---- the listener role for the server side ---- */
+/* ---- the listener role for the server side: the endpoint decides ---- */
 
 static void enqueue(sim *s, int to_server, const uint8_t *data, size_t len);
 
-static void send_retry(sim *s, const qc_pkt_hdr *h) {
-    uint8_t pkt[256];
-    s->retry_scid.len = 8;
-    sim_engine_rand(s, s->retry_scid.id, 8);
-    /* The sim's token: "simtoken" + the original DCID. */
-    uint8_t token[64];
-    memcpy(token, "simtoken", 8);
-    memcpy(token + 8, h->dcid.id, h->dcid.len);
-    size_t n = qc_pkt_write_retry_body(pkt, sizeof(pkt), QC_VERSION_1, &h->scid, &s->retry_scid,
-                                       token, 8 + h->dcid.len, 0);
-    uint8_t tag[16];
-    qc_retry_tag(&qc_gnutls_crypto, QC_VERSION_1, &h->dcid, pkt, n, tag);
-    memcpy(pkt + n, tag, 16);
-    s->retry_sent = true;
-    enqueue(s, 0, pkt, n + 16);
-}
+static const uint8_t sim_client_addr[] = {2, 10, 0, 0, 1, 0x30, 0x39};
 
-static void server_accept(sim *s, uint8_t *data, size_t len) {
-    qc_pkt_hdr h;
-    if (qc_pkt_parse(data, len, s->scfg.scid_len, &h) != 0 || h.type != QC_PT_INITIAL ||
-        len < QC_MIN_INITIAL_SIZE)
-        return;
-    const qc_cid *odcid = NULL, *rscid = NULL;
-    qc_cid od;
-    if (s->retry) {
-        if (h.token_len == 0) {
-            send_retry(s, &h);
-            return;
-        }
-        if (h.token_len < 8 || memcmp(h.token, "simtoken", 8) != 0 || h.token_len - 8 > 20) return;
-        od.len = (uint8_t)(h.token_len - 8);
-        memcpy(od.id, h.token + 8, od.len);
-        odcid = &od;
-        rscid = &s->retry_scid;
+/* Returns the connection the datagram goes to (NULL: handled or dropped). */
+static qc_conn *server_dispatch(sim *s, uint8_t *data, size_t len) {
+    uint8_t out[1500];
+    qc_ep_decision d;
+    qc_endpoint_decide(&s->ep, data, len, sim_client_addr, sizeof(sim_client_addr), s->now, out,
+                       sizeof(out), &d);
+    switch (d.action) {
+    case QC_EP_ROUTE:
+        return d.conn;
+    case QC_EP_REPLY:
+        if ((out[0] & 0xf0) == 0xf0) s->retry_sent = true;
+        enqueue(s, 0, out, d.reply_len);
+        return NULL;
+    case QC_EP_ACCEPT:
+        break;
+    default:
+        return NULL;
     }
-    qc_cid scid = {.len = (uint8_t)s->scfg.scid_len};
-    sim_engine_rand(s, scid.id, scid.len);
-    if (qc_conn_new_server(&s->server, &s->scfg, &h, &scid, odcid, rscid, s->retry, s->now)) return;
+    if (s->server) {
+        qc_endpoint_closed(&s->ep, true); /* the sim holds one server connection */
+        return NULL;
+    }
+    s->binding.ep = &s->ep;
+    s->scfg.cid_hooks = qc_endpoint_bind(&s->binding);
+    if (qc_conn_new_server(&s->server, &s->scfg, &d.hdr, &d.scid, d.has_odcid ? &d.odcid : NULL,
+                           d.has_odcid ? &d.retry_scid : NULL, d.validated, s->now))
+        return NULL;
+    s->binding.conn = s->server;
+    qc_endpoint_add(&s->ep, &d.scid, s->server);
+    qc_endpoint_add(&s->ep, &d.hdr.dcid, s->server);
     qc_hs_callbacks cbs;
     qc_conn_hs_callbacks(s->server, &cbs);
     qc_hs hs;
     if (qc_tls_new(s->tls_server, NULL, &cbs, &hs) || qc_conn_set_hs(s->server, hs)) {
         qc_conn_free(s->server);
         s->server = NULL;
+        return NULL;
     }
+    if (d.bad_token) {
+        /* An invalid Retry token: read the Initial (for the keys and the amplification
+         * budget), then close with INVALID_TOKEN. */
+        qc_conn_recv(s->server, data, len, s->now);
+        qc_conn_fail(s->server, QC_ERR_INVALID_TOKEN, 0, "invalid Retry token", s->now);
+        return NULL;
+    }
+    return s->server;
 }
 
 /* ---- the links ---- */
@@ -259,8 +276,8 @@ static void deliver(sim *s, sim_dgram *d) {
     size_t len = d->len;
     if (s->tap && !s->tap(s, d->to_server, d->data, &len, s->tap_user)) return;
     if (d->to_server) {
-        if (!s->server) server_accept(s, d->data, len);
-        if (s->server) qc_conn_recv(s->server, d->data, len, s->now);
+        qc_conn *c = server_dispatch(s, d->data, len);
+        if (c) qc_conn_recv(c, d->data, len, s->now);
     } else if (s->client) {
         qc_conn_recv(s->client, d->data, len, s->now);
     }

@@ -12,6 +12,7 @@
 #define QC_SIM_H
 
 #include "core/conn.h"
+#include "core/endpoint.h"
 #include "tls/tls.h"
 
 typedef struct sim_link {
@@ -45,7 +46,11 @@ typedef struct sim {
     qc_conn_config ccfg, scfg;
     bool retry; /* server demands address validation with Retry */
     bool retry_sent;
-    qc_cid retry_scid, client_odcid;
+    qc_cid client_odcid;
+    qc_endpoint ep;           /* the server's listener logic */
+    qc_endpoint_config epcfg; /* may be changed before sim_start */
+    qc_ep_binding binding;
+    bool ep_ready;
     uint64_t trace; /* FNV-1a over (time, direction, length, fate) of each datagram */
     uint64_t dgrams[2], dropped[2];
     char dir[256]; /* temp dir with the certificate */

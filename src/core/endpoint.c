@@ -1,0 +1,295 @@
+/* endpoint.c: server-side datagram dispatch, stateless replies and CID table (endpoint.h). */
+#include "core/endpoint.h"
+
+#include <stdlib.h>
+
+void qc_endpoint_config_default(qc_endpoint_config *cfg) {
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->scid_len = 8;
+    cfg->retry = QC_RETRY_AUTO;
+    cfg->retry_threshold = 64;
+    cfg->max_pending = 256;
+    cfg->max_conns = 4096;
+    cfg->retry_token_life = 10 * QC_SEC;
+    cfg->new_token_life = 24 * 3600 * QC_SEC;
+}
+
+int qc_endpoint_init(qc_endpoint *ep, const qc_endpoint_config *cfg) {
+    memset(ep, 0, sizeof(*ep));
+    if (!cfg->cp || !cfg->rand || cfg->scid_len < 4 || cfg->scid_len > QC_MAX_CID_LEN)
+        return QC_ERR_INVAL;
+    ep->cfg = *cfg;
+    ep->tab_cap = 64;
+    ep->tab = calloc(ep->tab_cap, sizeof(*ep->tab));
+    if (!ep->tab) return QC_ERR_NOMEM;
+    return qc_token_key_init(&ep->tk, cfg->cp, cfg->secret);
+}
+
+void qc_endpoint_free(qc_endpoint *ep) {
+    for (size_t i = 0; i < ep->tab_cap; i++) {
+        qc_ep_entry *e = ep->tab[i];
+        while (e) {
+            qc_ep_entry *n = e->next;
+            free(e);
+            e = n;
+        }
+    }
+    free(ep->tab);
+    ep->tab = NULL;
+    qc_token_key_free(&ep->tk);
+}
+
+/* ---- CID table (chained hash, FNV-1a over the ID) ---- */
+
+static size_t slot(const qc_endpoint *ep, const qc_cid *cid) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < cid->len; i++)
+        h = (h ^ cid->id[i]) * 0x100000001b3ull;
+    return (size_t)(h ^ (h >> 32)) & (ep->tab_cap - 1);
+}
+
+void *qc_endpoint_lookup(const qc_endpoint *ep, const qc_cid *cid) {
+    for (qc_ep_entry *e = ep->tab[slot(ep, cid)]; e; e = e->next)
+        if (qc_cid_eq(&e->cid, cid)) return e->conn;
+    return NULL;
+}
+
+int qc_endpoint_add(qc_endpoint *ep, const qc_cid *cid, void *conn) {
+    if (qc_endpoint_lookup(ep, cid)) return QC_ERR_INVAL;
+    if (ep->entries + 1 > ep->tab_cap) {
+        size_t ncap = ep->tab_cap * 2;
+        qc_ep_entry **nt = calloc(ncap, sizeof(*nt));
+        if (!nt) return QC_ERR_NOMEM;
+        qc_ep_entry **old = ep->tab;
+        size_t ocap = ep->tab_cap;
+        ep->tab = nt;
+        ep->tab_cap = ncap;
+        for (size_t i = 0; i < ocap; i++) {
+            qc_ep_entry *e = old[i];
+            while (e) {
+                qc_ep_entry *n = e->next;
+                size_t s = slot(ep, &e->cid);
+                e->next = nt[s];
+                nt[s] = e;
+                e = n;
+            }
+        }
+        free(old);
+    }
+    qc_ep_entry *e = malloc(sizeof(*e));
+    if (!e) return QC_ERR_NOMEM;
+    e->cid = *cid;
+    e->conn = conn;
+    size_t s = slot(ep, cid);
+    e->next = ep->tab[s];
+    ep->tab[s] = e;
+    ep->entries++;
+    return 0;
+}
+
+void qc_endpoint_remove(qc_endpoint *ep, const qc_cid *cid) {
+    qc_ep_entry **pp = &ep->tab[slot(ep, cid)];
+    while (*pp) {
+        if (qc_cid_eq(&(*pp)->cid, cid)) {
+            qc_ep_entry *e = *pp;
+            *pp = e->next;
+            free(e);
+            ep->entries--;
+            return;
+        }
+        pp = &(*pp)->next;
+    }
+}
+
+void qc_endpoint_remove_conn(qc_endpoint *ep, void *conn) {
+    for (size_t i = 0; i < ep->tab_cap; i++) {
+        qc_ep_entry **pp = &ep->tab[i];
+        while (*pp) {
+            if ((*pp)->conn == conn) {
+                qc_ep_entry *e = *pp;
+                *pp = e->next;
+                free(e);
+                ep->entries--;
+            } else {
+                pp = &(*pp)->next;
+            }
+        }
+    }
+}
+
+/* ---- hooks for connections ---- */
+
+static int hook_issue(void *user, qc_cid *cid, uint8_t token[QC_RESET_TOKEN_LEN]) {
+    qc_ep_binding *b = user;
+    qc_endpoint *ep = b->ep;
+    for (int tries = 0; tries < 8; tries++) {
+        cid->len = (uint8_t)ep->cfg.scid_len;
+        ep->cfg.rand(ep->cfg.rand_user, cid->id, cid->len);
+        if (qc_endpoint_add(ep, cid, b->conn) == 0)
+            return qc_token_stateless_reset(&ep->tk, cid, token);
+    }
+    return QC_ERR_INTERNAL;
+}
+
+static void hook_retire(void *user, const qc_cid *cid) {
+    qc_ep_binding *b = user;
+    qc_endpoint_remove(b->ep, cid);
+}
+
+static int hook_reset_token(void *user, const qc_cid *cid, uint8_t token[QC_RESET_TOKEN_LEN]) {
+    qc_ep_binding *b = user;
+    return qc_token_stateless_reset(&b->ep->tk, cid, token);
+}
+
+qc_cid_hooks qc_endpoint_bind(qc_ep_binding *b) {
+    qc_cid_hooks h = {b, hook_issue, hook_retire, hook_reset_token};
+    return h;
+}
+
+void qc_endpoint_established(qc_endpoint *ep) {
+    if (ep->pending) ep->pending--;
+}
+
+void qc_endpoint_closed(qc_endpoint *ep, bool was_pending) {
+    if (was_pending && ep->pending) ep->pending--;
+    if (ep->conns) ep->conns--;
+}
+
+int qc_endpoint_new_token(qc_endpoint *ep, const uint8_t *addr, size_t addr_len, qc_ts now,
+                          uint8_t *out, size_t cap) {
+    uint8_t nonce[12];
+    ep->cfg.rand(ep->cfg.rand_user, nonce, sizeof(nonce));
+    return qc_token_mint(&ep->tk, QC_TOKEN_NEW, addr, addr_len, NULL, NULL, now, nonce, out, cap);
+}
+
+/* ---- the decision ---- */
+
+static void drop(qc_endpoint *ep, qc_ep_decision *d, const char *why) {
+    d->action = QC_EP_DROP;
+    d->why = why;
+    ep->dropped++;
+}
+
+void qc_endpoint_decide(qc_endpoint *ep, const uint8_t *dgram, size_t len, const uint8_t *addr,
+                        size_t addr_len, qc_ts now, uint8_t *out, size_t cap, qc_ep_decision *d) {
+    memset(d, 0, sizeof(*d));
+    qc_pkt_hdr *h = &d->hdr;
+    int rv = qc_pkt_parse(dgram, len, ep->cfg.scid_len, h);
+    if (rv == QC_ERR_VERSION) {
+        /* Only Initial-sized datagrams get a Version Negotiation (RFC 9000 §6.1). */
+        if (len < QC_MIN_INITIAL_SIZE) {
+            drop(ep, d, "unknown version, short datagram");
+            return;
+        }
+        uint32_t versions[2] = {QC_VERSION_1, 0x1a2a3a4a}; /* and a greased version */
+        uint8_t r;
+        ep->cfg.rand(ep->cfg.rand_user, &r, 1);
+        d->reply_len = qc_pkt_write_vn(out, cap, &h->scid, &h->dcid, versions, 2, r);
+        d->action = d->reply_len ? QC_EP_REPLY : QC_EP_DROP;
+        ep->vn_sent += d->reply_len != 0;
+        return;
+    }
+    if (rv != 0) {
+        drop(ep, d, "malformed header");
+        return;
+    }
+    void *conn = qc_endpoint_lookup(ep, &h->dcid);
+    if (conn) {
+        d->action = QC_EP_ROUTE;
+        d->conn = conn;
+        return;
+    }
+    if (h->type == QC_PT_1RTT) {
+        /* An unknown connection: a stateless reset, smaller than what arrived so that two
+         * endpoints cannot loop (RFC 9000 §10.3.3), and at least 21 bytes. */
+        size_t n = len - 1 < 43 ? len - 1 : 43;
+        if (len < 22 || n > cap) {
+            drop(ep, d, "short packet for unknown connection");
+            return;
+        }
+        ep->cfg.rand(ep->cfg.rand_user, out, n - QC_RESET_TOKEN_LEN);
+        out[0] = (uint8_t)(0x40 | (out[0] & 0x3f));
+        if (qc_token_stateless_reset(&ep->tk, &h->dcid, out + n - QC_RESET_TOKEN_LEN) != 0) {
+            drop(ep, d, "reset token");
+            return;
+        }
+        d->action = QC_EP_REPLY;
+        d->reply_len = n;
+        ep->resets_sent++;
+        return;
+    }
+    if (h->type != QC_PT_INITIAL) {
+        drop(ep, d, "no connection for this packet");
+        return;
+    }
+    if (len < QC_MIN_INITIAL_SIZE) {
+        drop(ep, d, "Initial datagram under 1200 bytes");
+        return;
+    }
+    if (h->dcid.len < 8) {
+        drop(ep, d, "Initial with a DCID under 8 bytes");
+        return;
+    }
+    if (ep->conns >= ep->cfg.max_conns || ep->pending >= ep->cfg.max_pending) {
+        drop(ep, d, "too many connections or pending handshakes");
+        return;
+    }
+    if (h->token_len) {
+        enum qc_token_kind kind;
+        qc_cid od, rs;
+        /* First: is it one of ours at all (ignoring age)? */
+        if (qc_token_check(&ep->tk, h->token, h->token_len, addr, addr_len, now, QC_TS_NONE / 2,
+                           &kind, &od, &rs) == 0) {
+            qc_ts life = kind == QC_TOKEN_RETRY ? ep->cfg.retry_token_life : ep->cfg.new_token_life;
+            bool fresh = qc_token_check(&ep->tk, h->token, h->token_len, addr, addr_len, now, life,
+                                        &kind, &od, &rs) == 0;
+            if (kind == QC_TOKEN_RETRY) {
+                if (!fresh || !qc_cid_eq(&rs, &h->dcid)) {
+                    /* An expired or misused Retry token: close with INVALID_TOKEN. */
+                    ep->bad_tokens++;
+                    d->bad_token = true;
+                } else {
+                    d->has_odcid = true;
+                    d->odcid = od;
+                    d->retry_scid = rs;
+                    d->validated = true;
+                }
+            } else if (fresh) {
+                d->validated = true;
+            }
+        } else {
+            ep->bad_tokens++; /* not ours or forged: as if there were none (§8.1.3) */
+        }
+    }
+    bool want_retry = ep->cfg.retry == QC_RETRY_ALWAYS ||
+                      (ep->cfg.retry == QC_RETRY_AUTO && ep->pending >= ep->cfg.retry_threshold);
+    if (!d->validated && !d->bad_token && want_retry) {
+        qc_cid rscid = {.len = (uint8_t)ep->cfg.scid_len};
+        ep->cfg.rand(ep->cfg.rand_user, rscid.id, rscid.len);
+        uint8_t nonce[12], tok[QC_TOKEN_MAX_LEN];
+        ep->cfg.rand(ep->cfg.rand_user, nonce, sizeof(nonce));
+        int tl = qc_token_mint(&ep->tk, QC_TOKEN_RETRY, addr, addr_len, &h->dcid, &rscid, now,
+                               nonce, tok, sizeof(tok));
+        uint8_t r;
+        ep->cfg.rand(ep->cfg.rand_user, &r, 1);
+        size_t n = tl > 0 ? qc_pkt_write_retry_body(out, cap, QC_VERSION_1, &h->scid, &rscid, tok,
+                                                    (size_t)tl, r)
+                          : 0;
+        if (!n || n + 16 > cap ||
+            qc_retry_tag(ep->cfg.cp, QC_VERSION_1, &h->dcid, out, n, out + n) != 0) {
+            drop(ep, d, "cannot build Retry");
+            return;
+        }
+        d->action = QC_EP_REPLY;
+        d->reply_len = n + 16;
+        ep->retry_sent++;
+        return;
+    }
+    d->action = QC_EP_ACCEPT;
+    d->scid.len = (uint8_t)ep->cfg.scid_len;
+    do {
+        ep->cfg.rand(ep->cfg.rand_user, d->scid.id, d->scid.len);
+    } while (qc_endpoint_lookup(ep, &d->scid));
+    ep->conns++;
+    ep->pending++;
+}
