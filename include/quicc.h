@@ -32,6 +32,7 @@ typedef struct quicc quicc;
 enum quicc_method {
     QUICC_CLIENT = 1,        /* like OSSL_QUIC_client_method() */
     QUICC_CLIENT_THREAD = 2, /* like OSSL_QUIC_client_thread_method(): thread-assisted */
+    QUICC_SERVER = 3,        /* like OSSL_QUIC_server_method(): for listeners */
 };
 
 quicc_ctx *quicc_ctx_new(enum quicc_method method);
@@ -47,6 +48,30 @@ int quicc_ctx_set_default_verify_paths(quicc_ctx *ctx);
 int quicc_ctx_load_verify_file(quicc_ctx *ctx, const char *pem_file);
 /* Append TLS secrets in NSS key log format to this file. */
 int quicc_ctx_set_keylog_file(quicc_ctx *ctx, const char *path);
+
+/* Server: the certificate chain and private key (PEM files). */
+int quicc_ctx_use_certificate_chain_file(quicc_ctx *ctx, const char *file);
+int quicc_ctx_use_PrivateKey_file(quicc_ctx *ctx, const char *file);
+/* Server: the ALPN protocols offered, in preference order (wire format). The first one the
+ * client also offers is chosen; a client offering none of them is refused (alert 120).
+ * (OpenSSL selects with SSL_CTX_set_alpn_select_cb.) */
+int quicc_ctx_set_alpn_protos(quicc_ctx *ctx, const unsigned char *protos, unsigned int len);
+
+/* ---- Listeners (server side) ---- */
+
+#define QUICC_LISTENER_FLAG_RETRY (1u << 0)    /* always validate addresses with Retry */
+#define QUICC_LISTENER_FLAG_NO_RETRY (1u << 1) /* never send Retry (default: under load) */
+/* A listener on a server context; give it a bound UDP socket with quicc_set_fd(). */
+quicc *quicc_new_listener(quicc_ctx *ctx, uint64_t flags);
+/* Starts accepting connections. */
+int quicc_listen(quicc *listener);
+#define QUICC_ACCEPT_CONNECTION_NO_BLOCK (1u << 0)
+/* The next connection whose handshake completed (blocking unless NO_BLOCK or nonblocking). */
+quicc *quicc_accept_connection(quicc *listener, uint64_t flags);
+size_t quicc_get_accept_connection_queue_len(quicc *listener);
+int quicc_is_listener(const quicc *s);
+/* The listener a connection came from (NULL for client connections). */
+quicc *quicc_get0_listener(quicc *s);
 
 /* ---- Connection setup ---- */
 

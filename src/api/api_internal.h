@@ -12,6 +12,7 @@
 #define QC_API_INTERNAL_H
 
 #include "core/conn.h"
+#include "core/endpoint.h"
 #include "net/udp.h"
 #include "quicc.h"
 #include "tls/tls.h"
@@ -25,26 +26,55 @@ struct quicc_ctx {
     bool use_default_paths;
     char *ca_file;
     char *keylog_file;
+    char *cert_file, *key_file; /* server */
+    unsigned char alpn[256];    /* server preference list, wire format */
+    size_t alpn_len;
     pthread_mutex_t lock;
 };
 
-enum qc_obj_kind { QC_OBJ_CONN = 1, QC_OBJ_STREAM = 2 };
+enum qc_obj_kind { QC_OBJ_CONN = 1, QC_OBJ_STREAM = 2, QC_OBJ_LISTENER = 3 };
 
-typedef struct qc_api_conn {
-    quicc_ctx *ctx;
+struct qc_api_conn;
+
+/*
+ * A port: one UDP socket and what sending and receiving on it needs. A
+ * client connection has a port of its own; a listener's port is shared by
+ * all the connections accepted on it, and routes datagrams to them through
+ * the endpoint (core/endpoint.h). The port's mutex is the lock of every
+ * object using the port.
+ */
+typedef struct qc_api_port {
     pthread_mutex_t lock;
-    qc_conn *engine;
-    qc_tls_ctx *tls_ctx;
-    /* Network */
+    int refs; /* objects using the port */
     int fd;
     bool own_fd;
     unsigned udp_features;
-    qc_addr peer;
-    bool has_peer;
     qc_udp_batch tx;
     qc_udp_rx rx;
+    bool connected;  /* the socket is connected: send without an address */
+    qc_addr tx_dst;  /* destination of the datagrams in tx */
     bool tx_blocked; /* the socket refused the last batch: wait for POLLOUT */
     int net_error;   /* errno of a fatal socket error, or 0 */
+    /* Server ports */
+    bool is_server;
+    qc_endpoint ep;
+    bool ep_ready;
+    qc_tls_ctx *tls_ctx;
+    struct qc_api_conn *conns; /* every server connection on the port */
+    struct qc_api_conn **accept_q;
+    size_t accept_len, accept_cap;
+    struct quicc *listener; /* the listener object */
+    bool listening;
+} qc_api_port;
+
+typedef struct qc_api_conn {
+    quicc_ctx *ctx;
+    qc_api_port *port;
+    pthread_mutex_t *lock; /* &port->lock */
+    qc_conn *engine;
+    qc_tls_ctx *tls_ctx;
+    qc_addr peer;
+    bool has_peer;
     /* Configuration set before connecting */
     char *sni;
     char *verify_host;
@@ -62,6 +92,14 @@ typedef struct qc_api_conn {
     char verify_text[128];
     uint64_t default_sid; /* UINT64_MAX: none */
     int nstream_objs;     /* live stream objects */
+    /* Server connections */
+    struct quicc *obj;             /* the connection object */
+    struct qc_api_conn *port_next; /* in port->conns */
+    qc_ep_binding binding;
+    bool pending;  /* counted as a pending handshake by the endpoint */
+    bool queued;   /* in the listener's accept queue */
+    bool accepted; /* handed to the application */
+    bool released; /* the application freed its object */
     /* Thread-assisted mode */
     bool thread_assisted;
     pthread_t thread;
@@ -86,5 +124,18 @@ void qc_api_err_push(unsigned long reason, const char *fmt, ...)
 
 /* Monotonic clock in ns. */
 qc_ts qc_api_now(void);
+
+/* conn_api.c: ports, the event loop and the handshake (lock held where noted). */
+qc_api_port *qc_api_port_new(void);
+void qc_api_port_unref(qc_api_port *p); /* lock not held */
+int qc_api_port_buffers(qc_api_port *p, size_t seg_cap);
+int qc_api_tick(qc_api_conn *c);                   /* lock held */
+int qc_api_wait(qc_api_conn *c, qc_ts deadline);   /* lock held */
+void qc_api_conn_failure(struct quicc *s);         /* lock held */
+int qc_api_connect_locked(struct quicc *s);        /* lock held */
+void qc_api_conn_flush(qc_api_conn *c, qc_ts now); /* lock held */
+void qc_api_rand(void *user, uint8_t *buf, size_t len);
+/* listener_api.c: one turn of a server port (lock held). */
+void qc_api_server_tick(qc_api_port *p);
 
 #endif

@@ -24,7 +24,7 @@ qc_ts qc_api_now(void) {
     return (qc_ts)ts.tv_sec * QC_SEC + (qc_ts)ts.tv_nsec;
 }
 
-static void api_rand(void *user, uint8_t *buf, size_t len) {
+void qc_api_rand(void *user, uint8_t *buf, size_t len) {
     (void)user;
     while (len > 0) {
         ssize_t n = getrandom(buf, len, 0);
@@ -37,7 +37,7 @@ static void api_rand(void *user, uint8_t *buf, size_t len) {
 /* ---- context ---- */
 
 quicc_ctx *quicc_ctx_new(enum quicc_method method) {
-    if (method != QUICC_CLIENT && method != QUICC_CLIENT_THREAD) {
+    if (method != QUICC_CLIENT && method != QUICC_CLIENT_THREAD && method != QUICC_SERVER) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "unknown method %d", (int)method);
         return NULL;
     }
@@ -59,6 +59,8 @@ static void ctx_unref(quicc_ctx *ctx) {
     pthread_mutex_destroy(&ctx->lock);
     free(ctx->ca_file);
     free(ctx->keylog_file);
+    free(ctx->cert_file);
+    free(ctx->key_file);
     free(ctx);
 }
 
@@ -92,11 +94,77 @@ int quicc_ctx_load_verify_file(quicc_ctx *ctx, const char *pem_file) {
     return set_str(&ctx->ca_file, pem_file);
 }
 
+int quicc_ctx_use_certificate_chain_file(quicc_ctx *ctx, const char *file) {
+    if (!file || access(file, R_OK) != 0) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "cannot read certificate file %s",
+                        file ? file : "(null)");
+        return 0;
+    }
+    return set_str(&ctx->cert_file, file);
+}
+
+int quicc_ctx_use_PrivateKey_file(quicc_ctx *ctx, const char *file) {
+    if (!file || access(file, R_OK) != 0) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "cannot read key file %s",
+                        file ? file : "(null)");
+        return 0;
+    }
+    return set_str(&ctx->key_file, file);
+}
+
+int quicc_ctx_set_alpn_protos(quicc_ctx *ctx, const unsigned char *protos, unsigned int len) {
+    unsigned i = 0;
+    while (i < len && protos[i] != 0 && i + 1 + protos[i] <= len)
+        i += 1 + protos[i];
+    if (!ctx || len == 0 || i != len || len > sizeof(ctx->alpn)) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "malformed ALPN list");
+        return 0;
+    }
+    memcpy(ctx->alpn, protos, len);
+    ctx->alpn_len = len;
+    return 1;
+}
+
 int quicc_ctx_set_keylog_file(quicc_ctx *ctx, const char *path) {
     return set_str(&ctx->keylog_file, path);
 }
 
 /* ---- connection objects ---- */
+
+/* ---- ports ---- */
+
+qc_api_port *qc_api_port_new(void) {
+    qc_api_port *p = calloc(1, sizeof(*p));
+    if (!p) return NULL;
+    pthread_mutex_init(&p->lock, NULL);
+    p->refs = 1;
+    p->fd = -1;
+    return p;
+}
+
+int qc_api_port_buffers(qc_api_port *p, size_t seg_cap) {
+    if (p->tx.buf) return 0;
+    p->tx.seg_cap = seg_cap;
+    p->tx.buf = malloc(QC_UDP_BATCH * seg_cap);
+    if (!p->tx.buf || qc_udp_rx_init(&p->rx) != 0) return QC_ERR_NOMEM;
+    return 0;
+}
+
+void qc_api_port_unref(qc_api_port *p) {
+    if (!p) return;
+    pthread_mutex_lock(&p->lock);
+    int refs = --p->refs;
+    pthread_mutex_unlock(&p->lock);
+    if (refs > 0) return;
+    if (p->own_fd && p->fd >= 0) close(p->fd);
+    free(p->tx.buf);
+    qc_udp_rx_free(&p->rx);
+    if (p->ep_ready) qc_endpoint_free(&p->ep);
+    if (p->tls_ctx) qc_tls_ctx_free(p->tls_ctx);
+    free(p->accept_q);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
 
 quicc *quicc_new(quicc_ctx *ctx) {
     if (!ctx) {
@@ -110,12 +178,25 @@ quicc *quicc_new(quicc_ctx *ctx) {
         free(c);
         return NULL;
     }
-    pthread_mutex_init(&c->lock, NULL);
+    if (ctx->method == QUICC_SERVER) {
+        free(s);
+        free(c);
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT,
+                        "quicc_new: a server context makes listeners (quicc_new_listener)");
+        return NULL;
+    }
+    c->port = qc_api_port_new();
+    if (!c->port) {
+        free(s);
+        free(c);
+        return NULL;
+    }
+    c->lock = &c->port->lock;
     pthread_mutex_lock(&ctx->lock);
     ctx->refs++;
     pthread_mutex_unlock(&ctx->lock);
     c->ctx = ctx;
-    c->fd = -1;
+    c->obj = s;
     c->idle_timeout_ms = 30000;
     c->default_stream_mode = QUICC_DEFAULT_STREAM_MODE_AUTO_BIDI;
     c->incoming_policy = QUICC_INCOMING_STREAM_POLICY_AUTO;
@@ -131,6 +212,9 @@ quicc *quicc_new(quicc_ctx *ctx) {
 
 void qc_api_thread_stop(qc_api_conn *c);
 
+void qc_api_listener_free(quicc *l);
+void qc_api_server_conn_release(qc_api_conn *c);
+
 void quicc_free(quicc *s) {
     if (!s) return;
     if (s->kind == QC_OBJ_STREAM) {
@@ -138,29 +222,32 @@ void quicc_free(quicc *s) {
         qc_api_stream_free(s);
         return;
     }
+    if (s->kind == QC_OBJ_LISTENER) {
+        qc_api_listener_free(s);
+        return;
+    }
     qc_api_conn *c = s->c;
     qc_api_thread_stop(c);
-    if (c->engine && qc_conn_state(c->engine) < QC_CONN_CLOSING && c->fd >= 0) {
+    pthread_mutex_lock(c->lock);
+    if (c->engine && qc_conn_state(c->engine) < QC_CONN_CLOSING && c->port->fd >= 0) {
         /* Tell the peer, once, rather than leaving it to time out. */
         qc_ts now = qc_api_now();
         qc_conn_close(c->engine, true, 0, "", now);
-        c->tx.count = c->tx.sent = 0;
-        int n = qc_conn_send(c->engine, c->tx.buf, c->tx.seg_cap, now);
-        if (n > 0) {
-            c->tx.len[0] = (size_t)n;
-            c->tx.count = 1;
-            qc_udp_send_batch(c->fd, c->own_fd ? NULL : &c->peer, &c->tx, 0);
-        }
+        qc_api_conn_flush(c, now);
+    }
+    pthread_mutex_unlock(c->lock);
+    if (c->port->is_server) {
+        /* The port frees it once closed; the application is done with it. */
+        qc_api_server_conn_release(c);
+        free(s);
+        return;
     }
     qc_conn_free(c->engine);
     if (c->tls_ctx) qc_tls_ctx_free(c->tls_ctx);
-    if (c->own_fd && c->fd >= 0) close(c->fd);
-    free(c->tx.buf);
-    qc_udp_rx_free(&c->rx);
     free(c->sni);
     free(c->verify_host);
     ctx_unref(c->ctx);
-    pthread_mutex_destroy(&c->lock);
+    qc_api_port_unref(c->port);
     free(c);
     free(s);
 }
@@ -187,14 +274,19 @@ static bool before_connect(quicc *s, const char *fn) {
 }
 
 int quicc_set_fd(quicc *s, int fd) {
+    if (quicc_is_listener(s) && fd >= 0 && !s->c->port->listening) {
+        s->c->port->fd = fd;
+        s->c->port->own_fd = false;
+        return 1;
+    }
     if (!before_connect(s, "quicc_set_fd") || fd < 0) return 0;
-    s->c->fd = fd;
-    s->c->own_fd = false;
+    s->c->port->fd = fd;
+    s->c->port->own_fd = false;
     return 1;
 }
 
 int quicc_get_fd(const quicc *s) {
-    return s ? s->c->fd : -1;
+    return s ? s->c->port->fd : -1;
 }
 
 int quicc_set1_initial_peer_addr(quicc *s, const struct sockaddr *addr, socklen_t len) {
@@ -265,26 +357,28 @@ int quicc_get_blocking_mode(const quicc *s) {
 
 /* ---- the event loop ---- */
 
-/* Sends what the engine has, in batches. Lock held. */
-static void conn_flush(qc_api_conn *c, qc_ts now) {
-    const qc_addr *dst = c->own_fd ? NULL : &c->peer;
+/* Sends what the engine has, in batches to the connection's peer. Lock held. */
+void qc_api_conn_flush(qc_api_conn *c, qc_ts now) {
+    qc_api_port *p = c->port;
     for (int rounds = 0; rounds < 64; rounds++) {
-        if (c->tx.sent < c->tx.count) {
-            int rv = qc_udp_send_batch(c->fd, dst, &c->tx, c->udp_features);
+        if (p->tx.sent < p->tx.count) {
+            int rv =
+                qc_udp_send_batch(p->fd, p->connected ? NULL : &p->tx_dst, &p->tx, p->udp_features);
             if (rv == -EAGAIN) {
-                c->tx_blocked = true;
+                p->tx_blocked = true;
                 return;
             }
         }
-        c->tx_blocked = false;
-        c->tx.count = c->tx.sent = 0;
-        while (c->tx.count < QC_UDP_BATCH) {
-            int n = qc_conn_send(c->engine, c->tx.buf + c->tx.count * c->tx.seg_cap, c->tx.seg_cap,
+        p->tx_blocked = false;
+        p->tx.count = p->tx.sent = 0;
+        p->tx_dst = c->peer;
+        while (p->tx.count < QC_UDP_BATCH) {
+            int n = qc_conn_send(c->engine, p->tx.buf + p->tx.count * p->tx.seg_cap, p->tx.seg_cap,
                                  now);
             if (n <= 0) break;
-            c->tx.len[c->tx.count++] = (size_t)n;
+            p->tx.len[p->tx.count++] = (size_t)n;
         }
-        if (c->tx.count == 0) return;
+        if (p->tx.count == 0) return;
     }
 }
 
@@ -299,36 +393,38 @@ static bool addr_eq(const qc_addr *a, const qc_addr *b) {
 }
 
 /* One turn of the event loop: receive, timers, send. Lock held. */
-int qc_api_tick(qc_api_conn *c);
 int qc_api_tick(qc_api_conn *c) {
+    if (c->port->is_server) {
+        qc_api_server_tick(c->port);
+        return 0;
+    }
     if (!c->engine) return 0;
     qc_ts now = qc_api_now();
     for (int rounds = 0; rounds < 64; rounds++) {
-        int n = qc_udp_recv_batch(c->fd, &c->rx);
+        int n = qc_udp_recv_batch(c->port->fd, &c->port->rx);
         if (n < 0) {
             if (n == -ECONNREFUSED || n == -EHOSTUNREACH || n == -ENETUNREACH || n == -EINTR)
                 continue; /* ICMP errors: the handshake or idle timer will decide */
-            c->net_error = -n;
+            c->port->net_error = -n;
             break;
         }
         if (n == 0) break;
         now = qc_api_now();
         for (int i = 0; i < n; i++) {
-            qc_udp_dgram *d = &c->rx.d[i];
-            if (!c->own_fd && !addr_eq(&d->peer, &c->peer)) continue;
+            qc_udp_dgram *d = &c->port->rx.d[i];
+            if (!c->port->connected && !addr_eq(&d->peer, &c->peer)) continue;
             qc_conn_recv(c->engine, d->data, d->len, now);
         }
         if (n < (int)QC_UDP_RX_MSGS) break;
     }
     now = qc_api_now();
     if (now >= qc_conn_next_timeout(c->engine)) qc_conn_on_timeout(c->engine, now);
-    conn_flush(c, now);
+    qc_api_conn_flush(c, now);
     return 0;
 }
 
 /* Waits for the network or a timer, at most until deadline. Lock held (released while
  * waiting). Returns 0, or -1 on a socket error. */
-int qc_api_wait(qc_api_conn *c, qc_ts deadline);
 int qc_api_wait(qc_api_conn *c, qc_ts deadline) {
     qc_ts now = qc_api_now();
     qc_ts t = QC_MIN(qc_conn_next_timeout(c->engine), deadline);
@@ -341,12 +437,12 @@ int qc_api_wait(qc_api_conn *c, qc_ts deadline) {
         ms = (int)QC_MIN((t - now + QC_MS - 1) / QC_MS, 1000);
     /* Other threads may make progress for us: don't sleep long. */
     if (c->nstream_objs > 1 && ms > 20) ms = 20;
-    struct pollfd p = {.fd = c->fd, .events = POLLIN | (c->tx_blocked ? POLLOUT : 0)};
-    pthread_mutex_unlock(&c->lock);
+    struct pollfd p = {.fd = c->port->fd, .events = POLLIN | (c->port->tx_blocked ? POLLOUT : 0)};
+    pthread_mutex_unlock(c->lock);
     int r = poll(&p, 1, ms);
-    pthread_mutex_lock(&c->lock);
+    pthread_mutex_lock(c->lock);
     if (r < 0 && errno != EINTR) {
-        c->net_error = errno;
+        c->port->net_error = errno;
         return -1;
     }
     qc_api_tick(c);
@@ -356,9 +452,9 @@ int qc_api_wait(qc_api_conn *c, qc_ts deadline) {
 int quicc_handle_events(quicc *s) {
     if (!s) return 0;
     qc_api_conn *c = s->c;
-    pthread_mutex_lock(&c->lock);
+    pthread_mutex_lock(c->lock);
     qc_api_tick(c);
-    pthread_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(c->lock);
     return 1;
 }
 
@@ -367,16 +463,16 @@ int quicc_net_read_desired(const quicc *s) {
 }
 
 int quicc_net_write_desired(const quicc *s) {
-    return s && s->c->engine && s->c->tx_blocked;
+    return s && s->c->engine && s->c->port->tx_blocked;
 }
 
 int quicc_get_event_timeout(quicc *s, struct timeval *tv, int *is_infinite) {
     if (!s || !tv || !is_infinite) return 0;
     qc_api_conn *c = s->c;
-    pthread_mutex_lock(&c->lock);
+    pthread_mutex_lock(c->lock);
     qc_ts t = c->engine ? qc_conn_next_timeout(c->engine) : QC_TS_NONE;
     if (c->engine && qc_conn_want_send(c->engine, qc_api_now())) t = 0;
-    pthread_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(c->lock);
     if (t == QC_TS_NONE) {
         *is_infinite = 1;
         tv->tv_sec = tv->tv_usec = 0;
@@ -436,14 +532,14 @@ static int conn_start(quicc *s) {
         qc_api_err_push(QUICC_R_NO_ALPN, "ALPN must be set before connecting");
         return 0;
     }
-    if (!c->has_peer && c->fd < 0) {
+    if (!c->has_peer && c->port->fd < 0) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "no peer address and no socket");
         return 0;
     }
     if (!c->has_peer) {
         /* A connected socket names its peer. */
         c->peer.len = sizeof(c->peer.ss);
-        if (getpeername(c->fd, (struct sockaddr *)&c->peer.ss, &c->peer.len) != 0) {
+        if (getpeername(c->port->fd, (struct sockaddr *)&c->peer.ss, &c->peer.len) != 0) {
             qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "socket has no peer address");
             return 0;
         }
@@ -473,30 +569,29 @@ static int conn_start(quicc *s) {
         qc_api_err_push(QUICC_R_HANDSHAKE_FAILED, "TLS setup: %s", err);
         return 0;
     }
-    if (c->fd < 0) {
+    if (c->port->fd < 0) {
         int fd = qc_udp_open(&c->peer, NULL, true);
         if (fd < 0) {
             qc_api_err_push(QUICC_R_NETWORK_ERROR, "socket: %s", strerror(-fd));
             return 0;
         }
-        c->fd = fd;
-        c->own_fd = true;
+        c->port->fd = fd;
+        c->port->own_fd = true;
+        c->port->connected = true;
     }
-    c->udp_features = qc_udp_features(c->fd);
+    c->port->udp_features = qc_udp_features(c->port->fd);
     qc_conn_config cfg;
     qc_conn_config_default(&cfg, false);
     cfg.crypto = &qc_gnutls_crypto;
-    cfg.rand = api_rand;
+    cfg.rand = qc_api_rand;
     cfg.idle_timeout_ms = c->idle_timeout_ms;
-    c->tx.seg_cap = cfg.max_udp_payload;
-    c->tx.buf = malloc(QC_UDP_BATCH * c->tx.seg_cap);
-    if (!c->tx.buf || qc_udp_rx_init(&c->rx) != 0) {
+    if (qc_api_port_buffers(c->port, cfg.max_udp_payload) != 0) {
         qc_api_err_push(QUICC_R_INTERNAL_ERROR, "out of memory");
         return 0;
     }
     qc_cid dcid = {.len = 16}, scid = {.len = (uint8_t)cfg.scid_len};
-    api_rand(NULL, dcid.id, dcid.len);
-    api_rand(NULL, scid.id, scid.len);
+    qc_api_rand(NULL, dcid.id, dcid.len);
+    qc_api_rand(NULL, scid.id, scid.len);
     qc_ts now = qc_api_now();
     int rv = qc_conn_new_client(&c->engine, &cfg, &dcid, &scid, now);
     if (rv) {
@@ -524,17 +619,16 @@ static int conn_start(quicc *s) {
         qc_api_err_push(QUICC_R_HANDSHAKE_FAILED, "TLS start: %s", qc_strerror(rv));
         return 0;
     }
-    conn_flush(c, now);
+    qc_api_conn_flush(c, now);
     return 1;
 }
 
 /* Records why a connection failed or ended, in the error queue. Lock held. */
-void qc_api_conn_failure(quicc *s);
 void qc_api_conn_failure(quicc *s) {
     qc_api_conn *c = s->c;
-    if (c->net_error) {
+    if (c->port->net_error) {
         s->last_error = QUICC_ERROR_SYSCALL;
-        qc_api_err_push(QUICC_R_NETWORK_ERROR, "network error: %s", strerror(c->net_error));
+        qc_api_err_push(QUICC_R_NETWORK_ERROR, "network error: %s", strerror(c->port->net_error));
         return;
     }
     s->last_error = QUICC_ERROR_SSL;
@@ -573,7 +667,6 @@ void qc_api_conn_failure(quicc *s) {
 void qc_api_thread_start(qc_api_conn *c);
 
 /* Drives the handshake. Lock held. Returns 1 done, 0 failed/would block (last_error set). */
-int qc_api_connect_locked(quicc *s);
 int qc_api_connect_locked(quicc *s) {
     qc_api_conn *c = s->c;
     if (c->connected) return 1;
@@ -593,7 +686,7 @@ int qc_api_connect_locked(quicc *s) {
             if (c->thread_assisted) qc_api_thread_start(c);
             return 1;
         }
-        if (qc_conn_state(c->engine) >= QC_CONN_CLOSING || c->net_error) {
+        if (qc_conn_state(c->engine) >= QC_CONN_CLOSING || c->port->net_error) {
             c->failed = true;
             qc_api_conn_failure(s);
             return 0;
@@ -610,9 +703,9 @@ int qc_api_connect_locked(quicc *s) {
 
 int quicc_connect(quicc *s) {
     if (!need_conn(s, "quicc_connect")) return 0;
-    pthread_mutex_lock(&s->c->lock);
+    pthread_mutex_lock(s->c->lock);
     int r = qc_api_connect_locked(s);
-    pthread_mutex_unlock(&s->c->lock);
+    pthread_mutex_unlock(s->c->lock);
     return r == 1 ? 1 : (s->last_error == QUICC_ERROR_WANT_READ ? -1 : 0);
 }
 
@@ -644,10 +737,10 @@ static bool streams_flushed(qc_api_conn *c) {
 int quicc_shutdown_ex(quicc *s, uint64_t flags, const quicc_shutdown_ex_args *args) {
     if (!need_conn(s, "quicc_shutdown_ex")) return -1;
     qc_api_conn *c = s->c;
-    pthread_mutex_lock(&c->lock);
+    pthread_mutex_lock(c->lock);
     int ret = 1;
     if (!c->engine || qc_conn_state(c->engine) == QC_CONN_CLOSED) {
-        pthread_mutex_unlock(&c->lock);
+        pthread_mutex_unlock(c->lock);
         return 1;
     }
     bool block = s->blocking && !(flags & QUICC_SHUTDOWN_FLAG_NO_BLOCK);
@@ -659,7 +752,7 @@ int quicc_shutdown_ex(quicc *s, uint64_t flags, const quicc_shutdown_ex_args *ar
                 if (!block) {
                     qc_api_tick(c);
                     if (!streams_flushed(c)) {
-                        pthread_mutex_unlock(&c->lock);
+                        pthread_mutex_unlock(c->lock);
                         return 0;
                     }
                     break;
@@ -673,7 +766,7 @@ int quicc_shutdown_ex(quicc *s, uint64_t flags, const quicc_shutdown_ex_args *ar
             while (qc_conn_state(c->engine) < QC_CONN_CLOSING) {
                 if (!block) {
                     qc_api_tick(c);
-                    pthread_mutex_unlock(&c->lock);
+                    pthread_mutex_unlock(c->lock);
                     return 0;
                 }
                 qc_api_wait(c, QC_TS_NONE);
@@ -681,10 +774,10 @@ int quicc_shutdown_ex(quicc *s, uint64_t flags, const quicc_shutdown_ex_args *ar
         }
         qc_conn_close(c->engine, true, args ? args->quic_error_code : 0,
                       args && args->quic_reason ? args->quic_reason : "", qc_api_now());
-        conn_flush(c, qc_api_now());
+        qc_api_conn_flush(c, qc_api_now());
     }
     if (flags & QUICC_SHUTDOWN_FLAG_RAPID) {
-        pthread_mutex_unlock(&c->lock);
+        pthread_mutex_unlock(c->lock);
         return 1;
     }
     while (qc_conn_state(c->engine) != QC_CONN_CLOSED) {
@@ -695,7 +788,7 @@ int quicc_shutdown_ex(quicc *s, uint64_t flags, const quicc_shutdown_ex_args *ar
         }
         qc_api_wait(c, QC_TS_NONE);
     }
-    pthread_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(c->lock);
     return ret;
 }
 
@@ -707,10 +800,10 @@ int quicc_shutdown(quicc *s) {
 
 static void *assist_main(void *arg) {
     qc_api_conn *c = arg;
-    pthread_mutex_lock(&c->lock);
+    pthread_mutex_lock(c->lock);
     while (!c->thread_stop && qc_conn_state(c->engine) != QC_CONN_CLOSED)
         qc_api_wait(c, qc_api_now() + 50 * QC_MS);
-    pthread_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(c->lock);
     return NULL;
 }
 
@@ -722,9 +815,9 @@ void qc_api_thread_start(qc_api_conn *c) {
 
 void qc_api_thread_stop(qc_api_conn *c) {
     if (!c->thread_running) return;
-    pthread_mutex_lock(&c->lock);
+    pthread_mutex_lock(c->lock);
     c->thread_stop = true;
-    pthread_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(c->lock);
     pthread_join(c->thread, NULL);
     c->thread_running = false;
 }

@@ -16,7 +16,7 @@ int qc_api_connect_locked(quicc *s);
 void qc_api_conn_failure(quicc *s);
 
 static bool conn_dead(const qc_api_conn *c) {
-    return c->net_error || (c->engine && qc_conn_state(c->engine) >= QC_CONN_CLOSING);
+    return c->port->net_error || (c->engine && qc_conn_state(c->engine) >= QC_CONN_CLOSING);
 }
 
 static quicc *stream_obj_new(quicc *conn, uint64_t sid) {
@@ -129,7 +129,7 @@ quicc *quicc_new_stream(quicc *conn, uint64_t flags) {
         return NULL;
     }
     qc_api_conn *c = conn->c;
-    pthread_mutex_lock(&c->lock);
+    pthread_mutex_lock(c->lock);
     quicc *st = NULL;
     if (!ensure_connected(conn)) goto out;
     bool uni = flags & QUICC_STREAM_FLAG_UNI;
@@ -160,7 +160,7 @@ quicc *quicc_new_stream(quicc *conn, uint64_t flags) {
         qc_api_wait(c, QC_TS_NONE);
     }
 out:
-    pthread_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(c->lock);
     return st;
 }
 
@@ -170,7 +170,7 @@ quicc *quicc_accept_stream(quicc *conn, uint64_t flags) {
         return NULL;
     }
     qc_api_conn *c = conn->c;
-    pthread_mutex_lock(&c->lock);
+    pthread_mutex_lock(c->lock);
     quicc *st = NULL;
     if (!ensure_connected(conn)) goto out;
     for (;;) {
@@ -197,15 +197,15 @@ quicc *quicc_accept_stream(quicc *conn, uint64_t flags) {
         qc_api_wait(c, QC_TS_NONE);
     }
 out:
-    pthread_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(c->lock);
     return st;
 }
 
 size_t quicc_get_accept_stream_queue_len(quicc *conn) {
     if (!conn || !conn->c->engine) return 0;
-    pthread_mutex_lock(&conn->c->lock);
+    pthread_mutex_lock(conn->c->lock);
     size_t n = qc_conn_stream_accept_queue_len(conn->c->engine);
-    pthread_mutex_unlock(&conn->c->lock);
+    pthread_mutex_unlock(conn->c->lock);
     return n;
 }
 
@@ -269,11 +269,11 @@ static void release_stream(qc_api_conn *c, uint64_t sid) {
 void qc_api_stream_free(quicc *st);
 void qc_api_stream_free(quicc *st) {
     qc_api_conn *c = st->c;
-    pthread_mutex_lock(&c->lock);
+    pthread_mutex_lock(c->lock);
     release_stream(c, st->sid);
     c->nstream_objs--;
     if (c->engine && c->connected) qc_api_tick(c);
-    pthread_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(c->lock);
     free(st);
 }
 
@@ -314,7 +314,7 @@ int quicc_read_ex(quicc *s, void *buf, size_t len, size_t *readbytes) {
         return 0;
     }
     qc_api_conn *c = s->c;
-    pthread_mutex_lock(&c->lock);
+    pthread_mutex_lock(c->lock);
     int ret = 0;
     uint64_t sid;
     if (!ensure_connected(s) || !resolve_stream(s, false, &sid)) goto out;
@@ -364,7 +364,7 @@ int quicc_read_ex(quicc *s, void *buf, size_t len, size_t *readbytes) {
         qc_api_wait(c, QC_TS_NONE);
     }
 out:
-    pthread_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(c->lock);
     return ret;
 }
 
@@ -375,7 +375,7 @@ int quicc_write_ex2(quicc *s, const void *buf, size_t len, uint64_t flags, size_
         return 0;
     }
     qc_api_conn *c = s->c;
-    pthread_mutex_lock(&c->lock);
+    pthread_mutex_lock(c->lock);
     int ret = 0;
     uint64_t sid;
     if (!ensure_connected(s) || !resolve_stream(s, true, &sid)) goto out;
@@ -427,7 +427,7 @@ int quicc_write_ex2(quicc *s, const void *buf, size_t len, uint64_t flags, size_
         qc_api_wait(c, QC_TS_NONE);
     }
 out:
-    pthread_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(c->lock);
     return ret;
 }
 
@@ -439,7 +439,7 @@ int quicc_stream_conclude(quicc *s, uint64_t flags) {
     (void)flags;
     if (!s) return 0;
     qc_api_conn *c = s->c;
-    pthread_mutex_lock(&c->lock);
+    pthread_mutex_lock(c->lock);
     int ret = 0;
     uint64_t sid;
     if (!ensure_connected(s) || !resolve_stream(s, true, &sid)) goto out;
@@ -461,14 +461,14 @@ int quicc_stream_conclude(quicc *s, uint64_t flags) {
     qc_api_tick(c);
     ret = 1;
 out:
-    pthread_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(c->lock);
     return ret;
 }
 
 int quicc_stream_reset(quicc *s, uint64_t app_error_code) {
     if (!s) return 0;
     qc_api_conn *c = s->c;
-    pthread_mutex_lock(&c->lock);
+    pthread_mutex_lock(c->lock);
     int ret = 0;
     uint64_t sid;
     if (!ensure_connected(s) || !resolve_stream(s, true, &sid)) goto out;
@@ -480,7 +480,7 @@ int quicc_stream_reset(quicc *s, uint64_t app_error_code) {
     qc_api_tick(c);
     ret = 1; /* resetting an already reset or finished stream is harmless: first code wins */
 out:
-    pthread_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(c->lock);
     return ret;
 }
 
@@ -509,17 +509,17 @@ static int part_state(quicc *s, bool reading) {
 
 int quicc_get_stream_read_state(quicc *s) {
     if (!s) return QUICC_STREAM_STATE_NONE;
-    pthread_mutex_lock(&s->c->lock);
+    pthread_mutex_lock(s->c->lock);
     int r = part_state(s, true);
-    pthread_mutex_unlock(&s->c->lock);
+    pthread_mutex_unlock(s->c->lock);
     return r;
 }
 
 int quicc_get_stream_write_state(quicc *s) {
     if (!s) return QUICC_STREAM_STATE_NONE;
-    pthread_mutex_lock(&s->c->lock);
+    pthread_mutex_lock(s->c->lock);
     int r = part_state(s, false);
-    pthread_mutex_unlock(&s->c->lock);
+    pthread_mutex_unlock(s->c->lock);
     return r;
 }
 
@@ -548,17 +548,17 @@ static int part_error_code(quicc *s, bool reading, uint64_t *code) {
 
 int quicc_get_stream_read_error_code(quicc *s, uint64_t *code) {
     if (!s || !code) return -1;
-    pthread_mutex_lock(&s->c->lock);
+    pthread_mutex_lock(s->c->lock);
     int r = part_error_code(s, true, code);
-    pthread_mutex_unlock(&s->c->lock);
+    pthread_mutex_unlock(s->c->lock);
     return r;
 }
 
 int quicc_get_stream_write_error_code(quicc *s, uint64_t *code) {
     if (!s || !code) return -1;
-    pthread_mutex_lock(&s->c->lock);
+    pthread_mutex_lock(s->c->lock);
     int r = part_error_code(s, false, code);
-    pthread_mutex_unlock(&s->c->lock);
+    pthread_mutex_unlock(s->c->lock);
     return r;
 }
 
@@ -571,7 +571,7 @@ int quicc_get_value_uint(quicc *s, uint32_t class_, uint32_t id, uint64_t *value
     }
     qc_api_conn *c = s->c;
     int ok = 1;
-    pthread_mutex_lock(&c->lock);
+    pthread_mutex_lock(c->lock);
     switch (id) {
     case QUICC_VALUE_QUIC_IDLE_TIMEOUT: {
         const qc_tparams *tp = c->engine ? qc_conn_peer_tparams(c->engine) : NULL;
@@ -635,7 +635,7 @@ int quicc_get_value_uint(quicc *s, uint32_t class_, uint32_t id, uint64_t *value
     default:
         ok = 0;
     }
-    pthread_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(c->lock);
     if (!ok)
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "value %u of class %u is not available",
                         id, class_);

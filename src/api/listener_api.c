@@ -1,0 +1,373 @@
+/*
+ * listener_api.c: the server side of the API. A listener owns a server
+ * port: one UDP socket shared by all its connections, the endpoint that
+ * routes datagrams by connection ID and answers statelessly (Version
+ * Negotiation, Retry, stateless reset), and the queue of connections whose
+ * handshake completed, popped by quicc_accept_connection().
+ *
+ * Connection records (qc_api_conn) on a server port belong to the port: it
+ * frees one once the connection is closed and the application has either
+ * released it or never accepted it.
+ */
+#include "api/api_internal.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void qc_api_thread_stop(qc_api_conn *c);
+
+static void ctx_ref(quicc_ctx *ctx) {
+    pthread_mutex_lock(&ctx->lock);
+    ctx->refs++;
+    pthread_mutex_unlock(&ctx->lock);
+}
+
+/* ---- server connections ---- */
+
+static qc_api_conn *server_conn_new(qc_api_port *p, const qc_ep_decision *d, const qc_addr *peer,
+                                    qc_ts now) {
+    quicc *lobj = p->listener;
+    qc_api_conn *lc = lobj->c;
+    qc_api_conn *c = calloc(1, sizeof(*c));
+    quicc *obj = calloc(1, sizeof(*obj));
+    if (!c || !obj) {
+        free(c);
+        free(obj);
+        return NULL;
+    }
+    ctx_ref(lc->ctx);
+    c->ctx = lc->ctx;
+    c->port = p;
+    p->refs++;
+    c->lock = &p->lock;
+    c->peer = *peer;
+    c->has_peer = true;
+    c->idle_timeout_ms = lc->idle_timeout_ms;
+    c->default_stream_mode = QUICC_DEFAULT_STREAM_MODE_AUTO_BIDI;
+    c->incoming_policy = QUICC_INCOMING_STREAM_POLICY_AUTO;
+    c->default_sid = UINT64_MAX;
+    c->started = true;
+    c->pending = true;
+    c->binding.ep = &p->ep;
+    c->binding.conn = c;
+    qc_conn_config cfg;
+    qc_conn_config_default(&cfg, true);
+    cfg.crypto = &qc_gnutls_crypto;
+    cfg.rand = qc_api_rand;
+    cfg.idle_timeout_ms = c->idle_timeout_ms;
+    cfg.cid_hooks = qc_endpoint_bind(&c->binding);
+    int rv =
+        qc_conn_new_server(&c->engine, &cfg, &d->hdr, &d->scid, d->has_odcid ? &d->odcid : NULL,
+                           d->has_odcid ? &d->retry_scid : NULL, d->validated, now);
+    qc_hs_callbacks cbs;
+    qc_hs hs;
+    if (rv == 0) {
+        qc_conn_hs_callbacks(c->engine, &cbs);
+        rv = qc_tls_new(p->tls_ctx, NULL, &cbs, &hs);
+        if (rv == 0 && (rv = qc_conn_set_hs(c->engine, hs)) != 0) hs.ops->free(hs.impl);
+    }
+    if (rv) {
+        qc_conn_free(c->engine);
+        p->refs--;
+        pthread_mutex_lock(&c->ctx->lock);
+        c->ctx->refs--; /* the listener holds the context, so this never drops to zero */
+        pthread_mutex_unlock(&c->ctx->lock);
+        free(c);
+        free(obj);
+        qc_endpoint_closed(&p->ep, true);
+        return NULL;
+    }
+    qc_endpoint_add(&p->ep, &d->scid, c);
+    qc_endpoint_add(&p->ep, &d->hdr.dcid, c);
+    obj->kind = QC_OBJ_CONN;
+    obj->conn_obj = obj;
+    obj->c = c;
+    obj->sid = UINT64_MAX;
+    obj->blocking = lobj->blocking;
+    c->obj = obj;
+    c->port_next = p->conns;
+    p->conns = c;
+    return c;
+}
+
+/* Frees a server connection record. Lock held; the port keeps at least one other reference. */
+static void server_conn_destroy(qc_api_port *p, qc_api_conn *c) {
+    qc_api_conn **pp = &p->conns;
+    while (*pp && *pp != c)
+        pp = &(*pp)->port_next;
+    if (*pp) *pp = c->port_next;
+    for (size_t i = 0; i < p->accept_len; i++)
+        if (p->accept_q[i] == c) {
+            memmove(&p->accept_q[i], &p->accept_q[i + 1],
+                    (p->accept_len - i - 1) * sizeof(*p->accept_q));
+            p->accept_len--;
+            break;
+        }
+    qc_endpoint_remove_conn(&p->ep, c);
+    qc_endpoint_closed(&p->ep, c->pending);
+    qc_conn_free(c->engine);
+    if (!c->accepted && c->obj) free(c->obj);
+    pthread_mutex_lock(&c->ctx->lock);
+    c->ctx->refs--;
+    pthread_mutex_unlock(&c->ctx->lock);
+    p->refs--;
+    free(c);
+}
+
+void qc_api_server_conn_release(qc_api_conn *c);
+void qc_api_server_conn_release(qc_api_conn *c) {
+    qc_api_port *p = c->port;
+    pthread_mutex_lock(&p->lock);
+    c->released = true;
+    c->obj = NULL;
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* ---- the server port's event loop ---- */
+
+void qc_api_server_tick(qc_api_port *p) {
+    if (!p->listening) return;
+    qc_ts now = qc_api_now();
+    uint8_t reply[1500];
+    for (int rounds = 0; rounds < 64; rounds++) {
+        int n = qc_udp_recv_batch(p->fd, &p->rx);
+        if (n <= 0) break;
+        now = qc_api_now();
+        for (int i = 0; i < n; i++) {
+            qc_udp_dgram *dg = &p->rx.d[i];
+            qc_ep_decision d;
+            qc_endpoint_decide(&p->ep, dg->data, dg->len, (const uint8_t *)&dg->peer.ss,
+                               dg->peer.len, now, reply, sizeof(reply), &d);
+            qc_api_conn *c = NULL;
+            if (d.action == QC_EP_ROUTE) {
+                c = d.conn;
+            } else if (d.action == QC_EP_REPLY) {
+                (void)sendto(p->fd, reply, d.reply_len, 0, (struct sockaddr *)&dg->peer.ss,
+                             dg->peer.len);
+            } else if (d.action == QC_EP_ACCEPT && !p->listener) {
+                qc_endpoint_closed(&p->ep, true); /* no listener left to accept it */
+            } else if (d.action == QC_EP_ACCEPT) {
+                c = server_conn_new(p, &d, &dg->peer, now);
+                if (c && d.bad_token) {
+                    qc_conn_recv(c->engine, dg->data, dg->len, now);
+                    qc_conn_close(c->engine, false, QC_TE_INVALID_TOKEN, "invalid token", now);
+                    c = NULL;
+                }
+            }
+            if (c) qc_conn_recv(c->engine, dg->data, dg->len, now);
+        }
+        if (n < QC_UDP_RX_MSGS) break;
+    }
+    now = qc_api_now();
+    qc_api_conn *next;
+    for (qc_api_conn *c = p->conns; c; c = next) {
+        next = c->port_next;
+        if (now >= qc_conn_next_timeout(c->engine)) qc_conn_on_timeout(c->engine, now);
+        qc_api_conn_flush(c, now);
+        enum qc_conn_state st = qc_conn_state(c->engine);
+        if (c->pending && qc_conn_is_established(c->engine)) {
+            c->pending = false;
+            c->connected = true;
+            qc_endpoint_established(&p->ep);
+            if (!c->queued && !c->released) {
+                if (p->accept_len == p->accept_cap) {
+                    size_t ncap = p->accept_cap ? 2 * p->accept_cap : 16;
+                    qc_api_conn **q = realloc(p->accept_q, ncap * sizeof(*q));
+                    if (q) {
+                        p->accept_q = q;
+                        p->accept_cap = ncap;
+                    }
+                }
+                if (p->accept_len < p->accept_cap) {
+                    p->accept_q[p->accept_len++] = c;
+                    c->queued = true;
+                }
+            }
+        }
+        if (st == QC_CONN_CLOSED && (c->released || !c->accepted)) server_conn_destroy(p, c);
+    }
+}
+
+/* ---- listener objects ---- */
+
+quicc *quicc_new_listener(quicc_ctx *ctx, uint64_t flags) {
+    if (!ctx || ctx->method != QUICC_SERVER) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT,
+                        "quicc_new_listener needs a QUICC_SERVER context");
+        return NULL;
+    }
+    quicc *l = calloc(1, sizeof(*l));
+    qc_api_conn *c = calloc(1, sizeof(*c));
+    qc_api_port *p = qc_api_port_new();
+    if (!l || !c || !p) {
+        free(l);
+        free(c);
+        free(p);
+        return NULL;
+    }
+    ctx_ref(ctx);
+    c->ctx = ctx;
+    c->port = p;
+    c->lock = &p->lock;
+    c->idle_timeout_ms = 30000;
+    c->default_sid = UINT64_MAX;
+    p->is_server = true;
+    p->listener = l;
+    qc_endpoint_config_default(&p->ep.cfg);
+    p->ep.cfg.retry = (flags & QUICC_LISTENER_FLAG_RETRY)      ? QC_RETRY_ALWAYS
+                      : (flags & QUICC_LISTENER_FLAG_NO_RETRY) ? QC_RETRY_NEVER
+                                                               : QC_RETRY_AUTO;
+    l->kind = QC_OBJ_LISTENER;
+    l->conn_obj = l;
+    l->c = c;
+    l->sid = UINT64_MAX;
+    l->blocking = true;
+    return l;
+}
+
+int quicc_is_listener(const quicc *s) {
+    return s && s->kind == QC_OBJ_LISTENER;
+}
+
+quicc *quicc_get0_listener(quicc *s) {
+    if (!s) return NULL;
+    return s->c->port->is_server ? s->c->port->listener : NULL;
+}
+
+int quicc_listen(quicc *l) {
+    if (!quicc_is_listener(l)) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "quicc_listen needs a listener");
+        return 0;
+    }
+    qc_api_conn *lc = l->c;
+    qc_api_port *p = lc->port;
+    quicc_ctx *ctx = lc->ctx;
+    if (p->listening) return 1;
+    if (p->fd < 0) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "no socket: use quicc_set_fd first");
+        return 0;
+    }
+    if (!ctx->cert_file || !ctx->key_file || !ctx->alpn_len) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT,
+                        "a server needs a certificate, a key and ALPN protocols");
+        return 0;
+    }
+    const char *alpns[32];
+    char names[32][256];
+    size_t n = 0;
+    for (size_t i = 0; i < ctx->alpn_len && n < 32; i += 1 + ctx->alpn[i]) {
+        memcpy(names[n], ctx->alpn + i + 1, ctx->alpn[i]);
+        names[n][ctx->alpn[i]] = 0;
+        alpns[n] = names[n];
+        n++;
+    }
+    qc_tls_ctx_config tc = {.is_server = true,
+                            .alpn = alpns,
+                            .alpn_count = n,
+                            .cert_file = ctx->cert_file,
+                            .key_file = ctx->key_file,
+                            .keylog_file = ctx->keylog_file};
+    char err[256] = "";
+    p->tls_ctx = qc_tls_ctx_new(&tc, err, sizeof(err));
+    if (!p->tls_ctx) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "TLS setup: %s", err);
+        return 0;
+    }
+    qc_endpoint_config ecfg = p->ep.cfg;
+    ecfg.cp = &qc_gnutls_crypto;
+    ecfg.rand = qc_api_rand;
+    qc_api_rand(NULL, ecfg.secret, sizeof(ecfg.secret));
+    if (qc_endpoint_init(&p->ep, &ecfg) != 0 || qc_api_port_buffers(p, 1452) != 0) {
+        qc_api_err_push(QUICC_R_INTERNAL_ERROR, "listener setup failed");
+        return 0;
+    }
+    p->ep_ready = true;
+    p->udp_features = qc_udp_features(p->fd);
+    p->listening = true;
+    return 1;
+}
+
+/* Waits on a server port for up to deadline. Lock held (released while polling). */
+static void server_wait(qc_api_port *p, qc_ts deadline) {
+    qc_ts now = qc_api_now(), t = deadline;
+    for (qc_api_conn *c = p->conns; c; c = c->port_next)
+        t = QC_MIN(t, qc_conn_next_timeout(c->engine));
+    int ms = t == QC_TS_NONE ? 100 : (t <= now ? 0 : (int)QC_MIN((t - now) / QC_MS + 1, 100));
+    struct pollfd pf = {.fd = p->fd, .events = POLLIN | (p->tx_blocked ? POLLOUT : 0)};
+    pthread_mutex_unlock(&p->lock);
+    poll(&pf, 1, ms);
+    pthread_mutex_lock(&p->lock);
+    qc_api_server_tick(p);
+}
+
+quicc *quicc_accept_connection(quicc *l, uint64_t flags) {
+    if (!quicc_is_listener(l)) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT,
+                        "quicc_accept_connection needs a listener");
+        return NULL;
+    }
+    qc_api_port *p = l->c->port;
+    pthread_mutex_lock(&p->lock);
+    quicc *ret = NULL;
+    if (!p->listening) {
+        l->last_error = QUICC_ERROR_SSL;
+        qc_api_err_push(QUICC_R_NOT_CONNECTED, "the listener is not listening");
+        goto out;
+    }
+    for (;;) {
+        if (p->accept_len > 0) {
+            qc_api_conn *c = p->accept_q[0];
+            memmove(&p->accept_q[0], &p->accept_q[1], (p->accept_len - 1) * sizeof(*p->accept_q));
+            p->accept_len--;
+            c->accepted = true;
+            ret = c->obj;
+            goto out;
+        }
+        if (!l->blocking || (flags & QUICC_ACCEPT_CONNECTION_NO_BLOCK)) {
+            if (!l->c->explicit_events) qc_api_server_tick(p);
+            if (p->accept_len > 0) continue;
+            l->last_error = QUICC_ERROR_WANT_READ;
+            goto out;
+        }
+        server_wait(p, QC_TS_NONE);
+    }
+out:
+    pthread_mutex_unlock(&p->lock);
+    return ret;
+}
+
+size_t quicc_get_accept_connection_queue_len(quicc *l) {
+    if (!quicc_is_listener(l)) return 0;
+    pthread_mutex_lock(&l->c->port->lock);
+    size_t n = l->c->port->accept_len;
+    pthread_mutex_unlock(&l->c->port->lock);
+    return n;
+}
+
+void qc_api_listener_free(quicc *l);
+void qc_api_listener_free(quicc *l) {
+    qc_api_conn *lc = l->c;
+    qc_api_port *p = lc->port;
+    pthread_mutex_lock(&p->lock);
+    /* Connections never handed out go now (with a CONNECTION_CLOSE); accepted ones live on
+     * until the application frees them. */
+    qc_ts now = qc_api_now();
+    qc_api_conn *next;
+    for (qc_api_conn *c = p->conns; c; c = next) {
+        next = c->port_next;
+        if (c->accepted && !c->released) continue;
+        qc_conn_close(c->engine, true, 0, "", now);
+        qc_api_conn_flush(c, now);
+        server_conn_destroy(p, c);
+    }
+    p->listening = p->conns != NULL;
+    p->listener = NULL;
+    pthread_mutex_unlock(&p->lock);
+    quicc_ctx_free(lc->ctx);
+    free(lc);
+    free(l);
+    qc_api_port_unref(p);
+}
