@@ -72,6 +72,8 @@ size_t quicc_get_accept_connection_queue_len(quicc *listener);
 int quicc_is_listener(const quicc *s);
 /* The listener a connection came from (NULL for client connections). */
 quicc *quicc_get0_listener(quicc *s);
+/* The peer's address of a connection (like SSL_get_peer_addr). */
+int quicc_get_peer_addr(quicc *s, struct sockaddr_storage *addr, socklen_t *len);
 
 /* ---- Connection setup ---- */
 

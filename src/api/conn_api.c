@@ -285,6 +285,16 @@ int quicc_set_fd(quicc *s, int fd) {
     return 1;
 }
 
+int quicc_get_peer_addr(quicc *s, struct sockaddr_storage *addr, socklen_t *len) {
+    if (!s || !addr || !len || !s->c->has_peer) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "no peer address");
+        return 0;
+    }
+    memcpy(addr, &s->c->peer.ss, s->c->peer.len);
+    *len = s->c->peer.len;
+    return 1;
+}
+
 int quicc_get_fd(const quicc *s) {
     return s ? s->c->port->fd : -1;
 }
@@ -459,6 +469,7 @@ int quicc_handle_events(quicc *s) {
 }
 
 int quicc_net_read_desired(const quicc *s) {
+    if (s && s->kind == QC_OBJ_LISTENER) return s->c->port->listening;
     return s && s->c->engine && qc_conn_state(s->c->engine) != QC_CONN_CLOSED;
 }
 
@@ -470,8 +481,17 @@ int quicc_get_event_timeout(quicc *s, struct timeval *tv, int *is_infinite) {
     if (!s || !tv || !is_infinite) return 0;
     qc_api_conn *c = s->c;
     pthread_mutex_lock(c->lock);
-    qc_ts t = c->engine ? qc_conn_next_timeout(c->engine) : QC_TS_NONE;
-    if (c->engine && qc_conn_want_send(c->engine, qc_api_now())) t = 0;
+    qc_ts t = QC_TS_NONE, now0 = qc_api_now();
+    if (c->port->is_server) {
+        /* A listener or a server connection: the earliest timer of the port. */
+        for (qc_api_conn *pc = c->port->conns; pc; pc = pc->port_next) {
+            t = QC_MIN(t, qc_conn_next_timeout(pc->engine));
+            if (qc_conn_want_send(pc->engine, now0)) t = 0;
+        }
+    } else if (c->engine) {
+        t = qc_conn_next_timeout(c->engine);
+        if (qc_conn_want_send(c->engine, now0)) t = 0;
+    }
     pthread_mutex_unlock(c->lock);
     if (t == QC_TS_NONE) {
         *is_infinite = 1;

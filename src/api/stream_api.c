@@ -238,13 +238,14 @@ int quicc_get_stream_type(const quicc *s) {
     uint64_t sid = quicc_get_stream_id(s);
     if (sid == UINT64_MAX) return QUICC_STREAM_TYPE_NONE;
     if (!qc_sid_is_uni(sid)) return QUICC_STREAM_TYPE_BIDI;
-    return qc_sid_is_local(sid, false) ? QUICC_STREAM_TYPE_WRITE : QUICC_STREAM_TYPE_READ;
+    return qc_sid_is_local(sid, s->c->port->is_server) ? QUICC_STREAM_TYPE_WRITE
+                                                       : QUICC_STREAM_TYPE_READ;
 }
 
 int quicc_is_stream_local(const quicc *s) {
     uint64_t sid = quicc_get_stream_id(s);
     if (sid == UINT64_MAX) return -1;
-    return qc_sid_is_local(sid, false);
+    return qc_sid_is_local(sid, s->c->port->is_server);
 }
 
 int quicc_is_connection(const quicc *s) {
@@ -259,7 +260,8 @@ quicc *quicc_get0_connection(quicc *s) {
 static void release_stream(qc_api_conn *c, uint64_t sid) {
     qc_stream_info info;
     if (!c->engine || qc_conn_stream_info(c->engine, sid, &info) != 0) return;
-    if (info.send_state == QC_SEND_READY || info.send_state == QC_SEND_SEND)
+    if ((info.send_state == QC_SEND_READY || info.send_state == QC_SEND_SEND) &&
+        !info.send_concluded)
         qc_conn_stream_reset(c->engine, sid, 0);
     if (info.recv_state == QC_RECV_RECV || info.recv_state == QC_RECV_SIZE_KNOWN)
         qc_conn_stream_stop_sending(c->engine, sid, 0);
@@ -398,7 +400,8 @@ int quicc_write_ex2(quicc *s, const void *buf, size_t len, uint64_t flags, size_
                             (unsigned long long)sid);
             goto out;
         }
-        if (info.send_state != QC_SEND_READY && info.send_state != QC_SEND_SEND) {
+        if ((info.send_state != QC_SEND_READY && info.send_state != QC_SEND_SEND) ||
+            (info.send_concluded && done == 0 && len > 0)) {
             ret = stream_failure(s, sid, false);
             goto out;
         }
@@ -449,7 +452,8 @@ int quicc_stream_conclude(quicc *s, uint64_t flags) {
         qc_api_err_push(QUICC_R_WRONG_STREAM_DIRECTION, "stream has no sending part");
         goto out;
     }
-    if (info.send_state == QC_SEND_DATA_SENT || info.send_state == QC_SEND_DATA_RECVD) {
+    if (info.send_state == QC_SEND_DATA_SENT || info.send_state == QC_SEND_DATA_RECVD ||
+        info.send_concluded) {
         ret = 1; /* idempotent */
         goto out;
     }
@@ -488,7 +492,7 @@ static int part_state(quicc *s, bool reading) {
     qc_api_conn *c = s->c;
     uint64_t sid = quicc_get_stream_id(s);
     if (sid == UINT64_MAX || !c->engine) return QUICC_STREAM_STATE_NONE;
-    bool local = qc_sid_is_local(sid, false);
+    bool local = qc_sid_is_local(sid, s->c->port->is_server);
     if (qc_sid_is_uni(sid) && local == reading) return QUICC_STREAM_STATE_WRONG_DIR;
     qc_stream_info info;
     if (qc_conn_stream_info(c->engine, sid, &info) != 0)
@@ -500,7 +504,8 @@ static int part_state(quicc *s, bool reading) {
     } else {
         if (info.stop_sending_recvd) return QUICC_STREAM_STATE_RESET_REMOTE;
         if (info.reset_sent) return QUICC_STREAM_STATE_RESET_LOCAL;
-        if (info.send_state == QC_SEND_DATA_SENT || info.send_state == QC_SEND_DATA_RECVD)
+        if (info.send_state == QC_SEND_DATA_SENT || info.send_state == QC_SEND_DATA_RECVD ||
+            info.send_concluded)
             return QUICC_STREAM_STATE_FINISHED;
     }
     if (conn_dead(c)) return QUICC_STREAM_STATE_CONN_CLOSED;

@@ -193,6 +193,7 @@ typedef struct qc_stream_info {
     bool reset_recvd, stop_sending_recvd;
     uint64_t reset_code_recvd, stop_code_recvd, reset_code_sent;
     bool reset_sent;
+    bool send_concluded;    /* the application concluded the send side (FIN queued or sent) */
     uint64_t send_buffered; /* bytes written but not yet acknowledged */
     uint64_t send_buffer_size;
 } qc_stream_info;

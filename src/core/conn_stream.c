@@ -401,6 +401,7 @@ int qc_conn_stream_info(const qc_conn *c, uint64_t id, qc_stream_info *info) {
     info->reset_sent =
         cs->s.send_state == QC_SEND_RESET_SENT || cs->s.send_state == QC_SEND_RESET_RECVD;
     info->reset_code_sent = cs->s.reset_code_sent;
+    info->send_concluded = cs->s.snd.fin;
     info->send_buffered = cs->s.snd.written - cs->s.snd.acked_floor;
     info->send_buffer_size = cs->s.snd.max_buffered;
     return 0;

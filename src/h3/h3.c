@@ -7,10 +7,14 @@
  */
 #include "h3/h3.h"
 
+#include <fcntl.h>
 #include <nghttp3/nghttp3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 typedef struct h3_stream {
     int64_t id;
@@ -22,9 +26,18 @@ typedef struct h3_stream {
     int status;
     qc_h3_request_cbs cbs;
     struct h3_stream *next;
+    /* Server: the request and the file being sent */
+    char path[1024];
+    bool is_get;
+    uint8_t *map;
+    size_t map_len, map_off;
+    bool responded;
 } h3_stream;
 
 struct qc_h3 {
+    bool server;
+    const char *root;
+    uint64_t requests, bytes;
     quicc *conn;
     nghttp3_conn *h3;
     h3_stream *streams;
@@ -73,7 +86,18 @@ static void finish_request(qc_h3 *h, h3_stream *s, int64_t error) {
 
 static int cb_recv_header(nghttp3_conn *conn, int64_t sid, int32_t token, nghttp3_rcbuf *name,
                           nghttp3_rcbuf *value, uint8_t flags, void *user, void *suser) {
-    h3_stream *s = suser;
+    qc_h3 *h = user;
+    h3_stream *s = suser ? suser : (h->server ? find(h, sid) : NULL);
+    if (s && h->server) {
+        nghttp3_vec v = nghttp3_rcbuf_get_buf(value);
+        if (token == NGHTTP3_QPACK_TOKEN__PATH && v.len < sizeof(s->path)) {
+            memcpy(s->path, v.base, v.len);
+            s->path[v.len] = 0;
+        } else if (token == NGHTTP3_QPACK_TOKEN__METHOD) {
+            s->is_get = v.len == 3 && !memcmp(v.base, "GET", 3);
+        }
+        return 0;
+    }
     if (s && token == NGHTTP3_QPACK_TOKEN__STATUS) {
         nghttp3_vec v = nghttp3_rcbuf_get_buf(value);
         int st = 0;
@@ -92,8 +116,12 @@ static int cb_recv_data(nghttp3_conn *conn, int64_t sid, const uint8_t *data, si
     return 0;
 }
 
+static int server_respond(qc_h3 *h, h3_stream *s);
+
 static int cb_end_stream(nghttp3_conn *conn, int64_t sid, void *user, void *suser) {
-    h3_stream *s = suser;
+    qc_h3 *h = user;
+    h3_stream *s = suser ? suser : (h->server ? find(h, sid) : NULL);
+    if (s && h->server) return server_respond(h, s);
     if (s) finish_request(user, s, 0);
     return 0;
 }
@@ -124,10 +152,12 @@ static int cb_acked(nghttp3_conn *conn, int64_t sid, uint64_t len, void *user, v
     return 0;
 }
 
-qc_h3 *qc_h3_client_new(quicc *conn) {
+static qc_h3 *h3_new(quicc *conn, bool server, const char *root) {
     qc_h3 *h = calloc(1, sizeof(*h));
     if (!h) return NULL;
     h->conn = conn;
+    h->server = server;
+    h->root = root;
     nghttp3_callbacks cbs = {
         .acked_stream_data = cb_acked,
         .stream_close = cb_stream_close,
@@ -141,7 +171,9 @@ qc_h3 *qc_h3_client_new(quicc *conn) {
     nghttp3_settings_default(&settings);
     settings.qpack_max_dtable_capacity = 4096;
     settings.qpack_blocked_streams = 100;
-    if (nghttp3_conn_client_new(&h->h3, &cbs, &settings, nghttp3_mem_default(), h) != 0) {
+    int rv = server ? nghttp3_conn_server_new(&h->h3, &cbs, &settings, nghttp3_mem_default(), h)
+                    : nghttp3_conn_client_new(&h->h3, &cbs, &settings, nghttp3_mem_default(), h);
+    if (rv != 0) {
         free(h);
         return NULL;
     }
@@ -165,13 +197,22 @@ qc_h3 *qc_h3_client_new(quicc *conn) {
     return h;
 }
 
+qc_h3 *qc_h3_client_new(quicc *conn) {
+    return h3_new(conn, false, NULL);
+}
+
+static void stream_free(h3_stream *s) {
+    if (s->map) munmap(s->map, s->map_len);
+    quicc_free(s->obj);
+    free(s);
+}
+
 void qc_h3_free(qc_h3 *h) {
     if (!h) return;
     h3_stream *s = h->streams;
     while (s) {
         h3_stream *n = s->next;
-        quicc_free(s->obj);
-        free(s);
+        stream_free(s);
         s = n;
     }
     nghttp3_conn_del(h->h3);
@@ -323,9 +364,14 @@ int qc_h3_pump(qc_h3 *h) {
             quicc_err_clear();
             break;
         }
-        if (!add_stream(h, in)) {
+        h3_stream *ns = add_stream(h, in);
+        if (!ns) {
             quicc_free(in);
             return -1;
+        }
+        if (h->server && quicc_get_stream_type(in) == QUICC_STREAM_TYPE_BIDI) {
+            ns->is_request = true;
+            h->active++;
         }
         progress = true;
     }
@@ -336,14 +382,103 @@ int qc_h3_pump(qc_h3 *h) {
     h3_stream **pp = &h->streams;
     while (*pp) {
         h3_stream *s = *pp;
-        if (s->is_request && s->finished && s->read_done) {
+        bool done = h->server ? (s->is_request && s->responded && s->write_done && s->read_done)
+                              : (s->is_request && s->finished && s->read_done);
+        if (done) {
             *pp = s->next;
+            if (h->server) h->active--;
             nghttp3_conn_close_stream(h->h3, s->id, 0);
-            quicc_free(s->obj);
-            free(s);
+            stream_free(s);
             continue;
         }
         pp = &s->next;
     }
     return progress ? 1 : 0;
+}
+
+/* ---- server ---- */
+
+static nghttp3_ssize read_file(nghttp3_conn *conn, int64_t sid, nghttp3_vec *vec, size_t veccnt,
+                               uint32_t *pflags, void *user, void *suser) {
+    h3_stream *s = suser;
+    qc_h3 *h = user;
+    if (!s || veccnt == 0) return 0;
+    size_t left = s->map_len - s->map_off, n = left < 65536 ? left : 65536;
+    vec[0].base = s->map + s->map_off;
+    vec[0].len = n;
+    s->map_off += n;
+    h->bytes += n;
+    if (s->map_off == s->map_len) *pflags |= NGHTTP3_DATA_FLAG_EOF;
+    return 1;
+}
+
+static const char not_found[] = "not found\n";
+
+static nghttp3_ssize read_404(nghttp3_conn *conn, int64_t sid, nghttp3_vec *vec, size_t veccnt,
+                              uint32_t *pflags, void *user, void *suser) {
+    vec[0].base = (uint8_t *)not_found;
+    vec[0].len = sizeof(not_found) - 1;
+    *pflags |= NGHTTP3_DATA_FLAG_EOF;
+    return 1;
+}
+
+static int server_respond(qc_h3 *h, h3_stream *s) {
+    if (s->responded) return 0;
+    s->responded = true;
+    nghttp3_conn_set_stream_user_data(h->h3, s->id, s); /* for read_data */
+    int fd = -1;
+    struct stat st;
+    char full[2048];
+    if (s->is_get && s->path[0] == '/' && !strstr(s->path, "..")) {
+        size_t n = strcspn(s->path, "?#");
+        snprintf(full, sizeof(full), "%s%.*s", h->root, (int)n, s->path);
+        fd = open(full, O_RDONLY);
+        if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+            close(fd);
+            fd = -1;
+        }
+    }
+    char len[32];
+    nghttp3_data_reader dr;
+    const char *status = "404";
+    if (fd >= 0) {
+        s->map_len = (size_t)st.st_size;
+        if (s->map_len) {
+            s->map = mmap(NULL, s->map_len, PROT_READ, MAP_PRIVATE, fd, 0);
+            if (s->map == MAP_FAILED) {
+                s->map = NULL;
+                s->map_len = 0;
+            }
+        }
+        close(fd);
+        status = "200";
+        snprintf(len, sizeof(len), "%zu", s->map_len);
+        dr.read_data = read_file;
+        h->requests++;
+    } else {
+        snprintf(len, sizeof(len), "%zu", sizeof(not_found) - 1);
+        dr.read_data = read_404;
+    }
+#define NV(n, v)                                                                                   \
+    { (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP3_NV_FLAG_NONE }
+    const nghttp3_nv nva[] = {NV(":status", status), NV("server", "quicc-server/0.1"),
+                              NV("content-length", len)};
+#undef NV
+    int rv = nghttp3_conn_submit_response(h->h3, s->id, nva, 3,
+                                          (fd >= 0 && s->map_len == 0) ? NULL : &dr);
+    return rv == 0 ? 0 : NGHTTP3_ERR_CALLBACK_FAILURE;
+}
+
+qc_h3_server *qc_h3_server_new(quicc *conn, const char *root) {
+    return h3_new(conn, true, root);
+}
+int qc_h3_server_pump(qc_h3_server *h) {
+    return qc_h3_pump(h);
+}
+void qc_h3_server_free(qc_h3_server *h) {
+    qc_h3_free(h);
+}
+void qc_h3_server_stats(const qc_h3_server *h, uint64_t *requests, uint64_t *bytes) {
+    *requests = h->requests;
+    *bytes = h->bytes;
 }

@@ -49,4 +49,17 @@ size_t qc_h3_active(const qc_h3 *h);
 /* Why the session failed (after qc_h3_pump returned -1). */
 const char *qc_h3_error(const qc_h3 *h);
 
+/*
+ * An HTTP/3 server session on an accepted connection (nonblocking, default
+ * stream mode NONE, incoming policy ACCEPT): answers GET requests with the
+ * files under root (404 for anything else), read zero-copy from mmap().
+ */
+typedef struct qc_h3 qc_h3_server;
+qc_h3_server *qc_h3_server_new(quicc *conn, const char *root);
+/* Like qc_h3_pump: 1 progress, 0 none, -1 the session failed. */
+int qc_h3_server_pump(qc_h3_server *h);
+/* Requests answered with 200 and body bytes written so far. */
+void qc_h3_server_stats(const qc_h3_server *h, uint64_t *requests, uint64_t *bytes);
+void qc_h3_server_free(qc_h3_server *h);
+
 #endif

@@ -1,0 +1,505 @@
+/*
+ * quicc-server: serve the files under a directory over QUIC with HTTP/3
+ * (nghttp3), hq-interop (HTTP/0.9) and HTTP/1.0 as the OpenSSL guide demos
+ * speak it. One listener, any number of connections on one UDP socket. See
+ * quicc-server(1).
+ */
+#include "h3/h3.h"
+#include "quicc.h"
+#include "tls/tls.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+enum proto { P_H3, P_HQ, P_HTTP10 };
+
+typedef struct sreq {
+    quicc *in, *out;
+    char buf[4096];
+    size_t len;
+    bool responding, done;
+    int fd;
+    char head[512];
+    size_t head_len, head_sent;
+    struct sreq *next;
+} sreq;
+
+typedef struct sconn {
+    quicc *conn;
+    enum proto proto;
+    char peer[80];
+    struct timespec start;
+    uint64_t bytes, requests;
+    sreq *reqs;
+    qc_h3_server *h3;
+    struct sconn *next;
+} sconn;
+
+static struct {
+    const char *root;
+    bool quiet, verbose;
+} opt = {".", false, false};
+
+static volatile sig_atomic_t stop;
+static void on_signal(int sig) {
+    (void)sig;
+    stop = 1;
+}
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: quicc-server [options] [ADDR] PORT\n"
+               "Serve files over QUIC: HTTP/3 (h3), hq-interop and http/1.0.\n"
+               "\n"
+               "  --root DIR         serve the files under DIR (default: .)\n"
+               "  --cert FILE        certificate chain (PEM)\n"
+               "  --key FILE         private key (PEM)\n"
+               "                     (without --cert/--key: a fresh self-signed certificate\n"
+               "                     for localhost and 127.0.0.1)\n"
+               "  --write-cert FILE  write that generated certificate to FILE (for clients)\n"
+               "  --retry            validate every client address with Retry\n"
+               "  -q                 log nothing but errors\n"
+               "  -v                 log more\n"
+               "  --help             show this help\n"
+               "\n"
+               "ADDR defaults to 127.0.0.1. Logs one line per connection: peer, ALPN,\n"
+               "requests, bytes, duration and close reason.\n");
+}
+
+/* Opens ROOT/path for a request path; refuses "..". */
+static int open_path(const char *path, off_t *size) {
+    if (path[0] != '/' || strstr(path, "..")) return -1;
+    char full[4096];
+    snprintf(full, sizeof(full), "%s%s", opt.root, path);
+    size_t n = strcspn(full + strlen(opt.root), "?#");
+    full[strlen(opt.root) + n] = 0;
+    struct stat st;
+    if (stat(full, &st) != 0 || !S_ISREG(st.st_mode)) return -1;
+    int fd = open(full, O_RDONLY);
+    if (fd >= 0 && size) *size = st.st_size;
+    return fd;
+}
+
+/* ---- hq-interop and http/1.0 ---- */
+
+static void start_reply(sconn *sc, sreq *r) {
+    char path[2048] = "";
+    if (sc->proto == P_HTTP10) {
+        sscanf(r->buf, "GET %2047s", path);
+    } else {
+        size_t n = strcspn(r->buf, "\r\n");
+        if (n > 4 && !strncmp(r->buf, "GET ", 4) && n - 4 < sizeof(path)) {
+            memcpy(path, r->buf + 4, n - 4);
+            path[n - 4] = 0;
+        }
+    }
+    off_t size = 0;
+    r->fd = open_path(path, &size);
+    r->out = r->in;
+    if (sc->proto == P_HTTP10 && quicc_get_stream_type(r->in) == QUICC_STREAM_TYPE_READ) {
+        /* A request on a client uni stream is answered on a new server uni stream. */
+        r->out = quicc_new_stream(sc->conn, QUICC_STREAM_FLAG_UNI | QUICC_STREAM_FLAG_NO_BLOCK);
+        if (!r->out) {
+            quicc_err_clear();
+            r->out = NULL;
+            return; /* retried on the next turn */
+        }
+    }
+    if (sc->proto == P_HTTP10) {
+        if (r->fd >= 0)
+            r->head_len =
+                (size_t)snprintf(r->head, sizeof(r->head),
+                                 "HTTP/1.0 200 ok\r\nContent-Type: "
+                                 "application/octet-stream\r\nContent-Length: %lld\r\n\r\n",
+                                 (long long)size);
+        else
+            r->head_len = (size_t)snprintf(r->head, sizeof(r->head),
+                                           "HTTP/1.0 404 not found\r\nContent-Type: "
+                                           "text/plain\r\n\r\nnot found\n");
+    } else if (r->fd < 0) {
+        quicc_stream_reset(r->out, 404); /* HTTP/0.9 has no status: reset with code 404 */
+        r->done = true;
+        return;
+    }
+    r->responding = true;
+    sc->requests++;
+}
+
+static bool pump_reply(sconn *sc, sreq *r) {
+    static uint8_t buf[65536];
+    bool progress = false;
+    while (r->responding && !r->done) {
+        uint64_t avail = 0;
+        if (!quicc_get_value_uint(r->out, QUICC_VALUE_CLASS_GENERIC,
+                                  QUICC_VALUE_STREAM_WRITE_BUF_AVAIL, &avail)) {
+            quicc_err_clear();
+            r->done = true;
+            break;
+        }
+        if (avail == 0) break;
+        size_t w;
+        if (r->head_sent < r->head_len) {
+            size_t n = QC_MIN(avail, r->head_len - r->head_sent);
+            if (!quicc_write_ex(r->out, r->head + r->head_sent, n, &w)) {
+                quicc_err_clear();
+                r->done = true;
+                break;
+            }
+            r->head_sent += w;
+            progress = true;
+            continue;
+        }
+        ssize_t n = r->fd >= 0 ? read(r->fd, buf, QC_MIN(avail, sizeof(buf))) : 0;
+        if (n <= 0) {
+            quicc_stream_conclude(r->out, 0);
+            r->done = true;
+            progress = true;
+            break;
+        }
+        if (!quicc_write_ex(r->out, buf, (size_t)n, &w)) {
+            quicc_err_clear();
+            r->done = true;
+            break;
+        }
+        sc->bytes += w;
+        progress = true;
+    }
+    return progress;
+}
+
+static void req_free(sreq *r) {
+    if (r->fd >= 0) close(r->fd);
+    if (r->out && r->out != r->in) quicc_free(r->out);
+    quicc_free(r->in);
+    free(r);
+}
+
+static bool serve_raw(sconn *sc) {
+    bool progress = false;
+    quicc *st;
+    while ((st = quicc_accept_stream(sc->conn, QUICC_ACCEPT_STREAM_NO_BLOCK)) != NULL) {
+        sreq *r = calloc(1, sizeof(*r));
+        if (!r) {
+            quicc_free(st);
+            break;
+        }
+        r->in = st;
+        r->fd = -1;
+        r->next = sc->reqs;
+        sc->reqs = r;
+        progress = true;
+    }
+    quicc_err_clear();
+    sreq **pp = &sc->reqs;
+    while (*pp) {
+        sreq *r = *pp;
+        if (!r->responding && !r->done) {
+            size_t n = 0;
+            while (r->len < sizeof(r->buf) - 1 &&
+                   quicc_read_ex(r->in, r->buf + r->len, sizeof(r->buf) - 1 - r->len, &n)) {
+                r->len += n;
+                progress = true;
+            }
+            int e = quicc_get_error(r->in, 0);
+            quicc_err_clear();
+            r->buf[r->len] = 0;
+            bool fin = e == QUICC_ERROR_ZERO_RETURN;
+            bool complete = sc->proto == P_HTTP10 ? strstr(r->buf, "\r\n\r\n") != NULL
+                                                  : (fin || strstr(r->buf, "\r\n") != NULL);
+            if (complete || (fin && r->len))
+                start_reply(sc, r);
+            else if (fin || (e != QUICC_ERROR_WANT_READ && e != QUICC_ERROR_NONE) ||
+                     r->len == sizeof(r->buf) - 1)
+                r->done = true; /* reset, closed or oversized request */
+        }
+        if (pump_reply(sc, r)) progress = true;
+        if (r->done) {
+            *pp = r->next;
+            req_free(r);
+            continue;
+        }
+        pp = &r->next;
+    }
+    return progress;
+}
+
+/* ---- connections ---- */
+
+static void log_close(sconn *sc) {
+    if (opt.quiet) return;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double secs =
+        (double)(now.tv_sec - sc->start.tv_sec) + (double)(now.tv_nsec - sc->start.tv_nsec) / 1e9;
+    quicc_conn_close_info ci;
+    char why[200] = "open";
+    if (quicc_get_conn_close_info(sc->conn, &ci))
+        snprintf(why, sizeof(why), "%s %s 0x%llx%s%.*s",
+                 (ci.flags & QUICC_CONN_CLOSE_FLAG_LOCAL) ? "closed by server" : "closed by client",
+                 (ci.flags & QUICC_CONN_CLOSE_FLAG_TRANSPORT) ? "transport" : "application",
+                 (unsigned long long)ci.error_code, ci.reason_len ? ": " : "",
+                 (int)(ci.reason_len > 60 ? 60 : ci.reason_len), ci.reason);
+    static const char *names[] = {"h3", "hq-interop", "http/1.0"};
+    printf("quicc-server: %s alpn=%s requests=%llu bytes=%llu duration=%.3fs %s\n", sc->peer,
+           names[sc->proto], (unsigned long long)sc->requests, (unsigned long long)sc->bytes, secs,
+           why);
+    fflush(stdout);
+}
+
+static sconn *conn_setup(quicc *conn) {
+    sconn *sc = calloc(1, sizeof(*sc));
+    if (!sc) return NULL;
+    sc->conn = conn;
+    clock_gettime(CLOCK_MONOTONIC, &sc->start);
+    quicc_set_blocking_mode(conn, 0);
+    quicc_set_value_uint(conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_EVENT_HANDLING_MODE,
+                         QUICC_EVENT_HANDLING_MODE_EXPLICIT);
+    quicc_set_default_stream_mode(conn, QUICC_DEFAULT_STREAM_MODE_NONE);
+    quicc_set_incoming_stream_policy(conn, QUICC_INCOMING_STREAM_POLICY_ACCEPT, 0);
+    const unsigned char *alpn;
+    unsigned alen;
+    quicc_get0_alpn_selected(conn, &alpn, &alen);
+    if (alen == 2 && !memcmp(alpn, "h3", 2))
+        sc->proto = P_H3;
+    else if (alen == 10 && !memcmp(alpn, "hq-interop", 10))
+        sc->proto = P_HQ;
+    else
+        sc->proto = P_HTTP10;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    if (quicc_get_peer_addr(conn, &ss, &sl)) {
+        char host[64] = "?";
+        int port = 0;
+        if (ss.ss_family == AF_INET) {
+            inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host, sizeof(host));
+            port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+            snprintf(sc->peer, sizeof(sc->peer), "%s:%d", host, port);
+        } else {
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, host, sizeof(host));
+            port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+            snprintf(sc->peer, sizeof(sc->peer), "[%s]:%d", host, port);
+        }
+    }
+    if (sc->proto == P_H3) {
+        sc->h3 = qc_h3_server_new(conn, opt.root);
+        if (!sc->h3) {
+            free(sc);
+            return NULL;
+        }
+    }
+    if (opt.verbose) printf("quicc-server: %s connected\n", sc->peer);
+    return sc;
+}
+
+static void conn_free(sconn *sc) {
+    if (sc->h3) qc_h3_server_stats(sc->h3, &sc->requests, &sc->bytes);
+    log_close(sc);
+    if (sc->h3) qc_h3_server_free(sc->h3);
+    while (sc->reqs) {
+        sreq *n = sc->reqs->next;
+        req_free(sc->reqs);
+        sc->reqs = n;
+    }
+    quicc_free(sc->conn);
+    free(sc);
+}
+
+static int make_socket(const char *addr, const char *port) {
+    struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_PASSIVE | AI_NUMERICHOST},
+                    *ai;
+    int rv = getaddrinfo(addr, port, &hints, &ai);
+    if (rv) {
+        fprintf(stderr, "quicc-server: bad address %s port %s: %s\n", addr, port, gai_strerror(rv));
+        return -1;
+    }
+    int fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int sz = 4 << 20;
+    if (fd >= 0) {
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+    }
+    if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+        fprintf(stderr, "quicc-server: cannot bind %s port %s: %s\n", addr, port, strerror(errno));
+        if (fd >= 0) close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(ai);
+    return fd;
+}
+
+int main(int argc, char **argv) {
+    static const struct option longopts[] = {{"root", required_argument, NULL, 'r'},
+                                             {"cert", required_argument, NULL, 'c'},
+                                             {"key", required_argument, NULL, 'k'},
+                                             {"write-cert", required_argument, NULL, 'w'},
+                                             {"retry", no_argument, NULL, 'R'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    const char *cert = NULL, *key = NULL, *write_cert = NULL;
+    bool retry = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "qvh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            opt.root = optarg;
+            break;
+        case 'c':
+            cert = optarg;
+            break;
+        case 'k':
+            key = optarg;
+            break;
+        case 'w':
+            write_cert = optarg;
+            break;
+        case 'R':
+            retry = true;
+            break;
+        case 'q':
+            opt.quiet = true;
+            break;
+        case 'v':
+            opt.verbose = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    int nargs = argc - optind;
+    if (nargs < 1 || nargs > 2 || (!cert) != (!key)) {
+        usage(stderr);
+        return 2;
+    }
+    const char *addr = nargs == 2 ? argv[optind] : "127.0.0.1";
+    const char *port = argv[optind + nargs - 1];
+    struct stat st;
+    if (stat(opt.root, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "quicc-server: %s is not a directory\n", opt.root);
+        return 2;
+    }
+    char tmpdir[] = "/tmp/quicc-server-XXXXXX", gcert[300], gkey[300];
+    bool generated = false;
+    if (!cert) {
+        if (!mkdtemp(tmpdir)) {
+            perror("quicc-server: mkdtemp");
+            return 1;
+        }
+        snprintf(gcert, sizeof(gcert), "%s/cert.pem", tmpdir);
+        snprintf(gkey, sizeof(gkey), "%s/key.pem", tmpdir);
+        const char *dns[] = {"localhost"};
+        const char *ips[] = {"127.0.0.1", "::1"};
+        char err[256];
+        int64_t now = (int64_t)time(NULL);
+        if (qc_tls_generate_selfsigned(write_cert ? write_cert : gcert, gkey, dns, 1, ips, 2,
+                                       now - 3600, now + 30 * 86400, err, sizeof(err)) != 0) {
+            fprintf(stderr, "quicc-server: cannot generate a certificate: %s\n", err);
+            return 1;
+        }
+        cert = write_cert ? write_cert : gcert;
+        key = gkey;
+        generated = true;
+    }
+    int fd = make_socket(addr, port);
+    if (fd < 0) return 1;
+    quicc_ctx *ctx = quicc_ctx_new(QUICC_SERVER);
+    static const unsigned char alpn[] = "\x02h3\x0ahq-interop\x08http/1.0";
+    if (!ctx || !quicc_ctx_use_certificate_chain_file(ctx, cert) ||
+        !quicc_ctx_use_PrivateKey_file(ctx, key) ||
+        !quicc_ctx_set_alpn_protos(ctx, alpn, sizeof(alpn) - 1)) {
+        quicc_err_print(stderr);
+        return 1;
+    }
+    quicc *l = quicc_new_listener(ctx, retry ? QUICC_LISTENER_FLAG_RETRY : 0);
+    if (!l || !quicc_set_fd(l, fd) || !quicc_listen(l)) {
+        quicc_err_print(stderr);
+        return 1;
+    }
+    if (generated) {
+        /* The key is loaded: remove the private key file (the certificate may stay). */
+        unlink(gkey);
+        if (!write_cert) unlink(gcert);
+        rmdir(tmpdir);
+    }
+    quicc_set_blocking_mode(l, 0);
+    quicc_set_value_uint(l, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_EVENT_HANDLING_MODE,
+                         QUICC_EVENT_HANDLING_MODE_EXPLICIT);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    getsockname(fd, (struct sockaddr *)&ss, &sl);
+    int bound_port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+                                                   : ((struct sockaddr_in6 *)&ss)->sin6_port);
+    if (!opt.quiet || write_cert) {
+        printf("quicc-server: listening on %s port %d, serving %s%s%s\n", addr, bound_port,
+               opt.root, write_cert ? ", certificate in " : "", write_cert ? write_cert : "");
+        fflush(stdout);
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    sconn *conns = NULL;
+    while (!stop) {
+        quicc_handle_events(l);
+        bool progress = false;
+        quicc *conn;
+        while ((conn = quicc_accept_connection(l, QUICC_ACCEPT_CONNECTION_NO_BLOCK)) != NULL) {
+            sconn *sc = conn_setup(conn);
+            if (!sc) {
+                quicc_free(conn);
+                continue;
+            }
+            sc->next = conns;
+            conns = sc;
+            progress = true;
+        }
+        quicc_err_clear();
+        sconn **pp = &conns;
+        while (*pp) {
+            sconn *sc = *pp;
+            if (sc->h3) {
+                int rv = qc_h3_server_pump(sc->h3);
+                progress |= rv > 0;
+            } else {
+                progress |= serve_raw(sc);
+            }
+            if (!quicc_net_read_desired(sc->conn)) { /* closed: nothing more will arrive */
+                *pp = sc->next;
+                conn_free(sc);
+                continue;
+            }
+            pp = &sc->next;
+        }
+        if (progress) continue;
+        struct timeval tv;
+        int inf = 0;
+        quicc_get_event_timeout(l, &tv, &inf);
+        int ms = inf ? 100 : (int)(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
+        if (ms > 100) ms = 100;
+        struct pollfd p = {.fd = fd, .events = POLLIN | (quicc_net_write_desired(l) ? POLLOUT : 0)};
+        poll(&p, 1, ms);
+    }
+    while (conns) {
+        sconn *n = conns->next;
+        quicc_shutdown_ex(conns->conn, QUICC_SHUTDOWN_FLAG_RAPID, NULL);
+        conn_free(conns);
+        conns = n;
+    }
+    quicc_free(l);
+    quicc_ctx_free(ctx);
+    close(fd);
+    return 0;
+}
