@@ -263,7 +263,12 @@ static int on_frame(qc_conn *c, enum qc_pkt_type pt, const qc_frame *f, qc_ts no
         if (c->is_server) return QC_ERR_PROTO;
         return 0; /* tokens for future connections are not kept yet */
     case QC_FT_MAX_DATA:
-        qc_fc_send_on_max(&c->fc_send, f->u.max.max);
+        if (f->u.max.max > c->fc_send.max) {
+            bool was_blocked = qc_fc_send_avail(&c->fc_send) == 0;
+            qc_fc_send_on_max(&c->fc_send, f->u.max.max);
+            /* Streams that stopped for the connection's limit may send again. */
+            if (was_blocked) qc_conn_streams_on_peer_tparams(c);
+        }
         return 0;
     case QC_FT_MAX_STREAM_DATA:
         return on_max_stream_data(c, f);

@@ -213,7 +213,7 @@ static void add_control(qc_conn *c, pkt_build *b, qc_ts now) {
 }
 
 /* Adds frames for one stream; returns false when the packet is full. */
-static bool add_stream_frames(qc_conn *c, pkt_build *b, qc_cstream *cs, bool cwnd_ok) {
+static bool add_stream_frames(qc_conn *c, pkt_build *b, qc_cstream *cs, bool cwnd_ok, qc_ts now) {
     qc_frame f;
     if (cs->reset_pending) {
         if (rec_full(b)) return false;
@@ -240,7 +240,7 @@ static bool add_stream_frames(qc_conn *c, pkt_build *b, qc_cstream *cs, bool cwn
         f.type = QC_FT_MAX_STREAM_DATA;
         f.u.stream_max.stream_id = cs->s.id;
         f.u.stream_max.max = cs->fc_recv.update_pending
-                                 ? qc_fc_recv_update(&cs->fc_recv, 0, c->rec.rtt.smoothed)
+                                 ? qc_fc_recv_update(&cs->fc_recv, now, c->rec.rtt.smoothed)
                                  : cs->fc_recv.max;
         if (!put_frame(b, &f)) return false;
         cs->max_data_pending = false;
@@ -305,13 +305,13 @@ static bool add_stream_frames(qc_conn *c, pkt_build *b, qc_cstream *cs, bool cwn
     return !rec_full(b) && room(b) >= 24;
 }
 
-static void add_streams(qc_conn *c, pkt_build *b, bool cwnd_ok) {
+static void add_streams(qc_conn *c, pkt_build *b, bool cwnd_ok, qc_ts now) {
     /* Round robin: serve the head, then move it to the back (or out of the queue when it has
      * nothing more to send). Bounded by the number of streams so blocked streams can't spin. */
     size_t budget = c->nstreams + 1;
     while (c->send_head && budget--) {
         qc_cstream *cs = c->send_head;
-        bool more_room = add_stream_frames(c, b, cs, cwnd_ok);
+        bool more_room = add_stream_frames(c, b, cs, cwnd_ok, now);
         if (!qc_conn_stream_has_work(c, cs)) {
             qc_conn_stream_unschedule(c, cs);
             qc_conn_stream_maybe_free(c, cs);
@@ -464,7 +464,7 @@ int qc_conn_send(qc_conn *c, uint8_t *buf, size_t cap, qc_ts now) {
                 add_crypto(c, b);
                 if (sp == QC_PNS_APP) {
                     add_control(c, b, now);
-                    add_streams(c, b, true);
+                    add_streams(c, b, true, now);
                 }
             }
             /* A peer never acknowledges ACK-only packets; make every 16th one ack-eliciting

@@ -22,6 +22,7 @@ typedef struct h3_stream {
     bool read_done;  /* FIN or reset seen on the receiving part (or none) */
     bool write_done; /* FIN written (or no sending part) */
     bool is_request;
+    bool blocked;  /* blocked in nghttp3 while quicc's send buffer is full */
     bool finished; /* request completed (on_done called) */
     int status;
     qc_h3_request_cbs cbs;
@@ -349,8 +350,11 @@ static int write_streams(qc_h3 *h, bool *progress) {
             nghttp3_conn_add_ack_offset(h->h3, sid, total);
             *progress = true;
         }
-        if (total < want)
-            return 0; /* the stream's buffer is full: try again after the next events */
+        if (total < want) {
+            /* The stream's buffer is full: let nghttp3 serve the other streams meanwhile. */
+            nghttp3_conn_block_stream(h->h3, sid);
+            s->blocked = true;
+        }
     }
     return 0;
 }
@@ -377,6 +381,17 @@ int qc_h3_pump(qc_h3 *h) {
     }
     for (h3_stream *s = h->streams; s; s = s->next)
         if (!s->read_done && read_stream(h, s, &progress) < 0) return -1;
+    for (h3_stream *s = h->streams; s; s = s->next) {
+        uint64_t avail = 0;
+        if (!s->blocked) continue;
+        if (!quicc_get_value_uint(s->obj, QUICC_VALUE_CLASS_GENERIC,
+                                  QUICC_VALUE_STREAM_WRITE_BUF_AVAIL, &avail))
+            quicc_err_clear();
+        if (avail > 0) {
+            s->blocked = false;
+            nghttp3_conn_unblock_stream(h->h3, s->id);
+        }
+    }
     if (write_streams(h, &progress) < 0) return -1;
     /* Free finished request streams. */
     h3_stream **pp = &h->streams;

@@ -73,6 +73,23 @@ static void test_1000_small_streams(void) {
     CHECK(ok);
 }
 
+/* The receiver's connection window (64 KiB, no auto-tuning) is smaller than its stream windows:
+ * the sender stops for the connection's limit again and again and must resume on each MAX_DATA
+ * (regression: a stream blocked only by the connection limit was never rescheduled). */
+static void test_connection_window_limit(void) {
+    sim s;
+    CHECK_EQ(sim_init(&s, 13, "sim"), 0);
+    s.ccfg.initial_max_data = s.ccfg.max_data_window = 64 * 1024;
+    sim_app app;
+    sim_app_init(&app, 3, 2u << 20, 3);
+    sim_start(&s);
+    CHECK(sim_run(&s, s.now + 120 * QC_SEC, sim_app_step, &app));
+    CHECK_EQ(app.completed, 3);
+    CHECK_EQ(app.failed, 0);
+    sim_app_free(&app);
+    sim_free(&s);
+}
+
 static void test_reproducible(void) {
     bool ok1, ok2;
     uint64_t a = transfer(11, 0.05, 4, 256 * 1024, 4, &ok1);
@@ -86,6 +103,7 @@ int main(void) {
     TEST_RUN(test_10mb_5pct_loss);
     TEST_RUN(test_10mb_20pct_loss);
     TEST_RUN(test_1000_small_streams);
+    TEST_RUN(test_connection_window_limit);
     TEST_RUN(test_reproducible);
     return test_summary();
 }

@@ -1,0 +1,145 @@
+#!/bin/sh
+# quicc-server against quicc-client (all three ALPNs, 1,000 parallel requests on one
+# connection, a 100 MB file), against ngtcp2's gtlsclient over h3 (50 MB + 100 files),
+# with forced Retry, and with 200 concurrent client connections; every file by SHA-256.
+BUILD=${1:?usage: $0 BUILD_DIR}
+. "$(dirname "$0")/lib.sh"
+CLIENT="$BUILD/bin/quicc-client"
+SERVER="$BUILD/bin/quicc-server"
+
+mkdir -p "$WORK/htdocs"
+head -c 104857600 /dev/urandom >"$WORK/htdocs/huge.bin"
+head -c 52428800 "$WORK/htdocs/huge.bin" >"$WORK/htdocs/big.bin"
+i=1
+while [ $i -le 100 ]; do
+    head -c $((i * 131 + 7)) /dev/urandom >"$WORK/htdocs/f$i"
+    i=$((i + 1))
+done
+
+# start_server [OPTIONS]: quicc-server on a free port; sets PORT, SERVER_PID, CERT
+start_server() {
+    CERT="$WORK/cert.pem"
+    "$SERVER" --root "$WORK/htdocs" --write-cert "$CERT" "$@" 127.0.0.1 0 >"$WORK/server.log" 2>&1 &
+    SERVER_PID=$!
+    n=0
+    while ! grep -q "listening" "$WORK/server.log" 2>/dev/null && [ $n -lt 50 ]; do
+        sleep 0.1
+        n=$((n + 1))
+    done
+    PORT=$(sed -n 's/.* port \([0-9]*\),.*/\1/p' "$WORK/server.log" | head -1)
+    [ -n "$PORT" ] || fail "quicc-server did not start: $(cat "$WORK/server.log")"
+}
+stop_server() {
+    kill "$SERVER_PID" 2>/dev/null
+    wait "$SERVER_PID" 2>/dev/null
+    SERVER_PID=""
+}
+check_files() { # DIR FILE...
+    d=$1
+    shift
+    for f in "$@"; do
+        [ "$(sha "$WORK/htdocs/$f")" = "$(sha "$d/$f")" ] || fail "$f differs in $d"
+    done
+}
+
+start_server
+small=""
+i=1
+while [ $i -le 100 ]; do
+    small="$small f$i"
+    i=$((i + 1))
+done
+
+# All three ALPNs, 100 small files and the 50 MB file over one connection each.
+for alpn in h3 hq-interop http/1.0; do
+    out="$WORK/out-$(echo "$alpn" | tr '/.' '__')"
+    urls="https://localhost:$PORT/big.bin"
+    for f in $small; do urls="$urls https://localhost:$PORT/$f"; done
+    # shellcheck disable=SC2086
+    timeout 120 "$CLIENT" -q --alpn "$alpn" --cacert "$CERT" -o "$out" $urls || fail "$alpn download"
+    # shellcheck disable=SC2086
+    check_files "$out" big.bin $small
+    # A missing file fails in each protocol.
+    timeout 30 "$CLIENT" -q --alpn "$alpn" --cacert "$CERT" -o "$out" "https://localhost:$PORT/none" \
+        2>"$WORK/err.txt"
+    [ $? -eq 1 ] || fail "$alpn: missing file not exit 1"
+    grep -qE "HTTP status 404|error 0x194" "$WORK/err.txt" || fail "$alpn 404: $(cat "$WORK/err.txt")"
+    echo "ok: $alpn: 50 MB + 100 files, 404"
+done
+
+# 1,000 parallel small requests on one connection (the server's stream limit queues some).
+urls=""
+n=0
+while [ $n -lt 10 ]; do
+    for f in $small; do urls="$urls https://localhost:$PORT/$f?$n"; done
+    n=$((n + 1))
+done
+mkdir -p "$WORK/k"
+# shellcheck disable=SC2086
+timeout 120 "$CLIENT" -q --cacert "$CERT" $urls >"$WORK/k/all" || fail "1000 requests"
+for n in 0 1 2 3 4 5 6 7 8 9; do for f in $small; do cat "$WORK/htdocs/$f"; done; done >"$WORK/k/want"
+[ "$(sha "$WORK/k/want")" = "$(sha "$WORK/k/all")" ] || fail "1000 requests: bodies differ"
+echo "ok: 1000 requests on one connection"
+
+# 100 MB over h3.
+timeout 120 "$CLIENT" -q --cacert "$CERT" -o "$WORK/huge" "https://localhost:$PORT/huge.bin" ||
+    fail "100 MB download"
+check_files "$WORK/huge" huge.bin
+echo "ok: 100 MB"
+
+# ngtcp2's gtlsclient fetches from quicc-server over h3.
+if command -v gtlsclient >/dev/null; then
+    urls="https://localhost:$PORT/big.bin"
+    for f in $small; do urls="$urls https://localhost:$PORT/$f"; done
+    mkdir -p "$WORK/ng"
+    # shellcheck disable=SC2086
+    timeout 120 gtlsclient -q --exit-on-all-streams-close --download "$WORK/ng" 127.0.0.1 "$PORT" \
+        $urls >/dev/null 2>&1 || fail "gtlsclient exited $?"
+    # shellcheck disable=SC2086
+    check_files "$WORK/ng" big.bin $small
+    echo "ok: gtlsclient: 50 MB + 100 files"
+fi
+
+# 200 concurrent client connections, each fetching and verifying a file.
+pids=""
+i=1
+while [ $i -le 200 ]; do
+    f="f$(((i - 1) % 100 + 1))"
+    timeout 120 "$CLIENT" -q --cacert "$CERT" "https://localhost:$PORT/$f" >"$WORK/c$i" 2>"$WORK/c$i.err" &
+    pids="$pids $!"
+    i=$((i + 1))
+done
+bad=0
+for p in $pids; do wait "$p" || bad=$((bad + 1)); done
+[ $bad -eq 0 ] || fail "$bad of 200 concurrent clients failed: $(cat "$WORK"/c*.err | sort | uniq -c | head -3)"
+i=1
+while [ $i -le 200 ]; do
+    f="f$(((i - 1) % 100 + 1))"
+    [ "$(sha "$WORK/htdocs/$f")" = "$(sha "$WORK/c$i")" ] || fail "client $i: body differs"
+    i=$((i + 1))
+done
+echo "ok: 200 concurrent connections"
+lines=$(grep -c "alpn=" "$WORK/server.log")
+stop_server
+[ "$lines" -ge 200 ] || fail "expected a log line per connection, got $lines"
+
+# Forced Retry: address validation, then the same downloads.
+start_server --retry
+urls="https://localhost:$PORT/big.bin"
+for f in f1 f2 f3; do urls="$urls https://localhost:$PORT/$f"; done
+# shellcheck disable=SC2086
+timeout 60 "$CLIENT" -q --cacert "$CERT" -o "$WORK/retry" $urls || fail "download with Retry"
+check_files "$WORK/retry" big.bin f1 f2 f3
+stop_server
+echo "ok: --retry"
+
+# Usage errors.
+"$SERVER" --bogus 2>/dev/null
+[ $? -eq 2 ] || fail "bad option not exit 2"
+"$SERVER" 2>/dev/null
+[ $? -eq 2 ] || fail "no port not exit 2"
+"$SERVER" --root /nonexistent 4433 2>/dev/null
+[ $? -eq 2 ] || fail "bad root not exit 2"
+"$SERVER" --help | grep -q -- "--write-cert" || fail "--help"
+echo "ok: usage"
+echo "1 passed, 0 failed"
