@@ -157,7 +157,15 @@ void qc_api_server_tick(qc_api_port *p) {
                     c = NULL;
                 }
             }
-            if (c) qc_conn_recv(c->engine, dg->data, dg->len, now);
+            if (c) {
+                qc_conn_recv(c->engine, dg->data, dg->len, now);
+                qc_conn_stats st;
+                qc_conn_get_stats(c->engine, &st);
+                if (d.action == QC_EP_ACCEPT && st.pkts_recv == 0) {
+                    /* Its first Initial did not decrypt: a forged or corrupt packet. */
+                    server_conn_destroy(p, c);
+                }
+            }
         }
         if (n < QC_UDP_RX_MSGS) break;
     }

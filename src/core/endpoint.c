@@ -230,8 +230,8 @@ void qc_endpoint_decide(qc_endpoint *ep, const uint8_t *dgram, size_t len, const
         drop(ep, d, "Initial with a DCID under 8 bytes");
         return;
     }
-    if (ep->conns >= ep->cfg.max_conns || ep->pending >= ep->cfg.max_pending) {
-        drop(ep, d, "too many connections or pending handshakes");
+    if (ep->conns >= ep->cfg.max_conns) {
+        drop(ep, d, "too many connections");
         return;
     }
     if (h->token_len) {
@@ -260,6 +260,13 @@ void qc_endpoint_decide(qc_endpoint *ep, const uint8_t *dgram, size_t len, const
         } else {
             ep->bad_tokens++; /* not ours or forged: as if there were none (§8.1.3) */
         }
+    }
+    /* Unvalidated clients are held to the pending-handshake cap; one that proved its address
+     * with a token is not, so a flood of forged Initials cannot lock real clients out. */
+    if (!d->validated && !d->bad_token && ep->pending >= ep->cfg.max_pending &&
+        ep->cfg.retry == QC_RETRY_NEVER) {
+        drop(ep, d, "too many pending handshakes");
+        return;
     }
     bool want_retry = ep->cfg.retry == QC_RETRY_ALWAYS ||
                       (ep->cfg.retry == QC_RETRY_AUTO && ep->pending >= ep->cfg.retry_threshold);
