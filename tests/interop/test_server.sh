@@ -67,6 +67,13 @@ for alpn in h3 hq-interop http/1.0; do
     echo "ok: $alpn: 50 MB + 100 files, 404"
 done
 
+# An HTTP/1.0 request on a client uni stream without FIN (the guide's multi-stream client):
+# answered on a server-initiated uni stream.
+timeout 30 "$BUILD/tests/quicc-uni-request" "$PORT" "$CERT" /f7 >"$WORK/uni.out" ||
+    fail "uni request"
+[ "$(sha "$WORK/htdocs/f7")" = "$(sha "$WORK/uni.out")" ] || fail "uni request: body differs"
+echo "ok: uni request answered on a server uni stream"
+
 # 1,000 parallel small requests on one connection (the server's stream limit queues some).
 urls=""
 n=0
