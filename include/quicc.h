@@ -260,6 +260,11 @@ int quicc_set_idle_timeout(quicc *conn, uint64_t ms);
 #define QUICC_VALUE_STREAM_WRITE_BUF_SIZE 7
 #define QUICC_VALUE_STREAM_WRITE_BUF_USED 8
 #define QUICC_VALUE_STREAM_WRITE_BUF_AVAIL 9
+/* Listener statistics (quicc only): stateless packets sent and datagrams dropped. */
+#define QUICC_VALUE_LISTENER_RETRY_SENT 10
+#define QUICC_VALUE_LISTENER_RESETS_SENT 11
+#define QUICC_VALUE_LISTENER_VN_SENT 12
+#define QUICC_VALUE_LISTENER_DROPPED 13
 
 /* Implicit: every I/O call also processes network events (the default). Explicit:
  * nonblocking I/O calls touch only buffers; quicc_handle_events does the network work. */

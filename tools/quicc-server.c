@@ -498,6 +498,16 @@ int main(int argc, char **argv) {
         conn_free(conns);
         conns = n;
     }
+    uint64_t nretry = 0, resets = 0, vn = 0, dropped = 0;
+    quicc_get_value_uint(l, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_LISTENER_RETRY_SENT, &nretry);
+    quicc_get_value_uint(l, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_LISTENER_RESETS_SENT, &resets);
+    quicc_get_value_uint(l, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_LISTENER_VN_SENT, &vn);
+    quicc_get_value_uint(l, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_LISTENER_DROPPED, &dropped);
+    if (!opt.quiet)
+        printf("quicc-server: stopping: retry=%llu stateless_reset=%llu version_negotiation=%llu "
+               "dropped=%llu\n",
+               (unsigned long long)nretry, (unsigned long long)resets, (unsigned long long)vn,
+               (unsigned long long)dropped);
     quicc_free(l);
     quicc_ctx_free(ctx);
     close(fd);

@@ -29,6 +29,13 @@ struct quicc_ctx {
     char *cert_file, *key_file; /* server */
     unsigned char alpn[256];    /* server preference list, wire format */
     size_t alpn_len;
+    /* Client: NEW_TOKEN tokens from servers, by server address (most recent first) */
+    struct {
+        qc_addr peer;
+        uint8_t token[96];
+        size_t len;
+    } tokens[8];
+    size_t ntokens;
     pthread_mutex_t lock;
 };
 

@@ -242,6 +242,26 @@ void quicc_free(quicc *s) {
         free(s);
         return;
     }
+    size_t tlen = 0;
+    const uint8_t *tok = c->engine ? qc_conn_new_token(c->engine, &tlen) : NULL;
+    if (tok && tlen <= sizeof(c->ctx->tokens[0].token)) {
+        /* Keep the server's token for the next connection to the same address. */
+        quicc_ctx *ctx = c->ctx;
+        pthread_mutex_lock(&ctx->lock);
+        size_t i = 0;
+        while (i < ctx->ntokens && !(ctx->tokens[i].peer.len == c->peer.len &&
+                                     !memcmp(&ctx->tokens[i].peer.ss, &c->peer.ss, c->peer.len)))
+            i++;
+        if (i == ctx->ntokens) {
+            if (ctx->ntokens < QC_ARRAY_LEN(ctx->tokens)) ctx->ntokens++;
+            i = ctx->ntokens - 1;
+        }
+        memmove(&ctx->tokens[1], &ctx->tokens[0], i * sizeof(ctx->tokens[0]));
+        ctx->tokens[0].peer = c->peer;
+        memcpy(ctx->tokens[0].token, tok, tlen);
+        ctx->tokens[0].len = tlen;
+        pthread_mutex_unlock(&ctx->lock);
+    }
     qc_conn_free(c->engine);
     if (c->tls_ctx) qc_tls_ctx_free(c->tls_ctx);
     free(c->sni);
@@ -627,6 +647,15 @@ static int conn_start(quicc *s) {
         qc_api_err_push(QUICC_R_HANDSHAKE_FAILED, "TLS session: %s", qc_strerror(rv));
         return 0;
     }
+    pthread_mutex_lock(&ctx->lock);
+    for (size_t i = 0; i < ctx->ntokens; i++) {
+        if (ctx->tokens[i].peer.len == c->peer.len &&
+            memcmp(&ctx->tokens[i].peer.ss, &c->peer.ss, c->peer.len) == 0) {
+            qc_conn_set_token(c->engine, ctx->tokens[i].token, ctx->tokens[i].len);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&ctx->lock);
     rv = qc_conn_set_hs(c->engine, hs);
     if (rv) {
         hs.ops->free(hs.impl);

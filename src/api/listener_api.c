@@ -12,6 +12,7 @@
 #include "api/api_internal.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,21 @@ static void ctx_ref(quicc_ctx *ctx) {
     pthread_mutex_lock(&ctx->lock);
     ctx->refs++;
     pthread_mutex_unlock(&ctx->lock);
+}
+
+/* The bytes that identify a client's address in tokens: family and IP, not the port (a
+ * returning client comes from a new port). */
+static size_t addr_key(const qc_addr *a, uint8_t *out) {
+    if (a->ss.ss_family == AF_INET) {
+        const struct sockaddr_in *sin = (const void *)&a->ss;
+        out[0] = 4;
+        memcpy(out + 1, &sin->sin_addr, 4);
+        return 5;
+    }
+    const struct sockaddr_in6 *sin6 = (const void *)&a->ss;
+    out[0] = 6;
+    memcpy(out + 1, &sin6->sin6_addr, 16);
+    return 17;
 }
 
 /* ---- server connections ---- */
@@ -139,8 +155,9 @@ void qc_api_server_tick(qc_api_port *p) {
         for (int i = 0; i < n; i++) {
             qc_udp_dgram *dg = &p->rx.d[i];
             qc_ep_decision d;
-            qc_endpoint_decide(&p->ep, dg->data, dg->len, (const uint8_t *)&dg->peer.ss,
-                               dg->peer.len, now, reply, sizeof(reply), &d);
+            uint8_t key[17];
+            size_t klen = addr_key(&dg->peer, key);
+            qc_endpoint_decide(&p->ep, dg->data, dg->len, key, klen, now, reply, sizeof(reply), &d);
             qc_api_conn *c = NULL;
             if (d.action == QC_EP_ROUTE) {
                 c = d.conn;
@@ -180,6 +197,11 @@ void qc_api_server_tick(qc_api_port *p) {
             c->pending = false;
             c->connected = true;
             qc_endpoint_established(&p->ep);
+            /* A token for the client's next connection: it skips address validation. */
+            uint8_t key[17], tok[QC_TOKEN_MAX_LEN];
+            size_t klen = addr_key(&c->peer, key);
+            int tl = qc_endpoint_new_token(&p->ep, key, klen, now, tok, sizeof(tok));
+            if (tl > 0) qc_conn_send_new_token(c->engine, tok, (size_t)tl);
             if (!c->queued && !c->released) {
                 if (p->accept_len == p->accept_cap) {
                     size_t ncap = p->accept_cap ? 2 * p->accept_cap : 16;

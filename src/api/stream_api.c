@@ -577,6 +577,16 @@ int quicc_get_value_uint(quicc *s, uint32_t class_, uint32_t id, uint64_t *value
     qc_api_conn *c = s->c;
     int ok = 1;
     pthread_mutex_lock(c->lock);
+    if (s->kind == QC_OBJ_LISTENER && id >= QUICC_VALUE_LISTENER_RETRY_SENT &&
+        id <= QUICC_VALUE_LISTENER_DROPPED) {
+        const qc_endpoint *ep = &c->port->ep;
+        *value = id == QUICC_VALUE_LISTENER_RETRY_SENT    ? ep->retry_sent
+                 : id == QUICC_VALUE_LISTENER_RESETS_SENT ? ep->resets_sent
+                 : id == QUICC_VALUE_LISTENER_VN_SENT     ? ep->vn_sent
+                                                          : ep->dropped;
+        pthread_mutex_unlock(c->lock);
+        return 1;
+    }
     switch (id) {
     case QUICC_VALUE_QUIC_IDLE_TIMEOUT: {
         const qc_tparams *tp = c->engine ? qc_conn_peer_tparams(c->engine) : NULL;

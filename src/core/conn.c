@@ -157,6 +157,9 @@ static void on_frames(qc_conn *c, enum qc_pn_space space, const qc_sent_pkt *p, 
         case QC_SK_HANDSHAKE_DONE:
             if (!acked) c->handshake_done_pending = true;
             break;
+        case QC_SK_NEW_TOKEN:
+            if (!acked) c->new_token_pending = true;
+            break;
         default:
             break; /* PING, PATH_RESPONSE, DATAGRAM, *_BLOCKED: not retransmitted */
         }
@@ -581,5 +584,29 @@ int qc_conn_initiate_key_update(qc_conn *c) {
     c->key_update_pending = true;
     c->key_phase_first_pn = c->spaces[QC_PNS_APP].next_pn;
     c->key_updates++;
+    return 0;
+}
+
+int qc_conn_set_token(qc_conn *c, const uint8_t *token, size_t len) {
+    if (c->is_server || len == 0 || len > 1024) return QC_ERR_INVAL;
+    uint8_t *t = malloc(len);
+    if (!t) return QC_ERR_NOMEM;
+    memcpy(t, token, len);
+    free(c->token);
+    c->token = t;
+    c->token_len = len;
+    return 0;
+}
+
+const uint8_t *qc_conn_new_token(const qc_conn *c, size_t *len) {
+    *len = c->new_token_len;
+    return c->new_token_len ? c->new_token : NULL;
+}
+
+int qc_conn_send_new_token(qc_conn *c, const uint8_t *token, size_t len) {
+    if (!c->is_server || len == 0 || len > sizeof(c->new_token)) return QC_ERR_INVAL;
+    memcpy(c->new_token, token, len);
+    c->new_token_len = len;
+    c->new_token_pending = true;
     return 0;
 }

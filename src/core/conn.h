@@ -144,6 +144,14 @@ int qc_conn_close(qc_conn *c, bool app, uint64_t error_code, const char *reason,
 
 /* Transport parameters the peer sent (valid once established), NULL before. */
 const qc_tparams *qc_conn_peer_tparams(const qc_conn *c);
+/* Client: a token (from an earlier connection's NEW_TOKEN) to send in Initial packets; before
+ * qc_conn_start. Returns 0 or QC_ERR_NOMEM / QC_ERR_INVAL. */
+int qc_conn_set_token(qc_conn *c, const uint8_t *token, size_t len);
+/* Client: the latest NEW_TOKEN token the server sent (NULL if none). */
+const uint8_t *qc_conn_new_token(const qc_conn *c, size_t *len);
+/* Server: sends a NEW_TOKEN frame with this token (copied; at most 96 bytes). */
+int qc_conn_send_new_token(qc_conn *c, const uint8_t *token, size_t len);
+
 /* Starts a key update (after confirmation; QC_ERR_AGAIN if one is still in progress). */
 int qc_conn_initiate_key_update(qc_conn *c);
 /* Number of key updates completed (either side). */

@@ -79,6 +79,9 @@ struct qc_conn {
     qc_cids cids;
     uint8_t *token; /* client: Retry/NEW_TOKEN token to send in Initials */
     size_t token_len;
+    uint8_t new_token[96]; /* client: received in NEW_TOKEN; server: to send */
+    size_t new_token_len;
+    bool new_token_pending; /* server: NEW_TOKEN to (re)send */
 
     /* Transport parameters */
     qc_tparams local_tp, peer_tp;

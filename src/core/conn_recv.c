@@ -261,7 +261,11 @@ static int on_frame(qc_conn *c, enum qc_pkt_type pt, const qc_frame *f, qc_ts no
         return on_crypto(c, sp, f, now);
     case QC_FT_NEW_TOKEN:
         if (c->is_server) return QC_ERR_PROTO;
-        return 0; /* tokens for future connections are not kept yet */
+        if (f->u.new_token.len <= sizeof(c->new_token)) {
+            memcpy(c->new_token, f->u.new_token.token, f->u.new_token.len);
+            c->new_token_len = f->u.new_token.len;
+        }
+        return 0;
     case QC_FT_MAX_DATA:
         if (f->u.max.max > c->fc_send.max) {
             bool was_blocked = qc_fc_send_avail(&c->fc_send) == 0;

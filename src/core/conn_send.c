@@ -152,6 +152,15 @@ static void add_control(qc_conn *c, pkt_build *b, qc_ts now) {
             rec_add(b, QC_SK_HANDSHAKE_DONE, 0, 0, 0, false);
         }
     }
+    if (c->new_token_pending && !rec_full(b)) {
+        f.type = QC_FT_NEW_TOKEN;
+        f.u.new_token.token = c->new_token;
+        f.u.new_token.len = c->new_token_len;
+        if (put_frame(b, &f)) {
+            c->new_token_pending = false;
+            rec_add(b, QC_SK_NEW_TOKEN, 0, 0, 0, false);
+        }
+    }
     if (c->fc_recv.update_pending) c->max_data_pending = true;
     if (c->max_data_pending && !rec_full(b)) {
         f.type = QC_FT_MAX_DATA;
@@ -325,9 +334,9 @@ static void add_streams(qc_conn *c, pkt_build *b, bool cwnd_ok, qc_ts now) {
 /* ---- deciding what a space has to send ---- */
 
 static bool app_has_control(const qc_conn *c) {
-    if (c->handshake_done_pending || c->max_data_pending || c->fc_recv.update_pending ||
-        c->max_streams_bidi_pending || c->max_streams_uni_pending || c->path_response_pending ||
-        c->data_blocked_pending || c->streams_blocked_bidi_pending ||
+    if (c->handshake_done_pending || c->new_token_pending || c->max_data_pending ||
+        c->fc_recv.update_pending || c->max_streams_bidi_pending || c->max_streams_uni_pending ||
+        c->path_response_pending || c->data_blocked_pending || c->streams_blocked_bidi_pending ||
         c->streams_blocked_uni_pending || c->cids.nretire > 0)
         return true;
     for (unsigned i = 0; i < QC_CID_SLOTS; i++)

@@ -3,7 +3,9 @@
  * loopback (handshake, then an immediate close) and prints handshakes per
  * second. Used by bench/bench_server.sh.
  *
- * usage: quicc-handshakes PORT N CAFILE|-  ("-": do not verify)
+ * usage: quicc-handshakes PORT N CAFILE|- [graceful]  ("-": do not verify; "graceful": a
+ * full close instead of a rapid one, so that the server's NEW_TOKEN arrives and is kept for
+ * the next connection)
  */
 #include "quicc.h"
 
@@ -15,8 +17,8 @@
 #include <time.h>
 
 int main(int argc, char **argv) {
-    if (argc != 4) {
-        fprintf(stderr, "usage: %s PORT N CAFILE|-\n", argv[0]);
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: %s PORT N CAFILE|- [graceful]\n", argv[0]);
         return 2;
     }
     int port = atoi(argv[1]), n = atoi(argv[2]);
@@ -40,7 +42,10 @@ int main(int argc, char **argv) {
         quicc_set_alpn_protos(s, alpn, 3);
         if (quicc_connect(s) == 1) {
             ok++;
-            quicc_shutdown_ex(s, QUICC_SHUTDOWN_FLAG_RAPID, NULL);
+            if (argc == 5)
+                quicc_shutdown(s);
+            else
+                quicc_shutdown_ex(s, QUICC_SHUTDOWN_FLAG_RAPID, NULL);
         } else {
             quicc_err_print(stderr);
         }
