@@ -137,12 +137,16 @@ for f in f1 f2 f3; do urls="$urls https://localhost:$PORT/$f"; done
 # shellcheck disable=SC2086
 timeout 60 "$CLIENT" -q --cacert "$CERT" -o "$WORK/retry" $urls || fail "download with Retry"
 check_files "$WORK/retry" big.bin f1 f2 f3
-# Five connections from one client context: the first is validated by Retry, the others by
-# the NEW_TOKEN token the server gave the first, so exactly two Retry packets in all.
-timeout 60 "$BUILD/tests/quicc-handshakes" "$PORT" 5 "$CERT" graceful >/dev/null ||
+# Ten connections from one client context: the first is validated by Retry, the others by
+# the NEW_TOKEN token the server gave the first. Without tokens there would be at least 11
+# Retry packets (one per connection); with them about 2 (a retransmitted first Initial may
+# earn a second, ignored, Retry), so at most 6 are allowed.
+timeout 60 "$BUILD/tests/quicc-handshakes" "$PORT" 10 "$CERT" graceful >/dev/null ||
     fail "handshakes with NEW_TOKEN"
 stop_server
-grep -q "retry=2 " "$WORK/server.log" || fail "Retry count: $(grep stopping "$WORK/server.log")"
+retries=$(sed -n 's/.*retry=\([0-9]*\) .*/\1/p' "$WORK/server.log")
+[ -n "$retries" ] && [ "$retries" -ge 1 ] && [ "$retries" -le 6 ] ||
+    fail "Retry count: $(grep stopping "$WORK/server.log")"
 echo "ok: --retry, NEW_TOKEN skips Retry on later connections"
 
 # Usage errors.

@@ -1,0 +1,176 @@
+/* Unit tests for endpoint.c: the decision for each kind of datagram, the caps, automatic and
+ * forced Retry, tokens bypassing the caps, and the connection-ID table. */
+#include "core/endpoint.h"
+#include "tls/tls.h"
+#include "unit/test.h"
+
+static uint64_t rng = 7;
+static void rnd(void *u, uint8_t *b, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+        b[i] = (uint8_t)(rng >> 56);
+    }
+}
+
+static const uint8_t addr[] = {4, 127, 0, 0, 1};
+
+static void init(qc_endpoint *ep, enum qc_retry_mode mode) {
+    qc_endpoint_config cfg;
+    qc_endpoint_config_default(&cfg);
+    cfg.cp = &qc_gnutls_crypto;
+    cfg.rand = rnd;
+    cfg.retry = mode;
+    cfg.retry_threshold = 2;
+    cfg.max_pending = 3;
+    cfg.max_conns = 5;
+    CHECK_EQ(qc_endpoint_init(ep, &cfg), 0);
+}
+
+/* A client Initial of 1200 bytes with the given DCID and token (payload is not decrypted). */
+static size_t initial(uint8_t *buf, const qc_cid *dcid, const uint8_t *tok, size_t tok_len) {
+    qc_cid scid = {.len = 4, .id = {1, 2, 3, 4}};
+    qc_pkt_out out = {.type = QC_PT_INITIAL,
+                      .version = QC_VERSION_1,
+                      .dcid = dcid,
+                      .scid = &scid,
+                      .token = tok,
+                      .token_len = tok_len,
+                      .pn = 0,
+                      .pn_len = 1};
+    size_t pn_off;
+    size_t h = qc_pkt_write_hdr(buf, 1200, &out, &pn_off);
+    memset(buf + h, 0, 1200 - h);
+    qc_pkt_set_length(buf, pn_off, 1200 - pn_off);
+    return 1200;
+}
+
+static void decide(qc_endpoint *ep, const uint8_t *dg, size_t len, qc_ep_decision *d,
+                   uint8_t *out) {
+    qc_endpoint_decide(ep, dg, len, addr, sizeof(addr), 10 * QC_SEC, out, 1500, d);
+}
+
+static void test_accept_and_route(void) {
+    qc_endpoint ep;
+    init(&ep, QC_RETRY_NEVER);
+    uint8_t dg[1500], out[1500];
+    qc_cid dcid = {.len = 8, .id = {9, 9, 9, 9, 9, 9, 9, 9}};
+    qc_ep_decision d;
+    decide(&ep, dg, initial(dg, &dcid, NULL, 0), &d, out);
+    CHECK_EQ(d.action, QC_EP_ACCEPT);
+    CHECK(qc_cid_eq(&d.hdr.dcid, &dcid));
+    CHECK_EQ(d.scid.len, 8);
+    CHECK(!d.validated);
+    int conn = 1;
+    qc_cid ours = d.scid;
+    CHECK_EQ(qc_endpoint_add(&ep, &ours, &conn), 0);
+    CHECK_EQ(qc_endpoint_add(&ep, &ours, &conn), QC_ERR_INVAL); /* no duplicates */
+    CHECK_EQ(qc_endpoint_add(&ep, &dcid, &conn), 0);
+    decide(&ep, dg, initial(dg, &dcid, NULL, 0), &d, out);
+    CHECK_EQ(d.action, QC_EP_ROUTE); /* the client's repeated Initial */
+    CHECK(d.conn == &conn);
+    /* A short header to our ID routes too. */
+    uint8_t sh[40] = {0x41};
+    memcpy(sh + 1, ours.id, 8);
+    decide(&ep, sh, sizeof(sh), &d, out);
+    CHECK_EQ(d.action, QC_EP_ROUTE);
+    /* Removing the connection forgets its IDs: a stateless reset follows. */
+    qc_endpoint_remove_conn(&ep, &conn);
+    CHECK(qc_endpoint_lookup(&ep, &ours) == NULL);
+    decide(&ep, sh, sizeof(sh), &d, out);
+    CHECK_EQ(d.action, QC_EP_REPLY);
+    /* Too-short Initials and Initials with short DCIDs are dropped. */
+    decide(&ep, dg, 1199, &d, out);
+    CHECK_EQ(d.action, QC_EP_DROP);
+    qc_cid tiny = {.len = 4, .id = {1, 1, 1, 1}};
+    decide(&ep, dg, initial(dg, &tiny, NULL, 0), &d, out);
+    CHECK_EQ(d.action, QC_EP_DROP);
+    qc_endpoint_free(&ep);
+}
+
+static void test_caps_and_auto_retry(void) {
+    qc_endpoint ep;
+    init(&ep, QC_RETRY_AUTO);
+    uint8_t dg[1500], out[1500];
+    qc_ep_decision d;
+    /* Below the threshold (2 pending): accepted. */
+    for (int i = 0; i < 2; i++) {
+        qc_cid dcid = {.len = 8, .id = {1, 2, 3, 4, 5, 6, 7, (uint8_t)i}};
+        decide(&ep, dg, initial(dg, &dcid, NULL, 0), &d, out);
+        CHECK_EQ(d.action, QC_EP_ACCEPT);
+    }
+    CHECK_EQ(ep.pending, 2);
+    /* At the threshold: a Retry, stateless, carrying a token for this address. */
+    qc_cid dcid = {.len = 8, .id = {7, 7, 7, 7, 7, 7, 7, 7}};
+    decide(&ep, dg, initial(dg, &dcid, NULL, 0), &d, out);
+    CHECK_EQ(d.action, QC_EP_REPLY);
+    qc_pkt_hdr h;
+    CHECK_EQ(qc_pkt_parse(out, d.reply_len, 8, &h), 0);
+    CHECK_EQ(h.type, QC_PT_RETRY);
+    uint8_t tag[16];
+    CHECK_EQ(qc_retry_tag(&qc_gnutls_crypto, QC_VERSION_1, &dcid, out, d.reply_len - 16, tag), 0);
+    CHECK_MEM(tag, h.retry_tag, 16);
+    CHECK_EQ(ep.retry_sent, 1);
+    /* The client comes back with the token to the Retry's SCID: accepted and validated, even
+     * though the handshakes pending are at the threshold. */
+    uint8_t tok[128];
+    size_t tl = h.token_len;
+    memcpy(tok, h.token, tl);
+    qc_cid rscid = h.scid;
+    decide(&ep, dg, initial(dg, &rscid, tok, tl), &d, out);
+    CHECK_EQ(d.action, QC_EP_ACCEPT);
+    CHECK(d.validated && d.has_odcid);
+    CHECK(qc_cid_eq(&d.odcid, &dcid));
+    CHECK(qc_cid_eq(&d.retry_scid, &rscid));
+    /* The same token to another DCID is a misused Retry token. */
+    decide(&ep, dg, initial(dg, &dcid, tok, tl), &d, out);
+    CHECK_EQ(d.action, QC_EP_ACCEPT);
+    CHECK(d.bad_token);
+    /* The connection cap (5) refuses everything new. */
+    qc_cid another = {.len = 8, .id = {5, 5, 5, 5, 5, 5, 5, 5}};
+    decide(&ep, dg, initial(dg, &another, tok, tl), &d, out);
+    CHECK_EQ(d.action, QC_EP_ACCEPT);
+    CHECK_EQ(ep.conns, 5);
+    decide(&ep, dg, initial(dg, &another, NULL, 0), &d, out);
+    CHECK_EQ(d.action, QC_EP_DROP);
+    /* Connections ending free their places. */
+    qc_endpoint_established(&ep);
+    qc_endpoint_closed(&ep, false);
+    CHECK_EQ(ep.conns, 4);
+    qc_endpoint_free(&ep);
+}
+
+static void test_never_retry_pending_cap(void) {
+    qc_endpoint ep;
+    init(&ep, QC_RETRY_NEVER);
+    uint8_t dg[1500], out[1500];
+    qc_ep_decision d;
+    for (int i = 0; i < 3; i++) {
+        qc_cid dcid = {.len = 8, .id = {3, 3, 3, 3, 3, 3, 3, (uint8_t)i}};
+        decide(&ep, dg, initial(dg, &dcid, NULL, 0), &d, out);
+        CHECK_EQ(d.action, QC_EP_ACCEPT);
+    }
+    qc_cid dcid = {.len = 8, .id = {4, 4, 4, 4, 4, 4, 4, 4}};
+    decide(&ep, dg, initial(dg, &dcid, NULL, 0), &d, out);
+    CHECK_EQ(d.action, QC_EP_DROP); /* 3 pending: the cap */
+    /* A NEW_TOKEN token lets a returning client in regardless. */
+    uint8_t tok[QC_TOKEN_MAX_LEN];
+    int tl = qc_endpoint_new_token(&ep, addr, sizeof(addr), 5 * QC_SEC, tok, sizeof(tok));
+    CHECK(tl > 0);
+    decide(&ep, dg, initial(dg, &dcid, tok, (size_t)tl), &d, out);
+    CHECK_EQ(d.action, QC_EP_ACCEPT);
+    CHECK(d.validated && !d.has_odcid);
+    /* From another address the token does not open: treated as none, dropped by the cap. */
+    const uint8_t other[] = {4, 10, 0, 0, 1};
+    qc_endpoint_decide(&ep, dg, initial(dg, &dcid, tok, (size_t)tl), other, sizeof(other),
+                       10 * QC_SEC, out, 1500, &d);
+    CHECK_EQ(d.action, QC_EP_DROP);
+    CHECK(ep.bad_tokens >= 1);
+    qc_endpoint_free(&ep);
+}
+
+int main(void) {
+    TEST_RUN(test_accept_and_route);
+    TEST_RUN(test_caps_and_auto_retry);
+    TEST_RUN(test_never_retry_pending_cap);
+    return test_summary();
+}
