@@ -6,7 +6,6 @@
 BUILD=${1:-build}
 . "$(dirname "$0")/../tests/interop/lib.sh"
 CLIENT="$BUILD/bin/quicc-client"
-SERVER="$BUILD/bin/quicc-server"
 
 mkdir -p "$WORK/htdocs"
 head -c 20000000 /dev/urandom >"$WORK/htdocs/movie.bin"
@@ -16,15 +15,7 @@ while [ $i -le 20 ]; do
     head -c $((i * 1000)) /dev/urandom >"$WORK/htdocs/page$i.html"
     i=$((i + 1))
 done
-"$SERVER" -q --root "$WORK/htdocs" --write-cert "$WORK/cert.pem" 127.0.0.1 0 >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-n=0
-while ! grep -q listening "$WORK/server.log" 2>/dev/null && [ $n -lt 50 ]; do
-    sleep 0.1
-    n=$((n + 1))
-done
-PORT=$(sed -n 's/.* port \([0-9]*\),.*/\1/p' "$WORK/server.log" | head -1)
-[ -n "$PORT" ] || fail "quicc-server did not start: $(cat "$WORK/server.log")"
+start_quicc_server "$BUILD" "$WORK/htdocs" -q
 echo "demo: quicc-server on 127.0.0.1:$PORT (PID $SERVER_PID), $(ls "$WORK/htdocs" | wc -l) files"
 
 total_files=0
@@ -36,7 +27,7 @@ for alpn in h3 hq-interop http/1.0; do
     done
     start=$(date +%s.%N)
     # shellcheck disable=SC2086
-    timeout 120 "$CLIENT" -q --alpn "$alpn" --cacert "$WORK/cert.pem" -o "$out" $urls ||
+    timeout 120 "$CLIENT" -q --alpn "$alpn" --cacert "$CERT" -o "$out" $urls ||
         fail "quicc-client ($alpn) exited $?"
     end=$(date +%s.%N)
     files=0

@@ -455,19 +455,26 @@ static void enter_closing(qc_conn *c, qc_ts now) {
     c->close_deadline = now + 3 * qc_conn_pto(c);
 }
 
+void qc_conn_set_close_info(qc_conn *c, bool local, bool app, uint64_t code, uint64_t frame_type,
+                            int lib_error, const void *reason, size_t reason_len) {
+    qc_close_info *ci = &c->close;
+    memset(ci, 0, sizeof(*ci));
+    ci->set = true;
+    ci->local = local;
+    ci->app = app;
+    ci->error_code = code;
+    ci->frame_type = frame_type;
+    ci->lib_error = lib_error;
+    ci->reason_len = QC_MIN(reason_len, sizeof(ci->reason) - 1);
+    if (ci->reason_len) memcpy(ci->reason, reason, ci->reason_len);
+    ci->reason[ci->reason_len] = 0;
+}
+
 void qc_conn_fail_code(qc_conn *c, uint64_t code, int err, uint64_t frame_type, const char *reason,
                        qc_ts now) {
     if (c->state >= QC_CONN_CLOSING) return;
-    c->close.set = true;
-    c->close.local = true;
-    c->close.app = false;
-    c->close.error_code = code;
-    c->close.frame_type = frame_type;
-    c->close.lib_error = err;
     const char *r = reason ? reason : qc_strerror(err);
-    c->close.reason_len = QC_MIN(strlen(r), sizeof(c->close.reason) - 1);
-    memcpy(c->close.reason, r, c->close.reason_len);
-    c->close.reason[c->close.reason_len] = 0;
+    qc_conn_set_close_info(c, true, false, code, frame_type, err, r, strlen(r));
     enter_closing(c, now);
 }
 
@@ -477,16 +484,8 @@ void qc_conn_fail(qc_conn *c, int err, uint64_t frame_type, const char *reason, 
 
 int qc_conn_close(qc_conn *c, bool app, uint64_t error_code, const char *reason, qc_ts now) {
     if (c->state >= QC_CONN_CLOSING) return 0;
-    c->close.set = true;
-    c->close.local = true;
-    c->close.app = app;
-    c->close.error_code = error_code;
-    c->close.frame_type = 0;
-    c->close.lib_error = 0;
     const char *r = reason ? reason : "";
-    c->close.reason_len = QC_MIN(strlen(r), sizeof(c->close.reason) - 1);
-    memcpy(c->close.reason, r, c->close.reason_len);
-    c->close.reason[c->close.reason_len] = 0;
+    qc_conn_set_close_info(c, true, app, error_code, 0, 0, r, strlen(r));
     enter_closing(c, now);
     return 0;
 }
@@ -526,13 +525,9 @@ int qc_conn_on_timeout(qc_conn *c, qc_ts now) {
     }
     if (now >= idle_deadline(c)) {
         /* Silent close (RFC 9000 §10.1). */
-        c->close.set = true;
-        c->close.local = true;
+        qc_conn_set_close_info(c, true, false, QC_TE_NO_ERROR, 0, QC_ERR_IDLE_TIMEOUT,
+                               "idle timeout", 12);
         c->close.idle = true;
-        c->close.error_code = QC_TE_NO_ERROR;
-        c->close.lib_error = QC_ERR_IDLE_TIMEOUT;
-        strcpy(c->close.reason, "idle timeout");
-        c->close.reason_len = strlen(c->close.reason);
         qc_conn_set_state(c, QC_CONN_CLOSED);
         return QC_ERR_CLOSED;
     }

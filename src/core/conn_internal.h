@@ -137,6 +137,9 @@ struct qc_conn {
 
 /* conn.c */
 void qc_conn_set_state(qc_conn *c, enum qc_conn_state st);
+/* Records why the connection ends (callers set the idle / stateless_reset flags after). */
+void qc_conn_set_close_info(qc_conn *c, bool local, bool app, uint64_t code, uint64_t frame_type,
+                            int lib_error, const void *reason, size_t reason_len);
 /* Closes because of a local or peer protocol error (err is a QC_ERR_*). */
 void qc_conn_fail(qc_conn *c, int err, uint64_t frame_type, const char *reason, qc_ts now);
 /* Closes with an explicit transport error code (e.g. 0x100 + TLS alert). */

@@ -27,12 +27,9 @@ static int on_version_negotiation(qc_conn *c, const qc_pkt_hdr *h, qc_ts now) {
             ((uint32_t)v[0] << 24) | ((uint32_t)v[1] << 16) | ((uint32_t)v[2] << 8) | v[3];
         if (ver == c->version) return QC_ERR_DROP; /* lists our version: ignore */
     }
-    c->close.set = true;
-    c->close.local = false;
-    c->close.error_code = QC_TE_CONNECTION_REFUSED;
-    c->close.lib_error = QC_ERR_VERSION;
-    strcpy(c->close.reason, "version negotiation: no common version");
-    c->close.reason_len = strlen(c->close.reason);
+    static const char why[] = "version negotiation: no common version";
+    qc_conn_set_close_info(c, false, false, QC_TE_CONNECTION_REFUSED, 0, QC_ERR_VERSION, why,
+                           sizeof(why) - 1);
     qc_conn_set_state(c, QC_CONN_CLOSED);
     (void)now;
     return 0;
@@ -224,15 +221,9 @@ static void on_connection_close(qc_conn *c, const qc_frame *f, qc_ts now) {
         qc_conn_set_state(c, QC_CONN_DRAINING);
         return;
     }
-    c->close.set = true;
-    c->close.local = false;
-    c->close.app = f->type == QC_FT_CONNECTION_CLOSE_APP;
-    c->close.error_code = f->u.close.error_code;
-    c->close.frame_type = f->u.close.frame_type;
-    c->close.lib_error = QC_ERR_CLOSED;
-    c->close.reason_len = QC_MIN(f->u.close.reason_len, sizeof(c->close.reason) - 1);
-    memcpy(c->close.reason, f->u.close.reason, c->close.reason_len);
-    c->close.reason[c->close.reason_len] = 0;
+    qc_conn_set_close_info(c, false, f->type == QC_FT_CONNECTION_CLOSE_APP, f->u.close.error_code,
+                           f->u.close.frame_type, QC_ERR_CLOSED, f->u.close.reason,
+                           f->u.close.reason_len);
     qc_conn_set_state(c, QC_CONN_DRAINING);
     c->close_deadline = now + 3 * qc_conn_pto(c);
 }
@@ -500,12 +491,9 @@ int qc_conn_recv(qc_conn *c, uint8_t *dgram, size_t len, qc_ts now) {
         off += h.pkt_len;
     }
     if (!any && c->state < QC_CONN_DRAINING && qc_cids_is_stateless_reset(&c->cids, dgram, len)) {
-        c->close.set = true;
-        c->close.local = false;
+        qc_conn_set_close_info(c, false, false, QC_TE_NO_ERROR, 0, QC_ERR_STATELESS_RESET,
+                               "stateless reset", 15);
         c->close.stateless_reset = true;
-        c->close.lib_error = QC_ERR_STATELESS_RESET;
-        strcpy(c->close.reason, "stateless reset");
-        c->close.reason_len = strlen(c->close.reason);
         qc_conn_set_state(c, QC_CONN_DRAINING);
         c->close_deadline = now + 3 * qc_conn_pto(c);
     }

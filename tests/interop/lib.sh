@@ -51,3 +51,22 @@ start_gtlsserver() {
 }
 
 sha() { sha256sum <"$1" | cut -d' ' -f1; }
+
+# start_quicc_server BUILD DOCROOT [OPTIONS]: quicc-server on a free loopback port with a
+# generated certificate written to $WORK/cert.pem; sets PORT, SERVER_PID, CERT
+start_quicc_server() {
+    _build=$1
+    _root=$2
+    shift 2
+    CERT="$WORK/cert.pem"
+    "$_build/bin/quicc-server" --root "$_root" --write-cert "$CERT" "$@" 127.0.0.1 0 \
+        >"$WORK/server.log" 2>&1 &
+    SERVER_PID=$!
+    _n=0
+    while ! grep -q listening "$WORK/server.log" 2>/dev/null && [ $_n -lt 50 ]; do
+        sleep 0.1
+        _n=$((_n + 1))
+    done
+    PORT=$(sed -n 's/.* port \([0-9]*\),.*/\1/p' "$WORK/server.log" | head -1)
+    [ -n "$PORT" ] || fail "quicc-server did not start: $(cat "$WORK/server.log")"
+}

@@ -16,19 +16,7 @@ while [ $i -le 100 ]; do
     i=$((i + 1))
 done
 
-# start_server [OPTIONS]: quicc-server on a free port; sets PORT, SERVER_PID, CERT
-start_server() {
-    CERT="$WORK/cert.pem"
-    "$SERVER" --root "$WORK/htdocs" --write-cert "$CERT" "$@" 127.0.0.1 0 >"$WORK/server.log" 2>&1 &
-    SERVER_PID=$!
-    n=0
-    while ! grep -q "listening" "$WORK/server.log" 2>/dev/null && [ $n -lt 50 ]; do
-        sleep 0.1
-        n=$((n + 1))
-    done
-    PORT=$(sed -n 's/.* port \([0-9]*\),.*/\1/p' "$WORK/server.log" | head -1)
-    [ -n "$PORT" ] || fail "quicc-server did not start: $(cat "$WORK/server.log")"
-}
+start_server() { start_quicc_server "$BUILD" "$WORK/htdocs" "$@"; }
 stop_server() {
     kill "$SERVER_PID" 2>/dev/null
     wait "$SERVER_PID" 2>/dev/null

@@ -5,18 +5,9 @@
 BUILD=${1:?usage: $0 BUILD_DIR}
 . "$(dirname "$0")/lib.sh"
 CLIENT="$BUILD/bin/quicc-client"
-SERVER="$BUILD/bin/quicc-server"
 mkdir -p "$WORK/htdocs"
 head -c 1000000 /dev/urandom >"$WORK/htdocs/file.bin"
-"$SERVER" -q --root "$WORK/htdocs" --write-cert "$WORK/cert.pem" 127.0.0.1 0 >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-n=0
-while ! grep -q listening "$WORK/server.log" 2>/dev/null && [ $n -lt 50 ]; do
-    sleep 0.1
-    n=$((n + 1))
-done
-PORT=$(sed -n 's/.* port \([0-9]*\),.*/\1/p' "$WORK/server.log" | head -1)
-[ -n "$PORT" ] || fail "quicc-server did not start"
+start_quicc_server "$BUILD" "$WORK/htdocs" -q
 rss() { awk '/VmRSS/ {print $2}' "/proc/$SERVER_PID/status"; }
 before=$(rss)
 "$BUILD/tests/quicc-flood" "$PORT" 4 400000 >"$WORK/flood.txt" &
