@@ -430,7 +430,82 @@ static void test_endpoint_reset_reaches_client(void) {
     sim_free(&s);
 }
 
+/* Server-initiated streams of both kinds: the client accepts them, reads them to FIN and
+ * answers on the bidirectional one; every byte checked. */
+static void test_server_initiated_streams(void) {
+    sim s;
+    CHECK_EQ(sim_init(&s, 50, "sim"), 0);
+    sim_start(&s);
+    CHECK(sim_run(&s, s.now + 5 * QC_SEC, sim_cond_established, NULL));
+    uint64_t bidi, uni;
+    CHECK_EQ(qc_conn_stream_open(s.server, false, false, &bidi), 0);
+    CHECK_EQ(qc_conn_stream_open(s.server, true, false, &uni), 0);
+    CHECK_U64(bidi, 1); /* server-initiated bidi */
+    CHECK_U64(uni, 3);  /* server-initiated uni */
+    static uint8_t big[300000];
+    sim_pattern(big, sizeof(big), 0, 99);
+    CHECK_EQ(qc_conn_stream_write(s.server, bidi, (const uint8_t *)"ping", 4, true), 4);
+    size_t off = 0;
+    uint64_t got_uni = 0, got_bidi = 0;
+    uint8_t buf[65536];
+    bool uni_fin = false, bidi_fin = false, answered = false;
+    sim_hash h;
+    sim_hash_init(&h);
+    for (int round = 0; round < 2000 && !(uni_fin && bidi_fin); round++) {
+        if (off < sizeof(big)) {
+            int64_t n = qc_conn_stream_write(s.server, uni, big + off, sizeof(big) - off, true);
+            CHECK(n >= 0);
+            off += (size_t)(n > 0 ? n : 0);
+        }
+        sim_run(&s, s.now + 5 * QC_MS, NULL, NULL);
+        uint64_t sid;
+        while (qc_conn_stream_accept(s.client, &sid))
+            CHECK(sid == bidi || sid == uni);
+        bool fin;
+        int64_t n;
+        while (!uni_fin && (n = qc_conn_stream_read(s.client, uni, buf, sizeof(buf), &fin)) >= 0) {
+            sim_hash_update(&h, buf, (size_t)n);
+            got_uni += (uint64_t)n;
+            uni_fin = fin;
+            if (n == 0) break;
+        }
+        while (!bidi_fin &&
+               (n = qc_conn_stream_read(s.client, bidi, buf, sizeof(buf), &fin)) >= 0) {
+            if (n == 4) CHECK_MEM(buf, "ping", 4);
+            got_bidi += (uint64_t)n;
+            bidi_fin = fin;
+            if (n == 0) break;
+        }
+        if (bidi_fin && !answered) {
+            CHECK_EQ(qc_conn_stream_write(s.client, bidi, (const uint8_t *)"pong", 4, true), 4);
+            answered = true;
+        }
+    }
+    CHECK(uni_fin && bidi_fin);
+    CHECK_U64(got_uni, sizeof(big));
+    CHECK_U64(got_bidi, 4);
+    uint8_t want[32], got[32];
+    sim_hash_final(&h, got);
+    sim_hash hw;
+    sim_hash_init(&hw);
+    sim_hash_update(&hw, big, sizeof(big));
+    sim_hash_final(&hw, want);
+    CHECK_MEM(got, want, 32);
+    /* The client's answer on the server's bidi stream. */
+    sim_run(&s, s.now + 200 * QC_MS, NULL, NULL);
+    bool fin = false;
+    int64_t n = qc_conn_stream_read(s.server, bidi, buf, sizeof(buf), &fin);
+    CHECK_EQ(n, 4);
+    CHECK(fin);
+    CHECK_MEM(buf, "pong", 4);
+    /* A client may not write on the server's uni stream. */
+    CHECK_EQ(qc_conn_stream_write(s.client, uni, (const uint8_t *)"x", 1, false),
+             QC_ERR_STREAM_STATE);
+    sim_free(&s);
+}
+
 int main(void) {
+    TEST_RUN(test_server_initiated_streams);
     TEST_RUN(test_retry_forged_token);
     TEST_RUN(test_retry_expired_token);
     TEST_RUN(test_endpoint_stateless_replies);

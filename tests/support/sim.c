@@ -292,7 +292,11 @@ bool sim_run(sim *s, qc_ts limit, bool (*cond)(sim *s, void *user), void *user) 
         if (s->qn) next = s->q[0]->at;
         if (s->client) next = QC_MIN(next, qc_conn_next_timeout(s->client));
         if (s->server) next = QC_MIN(next, qc_conn_next_timeout(s->server));
-        if (next == QC_TS_NONE || next > limit) return cond ? cond(s, user) : false;
+        if (next == QC_TS_NONE || next > limit) {
+            /* Nothing happens before the limit: the clock moves to it. */
+            if (limit != QC_TS_NONE && limit > s->now) s->now = limit;
+            return cond ? cond(s, user) : false;
+        }
         if (next > s->now) s->now = next;
         while (s->qn && s->q[0]->at <= s->now) {
             sim_dgram *d = heap_pop(s);
