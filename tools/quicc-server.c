@@ -85,6 +85,8 @@ static int open_path(const char *path, off_t *size) {
     size_t n = strcspn(full + strlen(opt.root), "?#");
     full[strlen(opt.root) + n] = 0;
     struct stat st;
+    if (stat(full, &st) == 0 && S_ISDIR(st.st_mode) && strlen(full) + 12 < sizeof(full))
+        strcat(full, full[strlen(full) - 1] == '/' ? "index.html" : "/index.html");
     if (stat(full, &st) != 0 || !S_ISREG(st.st_mode)) return -1;
     int fd = open(full, O_RDONLY);
     if (fd >= 0 && size) *size = st.st_size;

@@ -447,6 +447,8 @@ static int server_respond(qc_h3 *h, h3_stream *s) {
     if (s->is_get && s->path[0] == '/' && !strstr(s->path, "..")) {
         size_t n = strcspn(s->path, "?#");
         snprintf(full, sizeof(full), "%s%.*s", h->root, (int)n, s->path);
+        if (stat(full, &st) == 0 && S_ISDIR(st.st_mode) && strlen(full) + 12 < sizeof(full))
+            strcat(full, full[strlen(full) - 1] == '/' ? "index.html" : "/index.html");
         fd = open(full, O_RDONLY);
         if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
             close(fd);

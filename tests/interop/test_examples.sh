@@ -31,4 +31,32 @@ for demo in quic-server-block quic-server-non-block; do
     [ "$(grep -c "echoed" "$WORK/$demo.log")" -eq 2 ] || fail "$demo: log"
     echo "ok: $demo"
 done
+# The client demos against quicc-server, trusting its certificate through SSL_CERT_FILE.
+mkdir -p "$WORK/www"
+printf '<html>hello from quicc</html>\n' >"$WORK/www/index.html"
+printf 'first response\n' >"$WORK/www/request1.html"
+printf 'second response\n' >"$WORK/www/request2.html"
+start_quicc_server "$BUILD" "$WORK/www" -q
+for demo in quic-client-block quic-client-non-block; do
+    SSL_CERT_FILE="$CERT" timeout 20 "$BUILD/bin/$demo" localhost "$PORT" >"$WORK/$demo.out" ||
+        fail "$demo exited $?"
+    head -1 "$WORK/$demo.out" | grep -q "^HTTP/1.0 200 ok" || fail "$demo: status"
+    grep -q "^<html>hello from quicc</html>$" "$WORK/$demo.out" || fail "$demo: body"
+    echo "ok: $demo"
+done
+SSL_CERT_FILE="$CERT" timeout 20 "$BUILD/bin/quic-multi-stream" localhost "$PORT" \
+    >"$WORK/multi.out" || fail "quic-multi-stream exited $?"
+[ "$(grep -c "^HTTP/1.0 200 ok" "$WORK/multi.out")" -eq 2 ] || fail "quic-multi-stream: statuses"
+grep -q "^first response$" "$WORK/multi.out" || fail "quic-multi-stream: first response"
+grep -q "^second response$" "$WORK/multi.out" || fail "quic-multi-stream: second response"
+echo "ok: quic-multi-stream (bidi request, uni request answered on a server stream)"
+# Untrusted: without SSL_CERT_FILE the system store does not know the certificate.
+SSL_CERT_FILE=/dev/null timeout 20 "$BUILD/bin/quic-client-block" localhost "$PORT" \
+    >"$WORK/untrusted.out" 2>&1 && fail "untrusted certificate accepted"
+grep -q "Verify error: untrusted issuer" "$WORK/untrusted.out" ||
+    fail "untrusted: $(cat "$WORK/untrusted.out")"
+echo "ok: verification failure names the reason"
+kill "$SERVER_PID"
+wait "$SERVER_PID" 2>/dev/null
+SERVER_PID=""
 echo "1 passed, 0 failed"
