@@ -430,6 +430,9 @@ int qc_api_tick(qc_api_conn *c) {
     }
     if (!c->engine) return 0;
     qc_ts now = qc_api_now();
+    /* Timers that expired while the application was away fire first: an idle connection is
+     * dead even if datagrams are waiting in the socket. */
+    if (now >= qc_conn_next_timeout(c->engine)) qc_conn_on_timeout(c->engine, now);
     for (int rounds = 0; rounds < 64; rounds++) {
         int n = qc_udp_recv_batch(c->port->fd, &c->port->rx);
         if (n < 0) {
@@ -625,6 +628,7 @@ static int conn_start(quicc *s) {
     cfg.crypto = &qc_gnutls_crypto;
     cfg.rand = qc_api_rand;
     cfg.idle_timeout_ms = c->idle_timeout_ms;
+    cfg.keepalive_auto = true; /* like OpenSSL: a ticked connection stays alive */
     if (qc_api_port_buffers(c->port, cfg.max_udp_payload) != 0) {
         qc_api_err_push(QUICC_R_INTERNAL_ERROR, "out of memory");
         return 0;

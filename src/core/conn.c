@@ -494,14 +494,17 @@ int qc_conn_close(qc_conn *c, bool app, uint64_t error_code, const char *reason,
 
 static qc_ts idle_deadline(const qc_conn *c) {
     if (!c->idle_timeout || c->state >= QC_CONN_CLOSING) return QC_TS_NONE;
-    qc_ts t = QC_MAX(c->idle_timeout, 3 * qc_conn_pto(c));
+    /* At least three PTOs (RFC 9000 §10.1), without backoff: probing an unresponsive peer must
+     * not postpone the timeout forever. */
+    qc_ts t = QC_MAX(c->idle_timeout, 3 * qc_recovery_pto_base(&c->rec));
     return c->last_activity + t;
 }
 
 static qc_ts keepalive_deadline(const qc_conn *c) {
-    if (!c->cfg.keepalive_interval || !c->handshake_complete || c->state != QC_CONN_ESTABLISHED)
-        return QC_TS_NONE;
-    return QC_MAX(c->last_tx, c->last_activity) + c->cfg.keepalive_interval;
+    qc_ts iv = c->cfg.keepalive_interval;
+    if (!iv && c->cfg.keepalive_auto) iv = c->idle_timeout / 2;
+    if (!iv || !c->handshake_complete || c->state != QC_CONN_ESTABLISHED) return QC_TS_NONE;
+    return QC_MAX(c->last_tx, c->last_activity) + iv;
 }
 
 qc_ts qc_conn_next_timeout(const qc_conn *c) {

@@ -63,8 +63,10 @@ typedef struct qc_conn_config {
     uint64_t max_ack_delay_ms;        /* default 25 */
     uint64_t ack_delay_exponent;      /* default 3 */
     qc_ts keepalive_interval;         /* send PING after this much silence; 0 = never */
-    uint64_t max_crypto_buffer;       /* out-of-order CRYPTO bytes accepted (default 64 KiB) */
-    qc_cid_hooks cid_hooks;           /* set by a server endpoint; zero = random IDs */
+    bool
+        keepalive_auto; /* with keepalive_interval 0: PING after half the negotiated idle timeout */
+    uint64_t max_crypto_buffer; /* out-of-order CRYPTO bytes accepted (default 64 KiB) */
+    qc_cid_hooks cid_hooks;     /* set by a server endpoint; zero = random IDs */
 } qc_conn_config;
 
 void qc_conn_config_default(qc_conn_config *cfg, bool is_server);

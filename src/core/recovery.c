@@ -378,6 +378,11 @@ static qc_ts earliest_loss(const qc_recovery *r, enum qc_pn_space *space) {
     return t;
 }
 
+qc_ts qc_recovery_pto_base(const qc_recovery *r) {
+    qc_ts d = sat_add(r->rtt.smoothed, QC_MAX(4 * r->rtt.rttvar, K_GRANULARITY));
+    return sat_add(d, r->max_ack_delay);
+}
+
 qc_ts qc_recovery_pto(const qc_recovery *r, bool include_max_ack_delay) {
     qc_ts d = sat_add(r->rtt.smoothed, QC_MAX(4 * r->rtt.rttvar, K_GRANULARITY));
     if (include_max_ack_delay) d = sat_add(d, r->max_ack_delay);

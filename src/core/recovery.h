@@ -161,6 +161,9 @@ void qc_recovery_discard_space(qc_recovery *r, enum qc_pn_space space);
  * Retry: everything sent in Initial packets is sent again with new keys). */
 void qc_recovery_reset_space(qc_recovery *r, enum qc_pn_space space);
 
+/* PTO period without backoff (max_ack_delay included): for the idle timeout's floor. */
+qc_ts qc_recovery_pto_base(const qc_recovery *r);
+
 /* Current PTO period (RFC 9002 §6.2.1) including backoff. */
 qc_ts qc_recovery_pto(const qc_recovery *r, bool include_max_ack_delay);
 
