@@ -3,9 +3,11 @@
  * 1 s). Mode "tick": it sleeps until the event timeout and calls
  * quicc_handle_events for 2.5 s, then fetches a file over hq-interop: the
  * connection must still be alive (keep-alive PINGs). Mode "sleep": it does
- * nothing for 2.5 s, then the fetch must fail with an idle-timeout close.
+ * nothing for 2.5 s, then the fetch must fail with an idle-timeout close. Mode "thread":
+ * a thread-assisted client (QUICC_CLIENT_THREAD) does nothing for 2.5 s, and its
+ * background thread keeps the connection alive, so the fetch succeeds.
  *
- * usage: quicc-idle PORT CAFILE PATH tick|sleep   (exit 0 when the expectation holds)
+ * usage: quicc-idle PORT CAFILE PATH tick|sleep|thread   (exit 0 when the expectation holds)
  */
 #include "quicc.h"
 
@@ -27,8 +29,9 @@ static double now(void) {
 
 int main(int argc, char **argv) {
     if (argc != 5) return 2;
-    bool tick = strcmp(argv[4], "tick") == 0;
-    quicc_ctx *ctx = quicc_ctx_new(QUICC_CLIENT);
+    bool thread = strcmp(argv[4], "thread") == 0;
+    bool tick = strcmp(argv[4], "tick") == 0 || thread; /* success expected */
+    quicc_ctx *ctx = quicc_ctx_new(thread ? QUICC_CLIENT_THREAD : QUICC_CLIENT);
     if (!quicc_ctx_load_verify_file(ctx, argv[2])) return 1;
     quicc *ssl = quicc_new(ctx);
     struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[1]))};
@@ -55,7 +58,7 @@ int main(int argc, char **argv) {
     }
     quicc_set_blocking_mode(ssl, 0);
     double end = now() + 2.5;
-    if (tick) {
+    if (tick && !thread) {
         while (now() < end) {
             struct timeval tv;
             int inf = 1;
