@@ -111,6 +111,18 @@ int quicc_connect(quicc *s);
 long quicc_get_verify_result(const quicc *s);
 const char *quicc_verify_result_string(long result);
 
+/* The peer's certificate (its end-entity certificate), like SSL_get1_peer_certificate:
+ * a copy the caller frees with quicc_cert_free(). NULL on a stream object, before the
+ * handshake has received it, or when the peer sent none. */
+typedef struct quicc_cert quicc_cert;
+quicc_cert *quicc_get1_peer_certificate(quicc *s);
+/* The certificate in DER form (valid while the quicc_cert lives). */
+const unsigned char *quicc_cert_get0_der(const quicc_cert *cert, size_t *len);
+/* Subject and issuer distinguished names as RFC 4514 text. */
+const char *quicc_cert_get0_subject(const quicc_cert *cert);
+const char *quicc_cert_get0_issuer(const quicc_cert *cert);
+void quicc_cert_free(quicc_cert *cert);
+
 /* ---- Blocking mode and the event loop ---- */
 
 int quicc_set_blocking_mode(quicc *s, int blocking);
@@ -122,6 +134,19 @@ int quicc_net_write_desired(const quicc *s);
 int quicc_get_event_timeout(quicc *s, struct timeval *tv, int *is_infinite);
 /* Processes pending network input, timers and output. */
 int quicc_handle_events(quicc *s);
+/* Feeds one datagram to the connection (or listener) as if it had arrived on its socket
+ * from peer (like SSL_inject_net_dgram). For tests and alternative transports. */
+int quicc_inject_net_dgram(quicc *s, const void *buf, size_t len, const struct sockaddr *peer,
+                           socklen_t peer_len);
+
+/* Modes (like SSL_set_mode). ACCEPT_MOVING_WRITE_BUFFER: a nonblocking write retried after
+ * WANT_WRITE may pass the same data at a different address. */
+#define QUICC_MODE_ACCEPT_MOVING_WRITE_BUFFER (1u << 0)
+/* Adds modes; returns the modes now set. */
+uint64_t quicc_set_mode(quicc *s, uint64_t mode);
+/* Removes modes; returns the modes now set. */
+uint64_t quicc_clear_mode(quicc *s, uint64_t mode);
+uint64_t quicc_get_mode(const quicc *s);
 
 /* ---- Streams ---- */
 
@@ -134,6 +159,13 @@ int quicc_set_default_stream_mode(quicc *conn, uint32_t mode);
 #define QUICC_INCOMING_STREAM_POLICY_ACCEPT 1
 #define QUICC_INCOMING_STREAM_POLICY_REJECT 2
 int quicc_set_incoming_stream_policy(quicc *conn, int policy, uint64_t app_error_code);
+
+/* Moves the default stream out of the connection object into a stream object of its own
+ * (NULL if there is none). Afterwards the connection has no default stream. */
+quicc *quicc_detach_stream(quicc *conn);
+/* Makes a stream object the connection's default stream; the stream object is consumed
+ * (freed) on success. Fails if the connection already has a default stream. */
+int quicc_attach_stream(quicc *conn, quicc *stream);
 
 #define QUICC_STREAM_FLAG_UNI (1u << 0)
 #define QUICC_STREAM_FLAG_NO_BLOCK (1u << 1)
@@ -176,6 +208,59 @@ int quicc_get_stream_write_state(quicc *s);
 int quicc_get_stream_read_error_code(quicc *s, uint64_t *code);
 int quicc_get_stream_write_error_code(quicc *s, uint64_t *code);
 
+/* Starts a key update (RFC 9001 section 6) on the connection of s. QUIC has no separate
+ * "requested" form: both types update our keys, and the peer follows. */
+#define QUICC_KEY_UPDATE_NOT_REQUESTED 0
+#define QUICC_KEY_UPDATE_REQUESTED 1
+int quicc_key_update(quicc *s, int type);
+
+/* ---- Poll (like SSL_poll) ---- */
+
+/* Event bits, level-triggered. F (failure) is always reported, even when not asked for. */
+#define QUICC_POLL_EVENT_NONE 0
+#define QUICC_POLL_EVENT_F (1u << 0)    /* failure: the item cannot be polled */
+#define QUICC_POLL_EVENT_EL (1u << 1)   /* listener: socket failed */
+#define QUICC_POLL_EVENT_EC (1u << 2)   /* connection terminating (closing or draining) */
+#define QUICC_POLL_EVENT_ECD (1u << 3)  /* connection terminated */
+#define QUICC_POLL_EVENT_ER (1u << 4)   /* stream: receive part reset by the peer */
+#define QUICC_POLL_EVENT_EW (1u << 5)   /* stream: peer asked us to stop sending */
+#define QUICC_POLL_EVENT_R (1u << 6)    /* stream: data or FIN to read */
+#define QUICC_POLL_EVENT_W (1u << 7)    /* stream: room to write */
+#define QUICC_POLL_EVENT_IC (1u << 8)   /* listener: a connection to accept */
+#define QUICC_POLL_EVENT_ISB (1u << 9)  /* connection: incoming bidirectional stream */
+#define QUICC_POLL_EVENT_ISU (1u << 10) /* connection: incoming unidirectional stream */
+#define QUICC_POLL_EVENT_OSB (1u << 11) /* connection: may open a bidirectional stream */
+#define QUICC_POLL_EVENT_OSU (1u << 12) /* connection: may open a unidirectional stream */
+#define QUICC_POLL_EVENT_RW (QUICC_POLL_EVENT_R | QUICC_POLL_EVENT_W)
+#define QUICC_POLL_EVENT_RE (QUICC_POLL_EVENT_R | QUICC_POLL_EVENT_ER)
+#define QUICC_POLL_EVENT_WE (QUICC_POLL_EVENT_W | QUICC_POLL_EVENT_EW)
+#define QUICC_POLL_EVENT_RWE (QUICC_POLL_EVENT_RE | QUICC_POLL_EVENT_WE)
+#define QUICC_POLL_EVENT_E                                                                     \
+    (QUICC_POLL_EVENT_EL | QUICC_POLL_EVENT_EC | QUICC_POLL_EVENT_ECD | QUICC_POLL_EVENT_ER |  \
+     QUICC_POLL_EVENT_EW)
+#define QUICC_POLL_EVENT_IS (QUICC_POLL_EVENT_ISB | QUICC_POLL_EVENT_ISU)
+#define QUICC_POLL_EVENT_ISE (QUICC_POLL_EVENT_IS | QUICC_POLL_EVENT_EC)
+#define QUICC_POLL_EVENT_I (QUICC_POLL_EVENT_IS | QUICC_POLL_EVENT_IC)
+#define QUICC_POLL_EVENT_OS (QUICC_POLL_EVENT_OSB | QUICC_POLL_EVENT_OSU)
+#define QUICC_POLL_EVENT_OSE (QUICC_POLL_EVENT_OS | QUICC_POLL_EVENT_EC)
+
+typedef struct quicc_poll_item {
+    quicc *desc;      /* a connection, stream or listener (NULL items are skipped) */
+    uint64_t events;  /* the events of interest */
+    uint64_t revents; /* set by quicc_poll: the events that are ready */
+} quicc_poll_item;
+
+/* Do not process network events first (only report the current state). */
+#define QUICC_POLL_FLAG_NO_HANDLE_EVENTS (1u << 0)
+
+/* Waits until at least one item has an event of interest (or F), or the timeout passes:
+ * NULL waits forever, a zero timeout only looks. items is an array of num_items elements,
+ * stride bytes apart (sizeof(quicc_poll_item) or a larger struct that begins with one).
+ * Returns 1 with *result_count set to the number of items with revents, 0 on bad
+ * arguments. Several connections may be polled at once. */
+int quicc_poll(quicc_poll_item *items, size_t num_items, size_t stride,
+               const struct timeval *timeout, uint64_t flags, size_t *result_count);
+
 /* ---- Errors ---- */
 
 #define QUICC_ERROR_NONE 0
@@ -204,6 +289,8 @@ int quicc_get_error(const quicc *s, int ret);
 #define QUICC_R_IDLE_TIMEOUT 14
 #define QUICC_R_INTERNAL_ERROR 15
 #define QUICC_R_NOT_CONNECTED 16
+#define QUICC_R_BAD_WRITE_RETRY 17
+#define QUICC_R_DEFAULT_STREAM_EXISTS 18
 /* Pops the oldest error of this thread: (reason << 0); 0 when empty. */
 unsigned long quicc_err_get(void);
 /* Peeks at it without removing. */
@@ -265,6 +352,8 @@ int quicc_set_idle_timeout(quicc *conn, uint64_t ms);
 #define QUICC_VALUE_LISTENER_RESETS_SENT 11
 #define QUICC_VALUE_LISTENER_VN_SENT 12
 #define QUICC_VALUE_LISTENER_DROPPED 13
+/* Key updates so far (ours and the peer's; quicc only). */
+#define QUICC_VALUE_QUIC_KEY_UPDATES 14
 
 /* Implicit: every I/O call also processes network events (the default). Explicit:
  * nonblocking I/O calls touch only buffers; quicc_handle_events does the network work. */

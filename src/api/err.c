@@ -38,6 +38,8 @@ static const char *const reason_text[] = {
     [QUICC_R_IDLE_TIMEOUT] = "idle timeout",
     [QUICC_R_INTERNAL_ERROR] = "internal error",
     [QUICC_R_NOT_CONNECTED] = "not connected",
+    [QUICC_R_BAD_WRITE_RETRY] = "bad write retry",
+    [QUICC_R_DEFAULT_STREAM_EXISTS] = "connection already has a default stream",
 };
 
 void qc_api_err_push(unsigned long reason, const char *fmt, ...) {
