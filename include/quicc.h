@@ -235,8 +235,8 @@ int quicc_key_update(quicc *s, int type);
 #define QUICC_POLL_EVENT_RE (QUICC_POLL_EVENT_R | QUICC_POLL_EVENT_ER)
 #define QUICC_POLL_EVENT_WE (QUICC_POLL_EVENT_W | QUICC_POLL_EVENT_EW)
 #define QUICC_POLL_EVENT_RWE (QUICC_POLL_EVENT_RE | QUICC_POLL_EVENT_WE)
-#define QUICC_POLL_EVENT_E                                                                     \
-    (QUICC_POLL_EVENT_EL | QUICC_POLL_EVENT_EC | QUICC_POLL_EVENT_ECD | QUICC_POLL_EVENT_ER |  \
+#define QUICC_POLL_EVENT_E                                                                         \
+    (QUICC_POLL_EVENT_EL | QUICC_POLL_EVENT_EC | QUICC_POLL_EVENT_ECD | QUICC_POLL_EVENT_ER |      \
      QUICC_POLL_EVENT_EW)
 #define QUICC_POLL_EVENT_IS (QUICC_POLL_EVENT_ISB | QUICC_POLL_EVENT_ISU)
 #define QUICC_POLL_EVENT_ISE (QUICC_POLL_EVENT_IS | QUICC_POLL_EVENT_EC)
@@ -291,6 +291,7 @@ int quicc_get_error(const quicc *s, int ret);
 #define QUICC_R_NOT_CONNECTED 16
 #define QUICC_R_BAD_WRITE_RETRY 17
 #define QUICC_R_DEFAULT_STREAM_EXISTS 18
+#define QUICC_R_KEY_UPDATE_PENDING 19
 /* Pops the oldest error of this thread: (reason << 0); 0 when empty. */
 unsigned long quicc_err_get(void);
 /* Peeks at it without removing. */

@@ -98,6 +98,7 @@ typedef struct qc_api_conn {
     long verify_result;
     char verify_text[128];
     uint64_t default_sid; /* UINT64_MAX: none */
+    bool default_created; /* a default stream existed once: none is created again */
     int nstream_objs;     /* live stream objects */
     /* Server connections */
     struct quicc *obj;             /* the connection object */
@@ -119,10 +120,12 @@ struct quicc {
     qc_api_conn *c;  /* shared connection state */
     uint64_t sid;    /* stream: its ID */
     bool blocking;
-    int last_error;     /* QUICC_ERROR_* of the last failing call */
-    bool write_pending; /* nonblocking write retry bookkeeping */
-    const void *pending_buf;
-    size_t pending_len;
+    uint64_t mode;           /* QUICC_MODE_* */
+    int last_error;          /* QUICC_ERROR_* of the last failing call */
+    bool write_pending;      /* a nonblocking write returned WANT_WRITE part-way: */
+    const void *pending_buf; /* its buffer, */
+    size_t pending_len;      /* length, */
+    size_t pending_done;     /* and the bytes already queued */
 };
 
 /* err.c: the per-thread error queue. */
@@ -142,7 +145,12 @@ void qc_api_conn_failure(struct quicc *s);         /* lock held */
 int qc_api_connect_locked(struct quicc *s);        /* lock held */
 void qc_api_conn_flush(qc_api_conn *c, qc_ts now); /* lock held */
 void qc_api_rand(void *user, uint8_t *buf, size_t len);
-/* listener_api.c: one turn of a server port (lock held). */
+/* The earliest time the port of c needs attention (0: now). Lock held. */
+qc_ts qc_api_port_next_timeout(qc_api_conn *c, qc_ts now);
+/* listener_api.c: one turn of a server port, and an injected datagram (lock held). */
 void qc_api_server_tick(qc_api_port *p);
+void qc_api_server_inject(qc_api_port *p, uint8_t *data, size_t len, const qc_addr *peer);
+/* stream_api.c: rejects peer streams if the incoming-stream policy says so (lock held). */
+void qc_api_apply_incoming_policy(qc_api_conn *c);
 
 #endif

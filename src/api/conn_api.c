@@ -500,21 +500,158 @@ int quicc_net_write_desired(const quicc *s) {
     return s && s->c->engine && s->c->port->tx_blocked;
 }
 
-int quicc_get_event_timeout(quicc *s, struct timeval *tv, int *is_infinite) {
-    if (!s || !tv || !is_infinite) return 0;
-    qc_api_conn *c = s->c;
-    pthread_mutex_lock(c->lock);
-    qc_ts t = QC_TS_NONE, now0 = qc_api_now();
+qc_ts qc_api_port_next_timeout(qc_api_conn *c, qc_ts now) {
+    qc_ts t = QC_TS_NONE;
     if (c->port->is_server) {
         /* A listener or a server connection: the earliest timer of the port. */
         for (qc_api_conn *pc = c->port->conns; pc; pc = pc->port_next) {
             t = QC_MIN(t, qc_conn_next_timeout(pc->engine));
-            if (qc_conn_want_send(pc->engine, now0)) t = 0;
+            if (qc_conn_want_send(pc->engine, now)) t = 0;
         }
     } else if (c->engine) {
         t = qc_conn_next_timeout(c->engine);
-        if (qc_conn_want_send(c->engine, now0)) t = 0;
+        if (qc_conn_want_send(c->engine, now)) t = 0;
     }
+    return t;
+}
+
+int quicc_inject_net_dgram(quicc *s, const void *buf, size_t len, const struct sockaddr *peer,
+                           socklen_t peer_len) {
+    if (!s || !buf || len == 0 || len > 65527 ||
+        (peer && peer_len > sizeof(struct sockaddr_storage))) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "quicc_inject_net_dgram: bad arguments");
+        return 0;
+    }
+    qc_api_conn *c = s->c;
+    uint8_t *copy = malloc(len); /* packets are decrypted in place */
+    if (!copy) {
+        qc_api_err_push(QUICC_R_INTERNAL_ERROR, "out of memory");
+        return 0;
+    }
+    memcpy(copy, buf, len);
+    int ok = 1;
+    pthread_mutex_lock(c->lock);
+    qc_addr from = c->peer;
+    if (peer) {
+        memset(&from, 0, sizeof(from));
+        memcpy(&from.ss, peer, peer_len);
+        from.len = peer_len;
+    }
+    if (c->port->is_server) {
+        if (!c->port->listening) {
+            ok = 0;
+        } else {
+            qc_api_server_inject(c->port, copy, len, &from);
+            qc_api_tick(c);
+        }
+    } else if (!c->engine) {
+        ok = 0;
+    } else {
+        qc_ts now = qc_api_now();
+        qc_conn_recv(c->engine, copy, len, now);
+        if (now >= qc_conn_next_timeout(c->engine)) qc_conn_on_timeout(c->engine, now);
+        qc_api_conn_flush(c, now);
+    }
+    pthread_mutex_unlock(c->lock);
+    free(copy);
+    if (!ok) qc_api_err_push(QUICC_R_NOT_CONNECTED, "nothing to inject into: not started");
+    return ok;
+}
+
+uint64_t quicc_set_mode(quicc *s, uint64_t mode) {
+    if (!s) return 0;
+    return s->mode |= mode & QUICC_MODE_ACCEPT_MOVING_WRITE_BUFFER;
+}
+
+uint64_t quicc_clear_mode(quicc *s, uint64_t mode) {
+    if (!s) return 0;
+    return s->mode &= ~mode;
+}
+
+uint64_t quicc_get_mode(const quicc *s) {
+    return s ? s->mode : 0;
+}
+
+int quicc_key_update(quicc *s, int type) {
+    if (!s || s->kind == QC_OBJ_LISTENER ||
+        (type != QUICC_KEY_UPDATE_NOT_REQUESTED && type != QUICC_KEY_UPDATE_REQUESTED)) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "quicc_key_update: bad arguments");
+        return 0;
+    }
+    qc_api_conn *c = s->c;
+    pthread_mutex_lock(c->lock);
+    int rv = QC_ERR_AGAIN;
+    bool confirmed = c->engine && c->connected && qc_conn_is_confirmed(c->engine) &&
+                     qc_conn_state(c->engine) < QC_CONN_CLOSING;
+    if (confirmed) rv = qc_conn_initiate_key_update(c->engine);
+    if (rv == 0 && (s->blocking || !c->explicit_events)) qc_api_tick(c);
+    pthread_mutex_unlock(c->lock);
+    if (rv == 0) return 1;
+    s->last_error = QUICC_ERROR_SSL;
+    if (!confirmed)
+        qc_api_err_push(QUICC_R_NOT_CONNECTED, "key update needs a confirmed handshake");
+    else
+        qc_api_err_push(QUICC_R_KEY_UPDATE_PENDING,
+                        "the previous key update is not yet acknowledged by the peer");
+    return 0;
+}
+
+struct quicc_cert {
+    unsigned char *der;
+    size_t len;
+    char *subject, *issuer;
+};
+
+quicc_cert *quicc_get1_peer_certificate(quicc *s) {
+    if (!s || s->kind != QC_OBJ_CONN) return NULL;
+    qc_api_conn *c = s->c;
+    quicc_cert *cert = NULL;
+    pthread_mutex_lock(c->lock);
+    const qc_hs *hs = c->engine ? qc_conn_hs(c->engine) : NULL;
+    const uint8_t *der;
+    size_t len;
+    if (hs && qc_tls_peer_cert(hs, &der, &len) == 0 && (cert = calloc(1, sizeof(*cert))) &&
+        (cert->der = malloc(len))) {
+        memcpy(cert->der, der, len);
+        cert->len = len;
+        if (qc_tls_cert_names(der, len, &cert->subject, &cert->issuer) != 0) {
+            quicc_cert_free(cert);
+            cert = NULL;
+        }
+    } else if (cert) {
+        free(cert);
+        cert = NULL;
+    }
+    pthread_mutex_unlock(c->lock);
+    return cert;
+}
+
+const unsigned char *quicc_cert_get0_der(const quicc_cert *cert, size_t *len) {
+    if (len) *len = cert ? cert->len : 0;
+    return cert ? cert->der : NULL;
+}
+
+const char *quicc_cert_get0_subject(const quicc_cert *cert) {
+    return cert ? cert->subject : NULL;
+}
+
+const char *quicc_cert_get0_issuer(const quicc_cert *cert) {
+    return cert ? cert->issuer : NULL;
+}
+
+void quicc_cert_free(quicc_cert *cert) {
+    if (!cert) return;
+    free(cert->der);
+    free(cert->subject);
+    free(cert->issuer);
+    free(cert);
+}
+
+int quicc_get_event_timeout(quicc *s, struct timeval *tv, int *is_infinite) {
+    if (!s || !tv || !is_infinite) return 0;
+    qc_api_conn *c = s->c;
+    pthread_mutex_lock(c->lock);
+    qc_ts t = qc_api_port_next_timeout(c, qc_api_now());
     pthread_mutex_unlock(c->lock);
     if (t == QC_TS_NONE) {
         *is_infinite = 1;

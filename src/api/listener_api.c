@@ -144,46 +144,55 @@ void qc_api_server_conn_release(qc_api_conn *c) {
 
 /* ---- the server port's event loop ---- */
 
+/* Routes one datagram that arrived on a server port: to its connection, to a new
+ * connection, or to a stateless reply. Lock held. */
+static void server_dgram(qc_api_port *p, uint8_t *data, size_t len, const qc_addr *peer,
+                         qc_ts now) {
+    uint8_t reply[1500];
+    qc_ep_decision d;
+    uint8_t key[17];
+    size_t klen = addr_key(peer, key);
+    qc_endpoint_decide(&p->ep, data, len, key, klen, now, reply, sizeof(reply), &d);
+    qc_api_conn *c = NULL;
+    if (d.action == QC_EP_ROUTE) {
+        c = d.conn;
+    } else if (d.action == QC_EP_REPLY) {
+        (void)sendto(p->fd, reply, d.reply_len, 0, (struct sockaddr *)&peer->ss, peer->len);
+    } else if (d.action == QC_EP_ACCEPT && !p->listener) {
+        qc_endpoint_closed(&p->ep, true); /* no listener left to accept it */
+    } else if (d.action == QC_EP_ACCEPT) {
+        c = server_conn_new(p, &d, peer, now);
+        if (c && d.bad_token) {
+            qc_conn_recv(c->engine, data, len, now);
+            qc_conn_close(c->engine, false, QC_TE_INVALID_TOKEN, "invalid token", now);
+            c = NULL;
+        }
+    }
+    if (c) {
+        qc_conn_recv(c->engine, data, len, now);
+        qc_conn_stats st;
+        qc_conn_get_stats(c->engine, &st);
+        if (d.action == QC_EP_ACCEPT && st.pkts_recv == 0) {
+            /* Its first Initial did not decrypt: a forged or corrupt packet. */
+            server_conn_destroy(p, c);
+        }
+    }
+}
+
+/* Like a datagram from the socket (quicc_inject_net_dgram). Lock held. */
+void qc_api_server_inject(qc_api_port *p, uint8_t *data, size_t len, const qc_addr *peer) {
+    server_dgram(p, data, len, peer, qc_api_now());
+}
+
 void qc_api_server_tick(qc_api_port *p) {
     if (!p->listening) return;
     qc_ts now = qc_api_now();
-    uint8_t reply[1500];
     for (int rounds = 0; rounds < 64; rounds++) {
         int n = qc_udp_recv_batch(p->fd, &p->rx);
         if (n <= 0) break;
         now = qc_api_now();
-        for (int i = 0; i < n; i++) {
-            qc_udp_dgram *dg = &p->rx.d[i];
-            qc_ep_decision d;
-            uint8_t key[17];
-            size_t klen = addr_key(&dg->peer, key);
-            qc_endpoint_decide(&p->ep, dg->data, dg->len, key, klen, now, reply, sizeof(reply), &d);
-            qc_api_conn *c = NULL;
-            if (d.action == QC_EP_ROUTE) {
-                c = d.conn;
-            } else if (d.action == QC_EP_REPLY) {
-                (void)sendto(p->fd, reply, d.reply_len, 0, (struct sockaddr *)&dg->peer.ss,
-                             dg->peer.len);
-            } else if (d.action == QC_EP_ACCEPT && !p->listener) {
-                qc_endpoint_closed(&p->ep, true); /* no listener left to accept it */
-            } else if (d.action == QC_EP_ACCEPT) {
-                c = server_conn_new(p, &d, &dg->peer, now);
-                if (c && d.bad_token) {
-                    qc_conn_recv(c->engine, dg->data, dg->len, now);
-                    qc_conn_close(c->engine, false, QC_TE_INVALID_TOKEN, "invalid token", now);
-                    c = NULL;
-                }
-            }
-            if (c) {
-                qc_conn_recv(c->engine, dg->data, dg->len, now);
-                qc_conn_stats st;
-                qc_conn_get_stats(c->engine, &st);
-                if (d.action == QC_EP_ACCEPT && st.pkts_recv == 0) {
-                    /* Its first Initial did not decrypt: a forged or corrupt packet. */
-                    server_conn_destroy(p, c);
-                }
-            }
-        }
+        for (int i = 0; i < n; i++)
+            server_dgram(p, p->rx.d[i].data, p->rx.d[i].len, &p->rx.d[i].peer, now);
         if (n < QC_UDP_RX_MSGS) break;
     }
     now = qc_api_now();

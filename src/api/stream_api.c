@@ -19,6 +19,12 @@ static bool conn_dead(const qc_api_conn *c) {
     return c->port->net_error || (c->engine && qc_conn_state(c->engine) >= QC_CONN_CLOSING);
 }
 
+/* Network work a data call does on the way: none for a nonblocking call in the explicit
+ * event-handling mode (quicc_handle_events does it). Lock held. */
+static void io_tick(quicc *s) {
+    if (s->blocking || !s->c->explicit_events) qc_api_tick(s->c);
+}
+
 static quicc *stream_obj_new(quicc *conn, uint64_t sid) {
     quicc *st = calloc(1, sizeof(*st));
     if (!st) {
@@ -35,7 +41,7 @@ static quicc *stream_obj_new(quicc *conn, uint64_t sid) {
 }
 
 /* Applies the incoming-stream policy to streams the peer opened. Lock held. */
-static void apply_incoming_policy(qc_api_conn *c) {
+void qc_api_apply_incoming_policy(qc_api_conn *c) {
     int policy = c->incoming_policy;
     if (policy == QUICC_INCOMING_STREAM_POLICY_AUTO)
         policy = (c->default_stream_mode == QUICC_DEFAULT_STREAM_MODE_NONE || c->detached_ever)
@@ -75,9 +81,11 @@ static bool resolve_stream(quicc *s, bool for_write, uint64_t *sid) {
         *sid = c->default_sid;
         return true;
     }
-    if (c->default_stream_mode == QUICC_DEFAULT_STREAM_MODE_NONE) {
+    if (c->default_stream_mode == QUICC_DEFAULT_STREAM_MODE_NONE || c->default_created) {
         s->last_error = QUICC_ERROR_SSL;
-        qc_api_err_push(QUICC_R_NO_STREAM, "no default stream (mode NONE)");
+        qc_api_err_push(QUICC_R_NO_STREAM, c->default_created
+                                               ? "the default stream was detached or freed"
+                                               : "no default stream (mode NONE)");
         return false;
     }
     if (for_write) {
@@ -86,6 +94,7 @@ static bool resolve_stream(quicc *s, bool for_write, uint64_t *sid) {
             int rv = qc_conn_stream_open(c->engine, uni, false, sid);
             if (rv == 0) {
                 c->default_sid = *sid;
+                c->default_created = true;
                 return true;
             }
             if (rv != QC_ERR_STREAM_LIMIT || !s->blocking) {
@@ -105,6 +114,7 @@ static bool resolve_stream(quicc *s, bool for_write, uint64_t *sid) {
     for (;;) {
         if (qc_conn_stream_accept(c->engine, sid)) {
             c->default_sid = *sid;
+            c->default_created = true;
             return true;
         }
         if (conn_dead(c)) {
@@ -112,7 +122,7 @@ static bool resolve_stream(quicc *s, bool for_write, uint64_t *sid) {
             return false;
         }
         if (!s->blocking) {
-            qc_api_tick(c);
+            if (!c->explicit_events) qc_api_tick(c);
             if (qc_conn_stream_accept_queue_len(c->engine)) continue;
             s->last_error = QUICC_ERROR_WANT_READ;
             return false;
@@ -144,7 +154,7 @@ quicc *quicc_new_stream(quicc *conn, uint64_t flags) {
         if (rv == 0) {
             st = stream_obj_new(conn, sid);
             if (!st) qc_conn_stream_release(c->engine, sid);
-            qc_api_tick(c); /* let a STREAMS_BLOCKED or queued data go out */
+            io_tick(conn); /* let a STREAMS_BLOCKED or queued data go out */
             goto out;
         }
         if (rv != QC_ERR_STREAM_LIMIT) {
@@ -174,7 +184,7 @@ quicc *quicc_accept_stream(quicc *conn, uint64_t flags) {
     quicc *st = NULL;
     if (!ensure_connected(conn)) goto out;
     for (;;) {
-        apply_incoming_policy(c);
+        qc_api_apply_incoming_policy(c);
         uint64_t sid;
         if (qc_conn_stream_accept(c->engine, &sid)) {
             st = stream_obj_new(conn, sid);
@@ -186,7 +196,7 @@ quicc *quicc_accept_stream(quicc *conn, uint64_t flags) {
         }
         if (!conn->blocking || (flags & QUICC_ACCEPT_STREAM_NO_BLOCK)) {
             if (!c->explicit_events) qc_api_tick(c);
-            apply_incoming_policy(c);
+            qc_api_apply_incoming_policy(c);
             if (qc_conn_stream_accept(c->engine, &sid)) {
                 st = stream_obj_new(conn, sid);
                 goto out;
@@ -215,6 +225,51 @@ int quicc_set_default_stream_mode(quicc *conn, uint32_t mode) {
         return 0;
     }
     conn->c->default_stream_mode = mode;
+    return 1;
+}
+
+quicc *quicc_detach_stream(quicc *conn) {
+    if (!conn || conn->kind != QC_OBJ_CONN) {
+        qc_api_err_push(QUICC_R_CONN_USE_ONLY, "quicc_detach_stream needs a connection object");
+        return NULL;
+    }
+    qc_api_conn *c = conn->c;
+    pthread_mutex_lock(c->lock);
+    quicc *st = NULL;
+    if (c->default_sid == UINT64_MAX) {
+        conn->last_error = QUICC_ERROR_SSL;
+        qc_api_err_push(QUICC_R_NO_STREAM, "the connection has no default stream");
+    } else if ((st = stream_obj_new(conn, c->default_sid)) != NULL) {
+        c->default_sid = UINT64_MAX;
+        c->detached_ever = true;
+    }
+    pthread_mutex_unlock(c->lock);
+    return st;
+}
+
+int quicc_attach_stream(quicc *conn, quicc *stream) {
+    if (!conn || conn->kind != QC_OBJ_CONN) {
+        qc_api_err_push(QUICC_R_CONN_USE_ONLY, "quicc_attach_stream needs a connection object");
+        return 0;
+    }
+    if (!stream || stream->kind != QC_OBJ_STREAM || stream->conn_obj != conn) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT,
+                        "quicc_attach_stream needs a stream object of this connection");
+        return 0;
+    }
+    qc_api_conn *c = conn->c;
+    pthread_mutex_lock(c->lock);
+    if (c->default_sid != UINT64_MAX) {
+        pthread_mutex_unlock(c->lock);
+        conn->last_error = QUICC_ERROR_SSL;
+        qc_api_err_push(QUICC_R_DEFAULT_STREAM_EXISTS, "the connection has a default stream");
+        return 0;
+    }
+    c->default_sid = stream->sid;
+    c->default_created = true;
+    c->nstream_objs--;
+    pthread_mutex_unlock(c->lock);
+    free(stream);
     return 1;
 }
 
@@ -274,7 +329,7 @@ void qc_api_stream_free(quicc *st) {
     pthread_mutex_lock(c->lock);
     release_stream(c, st->sid);
     c->nstream_objs--;
-    if (c->engine && c->connected) qc_api_tick(c);
+    if (c->engine && c->connected) io_tick(st);
     pthread_mutex_unlock(c->lock);
     free(st);
 }
@@ -338,7 +393,7 @@ int quicc_read_ex(quicc *s, void *buf, size_t len, size_t *readbytes) {
         if (n > 0) {
             *readbytes = (size_t)n;
             ret = 1;
-            if (!ticked) qc_api_tick(c); /* send window updates promptly */
+            if (!ticked) io_tick(s); /* send window updates promptly */
             goto out;
         }
         if (n < 0) {
@@ -382,11 +437,22 @@ int quicc_write_ex2(quicc *s, const void *buf, size_t len, uint64_t flags, size_
     uint64_t sid;
     if (!ensure_connected(s) || !resolve_stream(s, true, &sid)) goto out;
     bool conclude = flags & QUICC_WRITE_FLAG_CONCLUDE;
-    /* A nonblocking retry continues where the previous attempt stopped (it must pass the
-     * same data: OpenSSL's rule). */
+    /* A nonblocking retry continues where the previous attempt stopped. It must pass the
+     * same data (OpenSSL's rule): the same length, and the same buffer unless the
+     * application allowed it to move. */
     size_t done = 0;
-    if (s->write_pending && s->pending_len == len) done = (size_t)(uintptr_t)s->pending_buf;
-    s->write_pending = false;
+    if (s->write_pending) {
+        s->write_pending = false;
+        if (len != s->pending_len ||
+            (buf != s->pending_buf && !(s->mode & QUICC_MODE_ACCEPT_MOVING_WRITE_BUFFER))) {
+            s->last_error = QUICC_ERROR_SSL;
+            qc_api_err_push(QUICC_R_BAD_WRITE_RETRY,
+                            "a write retried after WANT_WRITE must pass the same %s",
+                            len != s->pending_len ? "length" : "buffer");
+            goto out;
+        }
+        done = s->pending_done;
+    }
     const uint8_t *p = buf;
     for (;;) {
         qc_stream_info info;
@@ -415,15 +481,16 @@ int quicc_write_ex2(quicc *s, const void *buf, size_t len, uint64_t flags, size_
             if (conclude && len == 0) qc_conn_stream_write(c->engine, sid, NULL, 0, true);
             *written = len;
             ret = 1;
-            qc_api_tick(c);
+            io_tick(s);
             goto out;
         }
-        qc_api_tick(c);
+        io_tick(s);
         if (qc_conn_stream_write_avail(c->engine, sid) > 0) continue;
         if (!s->blocking) {
             s->write_pending = true;
             s->pending_len = len;
-            s->pending_buf = (const void *)(uintptr_t)done;
+            s->pending_buf = buf;
+            s->pending_done = done;
             s->last_error = QUICC_ERROR_WANT_WRITE;
             goto out;
         }
@@ -462,7 +529,7 @@ int quicc_stream_conclude(quicc *s, uint64_t flags) {
         ret = stream_failure(s, sid, false);
         goto out;
     }
-    qc_api_tick(c);
+    io_tick(s);
     ret = 1;
 out:
     pthread_mutex_unlock(c->lock);
@@ -481,7 +548,7 @@ int quicc_stream_reset(quicc *s, uint64_t app_error_code) {
         ret = stream_failure(s, sid, false);
         goto out;
     }
-    qc_api_tick(c);
+    io_tick(s);
     ret = 1; /* resetting an already reset or finished stream is harmless: first code wins */
 out:
     pthread_mutex_unlock(c->lock);
@@ -624,6 +691,13 @@ int quicc_get_value_uint(quicc *s, uint32_t class_, uint32_t id, uint64_t *value
         }
         *value =
             qc_conn_peer_streams_avail(c->engine, id == QUICC_VALUE_QUIC_STREAM_UNI_REMOTE_AVAIL);
+        break;
+    case QUICC_VALUE_QUIC_KEY_UPDATES:
+        if (!c->engine) {
+            ok = 0;
+            break;
+        }
+        *value = qc_conn_key_updates(c->engine);
         break;
     case QUICC_VALUE_EVENT_HANDLING_MODE:
         *value = c->explicit_events ? QUICC_EVENT_HANDLING_MODE_EXPLICIT

@@ -174,6 +174,8 @@ uint64_t qc_conn_peer_streams_avail(const qc_conn *c, bool uni);
 /* Pops the next peer-initiated stream not yet announced (returns false if none). */
 bool qc_conn_stream_accept(qc_conn *c, uint64_t *id);
 size_t qc_conn_stream_accept_queue_len(const qc_conn *c);
+/* Peer-initiated streams of one direction waiting to be accepted. */
+size_t qc_conn_stream_incoming(const qc_conn *c, bool uni);
 /* Does this stream exist (not yet freed)? */
 bool qc_conn_stream_exists(const qc_conn *c, uint64_t id);
 

@@ -297,6 +297,16 @@ size_t qc_conn_stream_accept_queue_len(const qc_conn *c) {
     return c->incoming_len;
 }
 
+size_t qc_conn_stream_incoming(const qc_conn *c, bool uni) {
+    size_t n = 0;
+    for (size_t i = 0; i < c->incoming_len; i++) {
+        uint64_t sid = c->incoming[(c->incoming_head + i) % c->incoming_cap];
+        const qc_cstream *cs = qc_conn_find_stream(c, sid);
+        if (cs && !cs->announced && qc_sid_is_uni(sid) == uni) n++;
+    }
+    return n;
+}
+
 bool qc_conn_stream_exists(const qc_conn *c, uint64_t id) {
     return qc_conn_find_stream(c, id) != NULL;
 }

@@ -85,6 +85,16 @@ int qc_tls_set_session(qc_hs *hs, const uint8_t *data, size_t len);
 bool qc_tls_is_resumed(const qc_hs *hs);
 
 /*
+ * The peer's end-entity certificate in DER, valid while the handshake
+ * lives: 0, or QC_ERR_AGAIN when none has been received.
+ */
+int qc_tls_peer_cert(const qc_hs *hs, const uint8_t **der, size_t *len);
+/* Subject and issuer names of a DER certificate as RFC 4514 text (malloc'd). */
+int qc_tls_cert_names(const uint8_t *der, size_t len, char **subject, char **issuer);
+/* Server, after the handshake: sends one more NewSessionTicket. */
+int qc_tls_send_ticket(qc_hs *hs);
+
+/*
  * Test and tool certificates (certgen.c). Writes a fresh ECDSA P-256 key
  * (PEM, mode 0600) to key_path and an X.509 v3 certificate (PEM) to
  * cert_path, valid from not_before to not_after (Unix seconds), with the

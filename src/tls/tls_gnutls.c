@@ -26,6 +26,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 /* TLS 1.3 only, the three AEADs QUIC uses with GnuTLS (no CCM), no middlebox compat. */
@@ -682,4 +683,47 @@ int qc_tls_set_session(qc_hs *hs, const uint8_t *data, size_t len) {
 bool qc_tls_is_resumed(const qc_hs *hs) {
     qc_tls *t = tls_of(hs);
     return t != NULL && t->complete && gnutls_session_is_resumed(t->s) != 0;
+}
+
+int qc_tls_peer_cert(const qc_hs *hs, const uint8_t **der, size_t *len) {
+    qc_tls *t = tls_of(hs);
+    if (t == NULL || der == NULL || len == NULL) return QC_ERR_INVAL;
+    unsigned n = 0;
+    const gnutls_datum_t *list = gnutls_certificate_get_peers(t->s, &n);
+    if (list == NULL || n == 0) return QC_ERR_AGAIN;
+    *der = list[0].data;
+    *len = list[0].size;
+    return 0;
+}
+
+int qc_tls_cert_names(const uint8_t *der, size_t len, char **subject, char **issuer) {
+    *subject = *issuer = NULL;
+    if (der == NULL || len == 0 || len > UINT32_MAX) return QC_ERR_INVAL;
+    gnutls_x509_crt_t crt;
+    if (gnutls_x509_crt_init(&crt) < 0) return QC_ERR_NOMEM;
+    gnutls_datum_t d = {.data = (unsigned char *)der, .size = (unsigned)len};
+    gnutls_datum_t s = {0}, i = {0};
+    int rv = QC_ERR_INVAL;
+    if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) >= 0 &&
+        gnutls_x509_crt_get_dn3(crt, &s, 0) >= 0 &&
+        gnutls_x509_crt_get_issuer_dn3(crt, &i, 0) >= 0) {
+        *subject = strndup((const char *)s.data, s.size);
+        *issuer = strndup((const char *)i.data, i.size);
+        rv = *subject && *issuer ? 0 : QC_ERR_NOMEM;
+    }
+    gnutls_free(s.data);
+    gnutls_free(i.data);
+    gnutls_x509_crt_deinit(crt);
+    if (rv) {
+        free(*subject);
+        free(*issuer);
+        *subject = *issuer = NULL;
+    }
+    return rv;
+}
+
+int qc_tls_send_ticket(qc_hs *hs) {
+    qc_tls *t = tls_of(hs);
+    if (t == NULL || !t->ctx->is_server || !t->complete) return QC_ERR_INVAL;
+    return gnutls_session_ticket_send(t->s, 1, 0) < 0 ? QC_ERR_TLS : 0;
 }
