@@ -452,6 +452,7 @@ int qc_api_tick(qc_api_conn *c) {
     }
     now = qc_api_now();
     if (now >= qc_conn_next_timeout(c->engine)) qc_conn_on_timeout(c->engine, now);
+    if (c->connected) qc_api_apply_incoming_policy(c); /* reject streams as they arrive */
     qc_api_conn_flush(c, now);
     return 0;
 }
@@ -991,7 +992,7 @@ int quicc_shutdown(quicc *s) {
 static void *assist_main(void *arg) {
     qc_api_conn *c = arg;
     pthread_mutex_lock(c->lock);
-    while (!c->thread_stop && qc_conn_state(c->engine) != QC_CONN_CLOSED)
+    while (!c->thread_stop && qc_conn_state(c->engine) != QC_CONN_CLOSED && !c->port->net_error)
         qc_api_wait(c, qc_api_now() + 50 * QC_MS);
     pthread_mutex_unlock(c->lock);
     return NULL;

@@ -200,6 +200,7 @@ void qc_api_server_tick(qc_api_port *p) {
     for (qc_api_conn *c = p->conns; c; c = next) {
         next = c->port_next;
         if (now >= qc_conn_next_timeout(c->engine)) qc_conn_on_timeout(c->engine, now);
+        if (c->connected) qc_api_apply_incoming_policy(c);
         qc_api_conn_flush(c, now);
         enum qc_conn_state st = qc_conn_state(c->engine);
         if (c->pending && qc_conn_is_established(c->engine)) {

@@ -28,7 +28,7 @@ static int on_version_negotiation(qc_conn *c, const qc_pkt_hdr *h, qc_ts now) {
         if (ver == c->version) return QC_ERR_DROP; /* lists our version: ignore */
     }
     static const char why[] = "version negotiation: no common version";
-    qc_conn_set_close_info(c, false, false, QC_TE_CONNECTION_REFUSED, 0, QC_ERR_VERSION, why,
+    qc_conn_set_close_info(c, true, false, QC_TE_CONNECTION_REFUSED, 0, QC_ERR_VERSION, why,
                            sizeof(why) - 1);
     qc_conn_set_state(c, QC_CONN_CLOSED);
     (void)now;
