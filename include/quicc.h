@@ -111,6 +111,17 @@ int quicc_connect(quicc *s);
 long quicc_get_verify_result(const quicc *s);
 const char *quicc_verify_result_string(long result);
 
+/* TLS session resumption (like SSL_get1_session, SSL_set_session, SSL_session_reused).
+ * quicc_get_session copies the latest session ticket the server sent into buf, in an opaque
+ * serialized form the application may store: returns 1 and sets *len; with buf NULL (or
+ * *len too small) it sets *len to the size needed and returns 0 (reason
+ * PASSED_INVALID_ARGUMENT when buf was given); 0 with QUICC_R_NO_SESSION before a ticket
+ * arrived. quicc_set_session offers such a session on a connection not yet started. */
+int quicc_get_session(quicc *s, unsigned char *buf, size_t *len);
+int quicc_set_session(quicc *s, const unsigned char *data, size_t len);
+/* 1 when the handshake resumed a session (PSK), 0 otherwise. */
+int quicc_session_reused(const quicc *s);
+
 /* The peer's certificate (its end-entity certificate), like SSL_get1_peer_certificate:
  * a copy the caller frees with quicc_cert_free(). NULL on a stream object, before the
  * handshake has received it, or when the peer sent none. */
@@ -292,6 +303,7 @@ int quicc_get_error(const quicc *s, int ret);
 #define QUICC_R_BAD_WRITE_RETRY 17
 #define QUICC_R_DEFAULT_STREAM_EXISTS 18
 #define QUICC_R_KEY_UPDATE_PENDING 19
+#define QUICC_R_NO_SESSION 20
 /* Pops the oldest error of this thread: (reason << 0); 0 when empty. */
 unsigned long quicc_err_get(void);
 /* Peeks at it without removing. */

@@ -88,6 +88,8 @@ typedef struct qc_api_conn {
     unsigned char alpn[256];
     size_t alpn_len;
     uint64_t idle_timeout_ms;
+    uint8_t *session; /* a session to resume (quicc_set_session) */
+    size_t session_len;
     uint32_t default_stream_mode;
     int incoming_policy;
     uint64_t incoming_aec;

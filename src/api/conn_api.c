@@ -266,6 +266,7 @@ void quicc_free(quicc *s) {
     if (c->tls_ctx) qc_tls_ctx_free(c->tls_ctx);
     free(c->sni);
     free(c->verify_host);
+    free(c->session);
     ctx_unref(c->ctx);
     qc_api_port_unref(c->port);
     free(c);
@@ -597,6 +598,51 @@ int quicc_key_update(quicc *s, int type) {
     return 0;
 }
 
+int quicc_get_session(quicc *s, unsigned char *buf, size_t *len) {
+    if (!s || !len || s->kind == QC_OBJ_LISTENER) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "quicc_get_session: bad arguments");
+        return 0;
+    }
+    qc_api_conn *c = s->c;
+    pthread_mutex_lock(c->lock);
+    const qc_hs *hs = c->engine ? qc_conn_hs(c->engine) : NULL;
+    size_t need = 0;
+    int rv = hs ? qc_tls_get_session(hs, buf, buf ? *len : 0, &need) : QC_ERR_AGAIN;
+    pthread_mutex_unlock(c->lock);
+    if (rv == QC_ERR_AGAIN) {
+        qc_api_err_push(QUICC_R_NO_SESSION, "no session ticket from the server yet");
+        return 0;
+    }
+    *len = need;
+    if (rv == 0) return 1;
+    if (buf) qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "session buffer too small");
+    return 0;
+}
+
+int quicc_set_session(quicc *s, const unsigned char *data, size_t len) {
+    if (!before_connect(s, "quicc_set_session")) return 0;
+    if (!data || len == 0 || len > 65536) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "quicc_set_session: bad arguments");
+        return 0;
+    }
+    uint8_t *copy = malloc(len);
+    if (!copy) return 0;
+    memcpy(copy, data, len);
+    free(s->c->session);
+    s->c->session = copy;
+    s->c->session_len = len;
+    return 1;
+}
+
+int quicc_session_reused(const quicc *s) {
+    if (!s || !s->c->engine) return 0;
+    pthread_mutex_lock(s->c->lock);
+    const qc_hs *hs = qc_conn_hs(s->c->engine);
+    int r = hs && qc_tls_is_resumed(hs);
+    pthread_mutex_unlock(s->c->lock);
+    return r;
+}
+
 struct quicc_cert {
     unsigned char *der;
     size_t len;
@@ -787,6 +833,11 @@ static int conn_start(quicc *s) {
     rv = qc_tls_new(c->tls_ctx, name, &cbs, &hs);
     if (rv) {
         qc_api_err_push(QUICC_R_HANDSHAKE_FAILED, "TLS session: %s", qc_strerror(rv));
+        return 0;
+    }
+    if (c->session && qc_tls_set_session(&hs, c->session, c->session_len) != 0) {
+        hs.ops->free(hs.impl);
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "the session to resume is not valid");
         return 0;
     }
     pthread_mutex_lock(&ctx->lock);

@@ -41,6 +41,7 @@ static const char *const reason_text[] = {
     [QUICC_R_BAD_WRITE_RETRY] = "bad write retry",
     [QUICC_R_DEFAULT_STREAM_EXISTS] = "connection already has a default stream",
     [QUICC_R_KEY_UPDATE_PENDING] = "key update in progress",
+    [QUICC_R_NO_SESSION] = "no session ticket received",
 };
 
 void qc_api_err_push(unsigned long reason, const char *fmt, ...) {

@@ -842,18 +842,47 @@ static bool tickets_2(as_ctx *g) {
     }
 }
 
+/* The session API: size query, copy, and a second connection that resumes it. */
+static bool session_resume(as_ctx *g) {
+    size_t len = 0;
+    quicc_err_clear();
+    if (quicc_get_session(g->c, NULL, &len) || len == 0) return as_fail(g, "session size");
+    unsigned char *buf = malloc(len);
+    size_t small = len - 1;
+    bool ok = true;
+    if (quicc_get_session(g->c, buf, &small) || small != len)
+        ok = as_fail(g, "short buffer accepted");
+    if (ok) ok = as_expect_reason(g, QUICC_R_PASSED_INVALID_ARGUMENT);
+    size_t got = len;
+    if (ok && (!quicc_get_session(g->c, buf, &got) || got != len)) ok = as_fail(g, "get_session");
+    if (ok && quicc_set_session(g->c, buf, len)) ok = as_fail(g, "set_session after connecting");
+    if (ok) ok = as_expect_reason(g, QUICC_R_PASSED_INVALID_ARGUMENT);
+    if (ok && quicc_session_reused(g->c)) ok = as_fail(g, "first connection reports resumption");
+    quicc *c2 = quicc_new(g->cctx);
+    if (ok && quicc_get_session(c2, buf, &got)) ok = as_fail(g, "session of a new connection");
+    if (ok) ok = as_expect_reason(g, QUICC_R_NO_SESSION);
+    quicc_set1_initial_peer_addr(c2, (struct sockaddr *)&g->saddr, g->saddr_len);
+    quicc_set_alpn_protos(c2, (const unsigned char *)"\x0aquicc-test", 11);
+    quicc_set1_host(c2, "localhost");
+    if (ok && !quicc_set_session(c2, buf, len)) ok = as_fail(g, "set_session");
+    if (ok && quicc_connect(c2) != 1) ok = as_fail(g, "resumed connection");
+    if (ok && !quicc_session_reused(c2)) ok = as_fail(g, "second connection did not resume");
+    quicc *s2 = NULL;
+    uint64_t end = as_now_ms() + 5000;
+    while (ok && !(s2 = quicc_accept_connection(g->listener, QUICC_ACCEPT_CONNECTION_NO_BLOCK)) &&
+           as_now_ms() < end)
+        usleep(1000);
+    quicc_free(c2);
+    quicc_free(s2);
+    free(buf);
+    return ok;
+}
+
 static const as_op script_78[] = {
-    OP_C_CONNECT_WAIT(),
-    OP_C_WRITE(0, "apple"),
-    OP_S_BIND_STREAM_ID(1, 0),
-    OP_S_READ_EXPECT(1, "apple"),
-    OP_S_NEW_TICKET(),
-    OP_S_WRITE(1, "orange"),
-    OP_C_READ_EXPECT(0, "orange"),
-    OP_CHECK(tickets_2),
-    OP_C_WRITE(0, "pear"),
-    OP_S_READ_EXPECT(1, "pear"),
-    OP_END,
+    OP_C_CONNECT_WAIT(),           OP_C_WRITE(0, "apple"),      OP_S_BIND_STREAM_ID(1, 0),
+    OP_S_READ_EXPECT(1, "apple"),  OP_S_NEW_TICKET(),           OP_S_WRITE(1, "orange"),
+    OP_C_READ_EXPECT(0, "orange"), OP_CHECK(tickets_2),         OP_CHECK(session_resume),
+    OP_C_WRITE(0, "pear"),         OP_S_READ_EXPECT(1, "pear"), OP_END,
 };
 
 /* 79: data and FIN in one call (write_ex2 with CONCLUDE); a FIN-only write. */

@@ -50,6 +50,29 @@ SSL_CERT_FILE="$CERT" timeout 20 "$BUILD/bin/quic-multi-stream" localhost "$PORT
 grep -q "^first response$" "$WORK/multi.out" || fail "quic-multi-stream: first response"
 grep -q "^second response$" "$WORK/multi.out" || fail "quic-multi-stream: second response"
 echo "ok: quic-multi-stream (bidi request, uni request answered on a server stream)"
+# quic-hq-interop: 150 files (two batches of at most 99 streams), saved in $DOWNLOADS and
+# compared byte for byte; the second run resumes the session saved by the first.
+mkdir -p "$WORK/www/hq" "$WORK/dl1" "$WORK/dl2"
+: >"$WORK/reqs"
+i=0
+while [ $i -lt 150 ]; do
+    head -c $((i * 997 % 70000 + 1)) /dev/urandom >"$WORK/www/hq/f$i"
+    printf '/hq/f%s ' "$i" >>"$WORK/reqs"
+    i=$((i + 1))
+done
+for run in 1 2; do
+    DOWNLOADS="$WORK/dl$run" SSL_SESSION_FILE="$WORK/session" SSL_CERT_FILE="$CERT" timeout 60 \
+        "$BUILD/bin/quic-hq-interop" localhost "$PORT" "$WORK/reqs" >"$WORK/hq$run.out" 2>&1 ||
+        fail "quic-hq-interop run $run exited: $(cat "$WORK/hq$run.out")"
+    grep -q "^Downloaded 150 files$" "$WORK/hq$run.out" || fail "quic-hq-interop run $run: count"
+    (cd "$WORK/www/hq" && sha256sum f*) >"$WORK/want.sum"
+    (cd "$WORK/dl$run" && sha256sum f*) >"$WORK/got.sum"
+    cmp -s "$WORK/want.sum" "$WORK/got.sum" || fail "quic-hq-interop run $run: files differ"
+done
+[ -s "$WORK/session" ] || fail "quic-hq-interop: no session saved"
+grep -q "^Session resumed$" "$WORK/hq1.out" && fail "quic-hq-interop: first run resumed"
+grep -q "^Session resumed$" "$WORK/hq2.out" || fail "quic-hq-interop: second run did not resume"
+echo "ok: quic-hq-interop (150 files in two poll-driven batches, session resumed)"
 # Untrusted: without SSL_CERT_FILE the system store does not know the certificate.
 SSL_CERT_FILE=/dev/null timeout 20 "$BUILD/bin/quic-client-block" localhost "$PORT" \
     >"$WORK/untrusted.out" 2>&1 && fail "untrusted certificate accepted"
