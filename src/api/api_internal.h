@@ -52,6 +52,11 @@ struct qc_api_conn;
  */
 typedef struct qc_api_port {
     pthread_mutex_t lock;
+    /* Threads blocked on the port: one polls the socket, the others wait on progress, which
+     * every turn of the event loop announces (gen++ and a broadcast). */
+    pthread_cond_t progress;
+    uint64_t gen;
+    bool polling;
     int refs; /* objects using the port */
     int fd;
     bool own_fd;

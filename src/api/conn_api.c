@@ -137,6 +137,11 @@ qc_api_port *qc_api_port_new(void) {
     qc_api_port *p = calloc(1, sizeof(*p));
     if (!p) return NULL;
     pthread_mutex_init(&p->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&p->progress, &ca);
+    pthread_condattr_destroy(&ca);
     p->refs = 1;
     p->fd = -1;
     return p;
@@ -162,6 +167,7 @@ void qc_api_port_unref(qc_api_port *p) {
     if (p->ep_ready) qc_endpoint_free(&p->ep);
     if (p->tls_ctx) qc_tls_ctx_free(p->tls_ctx);
     free(p->accept_q);
+    pthread_cond_destroy(&p->progress);
     pthread_mutex_destroy(&p->lock);
     free(p);
 }
@@ -424,9 +430,16 @@ static bool addr_eq(const qc_addr *a, const qc_addr *b) {
 }
 
 /* One turn of the event loop: receive, timers, send. Lock held. */
+/* Tells threads waiting on the port that its state may have changed. Lock held. */
+static void port_progress(qc_api_port *p) {
+    p->gen++;
+    pthread_cond_broadcast(&p->progress);
+}
+
 int qc_api_tick(qc_api_conn *c) {
     if (c->port->is_server) {
         qc_api_server_tick(c->port);
+        port_progress(c->port);
         return 0;
     }
     if (!c->engine) return 0;
@@ -455,14 +468,21 @@ int qc_api_tick(qc_api_conn *c) {
     if (now >= qc_conn_next_timeout(c->engine)) qc_conn_on_timeout(c->engine, now);
     if (c->connected) qc_api_apply_incoming_policy(c); /* reject streams as they arrive */
     qc_api_conn_flush(c, now);
+    port_progress(c->port);
     return 0;
 }
 
 /* Waits for the network or a timer, at most until deadline. Lock held (released while
  * waiting). Returns 0, or -1 on a socket error. */
 int qc_api_wait(qc_api_conn *c, qc_ts deadline) {
-    qc_ts now = qc_api_now();
-    qc_ts t = QC_MIN(qc_conn_next_timeout(c->engine), deadline);
+    qc_api_port *p = c->port;
+    qc_ts now = qc_api_now(), t = deadline;
+    if (p->is_server) {
+        for (qc_api_conn *pc = p->conns; pc; pc = pc->port_next)
+            t = QC_MIN(t, qc_conn_next_timeout(pc->engine));
+    } else if (c->engine) {
+        t = QC_MIN(t, qc_conn_next_timeout(c->engine));
+    }
     int ms;
     if (t == QC_TS_NONE)
         ms = 1000;
@@ -470,14 +490,25 @@ int qc_api_wait(qc_api_conn *c, qc_ts deadline) {
         ms = 0;
     else
         ms = (int)QC_MIN((t - now + QC_MS - 1) / QC_MS, 1000);
-    /* Other threads may make progress for us: don't sleep long. */
-    if (c->nstream_objs > 1 && ms > 20) ms = 20;
-    struct pollfd p = {.fd = c->port->fd, .events = POLLIN | (c->port->tx_blocked ? POLLOUT : 0)};
+    if (p->polling && ms > 0) {
+        /* Another thread watches the socket: wait until it (or anyone) makes progress. */
+        uint64_t gen = p->gen;
+        qc_ts until = now + (qc_ts)ms * QC_MS;
+        struct timespec ts = {.tv_sec = (time_t)(until / QC_SEC),
+                              .tv_nsec = (long)(until % QC_SEC)};
+        while (p->gen == gen && p->polling)
+            if (pthread_cond_timedwait(&p->progress, c->lock, &ts) != 0) break;
+        if (p->gen != gen) return 0;
+    }
+    p->polling = true;
+    struct pollfd pfd = {.fd = p->fd, .events = POLLIN | (p->tx_blocked ? POLLOUT : 0)};
     pthread_mutex_unlock(c->lock);
-    int r = poll(&p, 1, ms);
+    int r = poll(&pfd, 1, ms);
     pthread_mutex_lock(c->lock);
+    p->polling = false;
     if (r < 0 && errno != EINTR) {
-        c->port->net_error = errno;
+        p->net_error = errno;
+        port_progress(p);
         return -1;
     }
     qc_api_tick(c);
