@@ -189,6 +189,8 @@ void qc_api_server_tick(qc_api_port *p) {
     qc_ts now = qc_api_now();
     for (int rounds = 0; rounds < 64; rounds++) {
         int n = qc_udp_recv_batch(p->fd, &p->rx);
+        if (n < 0 && n != -ECONNREFUSED && n != -EHOSTUNREACH && n != -ENETUNREACH && n != -EINTR)
+            p->net_error = -n; /* the socket failed: the listener reports EL */
         if (n <= 0) break;
         now = qc_api_now();
         for (int i = 0; i < n; i++)
@@ -331,18 +333,6 @@ int quicc_listen(quicc *l) {
 }
 
 /* Waits on a server port for up to deadline. Lock held (released while polling). */
-static void server_wait(qc_api_port *p, qc_ts deadline) {
-    qc_ts now = qc_api_now(), t = deadline;
-    for (qc_api_conn *c = p->conns; c; c = c->port_next)
-        t = QC_MIN(t, qc_conn_next_timeout(c->engine));
-    int ms = t == QC_TS_NONE ? 100 : (t <= now ? 0 : (int)QC_MIN((t - now) / QC_MS + 1, 100));
-    struct pollfd pf = {.fd = p->fd, .events = POLLIN | (p->tx_blocked ? POLLOUT : 0)};
-    pthread_mutex_unlock(&p->lock);
-    poll(&pf, 1, ms);
-    pthread_mutex_lock(&p->lock);
-    qc_api_server_tick(p);
-}
-
 quicc *quicc_accept_connection(quicc *l, uint64_t flags) {
     if (!quicc_is_listener(l)) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT,
@@ -366,13 +356,18 @@ quicc *quicc_accept_connection(quicc *l, uint64_t flags) {
             ret = c->obj;
             goto out;
         }
+        if (p->net_error) {
+            l->last_error = QUICC_ERROR_SYSCALL;
+            qc_api_err_push(QUICC_R_NETWORK_ERROR, "listener socket: %s", strerror(p->net_error));
+            goto out;
+        }
         if (!l->blocking || (flags & QUICC_ACCEPT_CONNECTION_NO_BLOCK)) {
             if (!l->c->explicit_events) qc_api_server_tick(p);
             if (p->accept_len > 0) continue;
             l->last_error = QUICC_ERROR_WANT_READ;
             goto out;
         }
-        server_wait(p, QC_TS_NONE);
+        qc_api_wait(l->c, QC_TS_NONE);
     }
 out:
     pthread_mutex_unlock(&p->lock);

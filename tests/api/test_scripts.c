@@ -13,6 +13,7 @@
 #include "tls/tls.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gnutls/gnutls.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -1289,6 +1290,59 @@ static const as_op script_connect_failures[] = {
     OP_END,
 };
 
+/* Shutdown without flushing: data still buffered is dropped, the close goes out at once. */
+static bool no_flush(as_ctx *g) {
+    quicc *c = g->c;
+    bool was_blocking = quicc_get_blocking_mode(c);
+    quicc_set_blocking_mode(c, 0);
+    quicc_set_value_uint(c, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_EVENT_HANDLING_MODE,
+                         QUICC_EVENT_HANDLING_MODE_EXPLICIT);
+    static char data[65536];
+    size_t w;
+    if (quicc_write_ex(c, data, sizeof(data), &w) != 1 || w != sizeof(data))
+        return as_fail(g, "buffered write");
+    quicc_set_blocking_mode(c, was_blocking);
+    quicc_shutdown_ex_args a = {.quic_error_code = 3, .quic_reason = "no flush"};
+    uint64_t end = as_now_ms() + 10000;
+    int r;
+    while ((r = quicc_shutdown_ex(c, QUICC_SHUTDOWN_FLAG_NO_STREAM_FLUSH, &a)) != 1) {
+        if (r < 0 || as_now_ms() > end) return as_fail(g, "shutdown %d", r);
+        as_client_idle(g);
+    }
+    return true;
+}
+
+static const as_op script_no_flush[] = {
+    OP_C_CONNECT_WAIT(),
+    OP_CHECK(no_flush),
+    OP_S_EXPECT_CONN_CLOSE_INFO(3, 0, "no flush"),
+    OP_C_EXPECT_CONN_CLOSE_INFO(3, LOCAL, "no flush"),
+    OP_END,
+};
+
+/* The listener's socket fails: poll reports EL, accepting fails with a network error. */
+static bool listener_fails(as_ctx *g) {
+    int nul = open("/dev/null", O_RDWR);
+    if (nul < 0 || dup2(nul, g->lfd) < 0) return as_fail(g, "dup2");
+    close(nul);
+    quicc_poll_item it = {.desc = g->listener, .events = QUICC_POLL_EVENT_EL | QUICC_POLL_EVENT_IC};
+    struct timeval tv = {5, 0};
+    size_t n = 0;
+    if (!quicc_poll(&it, 1, sizeof(it), &tv, 0, &n) || n != 1 || it.revents != QUICC_POLL_EVENT_EL)
+        return as_fail(g, "poll: count %zu events 0x%llx", n, (unsigned long long)it.revents);
+    quicc_err_clear();
+    if (quicc_accept_connection(g->listener, QUICC_ACCEPT_CONNECTION_NO_BLOCK))
+        return as_fail(g, "accepted a connection");
+    if (quicc_get_error(g->listener, 0) != QUICC_ERROR_SYSCALL) return as_fail(g, "error kind");
+    return as_expect_reason(g, QUICC_R_NETWORK_ERROR);
+}
+
+static const as_op script_listener_fails[] = {
+    OP_C_CONNECT_WAIT(),
+    OP_CHECK(listener_fails),
+    OP_END,
+};
+
 typedef struct {
     const char *name;
     const as_op *script;
@@ -1340,6 +1394,8 @@ static const named_script scripts[] = {
     S(script_write_retry),
     S(script_misuse),
     S(script_connect_failures),
+    S(script_no_flush),
+    S(script_listener_fails),
 };
 
 int main(int argc, char **argv) {
