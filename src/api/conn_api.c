@@ -525,12 +525,21 @@ int quicc_handle_events(quicc *s) {
 }
 
 int quicc_net_read_desired(const quicc *s) {
-    if (s && s->kind == QC_OBJ_LISTENER) return s->c->port->listening;
-    return s && s->c->engine && qc_conn_state(s->c->engine) != QC_CONN_CLOSED;
+    if (!s) return 0;
+    pthread_mutex_lock(s->c->lock);
+    int r = s->kind == QC_OBJ_LISTENER
+                ? s->c->port->listening
+                : (s->c->engine && qc_conn_state(s->c->engine) != QC_CONN_CLOSED);
+    pthread_mutex_unlock(s->c->lock);
+    return r;
 }
 
 int quicc_net_write_desired(const quicc *s) {
-    return s && s->c->engine && s->c->port->tx_blocked;
+    if (!s) return 0;
+    pthread_mutex_lock(s->c->lock);
+    int r = s->c->port->tx_blocked;
+    pthread_mutex_unlock(s->c->lock);
+    return r;
 }
 
 qc_ts qc_api_port_next_timeout(qc_api_conn *c, qc_ts now) {
@@ -992,15 +1001,19 @@ int quicc_get_error(const quicc *s, int ret) {
 int quicc_get_conn_close_info(quicc *s, quicc_conn_close_info *info) {
     if (!s || !info) return 0;
     qc_api_conn *c = s->c;
+    pthread_mutex_lock(c->lock);
     const qc_close_info *ci = c->engine ? qc_conn_close_info(c->engine) : NULL;
-    if (!ci || !ci->set) return 0;
-    info->error_code = ci->error_code;
-    info->frame_type = ci->frame_type;
-    info->reason = ci->reason;
-    info->reason_len = ci->reason_len;
-    info->flags = (ci->local ? QUICC_CONN_CLOSE_FLAG_LOCAL : 0) |
-                  (ci->app ? 0 : QUICC_CONN_CLOSE_FLAG_TRANSPORT);
-    return 1;
+    int ok = ci && ci->set;
+    if (ok) {
+        info->error_code = ci->error_code;
+        info->frame_type = ci->frame_type;
+        info->reason = ci->reason;
+        info->reason_len = ci->reason_len;
+        info->flags = (ci->local ? QUICC_CONN_CLOSE_FLAG_LOCAL : 0) |
+                      (ci->app ? 0 : QUICC_CONN_CLOSE_FLAG_TRANSPORT);
+    }
+    pthread_mutex_unlock(c->lock);
+    return ok;
 }
 
 static bool streams_flushed(qc_api_conn *c) {

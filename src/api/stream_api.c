@@ -224,7 +224,9 @@ int quicc_set_default_stream_mode(quicc *conn, uint32_t mode) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "bad default stream mode");
         return 0;
     }
+    pthread_mutex_lock(conn->c->lock);
     conn->c->default_stream_mode = mode;
+    pthread_mutex_unlock(conn->c->lock);
     return 1;
 }
 
@@ -279,8 +281,10 @@ int quicc_set_incoming_stream_policy(quicc *conn, int policy, uint64_t aec) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "bad incoming stream policy");
         return 0;
     }
+    pthread_mutex_lock(conn->c->lock);
     conn->c->incoming_policy = policy;
     conn->c->incoming_aec = aec;
+    pthread_mutex_unlock(conn->c->lock);
     return 1;
 }
 
@@ -741,7 +745,9 @@ int quicc_set_value_uint(quicc *s, uint32_t class_, uint32_t id, uint64_t value)
         return quicc_set_idle_timeout(s, value);
     case QUICC_VALUE_EVENT_HANDLING_MODE:
         if (value > QUICC_EVENT_HANDLING_MODE_EXPLICIT) break;
+        pthread_mutex_lock(s->c->lock);
         s->c->explicit_events = value == QUICC_EVENT_HANDLING_MODE_EXPLICIT;
+        pthread_mutex_unlock(s->c->lock);
         return 1;
     default:
         break;
