@@ -17,6 +17,8 @@
 #include <gnutls/gnutls.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,8 +179,15 @@ static const as_op script_4[] = {
     OP_S_READ_EXPECT(1, "apple"),
     OP_S_NEW_STREAM(2, 1),
     OP_S_WRITE(2, "banana"),
+    OP_S_NEW_STREAM(3, 0),
+    OP_S_WRITE(3, "cherry"),
+    OP_C_EXPECT_QUEUE_LEN(2),
     OP_C_ACCEPT_STREAM_WAIT(2),
+    OP_C_EXPECT_QUEUE_LEN(1),
     OP_C_READ_EXPECT(2, "banana"),
+    OP_C_ACCEPT_STREAM_WAIT(3),
+    OP_C_EXPECT_QUEUE_LEN(0),
+    OP_C_READ_EXPECT(3, "cherry"),
     OP_END,
 };
 
@@ -1343,6 +1352,89 @@ static const as_op script_listener_fails[] = {
     OP_END,
 };
 
+/* Blocking new_stream waits for stream credit; nonblocking fails at once. */
+typedef struct {
+    quicc *conn, *got;
+    _Atomic int done;
+} opener;
+
+static void *open_one(void *arg) {
+    opener *o = arg;
+    o->got = quicc_new_stream(o->conn, 0);
+    atomic_store(&o->done, 1);
+    return NULL;
+}
+
+static bool credit_wait(as_ctx *g) {
+    quicc *st[100];
+    for (int i = 0; i < 100; i++)
+        if (!(st[i] = quicc_new_stream(g->c, QUICC_STREAM_FLAG_NO_BLOCK)))
+            return as_fail(g, "stream %d", i);
+    size_t w;
+    quicc_set_blocking_mode(st[0], 1);
+    if (quicc_write_ex2(st[0], "x", 1, QUICC_WRITE_FLAG_CONCLUDE, &w) != 1)
+        return as_fail(g, "write");
+    bool ok = true;
+    if (g->mode != AS_BLOCKING) {
+        quicc_err_clear();
+        if (quicc_new_stream(g->c, 0)) ok = as_fail(g, "nonblocking new_stream without credit");
+        if (ok && quicc_get_error(g->c, 0) != QUICC_ERROR_SSL) ok = as_fail(g, "error kind");
+        if (ok) ok = as_expect_reason(g, QUICC_R_STREAM_COUNT_LIMITED);
+    } else {
+        opener o = {.conn = g->c};
+        pthread_t th;
+        pthread_create(&th, NULL, open_one, &o);
+        usleep(200000);
+        if (atomic_load(&o.done)) ok = as_fail(g, "new_stream did not wait for credit");
+        /* The server finishes stream 0: MAX_STREAMS lets the waiting call go on. */
+        as_op ops[] = {OP_S_BIND_STREAM_ID(15, 0), OP_S_READ_EXPECT(15, "x"), OP_S_EXPECT_FIN(15),
+                       OP_S_CONCLUDE(15), OP_S_FREE_STREAM(15)};
+        for (size_t k = 0; k < QC_ARRAY_LEN(ops) && ok; k++)
+            ok = as_run_op(g, &ops[k]);
+        g->cs[1] = st[0];
+        as_op fin = OP_C_EXPECT_FIN(1);
+        if (ok) ok = as_run_op(g, &fin);
+        g->cs[1] = NULL;
+        quicc_free(st[0]);
+        st[0] = NULL;
+        pthread_join(th, NULL);
+        if (ok && (!o.got || quicc_get_stream_id(o.got) != 400))
+            ok = as_fail(g, "the waiting new_stream got %llu",
+                         o.got ? (unsigned long long)quicc_get_stream_id(o.got) : 0ull);
+        quicc_free(o.got);
+    }
+    for (int i = 0; i < 100; i++)
+        quicc_free(st[i]);
+    return ok;
+}
+
+static const as_op script_credit_wait[] = {
+    OP_C_SET_DEFAULT_STREAM_MODE(QUICC_DEFAULT_STREAM_MODE_NONE),
+    OP_C_CONNECT_WAIT(),
+    OP_CHECK(credit_wait),
+    OP_END,
+};
+
+/* The event timeout: infinite before anything runs, finite (idle timer) once connected. */
+static bool event_timeout(as_ctx *g) {
+    quicc *c2 = quicc_new(g->cctx);
+    struct timeval tv = {1, 1};
+    int inf = 0;
+    if (!quicc_get_event_timeout(c2, &tv, &inf) || !inf || tv.tv_sec || tv.tv_usec)
+        return as_fail(g, "unstarted connection: timeout not infinite");
+    quicc_free(c2);
+    if (!quicc_get_event_timeout(g->c, &tv, &inf) || inf || tv.tv_sec > 30)
+        return as_fail(g, "connected: timeout %lld s infinite %d", (long long)tv.tv_sec, inf);
+    if (!quicc_net_read_desired(g->c)) return as_fail(g, "read not desired while connected");
+    return true;
+}
+
+static const as_op script_event_timeout[] = {
+    OP_C_CONNECT_WAIT(),
+    OP_CHECK(event_timeout),
+    OP_END,
+};
+
 typedef struct {
     const char *name;
     const as_op *script;
@@ -1396,6 +1488,8 @@ static const named_script scripts[] = {
     S(script_connect_failures),
     S(script_no_flush),
     S(script_listener_fails),
+    S(script_credit_wait),
+    S(script_event_timeout),
 };
 
 int main(int argc, char **argv) {
