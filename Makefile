@@ -1,10 +1,12 @@
 # Thin wrapper over CMake. `make` builds, `make test` runs the whole suite
-# twice (normal and ASan+UBSan builds), `make demo` runs the demo.
+# twice (normal and ASan+UBSan builds) and the multi-threaded tests under
+# ThreadSanitizer, `make demo` runs the demo.
 BUILD ?= build
 SANBUILD ?= build-san
+TSANBUILD ?= build-tsan
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps test test-normal test-san demo bench format format-check clean
+.PHONY: all deps test test-normal test-san test-tsan demo bench format format-check clean
 
 all: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -13,8 +15,8 @@ all: deps
 deps:
 	@sh scripts/deps.sh all
 
-test: deps format-check test-normal test-san
-	@echo "make test: all suites passed (normal and ASan+UBSan)"
+test: deps format-check test-normal test-san test-tsan
+	@echo "make test: all suites passed (normal, ASan+UBSan, and the threaded tests under TSan)"
 
 test-normal: all
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
@@ -23,6 +25,13 @@ test-san: deps
 	@cmake -S . -B $(SANBUILD) -DCMAKE_BUILD_TYPE=Debug -DQUICC_SANITIZE=ON >/dev/null
 	@cmake --build $(SANBUILD) -j$(JOBS)
 	@cd $(SANBUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j$(JOBS)
+
+# The tests that use threads (API scenarios, thread tests, the thread-assisted idle test).
+TSAN_TESTS = test_threads|test_scripts|interop_test_idle
+test-tsan: deps
+	@cmake -S . -B $(TSANBUILD) -DCMAKE_BUILD_TYPE=Debug -DQUICC_TSAN=ON >/dev/null
+	@cmake --build $(TSANBUILD) -j$(JOBS)
+	@cd $(TSANBUILD) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure -j$(JOBS) -R '$(TSAN_TESTS)'
 
 demo: all
 	@sh scripts/demo.sh $(BUILD)
@@ -38,4 +47,4 @@ format-check:
 	if [ -n "$$out" ]; then echo "clang-format: these files need 'make format':"; echo "$$out"; exit 1; fi
 
 clean:
-	rm -rf $(BUILD) $(SANBUILD)
+	rm -rf $(BUILD) $(SANBUILD) $(TSANBUILD)
