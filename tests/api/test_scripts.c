@@ -173,7 +173,12 @@ static const as_op script_4[] = {
     OP_C_WRITE_FAIL(0, E_SSL, QUICC_R_NO_STREAM),
     OP_C_READ_FAIL(0, E_SSL, QUICC_R_NO_STREAM),
     OP_C_EXPECT_STREAM(0, UINT64_MAX, QUICC_STREAM_TYPE_NONE, -1),
+    OP_C_EXPECT_READ_STATE(0, QUICC_STREAM_STATE_NONE),
+    OP_C_EXPECT_WRITE_STATE(0, QUICC_STREAM_STATE_NONE),
     OP_C_NEW_STREAM(1, 0),
+    OP_C_EXPECT_READ_STATE(1, QUICC_STREAM_STATE_OK),
+    OP_C_EXPECT_WRITE_STATE(1, QUICC_STREAM_STATE_OK),
+    OP_C_EXPECT_READ_CODE(1, -1, 0),
     OP_C_WRITE(1, "apple"),
     OP_S_BIND_STREAM_ID(1, 0),
     OP_S_READ_EXPECT(1, "apple"),
@@ -1213,6 +1218,7 @@ static const as_op script_write_retry[] = {
 /* Error reasons of calls made in the wrong place or order. */
 static bool misuse(as_ctx *g) {
     quicc_err_clear();
+    if (quicc_get_error(g->c, 1) != QUICC_ERROR_NONE) return as_fail(g, "get_error of a success");
     if (quicc_accept_stream(g->cs[1], 0)) return as_fail(g, "accept_stream on a stream");
     if (!as_expect_reason(g, QUICC_R_CONN_USE_ONLY)) return false;
     if (quicc_new_stream(g->cs[1], 0)) return as_fail(g, "new_stream on a stream");
