@@ -33,6 +33,12 @@ for fn in $(grep -oE '\bquicc_[a-z0-9_A-Z]+ *\(' "$TOP/include/quicc.h" | tr -d 
     sed -n '/^\.SH NAME/,/^\.SH/p' "$page" | grep -qw "$fn" || fail "$fn: not in the NAME of $(basename "$page")"
 done
 [ -z "$missing" ] || fail "functions without a man page:$missing"
+# The OpenSSL mapping table names every public function.
+unmapped=""
+for fn in $(grep -oE '\bquicc_[a-z0-9_A-Z]+ *\(' "$TOP/include/quicc.h" | tr -d '( ' | sort -u); do
+    grep -q "\b$fn\b" "$TOP/docs/openssl-mapping.md" || unmapped="$unmapped $fn"
+done
+[ -z "$unmapped" ] || fail "functions missing from docs/openssl-mapping.md:$unmapped"
 for guide in quicc-quic quicc-guide-quic-client-block quicc-guide-quic-client-non-block \
     quicc-guide-quic-multi-stream; do
     [ -f "$TOP/man/$guide.7" ] || fail "missing guide $guide.7"
