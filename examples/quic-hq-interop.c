@@ -109,7 +109,8 @@ static int run_batch(quicc *ssl, request *reqs, size_t first, size_t last) {
         for (size_t i = first; i < last; i++) {
             if (reqs[i].done) continue;
             items[n].desc = reqs[i].stream;
-            items[n].events = QUICC_POLL_EVENT_R | QUICC_POLL_EVENT_ER;
+            /* data, a reset, or the end of the connection (reads then fail at once) */
+            items[n].events = QUICC_POLL_EVENT_R | QUICC_POLL_EVENT_ER | QUICC_POLL_EVENT_EC;
             items[n].revents = 0;
             n++;
         }
