@@ -71,6 +71,7 @@ typedef struct qc_api_port {
     bool is_server;
     qc_endpoint ep;
     bool ep_ready;
+    qc_ts last_event; /* the latest time the port's engines saw (see qc_api_rx_time) */
     qc_tls_ctx *tls_ctx;
     struct qc_api_conn *conns; /* every server connection on the port */
     struct qc_api_conn **accept_q;
@@ -102,6 +103,7 @@ typedef struct qc_api_conn {
     bool explicit_events; /* EXPLICIT event handling: nonblocking calls do no network work */
     /* State */
     bool started, connected, failed;
+    qc_ts last_event; /* the engine's latest time: arrival times never go back before it */
     long verify_result;
     char verify_text[128];
     uint64_t default_sid; /* UINT64_MAX: none */
@@ -152,6 +154,9 @@ void qc_api_conn_failure(struct quicc *s);         /* lock held */
 int qc_api_connect_locked(struct quicc *s);        /* lock held */
 void qc_api_conn_flush(qc_api_conn *c, qc_ts now); /* lock held */
 void qc_api_rand(void *user, uint8_t *buf, size_t len);
+/* When a datagram arrived: now minus the time it waited in the socket, but never before
+ * *floor (the time the engine last saw), which it then becomes. */
+qc_ts qc_api_rx_time(qc_ts now, const qc_udp_dgram *d, qc_ts *floor);
 /* The earliest time the port of c needs attention (0: now). Lock held. */
 qc_ts qc_api_port_next_timeout(qc_api_conn *c, qc_ts now);
 /* listener_api.c: one turn of a server port, and an injected datagram (lock held). */

@@ -430,6 +430,13 @@ static bool addr_eq(const qc_addr *a, const qc_addr *b) {
 }
 
 /* One turn of the event loop: receive, timers, send. Lock held. */
+qc_ts qc_api_rx_time(qc_ts now, const qc_udp_dgram *d, qc_ts *floor) {
+    qc_ts t = d->waited_ns < now ? now - d->waited_ns : now;
+    if (t < *floor) t = *floor;
+    *floor = t;
+    return t;
+}
+
 /* Tells threads waiting on the port that its state may have changed. Lock held. */
 static void port_progress(qc_api_port *p) {
     p->gen++;
@@ -446,7 +453,10 @@ int qc_api_tick(qc_api_conn *c) {
     qc_ts now = qc_api_now();
     /* Timers that expired while the application was away fire first: an idle connection is
      * dead even if datagrams are waiting in the socket. */
-    if (now >= qc_conn_next_timeout(c->engine)) qc_conn_on_timeout(c->engine, now);
+    if (now >= qc_conn_next_timeout(c->engine)) {
+        qc_conn_on_timeout(c->engine, now);
+        c->last_event = now;
+    }
     for (int rounds = 0; rounds < 64; rounds++) {
         int n = qc_udp_recv_batch(c->port->fd, &c->port->rx);
         if (n < 0) {
@@ -460,7 +470,7 @@ int qc_api_tick(qc_api_conn *c) {
         for (int i = 0; i < n; i++) {
             qc_udp_dgram *d = &c->port->rx.d[i];
             if (!c->port->connected && !addr_eq(&d->peer, &c->peer)) continue;
-            qc_conn_recv(c->engine, d->data, d->len, now);
+            qc_conn_recv(c->engine, d->data, d->len, qc_api_rx_time(now, d, &c->last_event));
         }
         if (n < (int)QC_UDP_RX_MSGS) break;
     }
@@ -468,6 +478,7 @@ int qc_api_tick(qc_api_conn *c) {
     if (now >= qc_conn_next_timeout(c->engine)) qc_conn_on_timeout(c->engine, now);
     if (c->connected) qc_api_apply_incoming_policy(c); /* reject streams as they arrive */
     qc_api_conn_flush(c, now);
+    c->last_event = now;
     port_progress(c->port);
     return 0;
 }
@@ -590,6 +601,7 @@ int quicc_inject_net_dgram(quicc *s, const void *buf, size_t len, const struct s
         ok = 0;
     } else {
         qc_ts now = qc_api_now();
+        c->last_event = now;
         qc_conn_recv(c->engine, copy, len, now);
         if (now >= qc_conn_next_timeout(c->engine)) qc_conn_on_timeout(c->engine, now);
         qc_api_conn_flush(c, now);

@@ -181,7 +181,8 @@ static void server_dgram(qc_api_port *p, uint8_t *data, size_t len, const qc_add
 
 /* Like a datagram from the socket (quicc_inject_net_dgram). Lock held. */
 void qc_api_server_inject(qc_api_port *p, uint8_t *data, size_t len, const qc_addr *peer) {
-    server_dgram(p, data, len, peer, qc_api_now());
+    p->last_event = qc_api_now();
+    server_dgram(p, data, len, peer, p->last_event);
 }
 
 void qc_api_server_tick(qc_api_port *p) {
@@ -194,10 +195,12 @@ void qc_api_server_tick(qc_api_port *p) {
         if (n <= 0) break;
         now = qc_api_now();
         for (int i = 0; i < n; i++)
-            server_dgram(p, p->rx.d[i].data, p->rx.d[i].len, &p->rx.d[i].peer, now);
+            server_dgram(p, p->rx.d[i].data, p->rx.d[i].len, &p->rx.d[i].peer,
+                         qc_api_rx_time(now, &p->rx.d[i], &p->last_event));
         if (n < QC_UDP_RX_MSGS) break;
     }
     now = qc_api_now();
+    p->last_event = now;
     qc_api_conn *next;
     for (qc_api_conn *c = p->conns; c; c = next) {
         next = c->port_next;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef UDP_SEGMENT
@@ -51,6 +52,8 @@ unsigned qc_udp_features(int fd) {
     int seg = 0;
     socklen_t sl = sizeof(seg);
     if (getsockopt(fd, SOL_UDP, UDP_SEGMENT, &seg, &sl) == 0) f |= QC_UDP_HAS_GSO;
+    /* Arrival times, so that an application slow to read does not inflate RTT samples. */
+    if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) == 0) f |= QC_UDP_HAS_RX_TIME;
     return f;
 }
 
@@ -163,7 +166,7 @@ int qc_udp_recv_batch(int fd, qc_udp_rx *rx) {
     struct iovec iovs[QC_UDP_RX_MSGS];
     struct sockaddr_storage addrs[QC_UDP_RX_MSGS];
     union {
-        char buf[CMSG_SPACE(sizeof(int))];
+        char buf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct timespec))];
         struct cmsghdr align;
     } ctl[QC_UDP_RX_MSGS];
     memset(msgs, 0, sizeof(msgs));
@@ -183,14 +186,24 @@ int qc_udp_recv_batch(int fd, qc_udp_rx *rx) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
         return -errno;
     }
+    struct timespec now_rt;
+    clock_gettime(CLOCK_REALTIME, &now_rt);
+    int64_t now_ns = (int64_t)now_rt.tv_sec * 1000000000 + now_rt.tv_nsec;
     for (int i = 0; i < r; i++) {
         size_t len = msgs[i].msg_len, seg = len;
+        uint64_t waited = 0;
         for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msgs[i].msg_hdr); cm;
              cm = CMSG_NXTHDR(&msgs[i].msg_hdr, cm)) {
             if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) {
                 int s;
                 memcpy(&s, CMSG_DATA(cm), sizeof(s));
                 if (s > 0) seg = (size_t)s;
+            } else if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+                struct timespec ts;
+                memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+                int64_t w = now_ns - ((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
+                /* Both stamps come from CLOCK_REALTIME; a clock step makes nonsense: ignore. */
+                if (w > 0 && w < 10 * (int64_t)1000000000) waited = (uint64_t)w;
             }
         }
         uint8_t *p = iovs[i].iov_base;
@@ -201,6 +214,7 @@ int qc_udp_recv_batch(int fd, qc_udp_rx *rx) {
             d->len = len - off < seg ? len - off : seg;
             memcpy(&d->peer.ss, &addrs[i], msgs[i].msg_hdr.msg_namelen);
             d->peer.len = msgs[i].msg_hdr.msg_namelen;
+            d->waited_ns = waited;
         }
     }
     return (int)rx->count;

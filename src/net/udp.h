@@ -22,9 +22,11 @@ typedef struct qc_addr {
 /* Opens a nonblocking UDP socket of the family of peer, binds it to local
  * (NULL: any) and, if connect_peer, connects it to peer. Returns fd or -errno. */
 int qc_udp_open(const qc_addr *peer, const qc_addr *local, bool connect_peer);
-/* Enables GSO/GRO where available; returns a bitmask of QC_UDP_HAS_*. */
+/* Enables GSO/GRO and receive timestamps where available; returns a bitmask of
+ * QC_UDP_HAS_*. */
 #define QC_UDP_HAS_GSO 1
 #define QC_UDP_HAS_GRO 2
+#define QC_UDP_HAS_RX_TIME 4
 unsigned qc_udp_features(int fd);
 
 /* A batch of outgoing datagrams stored back to back in buf. */
@@ -47,6 +49,7 @@ typedef struct qc_udp_dgram {
     uint8_t *data;
     size_t len;
     qc_addr peer;
+    uint64_t waited_ns; /* time spent queued in the socket (kernel timestamp), or 0 */
 } qc_udp_dgram;
 
 #define QC_UDP_RX_MSGS 8

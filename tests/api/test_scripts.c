@@ -1441,6 +1441,34 @@ static const as_op script_event_timeout[] = {
     OP_END,
 };
 
+/* RTT samples use the time datagrams arrived, not the time a slow application read them:
+ * a client that looks at its socket only every 150 ms still measures a loopback RTT. */
+static bool rtt_stall(as_ctx *g) {
+    for (int i = 0; i < 6; i++) {
+        size_t w;
+        if (quicc_write_ex(g->c, "ping", 4, &w) != 1 &&
+            quicc_get_error(g->c, 0) != QUICC_ERROR_WANT_WRITE)
+            return as_fail(g, "write");
+        usleep(150000); /* the ACK waits in the socket meanwhile */
+        quicc_handle_events(g->c);
+    }
+    qc_api_conn *c = g->c->c;
+    qc_conn_stats st;
+    pthread_mutex_lock(c->lock);
+    qc_conn_get_stats(c->engine, &st);
+    pthread_mutex_unlock(c->lock);
+    if (st.srtt > 50 * QC_MS)
+        return as_fail(g, "smoothed RTT %llu us after stalls",
+                       (unsigned long long)(st.srtt / QC_US));
+    return true;
+}
+
+static const as_op script_rtt_stall[] = {
+    OP_C_CONNECT_WAIT(),
+    OP_CHECK(rtt_stall),
+    OP_END,
+};
+
 typedef struct {
     const char *name;
     const as_op *script;
@@ -1496,6 +1524,7 @@ static const named_script scripts[] = {
     S(script_listener_fails),
     S(script_credit_wait),
     S(script_event_timeout),
+    S(script_rtt_stall),
 };
 
 int main(int argc, char **argv) {

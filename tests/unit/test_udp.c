@@ -81,6 +81,37 @@ static void test_batch_sendmmsg(void) {
     run_batch(0);
 }
 
+/* The kernel's receive timestamp tells how long a datagram waited in the socket. */
+static void test_rx_waited(void) {
+    qc_addr any, dst;
+    loopback(&any, 0);
+    int rfd = qc_udp_open(NULL, &any, false);
+    socklen_t sl = sizeof(dst.ss);
+    getsockname(rfd, (struct sockaddr *)&dst.ss, &sl);
+    dst.len = sl;
+    unsigned rf = qc_udp_features(rfd);
+    CHECK(rf & QC_UDP_HAS_RX_TIME);
+    int sfd = qc_udp_open(&dst, NULL, true);
+    CHECK_EQ(send(sfd, "late", 4, 0), 4);
+    usleep(80000);
+    qc_udp_rx rx;
+    CHECK_EQ(qc_udp_rx_init(&rx), 0);
+    CHECK_EQ(qc_udp_recv_batch(rfd, &rx), 1);
+    CHECK_EQ(rx.d[0].len, 4);
+    CHECK_MEM(rx.d[0].data, "late", 4);
+    CHECK(rx.d[0].waited_ns >= 70000000ull);
+    CHECK(rx.d[0].waited_ns < 5000000000ull);
+    /* Read at once: a short wait. */
+    CHECK_EQ(send(sfd, "soon", 4, 0), 4);
+    struct pollfd p = {.fd = rfd, .events = POLLIN};
+    poll(&p, 1, 1000);
+    CHECK_EQ(qc_udp_recv_batch(rfd, &rx), 1);
+    CHECK(rx.d[0].waited_ns < 50000000ull);
+    qc_udp_rx_free(&rx);
+    close(sfd);
+    close(rfd);
+}
+
 static void test_open_errors(void) {
     qc_addr a;
     loopback(&a, 1);
@@ -92,5 +123,6 @@ int main(void) {
     TEST_RUN(test_batch_gso);
     TEST_RUN(test_batch_sendmmsg);
     TEST_RUN(test_open_errors);
+    TEST_RUN(test_rx_waited);
     return test_summary();
 }
