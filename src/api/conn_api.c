@@ -509,7 +509,9 @@ int qc_api_wait(qc_api_conn *c, qc_ts deadline) {
                               .tv_nsec = (long)(until % QC_SEC)};
         while (p->gen == gen && p->polling)
             if (pthread_cond_timedwait(&p->progress, c->lock, &ts) != 0) break;
-        if (p->gen != gen) return 0;
+        /* No progress by the time our own timer is due: do the work ourselves. */
+        if (p->gen == gen) qc_api_tick(c);
+        return 0;
     }
     p->polling = true;
     struct pollfd pfd = {.fd = p->fd, .events = POLLIN | (p->tx_blocked ? POLLOUT : 0)};
