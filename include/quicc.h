@@ -367,6 +367,14 @@ int quicc_set_idle_timeout(quicc *conn, uint64_t ms);
 #define QUICC_VALUE_LISTENER_DROPPED 13
 /* Key updates so far (ours and the peer's; quicc only). */
 #define QUICC_VALUE_QUIC_KEY_UPDATES 14
+/* Connection statistics (quicc only): packets sent, received, declared lost; the smoothed
+ * and minimum RTT in microseconds; the congestion window in bytes. */
+#define QUICC_VALUE_CONN_PACKETS_SENT 15
+#define QUICC_VALUE_CONN_PACKETS_RECEIVED 16
+#define QUICC_VALUE_CONN_PACKETS_LOST 17
+#define QUICC_VALUE_CONN_SMOOTHED_RTT_US 18
+#define QUICC_VALUE_CONN_MIN_RTT_US 19
+#define QUICC_VALUE_CONN_CWND 20
 
 /* Implicit: every I/O call also processes network events (the default). Explicit:
  * nonblocking I/O calls touch only buffers; quicc_handle_events does the network work. */

@@ -408,6 +408,13 @@ static void run_group(quicc_ctx *ctx, int g) {
     qc_h3_free(h3);
     quicc_set_blocking_mode(conn, 1);
     quicc_shutdown(conn);
+    uint64_t recvd = 0, lost = 0, srtt = 0;
+    quicc_get_value_uint(conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_CONN_PACKETS_RECEIVED,
+                         &recvd);
+    quicc_get_value_uint(conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_CONN_PACKETS_LOST, &lost);
+    quicc_get_value_uint(conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_CONN_SMOOTHED_RTT_US, &srtt);
+    vlog("connection closed: %llu packets received, %llu of ours lost, rtt %llu us",
+         (unsigned long long)recvd, (unsigned long long)lost, (unsigned long long)srtt);
     quicc_free(conn);
     return;
 fail_all:

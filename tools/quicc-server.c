@@ -253,9 +253,16 @@ static void log_close(sconn *sc) {
                  (unsigned long long)ci.error_code, ci.reason_len ? ": " : "",
                  (int)(ci.reason_len > 60 ? 60 : ci.reason_len), ci.reason);
     static const char *names[] = {"h3", "hq-interop", "http/1.0"};
-    printf("quicc-server: %s alpn=%s requests=%llu bytes=%llu duration=%.3fs %s\n", sc->peer,
-           names[sc->proto], (unsigned long long)sc->requests, (unsigned long long)sc->bytes, secs,
-           why);
+    uint64_t sent = 0, lost = 0, srtt = 0;
+    quicc_get_value_uint(sc->conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_CONN_PACKETS_SENT, &sent);
+    quicc_get_value_uint(sc->conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_CONN_PACKETS_LOST, &lost);
+    quicc_get_value_uint(sc->conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_CONN_SMOOTHED_RTT_US,
+                         &srtt);
+    printf("quicc-server: %s alpn=%s requests=%llu bytes=%llu duration=%.3fs packets=%llu "
+           "lost=%llu rtt=%lluus %s\n",
+           sc->peer, names[sc->proto], (unsigned long long)sc->requests,
+           (unsigned long long)sc->bytes, secs, (unsigned long long)sent, (unsigned long long)lost,
+           (unsigned long long)srtt, why);
     fflush(stdout);
 }
 

@@ -696,6 +696,26 @@ int quicc_get_value_uint(quicc *s, uint32_t class_, uint32_t id, uint64_t *value
         *value =
             qc_conn_peer_streams_avail(c->engine, id == QUICC_VALUE_QUIC_STREAM_UNI_REMOTE_AVAIL);
         break;
+    case QUICC_VALUE_CONN_PACKETS_SENT:
+    case QUICC_VALUE_CONN_PACKETS_RECEIVED:
+    case QUICC_VALUE_CONN_PACKETS_LOST:
+    case QUICC_VALUE_CONN_SMOOTHED_RTT_US:
+    case QUICC_VALUE_CONN_MIN_RTT_US:
+    case QUICC_VALUE_CONN_CWND: {
+        if (!c->engine) {
+            ok = 0;
+            break;
+        }
+        qc_conn_stats st;
+        qc_conn_get_stats(c->engine, &st);
+        *value = id == QUICC_VALUE_CONN_PACKETS_SENT       ? st.pkts_sent
+                 : id == QUICC_VALUE_CONN_PACKETS_RECEIVED ? st.pkts_recv
+                 : id == QUICC_VALUE_CONN_PACKETS_LOST     ? st.pkts_lost
+                 : id == QUICC_VALUE_CONN_SMOOTHED_RTT_US  ? st.srtt / QC_US
+                 : id == QUICC_VALUE_CONN_MIN_RTT_US       ? st.min_rtt / QC_US
+                                                           : st.cwnd;
+        break;
+    }
     case QUICC_VALUE_QUIC_KEY_UPDATES:
         if (!c->engine) {
             ok = 0;

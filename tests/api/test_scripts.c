@@ -32,6 +32,29 @@
 #define LOCAL QUICC_CONN_CLOSE_FLAG_LOCAL
 #define TRANSPORT QUICC_CONN_CLOSE_FLAG_TRANSPORT
 
+static bool stats_values(as_ctx *g) {
+    uint64_t sent = 0, recvd = 0, lost = 99, srtt = 0, minrtt = 0, cwnd = 0;
+    int ok = quicc_get_value_uint(g->c, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_CONN_PACKETS_SENT,
+                                  &sent) &&
+             quicc_get_value_uint(g->c, QUICC_VALUE_CLASS_GENERIC,
+                                  QUICC_VALUE_CONN_PACKETS_RECEIVED, &recvd) &&
+             quicc_get_value_uint(g->c, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_CONN_PACKETS_LOST,
+                                  &lost) &&
+             quicc_get_value_uint(g->c, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_CONN_SMOOTHED_RTT_US,
+                                  &srtt) &&
+             quicc_get_value_uint(g->c, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_CONN_MIN_RTT_US,
+                                  &minrtt) &&
+             quicc_get_value_uint(g->c, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_CONN_CWND, &cwnd);
+    /* Loopback: a handshake and an exchange; nothing lost; RTTs well under a second. */
+    if (!ok || sent < 3 || recvd < 3 || lost != 0 || srtt == 0 || srtt > 1000000 ||
+        minrtt > srtt * 8 || cwnd < 2400)
+        return as_fail(g, "stats: sent %llu received %llu lost %llu srtt %llu min %llu cwnd %llu",
+                       (unsigned long long)sent, (unsigned long long)recvd,
+                       (unsigned long long)lost, (unsigned long long)srtt,
+                       (unsigned long long)minrtt, (unsigned long long)cwnd);
+    return true;
+}
+
 /* 1: one stream, both directions, FIN both ways, clean shutdown. */
 static const as_op script_1[] = {
     OP_C_CONNECT_WAIT(),
@@ -48,6 +71,7 @@ static const as_op script_1[] = {
     OP_C_EXPECT_READ_STATE(0, QUICC_STREAM_STATE_FINISHED),
     OP_C_EXPECT_WRITE_STATE(0, QUICC_STREAM_STATE_FINISHED),
     OP_C_EXPECT_READ_CODE(0, 0, 0),
+    OP_CHECK(stats_values),
     OP_C_SHUTDOWN(0, 0, NULL),
     OP_C_EXPECT_CONN_CLOSE_INFO(0, LOCAL, ""),
     OP_S_EXPECT_CONN_CLOSE_INFO(0, 0, ""),

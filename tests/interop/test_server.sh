@@ -117,6 +117,9 @@ echo "ok: 200 concurrent connections"
 lines=$(grep -c "alpn=" "$WORK/server.log")
 stop_server
 [ "$lines" -ge 200 ] || fail "expected a log line per connection, got $lines"
+# Each line carries the connection's statistics (loopback: every one had packets and an RTT).
+good=$(grep -cE "alpn=h3 requests=1 bytes=[0-9]+ duration=[0-9.]+s packets=[1-9][0-9]* lost=[0-9]+ rtt=[1-9][0-9]*us " "$WORK/server.log")
+[ "$good" -ge 200 ] || fail "log lines without statistics: $(grep alpn= "$WORK/server.log" | head -2)"
 
 # Forced Retry: address validation, then the same downloads.
 start_server --retry
