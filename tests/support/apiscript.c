@@ -402,6 +402,23 @@ static quicc *s_accept(as_ctx *g) {
     }
 }
 
+/* Starts a key update, retrying while the previous one is unconfirmed. */
+static bool key_update(as_ctx *g, bool server) {
+    DEADLINE();
+    while (!quicc_key_update(server ? g->s : g->c, server ? QUICC_KEY_UPDATE_NOT_REQUESTED
+                                                          : QUICC_KEY_UPDATE_REQUESTED)) {
+        unsigned long e = quicc_err_get();
+        quicc_err_clear();
+        if (e != QUICC_R_KEY_UPDATE_PENDING || TIMED_OUT())
+            return as_fail(g, "%s key_update: reason %lu", server ? "server" : "client", e);
+        if (server)
+            server_idle(g);
+        else
+            as_client_idle(g);
+    }
+    return true;
+}
+
 static void *thread_main(void *arg) {
     as_thread *t = arg;
     t->ok = run_ops(&t->local, t->script);
@@ -580,17 +597,8 @@ static bool run_one(as_ctx *g, const as_op *op, as_thread **threads, size_t *nth
         if (!r) return as_fail(g, "set_value");
         return true;
     }
-    case AS_C_KEY_UPDATE: {
-        DEADLINE();
-        while (!quicc_key_update(g->c, QUICC_KEY_UPDATE_REQUESTED)) {
-            unsigned long e = quicc_err_get();
-            quicc_err_clear();
-            if (e != QUICC_R_KEY_UPDATE_PENDING || TIMED_OUT())
-                return as_fail(g, "key_update: reason %lu", e);
-            as_client_idle(g);
-        }
-        return true;
-    }
+    case AS_C_KEY_UPDATE:
+        return key_update(g, false);
     case AS_C_CLOSE_SOCKET: {
         /* Replace the socket with something that is not one: every socket call now fails
          * (the descriptor number stays ours, so nothing else can reuse it). */
@@ -723,17 +731,8 @@ static bool run_one(as_ctx *g, const as_op *op, as_thread **threads, size_t *nth
         quicc_handle_events(g->s);
         return true;
     }
-    case AS_S_KEY_UPDATE: {
-        DEADLINE();
-        while (!quicc_key_update(g->s, QUICC_KEY_UPDATE_NOT_REQUESTED)) {
-            unsigned long e = quicc_err_get();
-            quicc_err_clear();
-            if (e != QUICC_R_KEY_UPDATE_PENDING || TIMED_OUT())
-                return as_fail(g, "server key_update: reason %lu", e);
-            server_idle(g);
-        }
-        return true;
-    }
+    case AS_S_KEY_UPDATE:
+        return key_update(g, true);
     case AS_SLEEP: {
         uint64_t end = as_now_ms() + op->a;
         while (as_now_ms() < end)
