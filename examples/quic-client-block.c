@@ -60,7 +60,7 @@ int main(int argc, char *argv[]) {
         printf("Failed to set the peer address or host name\n");
         goto end;
     }
-    if (!quicc_set_alpn_protos(ssl, alpn, sizeof(alpn))) {
+    if (quicc_set_alpn_protos(ssl, alpn, sizeof(alpn)) != 0) {
         printf("Failed to set the ALPN for the connection\n");
         goto end;
     }

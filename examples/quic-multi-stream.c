@@ -64,7 +64,7 @@ int main(int argc, char *argv[]) {
     int ok = quicc_set1_initial_peer_addr(ssl, ai->ai_addr, ai->ai_addrlen);
     freeaddrinfo(ai);
     if (!ok || !quicc_set_tlsext_host_name(ssl, hostname) || !quicc_set1_host(ssl, hostname) ||
-        !quicc_set_alpn_protos(ssl, alpn, sizeof(alpn)))
+        quicc_set_alpn_protos(ssl, alpn, sizeof(alpn)) != 0)
         goto end;
     /* We use multiple streams: no default stream. */
     if (!quicc_set_default_stream_mode(ssl, QUICC_DEFAULT_STREAM_MODE_NONE)) {

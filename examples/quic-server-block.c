@@ -33,7 +33,7 @@ static quicc_ctx *create_ctx(const char *cert_path, const char *key_path) {
         fprintf(stderr, "couldn't load key file: %s\n", key_path);
         goto err;
     }
-    if (!quicc_ctx_set_alpn_protos(ctx, alpn_ossltest, sizeof(alpn_ossltest))) goto err;
+    if (quicc_ctx_set_alpn_protos(ctx, alpn_ossltest, sizeof(alpn_ossltest)) != 0) goto err;
     return ctx;
 err:
     quicc_err_print(stderr);

@@ -27,7 +27,7 @@ static quicc_ctx *create_ctx(const char *cert_path, const char *key_path) {
     quicc_ctx *ctx = quicc_ctx_new(QUICC_SERVER);
     if (ctx == NULL || quicc_ctx_use_certificate_chain_file(ctx, cert_path) <= 0 ||
         quicc_ctx_use_PrivateKey_file(ctx, key_path) <= 0 ||
-        !quicc_ctx_set_alpn_protos(ctx, alpn_ossltest, sizeof(alpn_ossltest))) {
+        quicc_ctx_set_alpn_protos(ctx, alpn_ossltest, sizeof(alpn_ossltest)) != 0) {
         quicc_err_print(stderr);
         quicc_ctx_free(ctx);
         return NULL;

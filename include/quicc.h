@@ -44,8 +44,14 @@ void quicc_ctx_free(quicc_ctx *ctx);
 void quicc_ctx_set_verify(quicc_ctx *ctx, int mode);
 /* Trust the system store, honouring SSL_CERT_FILE and SSL_CERT_DIR. */
 int quicc_ctx_set_default_verify_paths(quicc_ctx *ctx);
-/* Trust the certificates in a PEM file (in addition to none else). */
+/* Trust the certificates in a PEM file, or in every PEM file of a directory (either may be NULL
+ * for load_verify_locations). The store is loaded once, on the first connect, and shared. */
 int quicc_ctx_load_verify_file(quicc_ctx *ctx, const char *pem_file);
+int quicc_ctx_load_verify_dir(quicc_ctx *ctx, const char *dir);
+int quicc_ctx_load_verify_locations(quicc_ctx *ctx, const char *pem_file, const char *dir);
+/* TLS 1.3 suites, colon-separated OpenSSL names (TLS_AES_128_GCM_SHA256,
+ * TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256); default all three. */
+int quicc_ctx_set_ciphersuites(quicc_ctx *ctx, const char *list);
 /* Append TLS secrets in NSS key log format to this file. */
 int quicc_ctx_set_keylog_file(quicc_ctx *ctx, const char *path);
 
@@ -54,7 +60,8 @@ int quicc_ctx_use_certificate_chain_file(quicc_ctx *ctx, const char *file);
 int quicc_ctx_use_PrivateKey_file(quicc_ctx *ctx, const char *file);
 /* Server: the ALPN protocols offered, in preference order (wire format). The first one the
  * client also offers is chosen; a client offering none of them is refused (alert 120).
- * (OpenSSL selects with SSL_CTX_set_alpn_select_cb.) */
+ * (OpenSSL selects with SSL_CTX_set_alpn_select_cb.) Client: the list connections offer when
+ * they set none. Returns 0 on success, 1 on failure, as OpenSSL's does. */
 int quicc_ctx_set_alpn_protos(quicc_ctx *ctx, const unsigned char *protos, unsigned int len);
 
 /* ---- Listeners (server side) ---- */
@@ -89,10 +96,13 @@ int quicc_get_fd(const quicc *s);
 int quicc_set1_initial_peer_addr(quicc *s, const struct sockaddr *addr, socklen_t len);
 /* SNI to send (like SSL_set_tlsext_host_name). */
 int quicc_set_tlsext_host_name(quicc *s, const char *name);
-/* Name the certificate must match (like SSL_set1_host). */
+/* Names the certificate must match, one of them (like SSL_set1_host, which replaces the list,
+ * and SSL_add1_host, which adds to it); independent of the SNI. Without any, the certificate
+ * is checked against the SNI name. */
 int quicc_set1_host(quicc *s, const char *name);
-/* ALPN list in wire format (length-prefixed names). Required before connecting.
- * Returns 1 on success (note: OpenSSL's SSL_set_alpn_protos returns 0). */
+int quicc_add1_host(quicc *s, const char *name);
+/* ALPN list in wire format (length-prefixed names). Required before connecting, here or on
+ * the context. Returns 0 on success and 1 on failure, as OpenSSL's SSL_set_alpn_protos. */
 int quicc_set_alpn_protos(quicc *s, const unsigned char *protos, unsigned int len);
 /* The negotiated protocol after the handshake (*data NULL if none). */
 void quicc_get0_alpn_selected(const quicc *s, const unsigned char **data, unsigned int *len);

@@ -305,7 +305,7 @@ static void run_group(quicc_ctx *ctx, int g) {
     const unsigned char *alpn = opt.proto == P_H3 ? alpn_h3 : opt.proto == P_HQ ? alpn_hq : alpn_10;
     if (!conn || !quicc_set1_initial_peer_addr(conn, ai->ai_addr, ai->ai_addrlen) ||
         !quicc_set_tlsext_host_name(conn, first->host) || !quicc_set1_host(conn, first->host) ||
-        !quicc_set_alpn_protos(conn, alpn, (unsigned)strlen((const char *)alpn)) ||
+        quicc_set_alpn_protos(conn, alpn, (unsigned)strlen((const char *)alpn)) != 0 ||
         !quicc_set_default_stream_mode(conn, QUICC_DEFAULT_STREAM_MODE_NONE) ||
         !quicc_set_incoming_stream_policy(conn, QUICC_INCOMING_STREAM_POLICY_ACCEPT, 0)) {
         conn_failure(conn, why, sizeof(why));

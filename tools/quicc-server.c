@@ -429,7 +429,7 @@ int main(int argc, char **argv) {
     static const unsigned char alpn[] = "\x02h3\x0ahq-interop\x08http/1.0";
     if (!ctx || !quicc_ctx_use_certificate_chain_file(ctx, cert) ||
         !quicc_ctx_use_PrivateKey_file(ctx, key) ||
-        !quicc_ctx_set_alpn_protos(ctx, alpn, sizeof(alpn) - 1)) {
+        quicc_ctx_set_alpn_protos(ctx, alpn, sizeof(alpn) - 1) != 0) {
         quicc_err_print(stderr);
         return 1;
     }

@@ -24,8 +24,12 @@ struct quicc_ctx {
     enum quicc_method method;
     int verify_mode;
     bool use_default_paths;
-    char *ca_file;
+    char *ca_file, *ca_dir;
     char *keylog_file;
+    unsigned suites; /* TLS 1.3 cipher suites, a mask of (1u << enum qc_suite); 0: all */
+    /* Client: the TLS context every connection shares (trust store, key log, suites), built
+     * on the first connect and dropped when one of those settings changes (lock held). */
+    qc_tls_ctx *client_tls;
     char *cert_file, *key_file; /* server */
     unsigned char alpn[256];    /* server preference list, wire format */
     size_t alpn_len;
@@ -90,7 +94,8 @@ typedef struct qc_api_conn {
     bool has_peer;
     /* Configuration set before connecting */
     char *sni;
-    char *verify_host;
+    char **hosts; /* names the certificate is checked against (set1_host/add1_host) */
+    size_t nhosts;
     unsigned char alpn[256];
     size_t alpn_len;
     uint64_t idle_timeout_ms;
@@ -136,6 +141,10 @@ struct quicc {
     size_t pending_len;      /* length, */
     size_t pending_done;     /* and the bytes already queued */
 };
+
+/* conn_api.c: the client TLS context of ctx, built on first use; a new reference, or NULL with
+ * a reason in err. */
+qc_tls_ctx *qc_api_ctx_client_tls(quicc_ctx *ctx, char *err, size_t err_len);
 
 /* err.c: the per-thread error queue. */
 void qc_api_err_push(unsigned long reason, const char *fmt, ...)

@@ -57,7 +57,9 @@ static void ctx_unref(quicc_ctx *ctx) {
     pthread_mutex_unlock(&ctx->lock);
     if (refs > 0) return;
     pthread_mutex_destroy(&ctx->lock);
+    qc_tls_ctx_free(ctx->client_tls);
     free(ctx->ca_file);
+    free(ctx->ca_dir);
     free(ctx->keylog_file);
     free(ctx->cert_file);
     free(ctx->key_file);
@@ -68,8 +70,36 @@ void quicc_ctx_free(quicc_ctx *ctx) {
     ctx_unref(ctx);
 }
 
+/* A trust, key-log or suite setting changed: connections made from now on get a new TLS
+ * context (those already made keep theirs). */
+static void ctx_tls_changed(quicc_ctx *ctx) {
+    pthread_mutex_lock(&ctx->lock);
+    qc_tls_ctx_free(ctx->client_tls);
+    ctx->client_tls = NULL;
+    pthread_mutex_unlock(&ctx->lock);
+}
+
+qc_tls_ctx *qc_api_ctx_client_tls(quicc_ctx *ctx, char *err, size_t err_len) {
+    pthread_mutex_lock(&ctx->lock);
+    if (!ctx->client_tls) {
+        qc_tls_ctx_config tcfg = {
+            .is_server = false,
+            .verify_peer = ctx->verify_mode != QUICC_VERIFY_NONE,
+            .ca_file = ctx->ca_file,
+            .ca_dir = ctx->ca_dir,
+            .keylog_file = ctx->keylog_file ? ctx->keylog_file : getenv("SSLKEYLOGFILE"),
+            .suites = ctx->suites,
+        };
+        ctx->client_tls = qc_tls_ctx_new(&tcfg, err, err_len);
+    }
+    qc_tls_ctx *t = ctx->client_tls ? qc_tls_ctx_ref(ctx->client_tls) : NULL;
+    pthread_mutex_unlock(&ctx->lock);
+    return t;
+}
+
 void quicc_ctx_set_verify(quicc_ctx *ctx, int mode) {
     ctx->verify_mode = mode;
+    ctx_tls_changed(ctx);
 }
 
 int quicc_ctx_set_default_verify_paths(quicc_ctx *ctx) {
@@ -91,7 +121,67 @@ int quicc_ctx_load_verify_file(quicc_ctx *ctx, const char *pem_file) {
                         pem_file ? pem_file : "(null)");
         return 0;
     }
+    ctx_tls_changed(ctx);
     return set_str(&ctx->ca_file, pem_file);
+}
+
+int quicc_ctx_load_verify_dir(quicc_ctx *ctx, const char *dir) {
+    if (!ctx || !dir || access(dir, R_OK | X_OK) != 0) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "cannot read CA directory %s",
+                        dir ? dir : "(null)");
+        return 0;
+    }
+    ctx_tls_changed(ctx);
+    return set_str(&ctx->ca_dir, dir);
+}
+
+int quicc_ctx_load_verify_locations(quicc_ctx *ctx, const char *pem_file, const char *dir) {
+    if (!pem_file && !dir) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "no CA file and no CA directory");
+        return 0;
+    }
+    if (pem_file && !quicc_ctx_load_verify_file(ctx, pem_file)) return 0;
+    return dir ? quicc_ctx_load_verify_dir(ctx, dir) : 1;
+}
+
+/* TLS 1.3 suite names as OpenSSL spells them (SSL_CTX_set_ciphersuites). */
+static const struct {
+    const char *name;
+    enum qc_suite suite;
+} suite_names[] = {
+    {"TLS_AES_128_GCM_SHA256", QC_SUITE_AES_128_GCM_SHA256},
+    {"TLS_AES_256_GCM_SHA384", QC_SUITE_AES_256_GCM_SHA384},
+    {"TLS_CHACHA20_POLY1305_SHA256", QC_SUITE_CHACHA20_POLY1305_SHA256},
+};
+
+int quicc_ctx_set_ciphersuites(quicc_ctx *ctx, const char *list) {
+    if (!ctx || !list) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "quicc_ctx_set_ciphersuites: NULL");
+        return 0;
+    }
+    unsigned mask = 0;
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, ":");
+        size_t i = 0;
+        while (i < QC_ARRAY_LEN(suite_names) &&
+               !(strlen(suite_names[i].name) == n && strncmp(p, suite_names[i].name, n) == 0))
+            i++;
+        if (i == QC_ARRAY_LEN(suite_names)) {
+            qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "unknown TLS 1.3 cipher suite %.*s",
+                            (int)n, p);
+            return 0;
+        }
+        mask |= 1u << suite_names[i].suite;
+        p += n;
+        if (*p == ':') p++;
+    }
+    if (!mask) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "no cipher suite: QUIC needs one");
+        return 0;
+    }
+    ctx->suites = mask;
+    ctx_tls_changed(ctx);
+    return 1;
 }
 
 int quicc_ctx_use_certificate_chain_file(quicc_ctx *ctx, const char *file) {
@@ -112,20 +202,27 @@ int quicc_ctx_use_PrivateKey_file(quicc_ctx *ctx, const char *file) {
     return set_str(&ctx->key_file, file);
 }
 
-int quicc_ctx_set_alpn_protos(quicc_ctx *ctx, const unsigned char *protos, unsigned int len) {
+/* A well-formed ALPN wire list: non-empty length-prefixed names, at most cap bytes. */
+static bool alpn_valid(const unsigned char *protos, unsigned len, size_t cap) {
     unsigned i = 0;
-    while (i < len && protos[i] != 0 && i + 1 + protos[i] <= len)
+    while (protos && i < len && protos[i] != 0 && i + 1 + protos[i] <= len)
         i += 1 + protos[i];
-    if (!ctx || len == 0 || i != len || len > sizeof(ctx->alpn)) {
+    return len > 0 && i == len && len <= cap;
+}
+
+/* Returns 0 on success and 1 on failure, as OpenSSL's SSL_CTX_set_alpn_protos does. */
+int quicc_ctx_set_alpn_protos(quicc_ctx *ctx, const unsigned char *protos, unsigned int len) {
+    if (!ctx || !alpn_valid(protos, len, sizeof(ctx->alpn))) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "malformed ALPN list");
-        return 0;
+        return 1;
     }
     memcpy(ctx->alpn, protos, len);
     ctx->alpn_len = len;
-    return 1;
+    return 0;
 }
 
 int quicc_ctx_set_keylog_file(quicc_ctx *ctx, const char *path) {
+    ctx_tls_changed(ctx);
     return set_str(&ctx->keylog_file, path);
 }
 
@@ -271,7 +368,9 @@ void quicc_free(quicc *s) {
     qc_conn_free(c->engine);
     if (c->tls_ctx) qc_tls_ctx_free(c->tls_ctx);
     free(c->sni);
-    free(c->verify_host);
+    for (size_t i = 0; i < c->nhosts; i++)
+        free(c->hosts[i]);
+    free(c->hosts);
     free(c->session);
     ctx_unref(c->ctx);
     qc_api_port_unref(c->port);
@@ -343,25 +442,41 @@ int quicc_set_tlsext_host_name(quicc *s, const char *name) {
     return before_connect(s, "quicc_set_tlsext_host_name") && set_str(&s->c->sni, name);
 }
 
-int quicc_set1_host(quicc *s, const char *name) {
-    return before_connect(s, "quicc_set1_host") && set_str(&s->c->verify_host, name);
+int quicc_add1_host(quicc *s, const char *name) {
+    if (!before_connect(s, "quicc_add1_host")) return 0;
+    qc_api_conn *c = s->c;
+    if (!name || !*name || c->nhosts == 16) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT,
+                        name && *name ? "at most 16 host names" : "empty host name");
+        return 0;
+    }
+    char **h = realloc(c->hosts, (c->nhosts + 1) * sizeof(*h));
+    if (!h) return 0;
+    c->hosts = h;
+    if (!(c->hosts[c->nhosts] = strdup(name))) return 0;
+    c->nhosts++;
+    return 1;
 }
 
+int quicc_set1_host(quicc *s, const char *name) {
+    if (!before_connect(s, "quicc_set1_host")) return 0;
+    qc_api_conn *c = s->c;
+    for (size_t i = 0; i < c->nhosts; i++)
+        free(c->hosts[i]);
+    c->nhosts = 0;
+    return name == NULL || quicc_add1_host(s, name);
+}
+
+/* Returns 0 on success and 1 on failure, as OpenSSL's SSL_set_alpn_protos does. */
 int quicc_set_alpn_protos(quicc *s, const unsigned char *protos, unsigned int len) {
-    if (!before_connect(s, "quicc_set_alpn_protos")) return 0;
-    /* Validate the wire format: non-empty length-prefixed names. */
-    unsigned i = 0;
-    while (i < len) {
-        if (protos[i] == 0 || i + 1 + protos[i] > len) break;
-        i += 1 + protos[i];
-    }
-    if (len == 0 || i != len || len > sizeof(s->c->alpn)) {
+    if (!before_connect(s, "quicc_set_alpn_protos")) return 1;
+    if (!alpn_valid(protos, len, sizeof(s->c->alpn))) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "malformed ALPN list");
-        return 0;
+        return 1;
     }
     memcpy(s->c->alpn, protos, len);
     s->c->alpn_len = len;
-    return 1;
+    return 0;
 }
 
 void quicc_get0_alpn_selected(const quicc *s, const unsigned char **data, unsigned int *len) {
@@ -809,7 +924,7 @@ static long verify_code(const char *text) {
 static int conn_start(quicc *s) {
     qc_api_conn *c = s->c;
     quicc_ctx *ctx = c->ctx;
-    if (c->alpn_len == 0) {
+    if (c->alpn_len == 0 && ctx->alpn_len == 0) {
         qc_api_err_push(QUICC_R_NO_ALPN, "ALPN must be set before connecting");
         return 0;
     }
@@ -826,26 +941,8 @@ static int conn_start(quicc *s) {
         }
         c->has_peer = true;
     }
-    const char *alpns[32];
-    char alpn_names[32][256];
-    size_t nalpn = 0;
-    for (size_t i = 0; i < c->alpn_len && nalpn < 32; i += 1 + c->alpn[i]) {
-        memcpy(alpn_names[nalpn], c->alpn + i + 1, c->alpn[i]);
-        alpn_names[nalpn][c->alpn[i]] = 0;
-        alpns[nalpn] = alpn_names[nalpn];
-        nalpn++;
-    }
-    const char *ca = ctx->ca_file;
-    qc_tls_ctx_config tcfg = {
-        .is_server = false,
-        .alpn = alpns,
-        .alpn_count = nalpn,
-        .verify_peer = ctx->verify_mode != QUICC_VERIFY_NONE,
-        .ca_file = ca,
-        .keylog_file = ctx->keylog_file ? ctx->keylog_file : getenv("SSLKEYLOGFILE"),
-    };
     char err[256] = "";
-    c->tls_ctx = qc_tls_ctx_new(&tcfg, err, sizeof(err));
+    c->tls_ctx = qc_api_ctx_client_tls(ctx, err, sizeof(err));
     if (!c->tls_ctx) {
         qc_api_err_push(QUICC_R_HANDSHAKE_FAILED, "TLS setup: %s", err);
         return 0;
@@ -882,9 +979,17 @@ static int conn_start(quicc *s) {
     }
     qc_hs_callbacks cbs;
     qc_conn_hs_callbacks(c->engine, &cbs);
-    const char *name = c->sni ? c->sni : c->verify_host;
+    /* The certificate is checked against the set1_host/add1_host names; without any, against
+     * the SNI (OpenSSL would check no name at all). */
+    qc_tls_session_config scfg = {
+        .sni = c->sni ? c->sni : (c->nhosts ? c->hosts[0] : NULL),
+        .verify_hosts = (const char *const *)c->hosts,
+        .verify_host_count = c->nhosts,
+        .alpn_wire = c->alpn_len ? c->alpn : ctx->alpn,
+        .alpn_wire_len = c->alpn_len ? c->alpn_len : ctx->alpn_len,
+    };
     qc_hs hs;
-    rv = qc_tls_new(c->tls_ctx, name, &cbs, &hs);
+    rv = qc_tls_new_ex(c->tls_ctx, &scfg, &cbs, &hs);
     if (rv) {
         qc_api_err_push(QUICC_R_HANDSHAKE_FAILED, "TLS session: %s", qc_strerror(rv));
         return 0;

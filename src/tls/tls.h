@@ -24,13 +24,16 @@ typedef struct qc_tls_ctx qc_tls_ctx;
 
 typedef struct qc_tls_ctx_config {
     bool is_server;
-    /* ALPN protocols in preference order, each 1..255 bytes. */
+    /* ALPN protocols in preference order, each 1..255 bytes. Required for a server; a client
+     * may leave it empty and give its list per session (qc_tls_session_config). */
     const char *const *alpn;
     size_t alpn_count;
     /* Client: verify the server certificate (default true). */
     bool verify_peer;
-    /* Client: PEM CA file; NULL = system trust store (honours SSL_CERT_FILE and SSL_CERT_DIR). */
+    /* Client: PEM CA file and/or a directory of PEM CA files; both NULL = the system trust
+     * store (honours SSL_CERT_FILE and SSL_CERT_DIR). Loaded once, when the context is made. */
     const char *ca_file;
+    const char *ca_dir;
     /* Server: PEM certificate chain and key files. */
     const char *cert_file, *key_file;
     /* NSS key log file to append secrets to (NULL = none). */
@@ -50,10 +53,27 @@ void qc_tls_ctx_free(qc_tls_ctx *ctx);
 qc_tls_ctx *qc_tls_ctx_ref(qc_tls_ctx *ctx);
 
 /*
- * Creates the handshake for one connection. server_name is the SNI and the
- * name checked against the certificate (client; may be NULL to skip SNI and
- * name checks). On success fills hs and returns 0.
+ * What one client handshake needs beyond its context. The server name sent
+ * (SNI) and the names the certificate is checked against are independent:
+ * the certificate must match one of verify_hosts, or sni when no verify
+ * host is given; no name at all means only the chain is checked. An IP
+ * literal is never sent as SNI, and is checked against the certificate's IP
+ * addresses. alpn_wire (RFC 7301 wire format) replaces the context's ALPN
+ * list when given.
  */
+typedef struct qc_tls_session_config {
+    const char *sni;
+    const char *const *verify_hosts;
+    size_t verify_host_count;
+    const uint8_t *alpn_wire;
+    size_t alpn_wire_len;
+} qc_tls_session_config;
+
+/* Creates the handshake for one connection (scfg may be NULL: none of the above, as on a
+ * server). On success fills hs and returns 0; QC_ERR_INVAL for a bad ALPN list or no ALPN. */
+int qc_tls_new_ex(qc_tls_ctx *ctx, const qc_tls_session_config *scfg, const qc_hs_callbacks *cbs,
+                  qc_hs *hs);
+/* The same with server_name as both the SNI and the one name checked (NULL: neither). */
 int qc_tls_new(qc_tls_ctx *ctx, const char *server_name, const qc_hs_callbacks *cbs, qc_hs *hs);
 
 /*

@@ -77,6 +77,8 @@ typedef struct qc_tls {
     uint8_t *ticket; /* client: latest resumable session data */
     size_t ticket_len;
     unsigned ticket_count;
+    char **verify_hosts; /* client: the certificate must match one of these (none: chain only) */
+    size_t verify_host_count;
 } qc_tls;
 
 static void set_err(char *err, size_t err_len, const char *fmt, ...) {
@@ -101,8 +103,10 @@ static void ctx_destroy(qc_tls_ctx *ctx) {
     free(ctx);
 }
 
-/* Loads the client trust store: ca_file, else SSL_CERT_FILE/SSL_CERT_DIR, else the system's. */
-static int load_trust(qc_tls_ctx *ctx, const char *ca_file, char *err, size_t err_len) {
+/* Loads the client trust store: ca_file and/or ca_dir, else SSL_CERT_FILE/SSL_CERT_DIR, else
+ * the system's. */
+static int load_trust(qc_tls_ctx *ctx, const char *ca_file, const char *ca_dir, char *err,
+                      size_t err_len) {
     int rv;
     if (ca_file != NULL) {
         rv = gnutls_certificate_set_x509_trust_file(ctx->cred, ca_file, GNUTLS_X509_FMT_PEM);
@@ -110,8 +114,15 @@ static int load_trust(qc_tls_ctx *ctx, const char *ca_file, char *err, size_t er
             set_err(err, err_len, "cannot load CA file %s: %s", ca_file, gnutls_strerror(rv));
             return QC_ERR_INVAL;
         }
-        return 0;
     }
+    if (ca_dir != NULL) {
+        rv = gnutls_certificate_set_x509_trust_dir(ctx->cred, ca_dir, GNUTLS_X509_FMT_PEM);
+        if (rv < 0) {
+            set_err(err, err_len, "cannot load CA directory %s: %s", ca_dir, gnutls_strerror(rv));
+            return QC_ERR_INVAL;
+        }
+    }
+    if (ca_file != NULL || ca_dir != NULL) return 0;
     const char *env_file = getenv("SSL_CERT_FILE");
     const char *env_dir = getenv("SSL_CERT_DIR");
     if (env_file != NULL && *env_file == '\0') env_file = NULL;
@@ -142,12 +153,47 @@ static int load_trust(qc_tls_ctx *ctx, const char *ca_file, char *err, size_t er
     return 0;
 }
 
+/* True when the DER certificate matches one of the names (DNS names or IP literals). */
+static bool cert_matches(const gnutls_datum_t *der, char *const *names, size_t n) {
+    gnutls_x509_crt_t crt;
+    if (gnutls_x509_crt_init(&crt) < 0) return false;
+    bool ok = false;
+    if (gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER) >= 0)
+        for (size_t i = 0; i < n && !ok; i++)
+            ok = gnutls_x509_crt_check_hostname2(crt, names[i], 0) != 0;
+    gnutls_x509_crt_deinit(crt);
+    return ok;
+}
+
+/*
+ * Client: checks the server's certificate when it arrives. The chain must lead to a trusted
+ * CA; then the end-entity certificate must match one of the session's verify hosts (which
+ * need not be the SNI). A failure is recorded for qc_tls_verify_error and aborts the handshake.
+ */
+static int verify_hook(gnutls_session_t s) {
+    qc_tls *t = gnutls_session_get_ptr(s);
+    unsigned status = 0;
+    if (gnutls_certificate_verify_peers2(s, &status) < 0) status |= GNUTLS_CERT_INVALID;
+    if (status == 0 && t->verify_host_count > 0) {
+        unsigned n = 0;
+        const gnutls_datum_t *list = gnutls_certificate_get_peers(s, &n);
+        if (list == NULL || n == 0)
+            status = GNUTLS_CERT_INVALID;
+        else if (!cert_matches(&list[0], t->verify_hosts, t->verify_host_count))
+            status = GNUTLS_CERT_INVALID | GNUTLS_CERT_UNEXPECTED_OWNER;
+    }
+    if (status == 0) return 0;
+    t->verify_failed = true;
+    t->verify_status = status;
+    return -1;
+}
+
 qc_tls_ctx *qc_tls_ctx_new(const qc_tls_ctx_config *cfg, char *err, size_t err_len) {
     if (cfg == NULL) {
         set_err(err, err_len, "no configuration");
         return NULL;
     }
-    if (cfg->alpn_count == 0 || cfg->alpn == NULL) {
+    if (cfg->is_server && (cfg->alpn_count == 0 || cfg->alpn == NULL)) {
         set_err(err, err_len, "QUIC requires at least one ALPN protocol");
         return NULL;
     }
@@ -173,8 +219,8 @@ qc_tls_ctx *qc_tls_ctx_new(const qc_tls_ctx_config *cfg, char *err, size_t err_l
     atomic_init(&ctx->refs, 1);
     ctx->is_server = cfg->is_server;
     ctx->verify_peer = cfg->verify_peer;
-    ctx->alpn = calloc(cfg->alpn_count, sizeof(*ctx->alpn));
-    ctx->alpn_buf = malloc(total);
+    ctx->alpn = calloc(cfg->alpn_count ? cfg->alpn_count : 1, sizeof(*ctx->alpn));
+    ctx->alpn_buf = malloc(total ? total : 1);
     if (ctx->alpn == NULL || ctx->alpn_buf == NULL) goto nomem;
     ctx->alpn_count = cfg->alpn_count;
     for (size_t i = 0, off = 0; i < cfg->alpn_count; i++) {
@@ -231,7 +277,8 @@ qc_tls_ctx *qc_tls_ctx_new(const qc_tls_ctx_config *cfg, char *err, size_t err_l
             goto fail;
         }
     } else if (cfg->verify_peer) {
-        if (load_trust(ctx, cfg->ca_file, err, err_len) != 0) goto fail;
+        if (load_trust(ctx, cfg->ca_file, cfg->ca_dir, err, err_len) != 0) goto fail;
+        gnutls_certificate_set_verify_function(ctx->cred, verify_hook);
     }
     return ctx;
 
@@ -455,11 +502,9 @@ static int fail(qc_tls *t, int grv, uint8_t *alert) {
     if (t->own_err != 0) {
         err = t->own_err;
         a = t->own_alert;
-    } else if (grv == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
-        err = QC_ERR_VERIFY;
-        t->verify_failed = true;
-        t->verify_status = gnutls_session_get_verify_cert_status(t->s);
-        if (t->verify_status == 0) t->verify_status = GNUTLS_CERT_INVALID;
+    } else if (t->verify_failed) {
+        err = QC_ERR_VERIFY; /* status recorded by verify_hook */
+        a = QC_ALERT_BAD_CERTIFICATE;
     } else {
         err = QC_ERR_TLS;
     }
@@ -560,6 +605,9 @@ static void op_free(void *impl) {
     if (t->s) gnutls_deinit(t->s);
     free(t->local_tp);
     free(t->ticket);
+    for (size_t i = 0; i < t->verify_host_count; i++)
+        free(t->verify_hosts[i]);
+    free(t->verify_hosts);
     qc_tls_ctx_free(t->ctx);
     free(t);
 }
@@ -578,16 +626,72 @@ static bool is_ip_literal(const char *name) {
     return inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1;
 }
 
+/* Splits an ALPN wire list into at most max entries; the number, or 0 when malformed. */
+static size_t alpn_split(const uint8_t *wire, size_t len, gnutls_datum_t *out, size_t max) {
+    size_t n = 0;
+    for (size_t i = 0; i < len; i += 1 + wire[i]) {
+        if (wire[i] == 0 || i + 1 + wire[i] > len || n == max) return 0;
+        out[n].data = (unsigned char *)wire + i + 1;
+        out[n].size = wire[i];
+        n++;
+    }
+    return n;
+}
+
+/* Copies the names the certificate is checked against into t. */
+static int set_verify_hosts(qc_tls *t, const qc_tls_session_config *sc) {
+    const char *const *names = sc->verify_hosts;
+    size_t n = sc->verify_host_count;
+    if (n == 0 && sc->sni != NULL && *sc->sni != '\0') {
+        names = &sc->sni;
+        n = 1;
+    }
+    if (n == 0) return 0;
+    t->verify_hosts = calloc(n, sizeof(*t->verify_hosts));
+    if (t->verify_hosts == NULL) return QC_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        if (names[i] == NULL || *names[i] == '\0') return QC_ERR_INVAL;
+        t->verify_hosts[i] = strdup(names[i]);
+        if (t->verify_hosts[i] == NULL) return QC_ERR_NOMEM;
+        t->verify_host_count++;
+    }
+    return 0;
+}
+
 int qc_tls_new(qc_tls_ctx *ctx, const char *server_name, const qc_hs_callbacks *cbs, qc_hs *hs) {
+    qc_tls_session_config sc = {.sni = server_name};
+    return qc_tls_new_ex(ctx, &sc, cbs, hs);
+}
+
+int qc_tls_new_ex(qc_tls_ctx *ctx, const qc_tls_session_config *scfg, const qc_hs_callbacks *cbs,
+                  qc_hs *hs) {
+    static const qc_tls_session_config none = {0};
+    if (scfg == NULL) scfg = &none;
     if (ctx == NULL || cbs == NULL || hs == NULL || cbs->set_secret == NULL ||
         cbs->send_crypto == NULL || cbs->peer_tparams == NULL)
         return QC_ERR_INVAL;
+    gnutls_datum_t alpn_list[32];
+    const gnutls_datum_t *alpn = ctx->alpn;
+    size_t alpn_count = ctx->alpn_count;
+    if (scfg->alpn_wire != NULL && !ctx->is_server) {
+        alpn_count = alpn_split(scfg->alpn_wire, scfg->alpn_wire_len, alpn_list, 32);
+        alpn = alpn_list;
+    }
+    if (alpn_count == 0) return QC_ERR_INVAL;
+    const char *server_name = ctx->is_server ? NULL : scfg->sni;
     qc_tls *t = calloc(1, sizeof(*t));
     if (t == NULL) return QC_ERR_NOMEM;
     t->ctx = qc_tls_ctx_ref(ctx);
     t->cbs = *cbs;
     t->own_alert = -1;
     t->sent_alert = -1;
+    if (!ctx->is_server) {
+        int vrv = set_verify_hosts(t, scfg);
+        if (vrv != 0) {
+            op_free(t);
+            return vrv;
+        }
+    }
 
     unsigned flags = (ctx->is_server ? GNUTLS_SERVER : GNUTLS_CLIENT) | GNUTLS_NO_END_OF_EARLY_DATA;
     int rv = gnutls_init(&t->s, flags);
@@ -602,7 +706,7 @@ int qc_tls_new(qc_tls_ctx *ctx, const char *server_name, const qc_hs_callbacks *
     if (rv == 0) {
         unsigned aflags = GNUTLS_ALPN_MANDATORY;
         if (ctx->is_server) aflags |= GNUTLS_ALPN_SERVER_PRECEDENCE;
-        rv = gnutls_alpn_set_protocols(t->s, ctx->alpn, (unsigned)ctx->alpn_count, aflags);
+        rv = gnutls_alpn_set_protocols(t->s, alpn, (unsigned)alpn_count, aflags);
     }
     if (rv == 0)
         rv = gnutls_session_ext_register(
@@ -617,10 +721,6 @@ int qc_tls_new(qc_tls_ctx *ctx, const char *server_name, const qc_hs_callbacks *
     if (rv < 0) {
         op_free(t);
         return rv == GNUTLS_E_MEMORY_ERROR ? QC_ERR_NOMEM : QC_ERR_CRYPTO;
-    }
-    if (!ctx->is_server && ctx->verify_peer) {
-        const char *host = server_name != NULL && *server_name != '\0' ? server_name : NULL;
-        gnutls_session_set_verify_cert(t->s, host, 0);
     }
     gnutls_handshake_set_secret_function(t->s, secret_hook);
     gnutls_handshake_set_read_function(t->s, handshake_out_hook);

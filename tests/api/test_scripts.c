@@ -1285,41 +1285,106 @@ static const as_op script_misuse[] = {
     OP_END,
 };
 
-/* Connection failures: no ALPN, untrusted certificate, wrong name; and afterwards every
- * call says the connection is shut down. */
-static bool connect_failures(as_ctx *g) {
+/* Connection setups that fail or succeed on the client's names, trust and ALPN: no ALPN,
+ * untrusted certificate, wrong name, a checked name other than the SNI (both ways), several
+ * names, ALPN from the context; after a failure every call says the connection is shut down. */
+typedef struct {
+    bool trust;           /* load the server's certificate as trusted */
+    const char *sni;      /* quicc_set_tlsext_host_name, or NULL */
+    const char *hosts[2]; /* quicc_set1_host then quicc_add1_host, or NULL */
+    int alpn;             /* 0 none, 1 on the connection, 2 on the context only */
+    unsigned long reason; /* expected failure reason, or 0 for success */
+    long verify;          /* expected verify result */
+} connect_case;
+
+static const connect_case connect_cases[] = {
+    {true, NULL, {"localhost", NULL}, 0, QUICC_R_NO_ALPN, QUICC_VERIFY_OK},
+    {false, NULL, {"localhost", NULL}, 1, QUICC_R_VERIFY_FAILED, QUICC_VERIFY_ERR_UNTRUSTED},
+    {true,
+     NULL,
+     {"not-localhost.example", NULL},
+     1,
+     QUICC_R_VERIFY_FAILED,
+     QUICC_VERIFY_ERR_NAME_MISMATCH},
+    /* SNI on the certificate, checked name not: refused (checking the SNI would let it in). */
+    {true,
+     "localhost",
+     {"other.example", NULL},
+     1,
+     QUICC_R_VERIFY_FAILED,
+     QUICC_VERIFY_ERR_NAME_MISMATCH},
+    {true, "other.example", {"localhost", NULL}, 1, 0, QUICC_VERIFY_OK},
+    {true, "localhost", {NULL, NULL}, 2, 0, QUICC_VERIFY_OK},
+    {true, "localhost", {"nope.example", "localhost"}, 1, 0, QUICC_VERIFY_OK},
+    {true, "other.example", {NULL, NULL}, 1, QUICC_R_VERIFY_FAILED, QUICC_VERIFY_ERR_NAME_MISMATCH},
+};
+
+static bool connect_case_run(as_ctx *g, const connect_case *k, int i) {
+    static const unsigned char alpn[] = "\x0aquicc-test";
+    quicc_ctx *ctx = quicc_ctx_new(QUICC_CLIENT);
+    if (k->trust) quicc_ctx_load_verify_file(ctx, g->cert);
     bool ok = true;
-    for (int k = 0; k < 3 && ok; k++) {
-        quicc_ctx *ctx = quicc_ctx_new(QUICC_CLIENT);
-        if (k != 1) quicc_ctx_load_verify_file(ctx, g->cert);
-        quicc *c = quicc_new(ctx);
-        quicc_set1_initial_peer_addr(c, (struct sockaddr *)&g->saddr, g->saddr_len);
-        quicc_set1_host(c, k == 2 ? "not-localhost.example" : "localhost");
-        if (k != 0) quicc_set_alpn_protos(c, (const unsigned char *)"\x0aquicc-test", 11);
-        if (g->mode != AS_BLOCKING) quicc_set_blocking_mode(c, 0);
-        quicc_err_clear();
-        uint64_t end = as_now_ms() + 10000;
-        int r;
-        while ((r = quicc_connect(c)) == -1 && quicc_get_error(c, r) == QUICC_ERROR_WANT_READ &&
-               as_now_ms() < end)
-            usleep(1000);
-        if (r == 1 || quicc_get_error(c, r) != QUICC_ERROR_SSL) {
-            ok = as_fail(g, "case %d: connect %d/%d", k, r, quicc_get_error(c, r));
-        } else if (k == 0) {
-            ok = as_expect_reason(g, QUICC_R_NO_ALPN);
-        } else {
-            ok = as_expect_reason(g, QUICC_R_VERIFY_FAILED);
-            long want = k == 1 ? QUICC_VERIFY_ERR_UNTRUSTED : QUICC_VERIFY_ERR_NAME_MISMATCH;
-            if (ok && quicc_get_verify_result(c) != want)
-                ok = as_fail(g, "verify result %ld (%s)", quicc_get_verify_result(c),
-                             quicc_verify_result_string(quicc_get_verify_result(c)));
-            size_t w;
-            if (ok && quicc_write_ex(c, "x", 1, &w)) ok = as_fail(g, "write after failure");
+    if (k->alpn == 2 && quicc_ctx_set_alpn_protos(ctx, alpn, 11) != 0)
+        ok = as_fail(g, "case %d: ctx ALPN refused", i);
+    quicc *c = quicc_new(ctx);
+    quicc_set1_initial_peer_addr(c, (struct sockaddr *)&g->saddr, g->saddr_len);
+    if (k->sni) quicc_set_tlsext_host_name(c, k->sni);
+    if (k->hosts[0] && quicc_set1_host(c, k->hosts[0]) != 1) ok = as_fail(g, "set1_host");
+    if (k->hosts[1] && quicc_add1_host(c, k->hosts[1]) != 1) ok = as_fail(g, "add1_host");
+    if (k->alpn == 1 && quicc_set_alpn_protos(c, alpn, 11) != 0)
+        ok = as_fail(g, "case %d: ALPN refused", i);
+    if (g->mode != AS_BLOCKING) quicc_set_blocking_mode(c, 0);
+    quicc_err_clear();
+    uint64_t end = as_now_ms() + 10000;
+    int r;
+    while ((r = quicc_connect(c)) == -1 && quicc_get_error(c, r) == QUICC_ERROR_WANT_READ &&
+           as_now_ms() < end)
+        usleep(1000);
+    if (!ok) {
+    } else if (k->reason == 0) {
+        if (r != 1) ok = as_fail(g, "case %d: connect %d/%d", i, r, quicc_get_error(c, r));
+    } else if (r == 1 || quicc_get_error(c, r) != QUICC_ERROR_SSL) {
+        ok = as_fail(g, "case %d: connect %d/%d", i, r, quicc_get_error(c, r));
+    } else {
+        ok = as_expect_reason(g, k->reason);
+        if (ok && k->reason == QUICC_R_VERIFY_FAILED && quicc_get_verify_result(c) != k->verify)
+            ok = as_fail(g, "case %d: verify result %ld (%s)", i, quicc_get_verify_result(c),
+                         quicc_verify_result_string(quicc_get_verify_result(c)));
+        size_t w;
+        if (ok && k->reason == QUICC_R_VERIFY_FAILED) {
+            if (quicc_write_ex(c, "x", 1, &w)) ok = as_fail(g, "write after failure");
             if (ok) ok = as_expect_reason(g, QUICC_R_PROTOCOL_IS_SHUTDOWN);
         }
-        quicc_free(c);
-        quicc_ctx_free(ctx);
     }
+    if (ok && k->reason == 0 && quicc_get_verify_result(c) != QUICC_VERIFY_OK)
+        ok = as_fail(g, "case %d: verify result", i);
+    quicc_free(c);
+    quicc_ctx_free(ctx);
+    return ok;
+}
+
+static bool connect_failures(as_ctx *g) {
+    bool ok = true;
+    for (size_t i = 0; i < sizeof(connect_cases) / sizeof(connect_cases[0]) && ok; i++)
+        ok = connect_case_run(g, &connect_cases[i], (int)i);
+    /* The ALPN setters return 0 on success and 1 on failure, as OpenSSL's do. */
+    quicc_ctx *ctx = quicc_ctx_new(QUICC_CLIENT);
+    quicc *c = quicc_new(ctx);
+    static const unsigned char bad[] = "\x05h3";
+    quicc_err_clear();
+    if (ok && quicc_set_alpn_protos(c, bad, 3) != 1) ok = as_fail(g, "malformed ALPN accepted");
+    if (ok) ok = as_expect_reason(g, QUICC_R_PASSED_INVALID_ARGUMENT);
+    if (ok && quicc_ctx_set_alpn_protos(ctx, bad, 0) != 1) ok = as_fail(g, "empty ALPN accepted");
+    if (ok) ok = as_expect_reason(g, QUICC_R_PASSED_INVALID_ARGUMENT);
+    if (ok && quicc_add1_host(c, "") != 0) ok = as_fail(g, "empty host accepted");
+    if (ok) ok = as_expect_reason(g, QUICC_R_PASSED_INVALID_ARGUMENT);
+    if (ok && quicc_ctx_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256:TLS_NOPE") != 0)
+        ok = as_fail(g, "unknown suite accepted");
+    if (ok) ok = as_expect_reason(g, QUICC_R_PASSED_INVALID_ARGUMENT);
+    if (ok && quicc_ctx_set_ciphersuites(ctx, "TLS_CHACHA20_POLY1305_SHA256") != 1)
+        ok = as_fail(g, "ChaCha20 refused");
+    quicc_free(c);
+    quicc_ctx_free(ctx);
     quicc_err_clear();
     return ok;
 }

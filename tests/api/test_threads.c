@@ -94,7 +94,7 @@ static void server_start(server *sv) {
     sv->ctx = quicc_ctx_new(QUICC_SERVER);
     CHECK(quicc_ctx_use_certificate_chain_file(sv->ctx, cert_path));
     CHECK(quicc_ctx_use_PrivateKey_file(sv->ctx, key_path));
-    CHECK(quicc_ctx_set_alpn_protos(sv->ctx, alpn, sizeof(alpn) - 1));
+    CHECK(quicc_ctx_set_alpn_protos(sv->ctx, alpn, sizeof(alpn) - 1) == 0);
     sv->fd = socket(AF_INET, SOCK_DGRAM, 0);
     sv->addr = (struct sockaddr_in){.sin_family = AF_INET};
     inet_pton(AF_INET, "127.0.0.1", &sv->addr.sin_addr);

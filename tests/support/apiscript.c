@@ -106,7 +106,7 @@ static bool server_setup(as_ctx *g) {
     g->sctx = quicc_ctx_new(QUICC_SERVER);
     if (!g->sctx || !quicc_ctx_use_certificate_chain_file(g->sctx, g->cert) ||
         !quicc_ctx_use_PrivateKey_file(g->sctx, g->key) ||
-        !quicc_ctx_set_alpn_protos(g->sctx, (const unsigned char *)AS_ALPN, 11))
+        quicc_ctx_set_alpn_protos(g->sctx, (const unsigned char *)AS_ALPN, 11) != 0)
         return as_fail(g, "server context");
     g->lfd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
     struct sockaddr_in sin = {.sin_family = AF_INET};
@@ -142,7 +142,7 @@ static bool client_setup(as_ctx *g) {
         return as_fail(g, "client socket: %s", strerror(errno));
     if (!g->c || !quicc_set_fd(g->c, g->cfd) || !quicc_set_tlsext_host_name(g->c, "localhost") ||
         !quicc_set1_host(g->c, "localhost") ||
-        !quicc_set_alpn_protos(g->c, (const unsigned char *)AS_ALPN, 11))
+        quicc_set_alpn_protos(g->c, (const unsigned char *)AS_ALPN, 11) != 0)
         return as_fail(g, "client connection");
     g->cs[0] = g->c;
     return true;

@@ -37,7 +37,8 @@ typedef struct side {
     uint8_t peer_tp[512];
     size_t peer_tp_len;
     int peer_tp_calls;
-    int peer_tp_result; /* what the peer_tparams callback returns */
+    int peer_tp_result;  /* what the peer_tparams callback returns */
+    char alpn_seen[256]; /* the ALPN the server selected (handshake_session) */
 } side;
 
 static int cb_set_secret(void *user, enum qc_epoch epoch, bool is_write, enum qc_suite suite,
@@ -170,6 +171,7 @@ typedef struct opts {
     size_t server_alpn_count;
     const char *cert, *key; /* server credentials */
     const char *ca_file;    /* client trust */
+    const char *ca_dir;
     bool no_verify;
     const char *server_name;
     const char *client_keylog;
@@ -196,6 +198,7 @@ static qc_tls_ctx *make_client_ctx(const opts *o) {
     c.alpn_count = o->client_alpn_count;
     c.verify_peer = !o->no_verify;
     c.ca_file = o->ca_file;
+    c.ca_dir = o->ca_dir;
     c.keylog_file = o->client_keylog;
     c.suites = o->client_suites;
     char err[256] = "";
@@ -365,6 +368,109 @@ static result handshake_with(const opts *o, side *c, side *s, const char **reaso
     qc_tls_ctx_free(cc);
     qc_tls_ctx_free(sc);
     return r;
+}
+
+/* One handshake whose client session is described by sc (SNI, verify hosts, ALPN). */
+static result handshake_session(const opts *o, const qc_tls_session_config *sc, side *c, side *s,
+                                const char **reason) {
+    result r = {-999, -999, 0, 0};
+    qc_tls_ctx *cc = make_client_ctx(o), *svc = make_server_ctx(o);
+    CHECK(cc != NULL && svc != NULL);
+    if (cc && svc) {
+        memset(c, 0, sizeof(*c));
+        qc_hs_callbacks cbs = {c, cb_set_secret, cb_send_crypto, cb_peer_tparams};
+        CHECK_EQ(qc_tls_new_ex(cc, sc, &cbs, &c->hs), 0);
+        CHECK_EQ(c->hs.ops->set_local_tparams(c->hs.impl, CLIENT_TP, sizeof(CLIENT_TP)), 0);
+        CHECK_EQ(side_init(s, svc, NULL, SERVER_TP, sizeof(SERVER_TP)), 0);
+        r = run(c, s);
+        if (reason) *reason = qc_tls_verify_error(&c->hs);
+        if (r.client_err == 0 && r.server_err == 0) {
+            size_t n = 0;
+            const uint8_t *a = s->hs.ops->alpn(s->hs.impl, &n);
+            memcpy(c->alpn_seen, a ? a : (const uint8_t *)"", n);
+            c->alpn_seen[n] = 0;
+        }
+        c->hs.ops->free(c->hs.impl);
+        s->hs.ops->free(s->hs.impl);
+    }
+    qc_tls_ctx_free(cc);
+    qc_tls_ctx_free(svc);
+    return r;
+}
+
+/* The name checked against the certificate is not the SNI (OpenSSL's SSL_set1_host). */
+static void test_verify_host_not_sni(void) {
+    static side c, s;
+    opts o = default_opts();
+    const char *reason = NULL;
+    /* SNI localhost (on the certificate), checked name other.example (not on it): refused. */
+    static const char *const other[] = {"other.example"};
+    qc_tls_session_config sc = {.sni = "localhost", .verify_hosts = other, .verify_host_count = 1};
+    result r = handshake_session(&o, &sc, &c, &s, &reason);
+    CHECK_EQ(r.client_err, QC_ERR_VERIFY);
+    CHECK_EQ(r.client_alert, 42);
+    CHECK(reason != NULL && strcmp(reason, "name mismatch") == 0);
+    /* The other way round: SNI not on the certificate, checked name on it. */
+    static const char *const local[] = {"localhost"};
+    sc = (qc_tls_session_config){
+        .sni = "other.example", .verify_hosts = local, .verify_host_count = 1};
+    r = handshake_session(&o, &sc, &c, &s, &reason);
+    CHECK_EQ(r.client_err, 0);
+    CHECK_EQ(r.server_err, 0);
+    CHECK(reason == NULL);
+    /* Several names: any one matching is enough (SSL_add1_host); IP literals too. */
+    static const char *const several[] = {"nope.example", "quic.example"};
+    sc = (qc_tls_session_config){
+        .sni = "x.example", .verify_hosts = several, .verify_host_count = 2};
+    r = handshake_session(&o, &sc, &c, &s, &reason);
+    CHECK_EQ(r.client_err, 0);
+    static const char *const ips[] = {"127.0.0.2", "127.0.0.1"};
+    sc.verify_hosts = ips;
+    r = handshake_session(&o, &sc, &c, &s, &reason);
+    CHECK_EQ(r.client_err, 0);
+    static const char *const none_match[] = {"nope.example", "127.0.0.2"};
+    sc.verify_hosts = none_match;
+    r = handshake_session(&o, &sc, &c, &s, &reason);
+    CHECK_EQ(r.client_err, QC_ERR_VERIFY);
+    CHECK(reason != NULL && strcmp(reason, "name mismatch") == 0);
+    /* No name at all: only the chain is checked. */
+    sc = (qc_tls_session_config){0};
+    r = handshake_session(&o, &sc, &c, &s, &reason);
+    CHECK_EQ(r.client_err, 0);
+    o.ca_file = other_ca_pem;
+    r = handshake_session(&o, &sc, &c, &s, &reason);
+    CHECK_EQ(r.client_err, QC_ERR_VERIFY);
+    CHECK(reason != NULL && strcmp(reason, "untrusted issuer") == 0);
+}
+
+/* A session's own ALPN list replaces its context's; a CA directory is a trust store. */
+static void test_session_alpn_and_ca_dir(void) {
+    static side c, s;
+    opts o = default_opts();
+    o.client_alpn = NULL;
+    o.client_alpn_count = 0;
+    static const uint8_t wire[] = {2, 'h', '3'};
+    qc_tls_session_config sc = {.sni = "localhost", .alpn_wire = wire, .alpn_wire_len = 3};
+    result r = handshake_session(&o, &sc, &c, &s, NULL);
+    CHECK_EQ(r.client_err, 0);
+    CHECK_EQ(r.server_err, 0);
+    CHECK(strcmp(c.alpn_seen, "h3") == 0);
+    static const uint8_t wire2[] = {4, 'n', 'o', 'n', 'e'};
+    sc.alpn_wire = wire2;
+    sc.alpn_wire_len = sizeof(wire2);
+    r = handshake_session(&o, &sc, &c, &s, NULL);
+    CHECK_EQ(r.server_err, QC_ERR_TLS);
+    CHECK_EQ(r.server_alert, 120); /* no_application_protocol */
+    /* Trust from a directory of CA files. */
+    o = default_opts();
+    o.ca_file = NULL;
+    o.ca_dir = certdir;
+    unsetenv("SSL_CERT_FILE");
+    unsetenv("SSL_CERT_DIR");
+    sc = (qc_tls_session_config){.sni = "localhost"};
+    r = handshake_session(&o, &sc, &c, &s, NULL);
+    CHECK_EQ(r.client_err, 0);
+    CHECK_EQ(r.server_err, 0);
 }
 
 static void test_alpn_rules(void) {
@@ -786,9 +892,37 @@ static void test_bad_input(void) {
 static void test_ctx_errors(void) {
     char err[256];
     qc_tls_ctx_config cfg = {.is_server = false, .verify_peer = true, .ca_file = ca_pem};
+    /* A client context may leave ALPN to its sessions; a session then needs a list. */
+    qc_tls_ctx *noalpn = qc_tls_ctx_new(&cfg, err, sizeof(err));
+    CHECK(noalpn != NULL);
+    if (noalpn) {
+        qc_hs hs0 = {0};
+        qc_hs_callbacks cb0 = {NULL, cb_set_secret, cb_send_crypto, cb_peer_tparams};
+        CHECK_EQ(qc_tls_new(noalpn, "localhost", &cb0, &hs0), QC_ERR_INVAL);
+        static const uint8_t bad_wire[] = {5, 'h', '3'}; /* length runs past the end */
+        qc_tls_session_config bad_sc = {.alpn_wire = bad_wire, .alpn_wire_len = sizeof(bad_wire)};
+        CHECK_EQ(qc_tls_new_ex(noalpn, &bad_sc, &cb0, &hs0), QC_ERR_INVAL);
+        static const uint8_t zero_wire[] = {0};
+        bad_sc.alpn_wire = zero_wire;
+        bad_sc.alpn_wire_len = 1;
+        CHECK_EQ(qc_tls_new_ex(noalpn, &bad_sc, &cb0, &hs0), QC_ERR_INVAL);
+        qc_tls_ctx_free(noalpn);
+    }
+    qc_tls_ctx_config sv0 = {.is_server = true, .cert_file = leaf_pem, .key_file = leaf_key};
     err[0] = '\0';
-    CHECK(qc_tls_ctx_new(&cfg, err, sizeof(err)) == NULL); /* no ALPN */
+    CHECK(qc_tls_ctx_new(&sv0, err, sizeof(err)) == NULL); /* a server needs ALPN */
     CHECK(strstr(err, "ALPN") != NULL);
+    char missing_dir[160];
+    snprintf(missing_dir, sizeof(missing_dir), "%s/nodir", tmpdir);
+    cfg.ca_file = NULL;
+    cfg.ca_dir = missing_dir;
+    err[0] = '\0';
+    qc_tls_ctx *nodir = qc_tls_ctx_new(&cfg, err, sizeof(err));
+    /* GnuTLS may accept a missing directory as empty; either way nothing is trusted. */
+    CHECK(nodir == NULL ? strstr(err, "nodir") != NULL : true);
+    qc_tls_ctx_free(nodir);
+    cfg.ca_file = ca_pem;
+    cfg.ca_dir = NULL;
     static const char *const empty[] = {""};
     cfg.alpn = empty;
     cfg.alpn_count = 1;
@@ -889,6 +1023,8 @@ int main(void) {
     TEST_RUN(test_verify_name_mismatch);
     TEST_RUN(test_verify_dates);
     TEST_RUN(test_verify_disabled);
+    TEST_RUN(test_verify_host_not_sni);
+    TEST_RUN(test_session_alpn_and_ca_dir);
     TEST_RUN(test_env_trust);
     TEST_RUN(test_resumption);
     TEST_RUN(test_keylog);
