@@ -46,6 +46,20 @@ struct quicc_ctx {
 enum qc_obj_kind { QC_OBJ_CONN = 1, QC_OBJ_STREAM = 2, QC_OBJ_LISTENER = 3 };
 
 struct qc_api_conn;
+struct qc_api_port;
+
+/*
+ * What a port's owner (a client connection, or a listener) does in its event loop
+ * (port.c). route hands a received datagram to its connection (feeding it to the engine)
+ * and returns that connection, or answers it statelessly and returns NULL. run is called
+ * for every connection that received data, had a timer due or work queued, after its
+ * timers fired: it flushes, applies policies, and may free the connection
+ * (qc_api_port_remove first).
+ */
+typedef struct qc_api_port_ops {
+    struct qc_api_conn *(*route)(struct qc_api_port *p, qc_udp_dgram *d, qc_ts now);
+    void (*run)(struct qc_api_port *p, struct qc_api_conn *c, qc_ts now);
+} qc_api_port_ops;
 
 /*
  * A port: one UDP socket and what sending and receiving on it needs. A
@@ -67,17 +81,24 @@ typedef struct qc_api_port {
     unsigned udp_features;
     qc_udp_batch tx;
     qc_udp_rx rx;
-    bool connected;  /* the socket is connected: send without an address */
-    qc_addr tx_dst;  /* destination of the datagrams in tx */
-    bool tx_blocked; /* the socket refused the last batch: wait for POLLOUT */
-    int net_error;   /* errno of a fatal socket error, or 0 */
+    bool connected;   /* the socket is connected: send without an address */
+    qc_addr tx_dst;   /* destination of the datagrams in tx */
+    bool tx_blocked;  /* the socket refused the last batch: wait for POLLOUT */
+    int net_error;    /* errno of a fatal socket error, or 0 */
+    qc_ts last_event; /* the latest time the port's engines saw (see qc_api_rx_time) */
+    /* The event loop (port.c): every connection on the port, a min-heap of them by their
+     * next timer (those with none are not in it), and the connections with work queued. */
+    const qc_api_port_ops *ops;
+    struct qc_api_conn *conns;
+    struct qc_api_conn **heap;
+    size_t heap_len, heap_cap;
+    struct qc_api_conn *ready_head, *ready_tail;
+    uint64_t turns, runs; /* statistics: loop turns, connection runs */
     /* Server ports */
     bool is_server;
     qc_endpoint ep;
     bool ep_ready;
-    qc_ts last_event; /* the latest time the port's engines saw (see qc_api_rx_time) */
     qc_tls_ctx *tls_ctx;
-    struct qc_api_conn *conns; /* every server connection on the port */
     struct qc_api_conn **accept_q;
     size_t accept_len, accept_cap;
     struct quicc *listener; /* the listener object */
@@ -108,15 +129,21 @@ typedef struct qc_api_conn {
     bool explicit_events; /* EXPLICIT event handling: nonblocking calls do no network work */
     /* State */
     bool started, connected, failed;
-    qc_ts last_event; /* the engine's latest time: arrival times never go back before it */
     long verify_result;
     char verify_text[128];
     uint64_t default_sid; /* UINT64_MAX: none */
     bool default_created; /* a default stream existed once: none is created again */
     int nstream_objs;     /* live stream objects */
+    /* On the port (port.c): its list, its place in the timer heap (SIZE_MAX: none) and the
+     * time it is keyed by, and the ready list. */
+    struct qc_api_conn *port_next, *port_prev;
+    bool on_port;
+    size_t heap_idx;
+    qc_ts timer_at;
+    struct qc_api_conn *ready_next, *ready_prev;
+    bool ready;
     /* Server connections */
-    struct quicc *obj;             /* the connection object */
-    struct qc_api_conn *port_next; /* in port->conns */
+    struct quicc *obj; /* the connection object */
     qc_ep_binding binding;
     bool pending;  /* counted as a pending handshake by the endpoint */
     bool queued;   /* in the listener's accept queue */
@@ -153,25 +180,50 @@ void qc_api_err_push(unsigned long reason, const char *fmt, ...)
 /* Monotonic clock in ns. */
 qc_ts qc_api_now(void);
 
-/* conn_api.c: ports, the event loop and the handshake (lock held where noted). */
+/*
+ * port.c: ports and their event loop. Every function but new and unref is called with
+ * the port's lock held.
+ */
 qc_api_port *qc_api_port_new(void);
 void qc_api_port_unref(qc_api_port *p); /* lock not held */
 int qc_api_port_buffers(qc_api_port *p, size_t seg_cap);
-int qc_api_tick(qc_api_conn *c);                   /* lock held */
-int qc_api_wait(qc_api_conn *c, qc_ts deadline);   /* lock held */
-void qc_api_conn_failure(struct quicc *s);         /* lock held */
-int qc_api_connect_locked(struct quicc *s);        /* lock held */
-void qc_api_conn_flush(qc_api_conn *c, qc_ts now); /* lock held */
-void qc_api_rand(void *user, uint8_t *buf, size_t len);
+/* Puts a connection with an engine on the port / takes it off (timer heap, ready list). */
+int qc_api_port_add(qc_api_port *p, qc_api_conn *c);
+void qc_api_port_remove(qc_api_port *p, qc_api_conn *c);
+/* The application changed c's engine: run it on the next turn. */
+void qc_api_touch(qc_api_conn *c);
+/* One turn: timers due, a batch of datagrams routed, every connection with work run. */
+void qc_api_port_turn(qc_api_port *p);
+/* A datagram given by the application (quicc_inject_net_dgram), routed like one received. */
+void qc_api_port_inject(qc_api_port *p, uint8_t *data, size_t len, const qc_addr *peer);
+/* Sends what c's engine has, in batches to its peer, and re-keys its timer. */
+void qc_api_conn_flush(qc_api_conn *c, qc_ts now);
+/* A datagram that belongs to no connection. */
+void qc_api_port_reply(qc_api_port *p, const uint8_t *data, size_t len, const qc_addr *peer);
+/* The earliest time the port needs a turn (0: now; QC_TS_NONE: only on network input). */
+qc_ts qc_api_port_next_timeout(qc_api_port *p);
+/* Waits for the socket or the port's next timer, at most until deadline, then turns. The
+ * lock is released while waiting; threads blocked on one port share one poll(). Returns
+ * 0, or -1 when the socket failed. */
+int qc_api_port_wait(qc_api_port *p, qc_ts deadline);
 /* When a datagram arrived: now minus the time it waited in the socket, but never before
- * *floor (the time the engine last saw), which it then becomes. */
-qc_ts qc_api_rx_time(qc_ts now, const qc_udp_dgram *d, qc_ts *floor);
-/* The earliest time the port of c needs attention (0: now). Lock held. */
-qc_ts qc_api_port_next_timeout(qc_api_conn *c, qc_ts now);
-/* listener_api.c: one turn of a server port, and an injected datagram (lock held). */
-void qc_api_server_tick(qc_api_port *p);
-void qc_api_server_inject(qc_api_port *p, uint8_t *data, size_t len, const qc_addr *peer);
-/* stream_api.c: rejects peer streams if the incoming-stream policy says so (lock held). */
+ * p->last_event (the latest time the port's engines saw), which it then becomes. */
+qc_ts qc_api_rx_time(qc_api_port *p, qc_ts now, const qc_udp_dgram *d);
+/* Lock held. Evaluates done(s, arg) until it returns true, running the event loop in
+ * between: a blocking object waits for the network or a timer (until deadline), a
+ * nonblocking one runs one turn first unless in explicit event-handling mode. Returns
+ * true when done held, false when the call would block or the deadline passed. */
+bool qc_api_block_until(struct quicc *s, bool (*done)(struct quicc *s, void *arg), void *arg,
+                        qc_ts deadline);
+
+/* conn_api.c: connections (lock held where noted). */
+void qc_api_conn_failure(struct quicc *s);  /* lock held */
+int qc_api_connect_locked(struct quicc *s); /* lock held */
+void qc_api_rand(void *user, uint8_t *buf, size_t len);
+/* What every connection does when its port runs it: applies the incoming-stream policy,
+ * flushes (lock held). */
+void qc_api_conn_run(qc_api_conn *c, qc_ts now);
+/* Rejects streams the peer opened if the incoming-stream policy says so (lock held). */
 void qc_api_apply_incoming_policy(qc_api_conn *c);
 
 #endif

@@ -7,6 +7,7 @@
  * connection's mutex; blocking waits release it while in poll().
  */
 #include "api/api_internal.h"
+#include "core/stream.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -228,47 +229,6 @@ int quicc_ctx_set_keylog_file(quicc_ctx *ctx, const char *path) {
 
 /* ---- connection objects ---- */
 
-/* ---- ports ---- */
-
-qc_api_port *qc_api_port_new(void) {
-    qc_api_port *p = calloc(1, sizeof(*p));
-    if (!p) return NULL;
-    pthread_mutex_init(&p->lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&p->progress, &ca);
-    pthread_condattr_destroy(&ca);
-    p->refs = 1;
-    p->fd = -1;
-    return p;
-}
-
-int qc_api_port_buffers(qc_api_port *p, size_t seg_cap) {
-    if (p->tx.buf) return 0;
-    p->tx.seg_cap = seg_cap;
-    p->tx.buf = malloc(QC_UDP_BATCH * seg_cap);
-    if (!p->tx.buf || qc_udp_rx_init(&p->rx) != 0) return QC_ERR_NOMEM;
-    return 0;
-}
-
-void qc_api_port_unref(qc_api_port *p) {
-    if (!p) return;
-    pthread_mutex_lock(&p->lock);
-    int refs = --p->refs;
-    pthread_mutex_unlock(&p->lock);
-    if (refs > 0) return;
-    if (p->own_fd && p->fd >= 0) close(p->fd);
-    free(p->tx.buf);
-    qc_udp_rx_free(&p->rx);
-    if (p->ep_ready) qc_endpoint_free(&p->ep);
-    if (p->tls_ctx) qc_tls_ctx_free(p->tls_ctx);
-    free(p->accept_q);
-    pthread_cond_destroy(&p->progress);
-    pthread_mutex_destroy(&p->lock);
-    free(p);
-}
-
 quicc *quicc_new(quicc_ctx *ctx) {
     if (!ctx) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "NULL context");
@@ -365,6 +325,7 @@ void quicc_free(quicc *s) {
         ctx->tokens[0].len = tlen;
         pthread_mutex_unlock(&ctx->lock);
     }
+    qc_api_port_remove(c->port, c);
     qc_conn_free(c->engine);
     if (c->tls_ctx) qc_tls_ctx_free(c->tls_ctx);
     free(c->sni);
@@ -507,32 +468,7 @@ int quicc_get_blocking_mode(const quicc *s) {
     return s ? s->blocking : -1;
 }
 
-/* ---- the event loop ---- */
-
-/* Sends what the engine has, in batches to the connection's peer. Lock held. */
-void qc_api_conn_flush(qc_api_conn *c, qc_ts now) {
-    qc_api_port *p = c->port;
-    for (int rounds = 0; rounds < 64; rounds++) {
-        if (p->tx.sent < p->tx.count) {
-            int rv =
-                qc_udp_send_batch(p->fd, p->connected ? NULL : &p->tx_dst, &p->tx, p->udp_features);
-            if (rv == -EAGAIN) {
-                p->tx_blocked = true;
-                return;
-            }
-        }
-        p->tx_blocked = false;
-        p->tx.count = p->tx.sent = 0;
-        p->tx_dst = c->peer;
-        while (p->tx.count < QC_UDP_BATCH) {
-            int n = qc_conn_send(c->engine, p->tx.buf + p->tx.count * p->tx.seg_cap, p->tx.seg_cap,
-                                 now);
-            if (n <= 0) break;
-            p->tx.len[p->tx.count++] = (size_t)n;
-        }
-        if (p->tx.count == 0) return;
-    }
-}
+/* ---- the event loop: the client port's side (port.c runs it) ---- */
 
 static bool addr_eq(const qc_addr *a, const qc_addr *b) {
     if (a->ss.ss_family != b->ss.ss_family) return false;
@@ -544,110 +480,49 @@ static bool addr_eq(const qc_addr *a, const qc_addr *b) {
     return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
 }
 
-/* One turn of the event loop: receive, timers, send. Lock held. */
-qc_ts qc_api_rx_time(qc_ts now, const qc_udp_dgram *d, qc_ts *floor) {
-    qc_ts t = d->waited_ns < now ? now - d->waited_ns : now;
-    if (t < *floor) t = *floor;
-    *floor = t;
-    return t;
+/* Applies the incoming-stream policy to streams the peer opened. Lock held. */
+void qc_api_apply_incoming_policy(qc_api_conn *c) {
+    int policy = c->incoming_policy;
+    if (policy == QUICC_INCOMING_STREAM_POLICY_AUTO)
+        policy = (c->default_stream_mode == QUICC_DEFAULT_STREAM_MODE_NONE || c->detached_ever)
+                     ? QUICC_INCOMING_STREAM_POLICY_ACCEPT
+                     : (c->default_sid == UINT64_MAX ? QUICC_INCOMING_STREAM_POLICY_ACCEPT
+                                                     : QUICC_INCOMING_STREAM_POLICY_REJECT);
+    if (policy != QUICC_INCOMING_STREAM_POLICY_REJECT) return;
+    uint64_t sid;
+    while (qc_conn_stream_accept(c->engine, &sid)) {
+        qc_conn_stream_stop_sending(c->engine, sid, c->incoming_aec);
+        if (!qc_sid_is_uni(sid)) qc_conn_stream_reset(c->engine, sid, c->incoming_aec);
+        qc_conn_stream_release(c->engine, sid);
+    }
 }
 
-/* Tells threads waiting on the port that its state may have changed. Lock held. */
-static void port_progress(qc_api_port *p) {
-    p->gen++;
-    pthread_cond_broadcast(&p->progress);
-}
-
-int qc_api_tick(qc_api_conn *c) {
-    if (c->port->is_server) {
-        qc_api_server_tick(c->port);
-        port_progress(c->port);
-        return 0;
-    }
-    if (!c->engine) return 0;
-    qc_ts now = qc_api_now();
-    /* Timers that expired while the application was away fire first: an idle connection is
-     * dead even if datagrams are waiting in the socket. */
-    if (now >= qc_conn_next_timeout(c->engine)) {
-        qc_conn_on_timeout(c->engine, now);
-        c->last_event = now;
-    }
-    for (int rounds = 0; rounds < 64; rounds++) {
-        int n = qc_udp_recv_batch(c->port->fd, &c->port->rx);
-        if (n < 0) {
-            if (n == -ECONNREFUSED || n == -EHOSTUNREACH || n == -ENETUNREACH || n == -EINTR)
-                continue; /* ICMP errors: the handshake or idle timer will decide */
-            c->port->net_error = -n;
-            break;
-        }
-        if (n == 0) break;
-        now = qc_api_now();
-        for (int i = 0; i < n; i++) {
-            qc_udp_dgram *d = &c->port->rx.d[i];
-            if (!c->port->connected && !addr_eq(&d->peer, &c->peer)) continue;
-            qc_conn_recv(c->engine, d->data, d->len, qc_api_rx_time(now, d, &c->last_event));
-        }
-        if (n < (int)QC_UDP_RX_MSGS) break;
-    }
-    now = qc_api_now();
-    if (now >= qc_conn_next_timeout(c->engine)) qc_conn_on_timeout(c->engine, now);
+void qc_api_conn_run(qc_api_conn *c, qc_ts now) {
     if (c->connected) qc_api_apply_incoming_policy(c); /* reject streams as they arrive */
     qc_api_conn_flush(c, now);
-    c->last_event = now;
-    port_progress(c->port);
-    return 0;
 }
 
-/* Waits for the network or a timer, at most until deadline. Lock held (released while
- * waiting). Returns 0, or -1 on a socket error. */
-int qc_api_wait(qc_api_conn *c, qc_ts deadline) {
-    qc_api_port *p = c->port;
-    qc_ts now = qc_api_now(), t = deadline;
-    if (p->is_server) {
-        for (qc_api_conn *pc = p->conns; pc; pc = pc->port_next)
-            t = QC_MIN(t, qc_conn_next_timeout(pc->engine));
-    } else if (c->engine) {
-        t = QC_MIN(t, qc_conn_next_timeout(c->engine));
-    }
-    int ms;
-    if (t == QC_TS_NONE)
-        ms = 1000;
-    else if (t <= now)
-        ms = 0;
-    else
-        ms = (int)QC_MIN((t - now + QC_MS - 1) / QC_MS, 1000);
-    if (p->polling && ms > 0) {
-        /* Another thread watches the socket: wait until it (or anyone) makes progress. */
-        uint64_t gen = p->gen;
-        qc_ts until = now + (qc_ts)ms * QC_MS;
-        struct timespec ts = {.tv_sec = (time_t)(until / QC_SEC),
-                              .tv_nsec = (long)(until % QC_SEC)};
-        while (p->gen == gen && p->polling)
-            if (pthread_cond_timedwait(&p->progress, c->lock, &ts) != 0) break;
-        /* No progress by the time our own timer is due: do the work ourselves. */
-        if (p->gen == gen) qc_api_tick(c);
-        return 0;
-    }
-    p->polling = true;
-    struct pollfd pfd = {.fd = p->fd, .events = POLLIN | (p->tx_blocked ? POLLOUT : 0)};
-    pthread_mutex_unlock(c->lock);
-    int r = poll(&pfd, 1, ms);
-    pthread_mutex_lock(c->lock);
-    p->polling = false;
-    if (r < 0 && errno != EINTR) {
-        p->net_error = errno;
-        port_progress(p);
-        return -1;
-    }
-    qc_api_tick(c);
-    return 0;
+/* A client port has one connection: datagrams from its peer go to it (on an unconnected
+ * socket others are dropped). */
+static qc_api_conn *client_route(qc_api_port *p, qc_udp_dgram *d, qc_ts now) {
+    qc_api_conn *c = p->conns;
+    if (!c || (!p->connected && !addr_eq(&d->peer, &c->peer))) return NULL;
+    qc_conn_recv(c->engine, d->data, d->len, qc_api_rx_time(p, now, d));
+    return c;
 }
+
+static void client_run(qc_api_port *p, qc_api_conn *c, qc_ts now) {
+    (void)p;
+    qc_api_conn_run(c, now);
+}
+
+static const qc_api_port_ops client_port_ops = {.route = client_route, .run = client_run};
 
 int quicc_handle_events(quicc *s) {
     if (!s) return 0;
     qc_api_conn *c = s->c;
     pthread_mutex_lock(c->lock);
-    qc_api_tick(c);
+    qc_api_port_turn(c->port);
     pthread_mutex_unlock(c->lock);
     return 1;
 }
@@ -668,21 +543,6 @@ int quicc_net_write_desired(const quicc *s) {
     int r = s->c->port->tx_blocked;
     pthread_mutex_unlock(s->c->lock);
     return r;
-}
-
-qc_ts qc_api_port_next_timeout(qc_api_conn *c, qc_ts now) {
-    qc_ts t = QC_TS_NONE;
-    if (c->port->is_server) {
-        /* A listener or a server connection: the earliest timer of the port. */
-        for (qc_api_conn *pc = c->port->conns; pc; pc = pc->port_next) {
-            t = QC_MIN(t, qc_conn_next_timeout(pc->engine));
-            if (qc_conn_want_send(pc->engine, now)) t = 0;
-        }
-    } else if (c->engine) {
-        t = qc_conn_next_timeout(c->engine);
-        if (qc_conn_want_send(c->engine, now)) t = 0;
-    }
-    return t;
 }
 
 int quicc_inject_net_dgram(quicc *s, const void *buf, size_t len, const struct sockaddr *peer,
@@ -707,22 +567,10 @@ int quicc_inject_net_dgram(quicc *s, const void *buf, size_t len, const struct s
         memcpy(&from.ss, peer, peer_len);
         from.len = peer_len;
     }
-    if (c->port->is_server) {
-        if (!c->port->listening) {
-            ok = 0;
-        } else {
-            qc_api_server_inject(c->port, copy, len, &from);
-            qc_api_tick(c);
-        }
-    } else if (!c->engine) {
-        ok = 0;
-    } else {
-        qc_ts now = qc_api_now();
-        c->last_event = now;
-        qc_conn_recv(c->engine, copy, len, now);
-        if (now >= qc_conn_next_timeout(c->engine)) qc_conn_on_timeout(c->engine, now);
-        qc_api_conn_flush(c, now);
-    }
+    if (!c->port->ops || (c->port->is_server && !c->port->listening))
+        ok = 0; /* not started, or a listener not listening */
+    else
+        qc_api_port_inject(c->port, copy, len, &from);
     pthread_mutex_unlock(c->lock);
     free(copy);
     if (!ok) qc_api_err_push(QUICC_R_NOT_CONNECTED, "nothing to inject into: not started");
@@ -755,7 +603,8 @@ int quicc_key_update(quicc *s, int type) {
     bool confirmed = c->engine && c->connected && qc_conn_is_confirmed(c->engine) &&
                      qc_conn_state(c->engine) < QC_CONN_CLOSING;
     if (confirmed) rv = qc_conn_initiate_key_update(c->engine);
-    if (rv == 0 && (s->blocking || !c->explicit_events)) qc_api_tick(c);
+    if (rv == 0) qc_api_touch(c);
+    if (rv == 0 && (s->blocking || !c->explicit_events)) qc_api_port_turn(c->port);
     pthread_mutex_unlock(c->lock);
     if (rv == 0) return 1;
     s->last_error = QUICC_ERROR_SSL;
@@ -867,7 +716,7 @@ int quicc_get_event_timeout(quicc *s, struct timeval *tv, int *is_infinite) {
     if (!s || !tv || !is_infinite) return 0;
     qc_api_conn *c = s->c;
     pthread_mutex_lock(c->lock);
-    qc_ts t = qc_api_port_next_timeout(c, qc_api_now());
+    qc_ts t = qc_api_port_next_timeout(c->port);
     pthread_mutex_unlock(c->lock);
     if (t == QC_TS_NONE) {
         *is_infinite = 1;
@@ -1020,6 +869,11 @@ static int conn_start(quicc *s) {
         qc_api_err_push(QUICC_R_HANDSHAKE_FAILED, "TLS start: %s", qc_strerror(rv));
         return 0;
     }
+    c->port->ops = &client_port_ops;
+    if (qc_api_port_add(c->port, c) != 0) {
+        qc_api_err_push(QUICC_R_INTERNAL_ERROR, "out of memory");
+        return 0;
+    }
     qc_api_conn_flush(c, now);
     return 1;
 }
@@ -1093,12 +947,12 @@ int qc_api_connect_locked(quicc *s) {
             return 0;
         }
         if (!s->blocking) {
-            qc_api_tick(c);
+            qc_api_port_turn(c->port);
             if (qc_conn_is_established(c->engine)) continue;
             s->last_error = QUICC_ERROR_WANT_READ;
             return 0;
         }
-        qc_api_wait(c, QC_TS_NONE);
+        qc_api_port_wait(c->port, QC_TS_NONE);
     }
 }
 
@@ -1155,7 +1009,7 @@ int quicc_shutdown_ex(quicc *s, uint64_t flags, const quicc_shutdown_ex_args *ar
             qc_ts deadline = qc_api_now() + 10 * QC_SEC;
             while (!streams_flushed(c) && qc_conn_state(c->engine) < QC_CONN_CLOSING) {
                 if (!block) {
-                    qc_api_tick(c);
+                    qc_api_port_turn(c->port);
                     if (!streams_flushed(c)) {
                         pthread_mutex_unlock(c->lock);
                         return 0;
@@ -1163,18 +1017,18 @@ int quicc_shutdown_ex(quicc *s, uint64_t flags, const quicc_shutdown_ex_args *ar
                     break;
                 }
                 if (qc_api_now() > deadline) break;
-                qc_api_wait(c, deadline);
+                qc_api_port_wait(c->port, deadline);
             }
         }
         if (flags & QUICC_SHUTDOWN_FLAG_WAIT_PEER) {
             /* Wait for the peer to close first. */
             while (qc_conn_state(c->engine) < QC_CONN_CLOSING) {
                 if (!block) {
-                    qc_api_tick(c);
+                    qc_api_port_turn(c->port);
                     pthread_mutex_unlock(c->lock);
                     return 0;
                 }
-                qc_api_wait(c, QC_TS_NONE);
+                qc_api_port_wait(c->port, QC_TS_NONE);
             }
         }
         qc_conn_close(c->engine, true, args ? args->quic_error_code : 0,
@@ -1187,11 +1041,11 @@ int quicc_shutdown_ex(quicc *s, uint64_t flags, const quicc_shutdown_ex_args *ar
     }
     while (qc_conn_state(c->engine) != QC_CONN_CLOSED) {
         if (!block) {
-            qc_api_tick(c);
+            qc_api_port_turn(c->port);
             ret = qc_conn_state(c->engine) == QC_CONN_CLOSED ? 1 : 0;
             break;
         }
-        qc_api_wait(c, QC_TS_NONE);
+        qc_api_port_wait(c->port, QC_TS_NONE);
     }
     pthread_mutex_unlock(c->lock);
     return ret;
@@ -1207,7 +1061,7 @@ static void *assist_main(void *arg) {
     qc_api_conn *c = arg;
     pthread_mutex_lock(c->lock);
     while (!c->thread_stop && qc_conn_state(c->engine) != QC_CONN_CLOSED && !c->port->net_error)
-        qc_api_wait(c, qc_api_now() + 50 * QC_MS);
+        qc_api_port_wait(c->port, qc_api_now() + 50 * QC_MS);
     pthread_mutex_unlock(c->lock);
     return NULL;
 }

@@ -43,6 +43,27 @@ static size_t addr_key(const qc_addr *a, uint8_t *out) {
 
 /* ---- server connections ---- */
 
+/* Frees a server connection record. Lock held; the port keeps at least one other reference. */
+static void server_conn_destroy(qc_api_port *p, qc_api_conn *c) {
+    qc_api_port_remove(p, c);
+    for (size_t i = 0; i < p->accept_len; i++)
+        if (p->accept_q[i] == c) {
+            memmove(&p->accept_q[i], &p->accept_q[i + 1],
+                    (p->accept_len - i - 1) * sizeof(*p->accept_q));
+            p->accept_len--;
+            break;
+        }
+    qc_endpoint_remove_conn(&p->ep, c);
+    qc_endpoint_closed(&p->ep, c->pending);
+    qc_conn_free(c->engine);
+    if (!c->accepted && c->obj) free(c->obj);
+    pthread_mutex_lock(&c->ctx->lock);
+    c->ctx->refs--;
+    pthread_mutex_unlock(&c->ctx->lock);
+    p->refs--;
+    free(c);
+}
+
 static qc_api_conn *server_conn_new(qc_api_port *p, const qc_ep_decision *d, const qc_addr *peer,
                                     qc_ts now) {
     quicc *lobj = p->listener;
@@ -104,33 +125,12 @@ static qc_api_conn *server_conn_new(qc_api_port *p, const qc_ep_decision *d, con
     obj->sid = UINT64_MAX;
     obj->blocking = lobj->blocking;
     c->obj = obj;
-    c->port_next = p->conns;
-    p->conns = c;
+    if (qc_api_port_add(p, c) != 0) {
+        c->released = true;
+        server_conn_destroy(p, c);
+        return NULL;
+    }
     return c;
-}
-
-/* Frees a server connection record. Lock held; the port keeps at least one other reference. */
-static void server_conn_destroy(qc_api_port *p, qc_api_conn *c) {
-    qc_api_conn **pp = &p->conns;
-    while (*pp && *pp != c)
-        pp = &(*pp)->port_next;
-    if (*pp) *pp = c->port_next;
-    for (size_t i = 0; i < p->accept_len; i++)
-        if (p->accept_q[i] == c) {
-            memmove(&p->accept_q[i], &p->accept_q[i + 1],
-                    (p->accept_len - i - 1) * sizeof(*p->accept_q));
-            p->accept_len--;
-            break;
-        }
-    qc_endpoint_remove_conn(&p->ep, c);
-    qc_endpoint_closed(&p->ep, c->pending);
-    qc_conn_free(c->engine);
-    if (!c->accepted && c->obj) free(c->obj);
-    pthread_mutex_lock(&c->ctx->lock);
-    c->ctx->refs--;
-    pthread_mutex_unlock(&c->ctx->lock);
-    p->refs--;
-    free(c);
 }
 
 void qc_api_server_conn_release(qc_api_conn *c);
@@ -139,102 +139,81 @@ void qc_api_server_conn_release(qc_api_conn *c) {
     pthread_mutex_lock(&p->lock);
     c->released = true;
     c->obj = NULL;
+    qc_api_touch(c); /* the port frees it once closed */
     pthread_mutex_unlock(&p->lock);
 }
 
-/* ---- the server port's event loop ---- */
+/* ---- the server port's side of the event loop (port.c runs it) ---- */
 
 /* Routes one datagram that arrived on a server port: to its connection, to a new
- * connection, or to a stateless reply. Lock held. */
-static void server_dgram(qc_api_port *p, uint8_t *data, size_t len, const qc_addr *peer,
-                         qc_ts now) {
+ * connection, or to a stateless reply. Returns the connection that has work. */
+static qc_api_conn *server_route(qc_api_port *p, qc_udp_dgram *dg, qc_ts now) {
     uint8_t reply[1500];
     qc_ep_decision d;
     uint8_t key[17];
-    size_t klen = addr_key(peer, key);
-    qc_endpoint_decide(&p->ep, data, len, key, klen, now, reply, sizeof(reply), &d);
+    size_t klen = addr_key(&dg->peer, key);
+    now = qc_api_rx_time(p, now, dg);
+    qc_endpoint_decide(&p->ep, dg->data, dg->len, key, klen, now, reply, sizeof(reply), &d);
     qc_api_conn *c = NULL;
     if (d.action == QC_EP_ROUTE) {
         c = d.conn;
     } else if (d.action == QC_EP_REPLY) {
-        (void)sendto(p->fd, reply, d.reply_len, 0, (struct sockaddr *)&peer->ss, peer->len);
+        qc_api_port_reply(p, reply, d.reply_len, &dg->peer);
     } else if (d.action == QC_EP_ACCEPT && !p->listener) {
         qc_endpoint_closed(&p->ep, true); /* no listener left to accept it */
     } else if (d.action == QC_EP_ACCEPT) {
-        c = server_conn_new(p, &d, peer, now);
+        c = server_conn_new(p, &d, &dg->peer, now);
         if (c && d.bad_token) {
-            qc_conn_recv(c->engine, data, len, now);
+            qc_conn_recv(c->engine, dg->data, dg->len, now);
             qc_conn_close(c->engine, false, QC_TE_INVALID_TOKEN, "invalid token", now);
-            c = NULL;
+            return c;
         }
     }
-    if (c) {
-        qc_conn_recv(c->engine, data, len, now);
-        qc_conn_stats st;
-        qc_conn_get_stats(c->engine, &st);
-        if (d.action == QC_EP_ACCEPT && st.pkts_recv == 0) {
-            /* Its first Initial did not decrypt: a forged or corrupt packet. */
-            server_conn_destroy(p, c);
+    if (!c) return NULL;
+    qc_conn_recv(c->engine, dg->data, dg->len, now);
+    qc_conn_stats st;
+    qc_conn_get_stats(c->engine, &st);
+    if (d.action == QC_EP_ACCEPT && st.pkts_recv == 0) {
+        /* Its first Initial did not decrypt: a forged or corrupt packet. */
+        server_conn_destroy(p, c);
+        return NULL;
+    }
+    return c;
+}
+
+/* A server connection whose handshake completed: a token for the client's next connection
+ * (it skips address validation), and a place in the accept queue. */
+static void server_established(qc_api_port *p, qc_api_conn *c, qc_ts now) {
+    c->pending = false;
+    c->connected = true;
+    qc_endpoint_established(&p->ep);
+    uint8_t key[17], tok[QC_TOKEN_MAX_LEN];
+    size_t klen = addr_key(&c->peer, key);
+    int tl = qc_endpoint_new_token(&p->ep, key, klen, now, tok, sizeof(tok));
+    if (tl > 0) qc_conn_send_new_token(c->engine, tok, (size_t)tl);
+    if (c->queued || c->released) return;
+    if (p->accept_len == p->accept_cap) {
+        size_t ncap = p->accept_cap ? 2 * p->accept_cap : 16;
+        qc_api_conn **q = realloc(p->accept_q, ncap * sizeof(*q));
+        if (q) {
+            p->accept_q = q;
+            p->accept_cap = ncap;
         }
+    }
+    if (p->accept_len < p->accept_cap) {
+        p->accept_q[p->accept_len++] = c;
+        c->queued = true;
     }
 }
 
-/* Like a datagram from the socket (quicc_inject_net_dgram). Lock held. */
-void qc_api_server_inject(qc_api_port *p, uint8_t *data, size_t len, const qc_addr *peer) {
-    p->last_event = qc_api_now();
-    server_dgram(p, data, len, peer, p->last_event);
+static void server_run(qc_api_port *p, qc_api_conn *c, qc_ts now) {
+    if (c->pending && qc_conn_is_established(c->engine)) server_established(p, c, now);
+    qc_api_conn_run(c, now);
+    if (qc_conn_state(c->engine) == QC_CONN_CLOSED && (c->released || !c->accepted))
+        server_conn_destroy(p, c);
 }
 
-void qc_api_server_tick(qc_api_port *p) {
-    if (!p->listening) return;
-    qc_ts now = qc_api_now();
-    for (int rounds = 0; rounds < 64; rounds++) {
-        int n = qc_udp_recv_batch(p->fd, &p->rx);
-        if (n < 0 && n != -ECONNREFUSED && n != -EHOSTUNREACH && n != -ENETUNREACH && n != -EINTR)
-            p->net_error = -n; /* the socket failed: the listener reports EL */
-        if (n <= 0) break;
-        now = qc_api_now();
-        for (int i = 0; i < n; i++)
-            server_dgram(p, p->rx.d[i].data, p->rx.d[i].len, &p->rx.d[i].peer,
-                         qc_api_rx_time(now, &p->rx.d[i], &p->last_event));
-        if (n < QC_UDP_RX_MSGS) break;
-    }
-    now = qc_api_now();
-    p->last_event = now;
-    qc_api_conn *next;
-    for (qc_api_conn *c = p->conns; c; c = next) {
-        next = c->port_next;
-        if (now >= qc_conn_next_timeout(c->engine)) qc_conn_on_timeout(c->engine, now);
-        if (c->connected) qc_api_apply_incoming_policy(c);
-        qc_api_conn_flush(c, now);
-        enum qc_conn_state st = qc_conn_state(c->engine);
-        if (c->pending && qc_conn_is_established(c->engine)) {
-            c->pending = false;
-            c->connected = true;
-            qc_endpoint_established(&p->ep);
-            /* A token for the client's next connection: it skips address validation. */
-            uint8_t key[17], tok[QC_TOKEN_MAX_LEN];
-            size_t klen = addr_key(&c->peer, key);
-            int tl = qc_endpoint_new_token(&p->ep, key, klen, now, tok, sizeof(tok));
-            if (tl > 0) qc_conn_send_new_token(c->engine, tok, (size_t)tl);
-            if (!c->queued && !c->released) {
-                if (p->accept_len == p->accept_cap) {
-                    size_t ncap = p->accept_cap ? 2 * p->accept_cap : 16;
-                    qc_api_conn **q = realloc(p->accept_q, ncap * sizeof(*q));
-                    if (q) {
-                        p->accept_q = q;
-                        p->accept_cap = ncap;
-                    }
-                }
-                if (p->accept_len < p->accept_cap) {
-                    p->accept_q[p->accept_len++] = c;
-                    c->queued = true;
-                }
-            }
-        }
-        if (st == QC_CONN_CLOSED && (c->released || !c->accepted)) server_conn_destroy(p, c);
-    }
-}
+static const qc_api_port_ops server_port_ops = {.route = server_route, .run = server_run};
 
 /* ---- listener objects ---- */
 
@@ -331,6 +310,7 @@ int quicc_listen(quicc *l) {
     }
     p->ep_ready = true;
     p->udp_features = qc_udp_features(p->fd);
+    p->ops = &server_port_ops;
     p->listening = true;
     return 1;
 }
@@ -365,12 +345,12 @@ quicc *quicc_accept_connection(quicc *l, uint64_t flags) {
             goto out;
         }
         if (!l->blocking || (flags & QUICC_ACCEPT_CONNECTION_NO_BLOCK)) {
-            if (!l->c->explicit_events) qc_api_server_tick(p);
+            if (!l->c->explicit_events) qc_api_port_turn(p);
             if (p->accept_len > 0) continue;
             l->last_error = QUICC_ERROR_WANT_READ;
             goto out;
         }
-        qc_api_wait(l->c, QC_TS_NONE);
+        qc_api_port_wait(p, QC_TS_NONE);
     }
 out:
     pthread_mutex_unlock(&p->lock);

@@ -125,7 +125,7 @@ int quicc_poll(quicc_poll_item *items, size_t num_items, size_t stride,
         if (handle) {
             for (size_t j = 0; j < np; j++) {
                 pthread_mutex_lock(ports[j]->lock);
-                qc_api_tick(ports[j]);
+                qc_api_port_turn(ports[j]->port);
                 pthread_mutex_unlock(ports[j]->lock);
             }
         }
@@ -147,7 +147,7 @@ int quicc_poll(quicc_poll_item *items, size_t num_items, size_t stride,
         for (size_t j = 0; j < np; j++) {
             qc_api_conn *c = ports[j];
             pthread_mutex_lock(c->lock);
-            t = QC_MIN(t, qc_api_port_next_timeout(c, now));
+            t = QC_MIN(t, qc_api_port_next_timeout(c->port));
             pfd[j].fd = c->port->fd;
             pfd[j].events = POLLIN | (c->port->tx_blocked ? POLLOUT : 0);
             others |= c->thread_running || c->nstream_objs > 0;

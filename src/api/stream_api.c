@@ -10,11 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int qc_api_tick(qc_api_conn *c);
-int qc_api_wait(qc_api_conn *c, qc_ts deadline);
-int qc_api_connect_locked(quicc *s);
-void qc_api_conn_failure(quicc *s);
-
 static bool conn_dead(const qc_api_conn *c) {
     return c->port->net_error || (c->engine && qc_conn_state(c->engine) >= QC_CONN_CLOSING);
 }
@@ -22,7 +17,8 @@ static bool conn_dead(const qc_api_conn *c) {
 /* Network work a data call does on the way: none for a nonblocking call in the explicit
  * event-handling mode (quicc_handle_events does it). Lock held. */
 static void io_tick(quicc *s) {
-    if (s->blocking || !s->c->explicit_events) qc_api_tick(s->c);
+    qc_api_touch(s->c);
+    if (s->blocking || !s->c->explicit_events) qc_api_port_turn(s->c->port);
 }
 
 static quicc *stream_obj_new(quicc *conn, uint64_t sid) {
@@ -38,23 +34,6 @@ static quicc *stream_obj_new(quicc *conn, uint64_t sid) {
     st->blocking = conn->blocking;
     conn->c->nstream_objs++;
     return st;
-}
-
-/* Applies the incoming-stream policy to streams the peer opened. Lock held. */
-void qc_api_apply_incoming_policy(qc_api_conn *c) {
-    int policy = c->incoming_policy;
-    if (policy == QUICC_INCOMING_STREAM_POLICY_AUTO)
-        policy = (c->default_stream_mode == QUICC_DEFAULT_STREAM_MODE_NONE || c->detached_ever)
-                     ? QUICC_INCOMING_STREAM_POLICY_ACCEPT
-                     : (c->default_sid == UINT64_MAX ? QUICC_INCOMING_STREAM_POLICY_ACCEPT
-                                                     : QUICC_INCOMING_STREAM_POLICY_REJECT);
-    if (policy != QUICC_INCOMING_STREAM_POLICY_REJECT) return;
-    uint64_t sid;
-    while (qc_conn_stream_accept(c->engine, &sid)) {
-        qc_conn_stream_stop_sending(c->engine, sid, c->incoming_aec);
-        if (!qc_sid_is_uni(sid)) qc_conn_stream_reset(c->engine, sid, c->incoming_aec);
-        qc_conn_stream_release(c->engine, sid);
-    }
 }
 
 /* Ensures the handshake is done for a data call. Lock held. */
@@ -103,7 +82,7 @@ static bool resolve_stream(quicc *s, bool for_write, uint64_t *sid) {
                 qc_api_err_push(QUICC_R_STREAM_COUNT_LIMITED, "cannot open the default stream");
                 return false;
             }
-            qc_api_wait(c, QC_TS_NONE);
+            qc_api_port_wait(c->port, QC_TS_NONE);
             if (conn_dead(c)) {
                 qc_api_conn_failure(s);
                 return false;
@@ -122,12 +101,12 @@ static bool resolve_stream(quicc *s, bool for_write, uint64_t *sid) {
             return false;
         }
         if (!s->blocking) {
-            if (!c->explicit_events) qc_api_tick(c);
+            if (!c->explicit_events) qc_api_port_turn(c->port);
             if (qc_conn_stream_accept_queue_len(c->engine)) continue;
             s->last_error = QUICC_ERROR_WANT_READ;
             return false;
         }
-        qc_api_wait(c, QC_TS_NONE);
+        qc_api_port_wait(c->port, QC_TS_NONE);
     }
 }
 
@@ -167,7 +146,7 @@ quicc *quicc_new_stream(quicc *conn, uint64_t flags) {
             qc_api_err_push(QUICC_R_STREAM_COUNT_LIMITED, "peer's stream limit reached");
             goto out;
         }
-        qc_api_wait(c, QC_TS_NONE);
+        qc_api_port_wait(c->port, QC_TS_NONE);
     }
 out:
     pthread_mutex_unlock(c->lock);
@@ -195,7 +174,7 @@ quicc *quicc_accept_stream(quicc *conn, uint64_t flags) {
             goto out;
         }
         if (!conn->blocking || (flags & QUICC_ACCEPT_STREAM_NO_BLOCK)) {
-            if (!c->explicit_events) qc_api_tick(c);
+            if (!c->explicit_events) qc_api_port_turn(c->port);
             qc_api_apply_incoming_policy(c);
             if (qc_conn_stream_accept(c->engine, &sid)) {
                 st = stream_obj_new(conn, sid);
@@ -204,7 +183,7 @@ quicc *quicc_accept_stream(quicc *conn, uint64_t flags) {
             conn->last_error = QUICC_ERROR_WANT_READ;
             goto out;
         }
-        qc_api_wait(c, QC_TS_NONE);
+        qc_api_port_wait(c->port, QC_TS_NONE);
     }
 out:
     pthread_mutex_unlock(c->lock);
@@ -418,11 +397,11 @@ int quicc_read_ex(quicc *s, void *buf, size_t len, size_t *readbytes) {
                 s->last_error = QUICC_ERROR_WANT_READ;
                 goto out;
             }
-            qc_api_tick(c);
+            qc_api_port_turn(c->port);
             ticked = true;
             continue;
         }
-        qc_api_wait(c, QC_TS_NONE);
+        qc_api_port_wait(c->port, QC_TS_NONE);
     }
 out:
     pthread_mutex_unlock(c->lock);
@@ -498,7 +477,7 @@ int quicc_write_ex2(quicc *s, const void *buf, size_t len, uint64_t flags, size_
             s->last_error = QUICC_ERROR_WANT_WRITE;
             goto out;
         }
-        qc_api_wait(c, QC_TS_NONE);
+        qc_api_port_wait(c->port, QC_TS_NONE);
     }
 out:
     pthread_mutex_unlock(c->lock);

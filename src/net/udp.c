@@ -150,6 +150,12 @@ int qc_udp_send_batch(int fd, const qc_addr *peer, qc_udp_batch *b, unsigned fea
     return 0;
 }
 
+int qc_udp_send_one(int fd, const qc_addr *peer, const uint8_t *data, size_t len) {
+    ssize_t n = peer ? sendto(fd, data, len, 0, (const struct sockaddr *)&peer->ss, peer->len)
+                     : send(fd, data, len, 0);
+    return n < 0 ? -errno : 0;
+}
+
 int qc_udp_rx_init(qc_udp_rx *rx) {
     memset(rx, 0, sizeof(*rx));
     rx->buf = malloc((size_t)QC_UDP_RX_MSGS * QC_UDP_RX_MSG_SIZE);

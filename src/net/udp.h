@@ -44,6 +44,11 @@ typedef struct qc_udp_batch {
  * for later), or another -errno (the batch is dropped, as UDP may). */
 int qc_udp_send_batch(int fd, const qc_addr *peer, qc_udp_batch *b, unsigned features);
 
+/* Sends one datagram to peer (NULL on a connected socket), for replies that belong to no
+ * connection (Version Negotiation, Retry, stateless reset). Returns 0 or -errno; a full
+ * socket drops it (-EAGAIN), as the network may. */
+int qc_udp_send_one(int fd, const qc_addr *peer, const uint8_t *data, size_t len);
+
 /* One received datagram (pointing into the receive buffer). */
 typedef struct qc_udp_dgram {
     uint8_t *data;
