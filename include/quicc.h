@@ -302,7 +302,7 @@ int quicc_get_error(const quicc *s, int ret);
 #define QUICC_R_VERIFY_FAILED 6
 #define QUICC_R_STREAM_RESET 7
 #define QUICC_R_NO_ALPN 8
-#define QUICC_R_WRONG_STREAM_DIRECTION 9
+#define QUICC_R_STREAM_RECV_ONLY 9 /* writing or resetting a receive-only stream */
 #define QUICC_R_NO_STREAM 10
 #define QUICC_R_PASSED_INVALID_ARGUMENT 11
 #define QUICC_R_HANDSHAKE_FAILED 12
@@ -314,6 +314,7 @@ int quicc_get_error(const quicc *s, int ret);
 #define QUICC_R_DEFAULT_STREAM_EXISTS 18
 #define QUICC_R_KEY_UPDATE_PENDING 19
 #define QUICC_R_NO_SESSION 20
+#define QUICC_R_STREAM_SEND_ONLY 21 /* reading a send-only stream */
 /* Pops the oldest error of this thread: (reason << 0); 0 when empty. */
 unsigned long quicc_err_get(void);
 /* Peeks at it without removing. */

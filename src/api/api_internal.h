@@ -131,9 +131,10 @@ typedef struct qc_api_conn {
     bool started, connected, failed;
     long verify_result;
     char verify_text[128];
-    uint64_t default_sid; /* UINT64_MAX: none */
-    bool default_created; /* a default stream existed once: none is created again */
-    int nstream_objs;     /* live stream objects */
+    uint64_t default_sid;   /* UINT64_MAX: none */
+    bool default_created;   /* a default stream existed once: none is created again */
+    bool default_inhibited; /* quicc_new_stream came before any default stream: none ever */
+    int nstream_objs;       /* live stream objects */
     /* On the port (port.c): its list, its place in the timer heap (SIZE_MAX: none) and the
      * time it is keyed by, and the ready list. */
     struct qc_api_conn *port_next, *port_prev;
@@ -155,7 +156,14 @@ typedef struct qc_api_conn {
     bool thread_running, thread_stop;
 } qc_api_conn;
 
+/* What an object does when the application frees it: quicc_free() calls ops->free, set by
+ * the file that made the object (stream_api.c, conn_api.c, listener_api.c). */
+typedef struct qc_api_obj_ops {
+    void (*free)(struct quicc *s);
+} qc_api_obj_ops;
+
 struct quicc {
+    const qc_api_obj_ops *ops;
     enum qc_obj_kind kind;
     quicc *conn_obj; /* the connection object (itself for a connection) */
     qc_api_conn *c;  /* shared connection state */
@@ -209,14 +217,23 @@ int qc_api_port_wait(qc_api_port *p, qc_ts deadline);
 /* When a datagram arrived: now minus the time it waited in the socket, but never before
  * p->last_event (the latest time the port's engines saw), which it then becomes. */
 qc_ts qc_api_rx_time(qc_api_port *p, qc_ts now, const qc_udp_dgram *d);
-/* Lock held. Evaluates done(s, arg) until it returns true, running the event loop in
- * between: a blocking object waits for the network or a timer (until deadline), a
- * nonblocking one runs one turn first unless in explicit event-handling mode. Returns
- * true when done held, false when the call would block or the deadline passed. */
-bool qc_api_block_until(struct quicc *s, bool (*done)(struct quicc *s, void *arg), void *arg,
-                        qc_ts deadline);
+/*
+ * Lock held. Evaluates done(s, arg) until it returns true, running the event loop in
+ * between: a blocking object waits for the network or a timer (until deadline, QC_TS_NONE:
+ * none), a nonblocking one runs one turn first unless it is in explicit event-handling
+ * mode. Returns true when done held, false when the call would block, the deadline passed
+ * or the socket failed. Flags: NO_BLOCK treats a blocking object as nonblocking; TURN runs
+ * the nonblocking turn even in explicit mode (the handshake and shutdown need it).
+ */
+#define QC_API_WAIT_NO_BLOCK 1u
+#define QC_API_WAIT_TURN 2u
+bool qc_api_block_until(struct quicc *s, unsigned flags, bool (*done)(struct quicc *s, void *arg),
+                        void *arg, qc_ts deadline);
 
 /* conn_api.c: connections (lock held where noted). */
+/* Freeing a connection object: stops its thread, and tells the peer with one
+ * CONNECTION_CLOSE unless it is closing already (lock not held). */
+void qc_api_conn_close_on_free(qc_api_conn *c);
 void qc_api_conn_failure(struct quicc *s);  /* lock held */
 int qc_api_connect_locked(struct quicc *s); /* lock held */
 void qc_api_rand(void *user, uint8_t *buf, size_t len);

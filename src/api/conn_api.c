@@ -229,6 +229,35 @@ int quicc_ctx_set_keylog_file(quicc_ctx *ctx, const char *path) {
 
 /* ---- connection objects ---- */
 
+/* ---- thread-assisted mode: a thread that keeps ticking the connection ---- */
+
+static void *assist_main(void *arg) {
+    qc_api_conn *c = arg;
+    pthread_mutex_lock(c->lock);
+    while (!c->thread_stop && qc_conn_state(c->engine) != QC_CONN_CLOSED && !c->port->net_error)
+        qc_api_port_wait(c->port, qc_api_now() + 50 * QC_MS);
+    pthread_mutex_unlock(c->lock);
+    return NULL;
+}
+
+static void thread_start(qc_api_conn *c) {
+    if (c->thread_running) return;
+    c->thread_stop = false;
+    if (pthread_create(&c->thread, NULL, assist_main, c) == 0) c->thread_running = true;
+}
+
+static void thread_stop(qc_api_conn *c) {
+    if (!c->thread_running) return;
+    pthread_mutex_lock(c->lock);
+    c->thread_stop = true;
+    pthread_mutex_unlock(c->lock);
+    pthread_join(c->thread, NULL);
+    c->thread_running = false;
+}
+
+static void client_conn_free(quicc *s);
+static const qc_api_obj_ops client_conn_ops = {.free = client_conn_free};
+
 quicc *quicc_new(quicc_ctx *ctx) {
     if (!ctx) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "NULL context");
@@ -265,6 +294,7 @@ quicc *quicc_new(quicc_ctx *ctx) {
     c->incoming_policy = QUICC_INCOMING_STREAM_POLICY_AUTO;
     c->default_sid = UINT64_MAX;
     c->thread_assisted = ctx->method == QUICC_CLIENT_THREAD;
+    s->ops = &client_conn_ops;
     s->kind = QC_OBJ_CONN;
     s->conn_obj = s;
     s->c = c;
@@ -273,24 +303,12 @@ quicc *quicc_new(quicc_ctx *ctx) {
     return s;
 }
 
-void qc_api_thread_stop(qc_api_conn *c);
-
-void qc_api_listener_free(quicc *l);
-void qc_api_server_conn_release(qc_api_conn *c);
-
 void quicc_free(quicc *s) {
-    if (!s) return;
-    if (s->kind == QC_OBJ_STREAM) {
-        void qc_api_stream_free(quicc * st);
-        qc_api_stream_free(s);
-        return;
-    }
-    if (s->kind == QC_OBJ_LISTENER) {
-        qc_api_listener_free(s);
-        return;
-    }
-    qc_api_conn *c = s->c;
-    qc_api_thread_stop(c);
+    if (s) s->ops->free(s);
+}
+
+void qc_api_conn_close_on_free(qc_api_conn *c) {
+    thread_stop(c);
     pthread_mutex_lock(c->lock);
     if (c->engine && qc_conn_state(c->engine) < QC_CONN_CLOSING && c->port->fd >= 0) {
         /* Tell the peer, once, rather than leaving it to time out. */
@@ -299,12 +317,13 @@ void quicc_free(quicc *s) {
         qc_api_conn_flush(c, now);
     }
     pthread_mutex_unlock(c->lock);
-    if (c->port->is_server) {
-        /* The port frees it once closed; the application is done with it. */
-        qc_api_server_conn_release(c);
-        free(s);
-        return;
-    }
+}
+
+/* A client connection object: its port, engine and socket go with it; the server's token
+ * stays in the context for the next connection to the same address. */
+static void client_conn_free(quicc *s) {
+    qc_api_conn *c = s->c;
+    qc_api_conn_close_on_free(c);
     size_t tlen = 0;
     const uint8_t *tok = c->engine ? qc_conn_new_token(c->engine, &tlen) : NULL;
     if (tok && tlen <= sizeof(c->ctx->tokens[0].token)) {
@@ -919,7 +938,15 @@ void qc_api_conn_failure(quicc *s) {
                     (int)ci->reason_len, ci->reason);
 }
 
-void qc_api_thread_start(qc_api_conn *c);
+/* The connection is closing, closed or its socket failed. */
+static bool conn_over(const qc_api_conn *c) {
+    return qc_conn_state(c->engine) >= QC_CONN_CLOSING || c->port->net_error;
+}
+
+static bool handshake_over(quicc *s, void *arg) {
+    (void)arg;
+    return qc_conn_is_established(s->c->engine) || conn_over(s->c);
+}
 
 /* Drives the handshake. Lock held. Returns 1 done, 0 failed/would block (last_error set). */
 int qc_api_connect_locked(quicc *s) {
@@ -935,25 +962,19 @@ int qc_api_connect_locked(quicc *s) {
         s->last_error = QUICC_ERROR_SSL;
         return 0;
     }
-    for (;;) {
-        if (qc_conn_is_established(c->engine)) {
-            c->connected = true;
-            if (c->thread_assisted) qc_api_thread_start(c);
-            return 1;
-        }
-        if (qc_conn_state(c->engine) >= QC_CONN_CLOSING || c->port->net_error) {
-            c->failed = true;
-            qc_api_conn_failure(s);
-            return 0;
-        }
-        if (!s->blocking) {
-            qc_api_port_turn(c->port);
-            if (qc_conn_is_established(c->engine)) continue;
-            s->last_error = QUICC_ERROR_WANT_READ;
-            return 0;
-        }
-        qc_api_port_wait(c->port, QC_TS_NONE);
+    qc_api_block_until(s, QC_API_WAIT_TURN, handshake_over, NULL, QC_TS_NONE);
+    if (qc_conn_is_established(c->engine)) {
+        c->connected = true;
+        if (c->thread_assisted) thread_start(c);
+        return 1;
     }
+    if (conn_over(c)) {
+        c->failed = true;
+        qc_api_conn_failure(s);
+        return 0;
+    }
+    s->last_error = QUICC_ERROR_WANT_READ;
+    return 0;
 }
 
 int quicc_connect(quicc *s) {
@@ -989,94 +1010,63 @@ int quicc_get_conn_close_info(quicc *s, quicc_conn_close_info *info) {
     return ok;
 }
 
-static bool streams_flushed(qc_api_conn *c) {
-    return qc_conn_send_flushed(c->engine);
+static bool flushed_or_closing(quicc *s, void *arg) {
+    (void)arg;
+    return qc_conn_send_flushed(s->c->engine) || qc_conn_state(s->c->engine) >= QC_CONN_CLOSING;
 }
 
+static bool peer_closing(quicc *s, void *arg) {
+    (void)arg;
+    return qc_conn_state(s->c->engine) >= QC_CONN_CLOSING;
+}
+
+static bool closed(quicc *s, void *arg) {
+    (void)arg;
+    return qc_conn_state(s->c->engine) == QC_CONN_CLOSED;
+}
+
+/*
+ * Flushes the streams (unless RAPID or NO_STREAM_FLUSH), waits for the peer to close first
+ * (WAIT_PEER), closes, and waits out the closing period. Nonblocking, it returns 0 while
+ * any of these is in progress (RAPID too: 0 until the closing period ends), the event
+ * timeout saying when to call again; blocking with RAPID it returns 1 once the close is
+ * sent. A failed socket ends the wait: nothing more can be sent or received.
+ */
 int quicc_shutdown_ex(quicc *s, uint64_t flags, const quicc_shutdown_ex_args *args) {
     if (!need_conn(s, "quicc_shutdown_ex")) return -1;
     qc_api_conn *c = s->c;
     pthread_mutex_lock(c->lock);
-    int ret = 1;
     if (!c->engine || qc_conn_state(c->engine) == QC_CONN_CLOSED) {
         pthread_mutex_unlock(c->lock);
         return 1;
     }
+    unsigned wf =
+        QC_API_WAIT_TURN | (flags & QUICC_SHUTDOWN_FLAG_NO_BLOCK ? QC_API_WAIT_NO_BLOCK : 0);
     bool block = s->blocking && !(flags & QUICC_SHUTDOWN_FLAG_NO_BLOCK);
+    bool flush = !(flags & (QUICC_SHUTDOWN_FLAG_NO_STREAM_FLUSH | QUICC_SHUTDOWN_FLAG_RAPID));
+    int ret = 0;
     if (qc_conn_state(c->engine) < QC_CONN_CLOSING) {
-        if (!(flags & (QUICC_SHUTDOWN_FLAG_NO_STREAM_FLUSH | QUICC_SHUTDOWN_FLAG_RAPID)) &&
-            c->connected) {
-            qc_ts deadline = qc_api_now() + 10 * QC_SEC;
-            while (!streams_flushed(c) && qc_conn_state(c->engine) < QC_CONN_CLOSING) {
-                if (!block) {
-                    qc_api_port_turn(c->port);
-                    if (!streams_flushed(c)) {
-                        pthread_mutex_unlock(c->lock);
-                        return 0;
-                    }
-                    break;
-                }
-                if (qc_api_now() > deadline) break;
-                qc_api_port_wait(c->port, deadline);
-            }
-        }
-        if (flags & QUICC_SHUTDOWN_FLAG_WAIT_PEER) {
-            /* Wait for the peer to close first. */
-            while (qc_conn_state(c->engine) < QC_CONN_CLOSING) {
-                if (!block) {
-                    qc_api_port_turn(c->port);
-                    pthread_mutex_unlock(c->lock);
-                    return 0;
-                }
-                qc_api_port_wait(c->port, QC_TS_NONE);
-            }
-        }
+        if (flush && c->connected &&
+            !qc_api_block_until(s, wf, flushed_or_closing, NULL, qc_api_now() + 10 * QC_SEC) &&
+            !block && !c->port->net_error)
+            goto out; /* still flushing (blocking: gave up after 10 s) */
+        if ((flags & QUICC_SHUTDOWN_FLAG_WAIT_PEER) &&
+            !qc_api_block_until(s, wf, peer_closing, NULL, QC_TS_NONE) && !c->port->net_error)
+            goto out;
         qc_conn_close(c->engine, true, args ? args->quic_error_code : 0,
                       args && args->quic_reason ? args->quic_reason : "", qc_api_now());
         qc_api_conn_flush(c, qc_api_now());
     }
-    if (flags & QUICC_SHUTDOWN_FLAG_RAPID) {
-        pthread_mutex_unlock(c->lock);
-        return 1;
+    if ((flags & QUICC_SHUTDOWN_FLAG_RAPID) && block) {
+        ret = 1;
+        goto out;
     }
-    while (qc_conn_state(c->engine) != QC_CONN_CLOSED) {
-        if (!block) {
-            qc_api_port_turn(c->port);
-            ret = qc_conn_state(c->engine) == QC_CONN_CLOSED ? 1 : 0;
-            break;
-        }
-        qc_api_port_wait(c->port, QC_TS_NONE);
-    }
+    ret = qc_api_block_until(s, wf, closed, NULL, QC_TS_NONE) || c->port->net_error;
+out:
     pthread_mutex_unlock(c->lock);
     return ret;
 }
 
 int quicc_shutdown(quicc *s) {
     return quicc_shutdown_ex(s, 0, NULL);
-}
-
-/* ---- thread-assisted mode: a thread that keeps ticking the connection ---- */
-
-static void *assist_main(void *arg) {
-    qc_api_conn *c = arg;
-    pthread_mutex_lock(c->lock);
-    while (!c->thread_stop && qc_conn_state(c->engine) != QC_CONN_CLOSED && !c->port->net_error)
-        qc_api_port_wait(c->port, qc_api_now() + 50 * QC_MS);
-    pthread_mutex_unlock(c->lock);
-    return NULL;
-}
-
-void qc_api_thread_start(qc_api_conn *c) {
-    if (c->thread_running) return;
-    c->thread_stop = false;
-    if (pthread_create(&c->thread, NULL, assist_main, c) == 0) c->thread_running = true;
-}
-
-void qc_api_thread_stop(qc_api_conn *c) {
-    if (!c->thread_running) return;
-    pthread_mutex_lock(c->lock);
-    c->thread_stop = true;
-    pthread_mutex_unlock(c->lock);
-    pthread_join(c->thread, NULL);
-    c->thread_running = false;
 }

@@ -18,8 +18,6 @@
 #include <string.h>
 #include <unistd.h>
 
-void qc_api_thread_stop(qc_api_conn *c);
-
 static void ctx_ref(quicc_ctx *ctx) {
     pthread_mutex_lock(&ctx->lock);
     ctx->refs++;
@@ -40,6 +38,11 @@ static size_t addr_key(const qc_addr *a, uint8_t *out) {
     memcpy(out + 1, &sin6->sin6_addr, 16);
     return 17;
 }
+
+static void server_conn_free(quicc *s);
+static void listener_free(quicc *l);
+static const qc_api_obj_ops server_conn_ops = {.free = server_conn_free};
+static const qc_api_obj_ops listener_ops = {.free = listener_free};
 
 /* ---- server connections ---- */
 
@@ -119,6 +122,7 @@ static qc_api_conn *server_conn_new(qc_api_port *p, const qc_ep_decision *d, con
     }
     qc_endpoint_add(&p->ep, &d->scid, c);
     qc_endpoint_add(&p->ep, &d->hdr.dcid, c);
+    obj->ops = &server_conn_ops;
     obj->kind = QC_OBJ_CONN;
     obj->conn_obj = obj;
     obj->c = c;
@@ -133,14 +137,18 @@ static qc_api_conn *server_conn_new(qc_api_port *p, const qc_ep_decision *d, con
     return c;
 }
 
-void qc_api_server_conn_release(qc_api_conn *c);
-void qc_api_server_conn_release(qc_api_conn *c) {
+/* A server connection object: the application is done with it; the port frees the record
+ * once the connection is closed. */
+static void server_conn_free(quicc *s) {
+    qc_api_conn *c = s->c;
+    qc_api_conn_close_on_free(c);
     qc_api_port *p = c->port;
     pthread_mutex_lock(&p->lock);
     c->released = true;
     c->obj = NULL;
     qc_api_touch(c); /* the port frees it once closed */
     pthread_mutex_unlock(&p->lock);
+    free(s);
 }
 
 /* ---- the server port's side of the event loop (port.c runs it) ---- */
@@ -244,6 +252,7 @@ quicc *quicc_new_listener(quicc_ctx *ctx, uint64_t flags) {
     p->ep.cfg.retry = (flags & QUICC_LISTENER_FLAG_RETRY)      ? QC_RETRY_ALWAYS
                       : (flags & QUICC_LISTENER_FLAG_NO_RETRY) ? QC_RETRY_NEVER
                                                                : QC_RETRY_AUTO;
+    l->ops = &listener_ops;
     l->kind = QC_OBJ_LISTENER;
     l->conn_obj = l;
     l->c = c;
@@ -315,7 +324,11 @@ int quicc_listen(quicc *l) {
     return 1;
 }
 
-/* Waits on a server port for up to deadline. Lock held (released while polling). */
+static bool can_accept(quicc *l, void *arg) {
+    (void)arg;
+    return l->c->port->accept_len > 0 || l->c->port->net_error;
+}
+
 quicc *quicc_accept_connection(quicc *l, uint64_t flags) {
     if (!quicc_is_listener(l)) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT,
@@ -330,27 +343,19 @@ quicc *quicc_accept_connection(quicc *l, uint64_t flags) {
         qc_api_err_push(QUICC_R_NOT_CONNECTED, "the listener is not listening");
         goto out;
     }
-    for (;;) {
-        if (p->accept_len > 0) {
-            qc_api_conn *c = p->accept_q[0];
-            memmove(&p->accept_q[0], &p->accept_q[1], (p->accept_len - 1) * sizeof(*p->accept_q));
-            p->accept_len--;
-            c->accepted = true;
-            ret = c->obj;
-            goto out;
-        }
-        if (p->net_error) {
-            l->last_error = QUICC_ERROR_SYSCALL;
-            qc_api_err_push(QUICC_R_NETWORK_ERROR, "listener socket: %s", strerror(p->net_error));
-            goto out;
-        }
-        if (!l->blocking || (flags & QUICC_ACCEPT_CONNECTION_NO_BLOCK)) {
-            if (!l->c->explicit_events) qc_api_port_turn(p);
-            if (p->accept_len > 0) continue;
-            l->last_error = QUICC_ERROR_WANT_READ;
-            goto out;
-        }
-        qc_api_port_wait(p, QC_TS_NONE);
+    qc_api_block_until(l, flags & QUICC_ACCEPT_CONNECTION_NO_BLOCK ? QC_API_WAIT_NO_BLOCK : 0,
+                       can_accept, NULL, QC_TS_NONE);
+    if (p->accept_len > 0) {
+        qc_api_conn *c = p->accept_q[0];
+        memmove(&p->accept_q[0], &p->accept_q[1], (p->accept_len - 1) * sizeof(*p->accept_q));
+        p->accept_len--;
+        c->accepted = true;
+        ret = c->obj;
+    } else if (p->net_error) {
+        l->last_error = QUICC_ERROR_SYSCALL;
+        qc_api_err_push(QUICC_R_NETWORK_ERROR, "listener socket: %s", strerror(p->net_error));
+    } else {
+        l->last_error = QUICC_ERROR_WANT_READ;
     }
 out:
     pthread_mutex_unlock(&p->lock);
@@ -365,8 +370,7 @@ size_t quicc_get_accept_connection_queue_len(quicc *l) {
     return n;
 }
 
-void qc_api_listener_free(quicc *l);
-void qc_api_listener_free(quicc *l) {
+static void listener_free(quicc *l) {
     qc_api_conn *lc = l->c;
     qc_api_port *p = lc->port;
     pthread_mutex_lock(&p->lock);

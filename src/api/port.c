@@ -341,14 +341,17 @@ int qc_api_port_wait(qc_api_port *p, qc_ts deadline) {
     return 0;
 }
 
-bool qc_api_block_until(quicc *s, bool (*done)(quicc *s, void *arg), void *arg, qc_ts deadline) {
+bool qc_api_block_until(quicc *s, unsigned flags, bool (*done)(quicc *s, void *arg), void *arg,
+                        qc_ts deadline) {
     qc_api_port *p = s->c->port;
+    bool blocking = s->blocking && !(flags & QC_API_WAIT_NO_BLOCK);
+    bool may_turn = !s->c->explicit_events || (flags & QC_API_WAIT_TURN);
     bool turned = false;
     for (;;) {
         if (done(s, arg)) return true;
         if (p->net_error) return false;
-        if (!s->blocking) {
-            if (turned || s->c->explicit_events) return false;
+        if (!blocking) {
+            if (turned || !may_turn) return false;
             qc_api_port_turn(p);
             turned = true;
             continue;

@@ -21,12 +21,16 @@ static void io_tick(quicc *s) {
     if (s->blocking || !s->c->explicit_events) qc_api_port_turn(s->c->port);
 }
 
+static void stream_free(quicc *st);
+static const qc_api_obj_ops stream_ops = {.free = stream_free};
+
 static quicc *stream_obj_new(quicc *conn, uint64_t sid) {
     quicc *st = calloc(1, sizeof(*st));
     if (!st) {
         qc_api_err_push(QUICC_R_INTERNAL_ERROR, "out of memory");
         return NULL;
     }
+    st->ops = &stream_ops;
     st->kind = QC_OBJ_STREAM;
     st->conn_obj = conn;
     st->c = conn->c;
@@ -48,6 +52,27 @@ static bool ensure_connected(quicc *s) {
     return r == 1;
 }
 
+/* An attempt to open (try_open) or accept (try_accept) a stream, for qc_api_block_until:
+ * done once it worked, failed for good, or the connection is over. */
+typedef struct {
+    bool uni, advance;
+    int rv; /* 0: sid is the stream; QC_ERR_STREAM_LIMIT: no credit / none yet */
+    uint64_t sid;
+} open_try;
+
+static bool try_open(quicc *s, void *arg) {
+    open_try *t = arg;
+    t->rv = qc_conn_stream_open(s->c->engine, t->uni, t->advance, &t->sid);
+    return t->rv != QC_ERR_STREAM_LIMIT || conn_dead(s->c);
+}
+
+static bool try_accept(quicc *s, void *arg) {
+    open_try *t = arg;
+    qc_api_apply_incoming_policy(s->c);
+    t->rv = qc_conn_stream_accept(s->c->engine, &t->sid) ? 0 : QC_ERR_STREAM_LIMIT;
+    return t->rv == 0 || conn_dead(s->c);
+}
+
 /* Resolves the stream a data call on s acts on; creates the default stream if needed.
  * for_write decides AUTO mode's direction. Lock held. Returns false with last_error set. */
 static bool resolve_stream(quicc *s, bool for_write, uint64_t *sid) {
@@ -60,54 +85,39 @@ static bool resolve_stream(quicc *s, bool for_write, uint64_t *sid) {
         *sid = c->default_sid;
         return true;
     }
-    if (c->default_stream_mode == QUICC_DEFAULT_STREAM_MODE_NONE || c->default_created) {
+    if (c->default_stream_mode == QUICC_DEFAULT_STREAM_MODE_NONE || c->default_created ||
+        c->default_inhibited) {
         s->last_error = QUICC_ERROR_SSL;
-        qc_api_err_push(QUICC_R_NO_STREAM, c->default_created
-                                               ? "the default stream was detached or freed"
+        qc_api_err_push(QUICC_R_NO_STREAM,
+                        c->default_created     ? "the default stream was detached or freed"
+                        : c->default_inhibited ? "no default stream: quicc_new_stream came first"
                                                : "no default stream (mode NONE)");
         return false;
     }
-    if (for_write) {
-        bool uni = c->default_stream_mode == QUICC_DEFAULT_STREAM_MODE_AUTO_UNI;
-        for (;;) {
-            int rv = qc_conn_stream_open(c->engine, uni, false, sid);
-            if (rv == 0) {
-                c->default_sid = *sid;
-                c->default_created = true;
-                return true;
-            }
-            if (rv != QC_ERR_STREAM_LIMIT || !s->blocking) {
-                s->last_error =
-                    rv == QC_ERR_STREAM_LIMIT ? QUICC_ERROR_WANT_WRITE : QUICC_ERROR_SSL;
-                qc_api_err_push(QUICC_R_STREAM_COUNT_LIMITED, "cannot open the default stream");
-                return false;
-            }
-            qc_api_port_wait(c->port, QC_TS_NONE);
-            if (conn_dead(c)) {
-                qc_api_conn_failure(s);
-                return false;
-            }
-        }
+    open_try t = {.uni = c->default_stream_mode == QUICC_DEFAULT_STREAM_MODE_AUTO_UNI,
+                  .rv = QC_ERR_STREAM_LIMIT};
+    /* Writing opens it (waiting for stream credit); reading takes the first stream the
+     * peer opens. */
+    qc_api_block_until(s, 0, for_write ? try_open : try_accept, &t, QC_TS_NONE);
+    if (t.rv == 0) {
+        *sid = t.sid;
+        c->default_sid = t.sid;
+        c->default_created = true;
+        return true;
     }
-    /* Read first: the first stream the peer opens becomes the default stream. */
-    for (;;) {
-        if (qc_conn_stream_accept(c->engine, sid)) {
-            c->default_sid = *sid;
-            c->default_created = true;
-            return true;
-        }
-        if (conn_dead(c)) {
-            qc_api_conn_failure(s);
-            return false;
-        }
-        if (!s->blocking) {
-            if (!c->explicit_events) qc_api_port_turn(c->port);
-            if (qc_conn_stream_accept_queue_len(c->engine)) continue;
-            s->last_error = QUICC_ERROR_WANT_READ;
-            return false;
-        }
-        qc_api_port_wait(c->port, QC_TS_NONE);
+    if (conn_dead(c)) {
+        qc_api_conn_failure(s);
+        return false;
     }
+    if (t.rv != QC_ERR_STREAM_LIMIT) {
+        s->last_error = QUICC_ERROR_SSL;
+        qc_api_err_push(QUICC_R_INTERNAL_ERROR, "cannot open the default stream: %s",
+                        qc_strerror(t.rv));
+        return false;
+    }
+    s->last_error = for_write ? QUICC_ERROR_WANT_WRITE : QUICC_ERROR_WANT_READ;
+    if (for_write) qc_api_err_push(QUICC_R_STREAM_COUNT_LIMITED, "cannot open the default stream");
+    return false;
 }
 
 /* ---- streams ---- */
@@ -121,32 +131,26 @@ quicc *quicc_new_stream(quicc *conn, uint64_t flags) {
     pthread_mutex_lock(c->lock);
     quicc *st = NULL;
     if (!ensure_connected(conn)) goto out;
-    bool uni = flags & QUICC_STREAM_FLAG_UNI;
-    bool advance = flags & QUICC_STREAM_FLAG_ADVANCE;
-    for (;;) {
-        if (conn_dead(c)) {
-            qc_api_conn_failure(conn);
-            goto out;
-        }
-        uint64_t sid;
-        int rv = qc_conn_stream_open(c->engine, uni, advance, &sid);
-        if (rv == 0) {
-            st = stream_obj_new(conn, sid);
-            if (!st) qc_conn_stream_release(c->engine, sid);
-            io_tick(conn); /* let a STREAMS_BLOCKED or queued data go out */
-            goto out;
-        }
-        if (rv != QC_ERR_STREAM_LIMIT) {
-            conn->last_error = QUICC_ERROR_SSL;
-            qc_api_err_push(QUICC_R_INTERNAL_ERROR, "cannot open stream: %s", qc_strerror(rv));
-            goto out;
-        }
-        if (!conn->blocking || (flags & QUICC_STREAM_FLAG_NO_BLOCK)) {
-            conn->last_error = QUICC_ERROR_SSL;
-            qc_api_err_push(QUICC_R_STREAM_COUNT_LIMITED, "peer's stream limit reached");
-            goto out;
-        }
-        qc_api_port_wait(c->port, QC_TS_NONE);
+    open_try t = {.uni = flags & QUICC_STREAM_FLAG_UNI,
+                  .advance = flags & QUICC_STREAM_FLAG_ADVANCE,
+                  .rv = QC_ERR_STREAM_LIMIT};
+    if (!conn_dead(c))
+        qc_api_block_until(conn, flags & QUICC_STREAM_FLAG_NO_BLOCK ? QC_API_WAIT_NO_BLOCK : 0,
+                           try_open, &t, QC_TS_NONE);
+    if (t.rv == 0) {
+        /* With a stream of its own, the connection gets no default stream (openssl-quic(7)). */
+        if (c->default_sid == UINT64_MAX) c->default_inhibited = true;
+        st = stream_obj_new(conn, t.sid);
+        if (!st) qc_conn_stream_release(c->engine, t.sid);
+        io_tick(conn); /* let a STREAMS_BLOCKED or queued data go out */
+    } else if (conn_dead(c)) {
+        qc_api_conn_failure(conn);
+    } else if (t.rv != QC_ERR_STREAM_LIMIT) {
+        conn->last_error = QUICC_ERROR_SSL;
+        qc_api_err_push(QUICC_R_INTERNAL_ERROR, "cannot open stream: %s", qc_strerror(t.rv));
+    } else {
+        conn->last_error = QUICC_ERROR_SSL;
+        qc_api_err_push(QUICC_R_STREAM_COUNT_LIMITED, "peer's stream limit reached");
     }
 out:
     pthread_mutex_unlock(c->lock);
@@ -162,29 +166,15 @@ quicc *quicc_accept_stream(quicc *conn, uint64_t flags) {
     pthread_mutex_lock(c->lock);
     quicc *st = NULL;
     if (!ensure_connected(conn)) goto out;
-    for (;;) {
-        qc_api_apply_incoming_policy(c);
-        uint64_t sid;
-        if (qc_conn_stream_accept(c->engine, &sid)) {
-            st = stream_obj_new(conn, sid);
-            goto out;
-        }
-        if (conn_dead(c)) {
-            qc_api_conn_failure(conn);
-            goto out;
-        }
-        if (!conn->blocking || (flags & QUICC_ACCEPT_STREAM_NO_BLOCK)) {
-            if (!c->explicit_events) qc_api_port_turn(c->port);
-            qc_api_apply_incoming_policy(c);
-            if (qc_conn_stream_accept(c->engine, &sid)) {
-                st = stream_obj_new(conn, sid);
-                goto out;
-            }
-            conn->last_error = QUICC_ERROR_WANT_READ;
-            goto out;
-        }
-        qc_api_port_wait(c->port, QC_TS_NONE);
-    }
+    open_try t = {.rv = QC_ERR_STREAM_LIMIT};
+    qc_api_block_until(conn, flags & QUICC_ACCEPT_STREAM_NO_BLOCK ? QC_API_WAIT_NO_BLOCK : 0,
+                       try_accept, &t, QC_TS_NONE);
+    if (t.rv == 0)
+        st = stream_obj_new(conn, t.sid);
+    else if (conn_dead(c))
+        qc_api_conn_failure(conn);
+    else
+        conn->last_error = QUICC_ERROR_WANT_READ;
 out:
     pthread_mutex_unlock(c->lock);
     return st;
@@ -306,8 +296,7 @@ static void release_stream(qc_api_conn *c, uint64_t sid) {
     qc_conn_stream_release(c->engine, sid);
 }
 
-void qc_api_stream_free(quicc *st);
-void qc_api_stream_free(quicc *st) {
+static void stream_free(quicc *st) {
     qc_api_conn *c = st->c;
     pthread_mutex_lock(c->lock);
     release_stream(c, st->sid);
@@ -347,6 +336,43 @@ static int stream_failure(quicc *s, uint64_t sid, bool reading) {
     return 0;
 }
 
+/* What one attempt at a data call found (try_read, try_write). */
+enum data_outcome { DATA_WAIT, DATA_DONE, DATA_EOF, DATA_FAIL, DATA_WRONG_DIR };
+
+typedef struct {
+    uint64_t sid;
+    uint8_t *buf;
+    size_t len;
+    int64_t n;
+    enum data_outcome out;
+} read_try;
+
+static bool try_read(quicc *s, void *arg) {
+    read_try *r = arg;
+    qc_api_conn *c = s->c;
+    qc_stream_info info;
+    if (qc_conn_stream_info(c->engine, r->sid, &info) != 0) {
+        r->out = DATA_FAIL;
+    } else if (info.recv_state == QC_RECV_NONE) {
+        r->out = DATA_WRONG_DIR;
+    } else {
+        bool fin = false;
+        r->n = qc_conn_stream_read(c->engine, r->sid, r->buf, r->len, &fin);
+        if (r->n > 0) {
+            r->out = DATA_DONE;
+        } else if (r->n < 0) {
+            r->out = DATA_FAIL;
+        } else {
+            qc_conn_stream_info(c->engine, r->sid, &info);
+            if (info.recv_state == QC_RECV_DATA_READ)
+                r->out = DATA_EOF;
+            else if (info.reset_recvd || conn_dead(c))
+                r->out = DATA_FAIL;
+        }
+    }
+    return r->out != DATA_WAIT;
+}
+
 int quicc_read_ex(quicc *s, void *buf, size_t len, size_t *readbytes) {
     if (readbytes) *readbytes = 0;
     if (!s || (!buf && len)) {
@@ -358,54 +384,83 @@ int quicc_read_ex(quicc *s, void *buf, size_t len, size_t *readbytes) {
     int ret = 0;
     uint64_t sid;
     if (!ensure_connected(s) || !resolve_stream(s, false, &sid)) goto out;
-    bool ticked = false;
-    for (;;) {
-        qc_stream_info info;
-        if (qc_conn_stream_info(c->engine, sid, &info) != 0) {
+    read_try r = {.sid = sid, .buf = buf, .len = len};
+    qc_api_block_until(s, 0, try_read, &r, QC_TS_NONE);
+    switch (r.out) {
+    case DATA_DONE:
+        *readbytes = (size_t)r.n;
+        ret = 1;
+        /* Reading may have opened the flow-control window: tell the peer promptly. */
+        qc_api_touch(c);
+        if ((s->blocking || !c->explicit_events) && qc_conn_want_send(c->engine, qc_api_now()))
+            qc_api_conn_flush(c, qc_api_now());
+        break;
+    case DATA_EOF:
+        s->last_error = QUICC_ERROR_ZERO_RETURN;
+        break;
+    case DATA_WRONG_DIR:
+        s->last_error = QUICC_ERROR_SSL;
+        qc_api_err_push(QUICC_R_STREAM_SEND_ONLY, "stream %llu is send-only",
+                        (unsigned long long)sid);
+        break;
+    case DATA_FAIL:
+        ret = stream_failure(s, sid, true);
+        break;
+    case DATA_WAIT:
+        if (conn_dead(c))
             ret = stream_failure(s, sid, true);
-            goto out;
-        }
-        if (info.recv_state == QC_RECV_NONE) {
-            s->last_error = QUICC_ERROR_SSL;
-            qc_api_err_push(QUICC_R_WRONG_STREAM_DIRECTION, "stream %llu is send-only",
-                            (unsigned long long)sid);
-            goto out;
-        }
-        bool fin = false;
-        int64_t n = qc_conn_stream_read(c->engine, sid, buf, len, &fin);
-        if (n > 0) {
-            *readbytes = (size_t)n;
-            ret = 1;
-            if (!ticked) io_tick(s); /* send window updates promptly */
-            goto out;
-        }
-        if (n < 0) {
-            ret = stream_failure(s, sid, true);
-            goto out;
-        }
-        qc_conn_stream_info(c->engine, sid, &info);
-        if (info.recv_state == QC_RECV_DATA_READ) {
-            s->last_error = QUICC_ERROR_ZERO_RETURN;
-            goto out;
-        }
-        if (info.reset_recvd || conn_dead(c)) {
-            ret = stream_failure(s, sid, true);
-            goto out;
-        }
-        if (!s->blocking) {
-            if (ticked || c->explicit_events) {
-                s->last_error = QUICC_ERROR_WANT_READ;
-                goto out;
-            }
-            qc_api_port_turn(c->port);
-            ticked = true;
-            continue;
-        }
-        qc_api_port_wait(c->port, QC_TS_NONE);
+        else
+            s->last_error = QUICC_ERROR_WANT_READ;
+        break;
     }
 out:
     pthread_mutex_unlock(c->lock);
     return ret;
+}
+
+typedef struct {
+    uint64_t sid;
+    const uint8_t *p;
+    size_t len, done;
+    bool conclude;
+    enum data_outcome out;
+} write_try;
+
+/* Queues as much as the stream takes, pushing it out as it goes; done when all is queued or
+ * the stream cannot take more for good. */
+static bool try_write(quicc *s, void *arg) {
+    write_try *w = arg;
+    qc_api_conn *c = s->c;
+    for (;;) {
+        qc_stream_info info;
+        if (qc_conn_stream_info(c->engine, w->sid, &info) != 0 || conn_dead(c)) {
+            w->out = DATA_FAIL;
+            return true;
+        }
+        if (info.send_state == QC_SEND_NONE) {
+            w->out = DATA_WRONG_DIR;
+            return true;
+        }
+        if ((info.send_state != QC_SEND_READY && info.send_state != QC_SEND_SEND) ||
+            (info.send_concluded && w->done == 0 && w->len > 0)) {
+            w->out = DATA_FAIL;
+            return true;
+        }
+        int64_t n =
+            qc_conn_stream_write(c->engine, w->sid, w->p + w->done, w->len - w->done, w->conclude);
+        if (n < 0) {
+            w->out = DATA_FAIL;
+            return true;
+        }
+        w->done += (size_t)n;
+        if (w->done == w->len) {
+            if (w->conclude && w->len == 0) qc_conn_stream_write(c->engine, w->sid, NULL, 0, true);
+            w->out = DATA_DONE;
+            return true;
+        }
+        io_tick(s);
+        if (qc_conn_stream_write_avail(c->engine, w->sid) == 0) return false;
+    }
 }
 
 int quicc_write_ex2(quicc *s, const void *buf, size_t len, uint64_t flags, size_t *written) {
@@ -419,11 +474,10 @@ int quicc_write_ex2(quicc *s, const void *buf, size_t len, uint64_t flags, size_
     int ret = 0;
     uint64_t sid;
     if (!ensure_connected(s) || !resolve_stream(s, true, &sid)) goto out;
-    bool conclude = flags & QUICC_WRITE_FLAG_CONCLUDE;
     /* A nonblocking retry continues where the previous attempt stopped. It must pass the
      * same data (OpenSSL's rule): the same length, and the same buffer unless the
      * application allowed it to move. */
-    size_t done = 0;
+    write_try w = {.sid = sid, .p = buf, .len = len, .conclude = flags & QUICC_WRITE_FLAG_CONCLUDE};
     if (s->write_pending) {
         s->write_pending = false;
         if (len != s->pending_len ||
@@ -434,50 +488,33 @@ int quicc_write_ex2(quicc *s, const void *buf, size_t len, uint64_t flags, size_
                             len != s->pending_len ? "length" : "buffer");
             goto out;
         }
-        done = s->pending_done;
+        w.done = s->pending_done;
     }
-    const uint8_t *p = buf;
-    for (;;) {
-        qc_stream_info info;
-        if (qc_conn_stream_info(c->engine, sid, &info) != 0 || conn_dead(c)) {
-            ret = stream_failure(s, sid, false);
-            goto out;
-        }
-        if (info.send_state == QC_SEND_NONE) {
-            s->last_error = QUICC_ERROR_SSL;
-            qc_api_err_push(QUICC_R_WRONG_STREAM_DIRECTION, "stream %llu is receive-only",
-                            (unsigned long long)sid);
-            goto out;
-        }
-        if ((info.send_state != QC_SEND_READY && info.send_state != QC_SEND_SEND) ||
-            (info.send_concluded && done == 0 && len > 0)) {
-            ret = stream_failure(s, sid, false);
-            goto out;
-        }
-        int64_t n = qc_conn_stream_write(c->engine, sid, p + done, len - done, conclude);
-        if (n < 0) {
-            ret = stream_failure(s, sid, false);
-            goto out;
-        }
-        done += (size_t)n;
-        if (done == len) {
-            if (conclude && len == 0) qc_conn_stream_write(c->engine, sid, NULL, 0, true);
-            *written = len;
-            ret = 1;
-            io_tick(s);
-            goto out;
-        }
+    qc_api_block_until(s, 0, try_write, &w, QC_TS_NONE);
+    switch (w.out) {
+    case DATA_DONE:
+        *written = len;
+        ret = 1;
         io_tick(s);
-        if (qc_conn_stream_write_avail(c->engine, sid) > 0) continue;
-        if (!s->blocking) {
+        break;
+    case DATA_WRONG_DIR:
+        s->last_error = QUICC_ERROR_SSL;
+        qc_api_err_push(QUICC_R_STREAM_RECV_ONLY, "stream %llu is receive-only",
+                        (unsigned long long)sid);
+        break;
+    case DATA_WAIT:
+        if (!conn_dead(c)) {
             s->write_pending = true;
             s->pending_len = len;
             s->pending_buf = buf;
-            s->pending_done = done;
+            s->pending_done = w.done;
             s->last_error = QUICC_ERROR_WANT_WRITE;
-            goto out;
+            break;
         }
-        qc_api_port_wait(c->port, QC_TS_NONE);
+        /* fall through */
+    default:
+        ret = stream_failure(s, sid, false);
+        break;
     }
 out:
     pthread_mutex_unlock(c->lock);
@@ -499,7 +536,8 @@ int quicc_stream_conclude(quicc *s, uint64_t flags) {
     qc_stream_info info;
     if (qc_conn_stream_info(c->engine, sid, &info) != 0 || info.send_state == QC_SEND_NONE) {
         s->last_error = QUICC_ERROR_SSL;
-        qc_api_err_push(QUICC_R_WRONG_STREAM_DIRECTION, "stream has no sending part");
+        qc_api_err_push(QUICC_R_STREAM_RECV_ONLY, "stream %llu is receive-only",
+                        (unsigned long long)sid);
         goto out;
     }
     if (info.send_state == QC_SEND_DATA_SENT || info.send_state == QC_SEND_DATA_RECVD ||
@@ -526,13 +564,37 @@ int quicc_stream_reset(quicc *s, uint64_t app_error_code) {
     int ret = 0;
     uint64_t sid;
     if (!ensure_connected(s) || !resolve_stream(s, true, &sid)) goto out;
-    int rv = qc_conn_stream_reset(c->engine, sid, app_error_code);
-    if (rv && rv != QC_ERR_STREAM_STATE) {
+    qc_stream_info info;
+    if (qc_conn_stream_info(c->engine, sid, &info) != 0 || conn_dead(c)) {
         ret = stream_failure(s, sid, false);
         goto out;
     }
+    /* As in OpenSSL: a receive-only stream has nothing to reset, and a stream is reset once;
+     * one whose data the peer has all acknowledged is finished. */
+    s->last_error = QUICC_ERROR_SSL;
+    if (info.send_state == QC_SEND_NONE) {
+        qc_api_err_push(QUICC_R_STREAM_RECV_ONLY, "stream %llu is receive-only",
+                        (unsigned long long)sid);
+        goto out;
+    }
+    if (info.reset_sent) {
+        qc_api_err_push(QUICC_R_STREAM_RESET, "stream %llu was already reset (error %llu)",
+                        (unsigned long long)sid, (unsigned long long)info.reset_code_sent);
+        goto out;
+    }
+    if (info.send_state == QC_SEND_DATA_RECVD) {
+        qc_api_err_push(QUICC_R_STREAM_FINISHED, "stream %llu is finished",
+                        (unsigned long long)sid);
+        goto out;
+    }
+    int rv = qc_conn_stream_reset(c->engine, sid, app_error_code);
+    if (rv) {
+        ret = stream_failure(s, sid, false);
+        goto out;
+    }
+    s->last_error = QUICC_ERROR_NONE;
     io_tick(s);
-    ret = 1; /* resetting an already reset or finished stream is harmless: first code wins */
+    ret = 1;
 out:
     pthread_mutex_unlock(c->lock);
     return ret;

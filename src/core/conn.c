@@ -316,7 +316,6 @@ static int install_initial_keys(qc_conn *c, const qc_cid *dcid) {
     return 0;
 }
 
-int qc_conn_reinstall_initial_keys(qc_conn *c, const qc_cid *dcid);
 int qc_conn_reinstall_initial_keys(qc_conn *c, const qc_cid *dcid) {
     return install_initial_keys(c, dcid);
 }

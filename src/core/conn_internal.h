@@ -146,6 +146,8 @@ void qc_conn_fail(qc_conn *c, int err, uint64_t frame_type, const char *reason, 
 void qc_conn_fail_code(qc_conn *c, uint64_t code, int err, uint64_t frame_type, const char *reason,
                        qc_ts now);
 void qc_conn_discard_epoch(qc_conn *c, enum qc_epoch ep);
+/* Initial keys for a new destination connection ID (after Retry or a VN restart). */
+int qc_conn_reinstall_initial_keys(qc_conn *c, const qc_cid *dcid);
 void qc_conn_on_handshake_confirmed(qc_conn *c);
 qc_ts qc_conn_pto(const qc_conn *c);
 

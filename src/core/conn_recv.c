@@ -10,8 +10,6 @@
 
 #include <stdlib.h>
 
-int qc_conn_reinstall_initial_keys(qc_conn *c, const qc_cid *dcid);
-
 /* ---- Version Negotiation and Retry (client) ---- */
 
 static int on_version_negotiation(qc_conn *c, const qc_pkt_hdr *h, qc_ts now) {

@@ -113,8 +113,9 @@ static const as_op script_2[] = {
     OP_C_EXPECT_STREAM(4, 3, RD, 0),
     OP_C_READ_EXPECT(4, "kiwi"),
     OP_C_EXPECT_FIN(4),
-    OP_C_WRITE_FAIL(4, E_SSL, QUICC_R_WRONG_STREAM_DIRECTION),
-    OP_C_READ_FAIL(2, E_SSL, QUICC_R_WRONG_STREAM_DIRECTION),
+    OP_C_WRITE_FAIL(4, E_SSL, QUICC_R_STREAM_RECV_ONLY),
+    OP_C_STREAM_RESET_FAIL(4, 7, E_SSL, QUICC_R_STREAM_RECV_ONLY),
+    OP_C_READ_FAIL(2, E_SSL, QUICC_R_STREAM_SEND_ONLY),
     OP_C_EXPECT_READ_STATE(2, QUICC_STREAM_STATE_WRONG_DIR),
     OP_C_EXPECT_WRITE_STATE(4, QUICC_STREAM_STATE_WRONG_DIR),
     OP_C_ACCEPT_STREAM_NONE(),
@@ -227,7 +228,7 @@ static const as_op script_5[] = {
     OP_S_BIND_STREAM_ID(1, 0),
     OP_S_READ_EXPECT(1, "apple"),
     OP_C_STREAM_RESET(0, 42),
-    OP_C_STREAM_RESET(0, 99), /* first code wins */
+    OP_C_STREAM_RESET_FAIL(0, 99, E_SSL, QUICC_R_STREAM_RESET), /* once only: 42 stays */
     OP_S_EXPECT_READ_CODE(1, 1, 42),
     OP_C_EXPECT_WRITE_STATE(0, QUICC_STREAM_STATE_RESET_LOCAL),
     OP_C_EXPECT_WRITE_CODE(0, 1, 42),
@@ -261,7 +262,7 @@ static const as_op script_7[] = {
     OP_C_CONNECT_WAIT(),
     OP_C_WRITE(0, "apple"),
     OP_C_EXPECT_STREAM(0, 2, WR, 1),
-    OP_C_READ_FAIL(0, E_SSL, QUICC_R_WRONG_STREAM_DIRECTION),
+    OP_C_READ_FAIL(0, E_SSL, QUICC_R_STREAM_SEND_ONLY),
     OP_C_CONCLUDE(0),
     OP_S_BIND_STREAM_ID(1, 2),
     OP_S_READ_EXPECT(1, "apple"),
@@ -277,7 +278,7 @@ static const as_op script_8[] = {
     OP_S_WRITE(1, "apple"),
     OP_C_READ_EXPECT(0, "apple"),
     OP_C_EXPECT_STREAM(0, 3, RD, 0),
-    OP_C_WRITE_FAIL(0, E_SSL, QUICC_R_WRONG_STREAM_DIRECTION),
+    OP_C_WRITE_FAIL(0, E_SSL, QUICC_R_STREAM_RECV_ONLY),
     OP_S_CONCLUDE(1),
     OP_C_EXPECT_FIN(0),
     OP_END,
@@ -1389,6 +1390,106 @@ static bool connect_failures(as_ctx *g) {
     return ok;
 }
 
+/* 5 in openssl-quic(7): a stream made with quicc_new_stream before any default stream means
+ * the connection never gets one. */
+static const as_op script_no_default_after_new_stream[] = {
+    OP_C_CONNECT_WAIT(),
+    OP_C_NEW_STREAM(1, 0),
+    OP_C_WRITE_FAIL(0, E_SSL, QUICC_R_NO_STREAM),
+    OP_C_READ_FAIL(0, E_SSL, QUICC_R_NO_STREAM),
+    OP_C_WRITE(1, "apple"),
+    OP_S_BIND_STREAM_ID(1, 0),
+    OP_S_READ_EXPECT(1, "apple"),
+    OP_END,
+};
+
+/* Resetting a stream whose data and FIN the peer has all acknowledged fails: finished. */
+static bool reset_finished(as_ctx *g) {
+    quicc *st = quicc_new_stream(g->c, 0);
+    size_t w;
+    if (!st || quicc_write_ex2(st, "pear", 4, QUICC_WRITE_FLAG_CONCLUDE, &w) != 1)
+        return as_fail(g, "write");
+    qc_api_conn *c = g->c->c;
+    uint64_t sid = quicc_get_stream_id(st), end = as_now_ms() + 10000;
+    for (;;) {
+        pthread_mutex_lock(c->lock);
+        qc_stream_info info;
+        bool acked = qc_conn_stream_info(c->engine, sid, &info) == 0 &&
+                     info.send_state == QC_SEND_DATA_RECVD;
+        pthread_mutex_unlock(c->lock);
+        if (acked) break;
+        if (as_now_ms() > end) return as_fail(g, "the peer never acknowledged the stream");
+        as_client_idle(g);
+    }
+    quicc_err_clear();
+    bool ok = true;
+    int r = quicc_stream_reset(st, 5);
+    if (r != 0 || quicc_get_error(st, r) != QUICC_ERROR_SSL) ok = as_fail(g, "reset %d", r);
+    if (ok) ok = as_expect_reason(g, QUICC_R_STREAM_FINISHED);
+    quicc_free(st);
+    return ok;
+}
+
+static const as_op script_reset_finished[] = {
+    OP_C_CONNECT_WAIT(),
+    OP_CHECK(reset_finished),
+    OP_END,
+};
+
+/* The guide's nonblocking shutdown loop: while shutdown says 0, wait on the socket for the
+ * event timeout. RAPID says 0 until the closing period ends; the loop must sleep, not
+ * spin: every call but the first comes after the event timeout or the socket woke it. */
+static bool shutdown_loop(as_ctx *g, uint64_t flags) {
+    quicc *c = g->c;
+    quicc_set_blocking_mode(c, 0);
+    int fd = quicc_get_fd(c), r, calls = 0, zero_timeouts = 0;
+    uint64_t start = as_now_ms();
+    while ((r = quicc_shutdown_ex(c, flags, NULL)) != 1) {
+        if (r < 0) return as_fail(g, "shutdown %d", r);
+        if (++calls > 200 || as_now_ms() - start > 10000)
+            return as_fail(g, "shutdown loop: %d calls in %llu ms", calls,
+                           (unsigned long long)(as_now_ms() - start));
+        struct timeval tv;
+        int inf = 1;
+        if (!quicc_get_event_timeout(c, &tv, &inf)) return as_fail(g, "event timeout");
+        if (!inf && tv.tv_sec == 0 && tv.tv_usec == 0) zero_timeouts++;
+        if (inf && !quicc_net_read_desired(c))
+            return as_fail(g, "shutting down, but nothing to wait for");
+        struct pollfd p = {.fd = fd, .events = quicc_net_read_desired(c) ? POLLIN : 0};
+        poll(&p, 1, inf ? 1000 : (int)(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000));
+    }
+    if (flags & QUICC_SHUTDOWN_FLAG_RAPID && calls == 0)
+        return as_fail(g, "nonblocking RAPID shutdown said 1 before the closing period ended");
+    if (zero_timeouts > 3) return as_fail(g, "%d zero event timeouts while closing", zero_timeouts);
+    return true;
+}
+
+static bool shutdown_rapid_loop(as_ctx *g) {
+    return shutdown_loop(g, QUICC_SHUTDOWN_FLAG_RAPID);
+}
+
+static bool shutdown_plain_loop(as_ctx *g) {
+    return shutdown_loop(g, 0);
+}
+
+static const as_op script_shutdown_rapid_nonblocking[] = {
+    OP_C_CONNECT_WAIT(),
+    OP_C_WRITE(0, "plum"),
+    OP_CHECK(shutdown_rapid_loop),
+    OP_S_EXPECT_CONN_CLOSE_INFO(0, 0, ""),
+    OP_END,
+};
+
+static const as_op script_shutdown_nonblocking[] = {
+    OP_C_CONNECT_WAIT(),
+    OP_C_WRITE(0, "plum"),
+    OP_S_BIND_STREAM_ID(1, 0),
+    OP_S_READ_EXPECT(1, "plum"),
+    OP_CHECK(shutdown_plain_loop),
+    OP_S_EXPECT_CONN_CLOSE_INFO(0, 0, ""),
+    OP_END,
+};
+
 static const as_op script_connect_failures[] = {
     OP_CHECK(connect_failures),
     OP_END,
@@ -1609,6 +1710,10 @@ static const named_script scripts[] = {
     S(script_write_retry),
     S(script_misuse),
     S(script_connect_failures),
+    S(script_no_default_after_new_stream),
+    S(script_reset_finished),
+    S(script_shutdown_rapid_nonblocking),
+    S(script_shutdown_nonblocking),
     S(script_no_flush),
     S(script_listener_fails),
     S(script_credit_wait),

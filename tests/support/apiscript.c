@@ -534,6 +534,14 @@ static bool run_one(as_ctx *g, const as_op *op, as_thread **threads, size_t *nth
         if (!(s = cslot(g, op->slot))) return false;
         if (!quicc_stream_reset(s, op->a)) return as_fail(g, "stream_reset");
         return true;
+    case AS_C_STREAM_RESET_FAIL: {
+        if (!(s = cslot(g, op->slot))) return false;
+        int r = quicc_stream_reset(s, op->a);
+        if (r == 1) return as_fail(g, "stream_reset succeeded, expected failure");
+        int e = quicc_get_error(s, r);
+        if (e != (int)op->b) return as_fail(g, "reset error %d, expected %d", e, (int)op->b);
+        return as_expect_reason(g, op->c);
+    }
     case AS_C_WRITE_FAIL: {
         if (!(s = cslot(g, op->slot))) return false;
         size_t w = 0;

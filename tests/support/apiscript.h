@@ -75,6 +75,7 @@ enum {
     AS_C_DETACH,
     AS_C_ATTACH,
     AS_C_STREAM_RESET,
+    AS_C_STREAM_RESET_FAIL,
     AS_C_WRITE_FAIL,
     AS_C_READ_FAIL,
     AS_C_READ_FAIL_WAIT,
@@ -140,6 +141,8 @@ enum {
 #define OP_C_DETACH(sl) AS_OP(AS_C_DETACH, sl, 0, 0, 0, NULL, NULL, NULL)
 #define OP_C_ATTACH(sl) AS_OP(AS_C_ATTACH, sl, 0, 0, 0, NULL, NULL, NULL)
 #define OP_C_STREAM_RESET(sl, aec) AS_OP(AS_C_STREAM_RESET, sl, aec, 0, 0, NULL, NULL, NULL)
+#define OP_C_STREAM_RESET_FAIL(sl, aec, err, r)                                                    \
+    AS_OP(AS_C_STREAM_RESET_FAIL, sl, aec, err, r, NULL, NULL, NULL)
 #define OP_C_WRITE_FAIL(sl, err, r) AS_OP(AS_C_WRITE_FAIL, sl, err, r, 0, NULL, NULL, NULL)
 #define OP_C_READ_FAIL(sl, err, r) AS_OP(AS_C_READ_FAIL, sl, err, r, 0, NULL, NULL, NULL)
 #define OP_C_READ_FAIL_WAIT(sl, err, r) AS_OP(AS_C_READ_FAIL_WAIT, sl, err, r, 0, NULL, NULL, NULL)
