@@ -256,9 +256,9 @@ int quicc_key_update(quicc *s, int type);
 #define QUICC_POLL_EVENT_RE (QUICC_POLL_EVENT_R | QUICC_POLL_EVENT_ER)
 #define QUICC_POLL_EVENT_WE (QUICC_POLL_EVENT_W | QUICC_POLL_EVENT_EW)
 #define QUICC_POLL_EVENT_RWE (QUICC_POLL_EVENT_RE | QUICC_POLL_EVENT_WE)
+/* Every exception but ECD, as OpenSSL's SSL_POLL_EVENT_E (54): EC comes first anyway. */
 #define QUICC_POLL_EVENT_E                                                                         \
-    (QUICC_POLL_EVENT_EL | QUICC_POLL_EVENT_EC | QUICC_POLL_EVENT_ECD | QUICC_POLL_EVENT_ER |      \
-     QUICC_POLL_EVENT_EW)
+    (QUICC_POLL_EVENT_EL | QUICC_POLL_EVENT_EC | QUICC_POLL_EVENT_ER | QUICC_POLL_EVENT_EW)
 #define QUICC_POLL_EVENT_IS (QUICC_POLL_EVENT_ISB | QUICC_POLL_EVENT_ISU)
 #define QUICC_POLL_EVENT_ISE (QUICC_POLL_EVENT_IS | QUICC_POLL_EVENT_EC)
 #define QUICC_POLL_EVENT_I (QUICC_POLL_EVENT_IS | QUICC_POLL_EVENT_IC)
@@ -306,8 +306,8 @@ int quicc_get_error(const quicc *s, int ret);
 #define QUICC_R_NO_STREAM 10
 #define QUICC_R_PASSED_INVALID_ARGUMENT 11
 #define QUICC_R_HANDSHAKE_FAILED 12
-#define QUICC_R_CONNECTION_CLOSED 13
-#define QUICC_R_IDLE_TIMEOUT 14
+/* 13 was CONNECTION_CLOSED: a closed connection now fails calls with PROTOCOL_IS_SHUTDOWN. */
+#define QUICC_R_IDLE_TIMEOUT 14 /* the handshake timed out (later: PROTOCOL_IS_SHUTDOWN) */
 #define QUICC_R_INTERNAL_ERROR 15
 #define QUICC_R_NOT_CONNECTED 16
 #define QUICC_R_BAD_WRITE_RETRY 17
@@ -362,30 +362,32 @@ int quicc_set_idle_timeout(quicc *conn, uint64_t ms);
 #define QUICC_VALUE_CLASS_FEATURE_PEER_REQUEST 2
 #define QUICC_VALUE_CLASS_FEATURE_NEGOTIATED 3
 
-#define QUICC_VALUE_QUIC_IDLE_TIMEOUT 1            /* ms; FEATURE_* classes */
-#define QUICC_VALUE_QUIC_STREAM_BIDI_LOCAL_AVAIL 2 /* streams we may still open */
+/* OpenSSL's identifiers and numbers (SSL_VALUE_*). */
+#define QUICC_VALUE_QUIC_STREAM_BIDI_LOCAL_AVAIL 1  /* streams we may still open */
+#define QUICC_VALUE_QUIC_STREAM_BIDI_REMOTE_AVAIL 2 /* streams the peer may still open */
 #define QUICC_VALUE_QUIC_STREAM_UNI_LOCAL_AVAIL 3
-#define QUICC_VALUE_QUIC_STREAM_BIDI_REMOTE_AVAIL 4 /* streams the peer may still open */
-#define QUICC_VALUE_QUIC_STREAM_UNI_REMOTE_AVAIL 5
+#define QUICC_VALUE_QUIC_STREAM_UNI_REMOTE_AVAIL 4
+#define QUICC_VALUE_QUIC_IDLE_TIMEOUT 5   /* ms; FEATURE_* classes */
 #define QUICC_VALUE_EVENT_HANDLING_MODE 6 /* QUICC_EVENT_HANDLING_MODE_* */
 #define QUICC_VALUE_STREAM_WRITE_BUF_SIZE 7
 #define QUICC_VALUE_STREAM_WRITE_BUF_USED 8
 #define QUICC_VALUE_STREAM_WRITE_BUF_AVAIL 9
-/* Listener statistics (quicc only): stateless packets sent and datagrams dropped. */
-#define QUICC_VALUE_LISTENER_RETRY_SENT 10
-#define QUICC_VALUE_LISTENER_RESETS_SENT 11
-#define QUICC_VALUE_LISTENER_VN_SENT 12
-#define QUICC_VALUE_LISTENER_DROPPED 13
-/* Key updates so far (ours and the peer's; quicc only). */
-#define QUICC_VALUE_QUIC_KEY_UPDATES 14
-/* Connection statistics (quicc only): packets sent, received, declared lost; the smoothed
- * and minimum RTT in microseconds; the congestion window in bytes. */
-#define QUICC_VALUE_CONN_PACKETS_SENT 15
-#define QUICC_VALUE_CONN_PACKETS_RECEIVED 16
-#define QUICC_VALUE_CONN_PACKETS_LOST 17
-#define QUICC_VALUE_CONN_SMOOTHED_RTT_US 18
-#define QUICC_VALUE_CONN_MIN_RTT_US 19
-#define QUICC_VALUE_CONN_CWND 20
+/* quicc's own, from 0x1000 so that OpenSSL's future numbers never collide.
+ * Listener statistics: stateless packets sent and datagrams dropped. */
+#define QUICC_VALUE_LISTENER_RETRY_SENT 0x1000
+#define QUICC_VALUE_LISTENER_RESETS_SENT 0x1001
+#define QUICC_VALUE_LISTENER_VN_SENT 0x1002
+#define QUICC_VALUE_LISTENER_DROPPED 0x1003
+/* Key updates so far (ours and the peer's). */
+#define QUICC_VALUE_QUIC_KEY_UPDATES 0x1010
+/* Connection statistics: packets sent, received, declared lost; the smoothed and minimum
+ * RTT in microseconds; the congestion window in bytes. */
+#define QUICC_VALUE_CONN_PACKETS_SENT 0x1020
+#define QUICC_VALUE_CONN_PACKETS_RECEIVED 0x1021
+#define QUICC_VALUE_CONN_PACKETS_LOST 0x1022
+#define QUICC_VALUE_CONN_SMOOTHED_RTT_US 0x1023
+#define QUICC_VALUE_CONN_MIN_RTT_US 0x1024
+#define QUICC_VALUE_CONN_CWND 0x1025
 
 /* Implicit: every I/O call also processes network events (the default). Explicit:
  * nonblocking I/O calls touch only buffers; quicc_handle_events does the network work. */

@@ -231,6 +231,8 @@ bool qc_api_block_until(struct quicc *s, unsigned flags, bool (*done)(struct qui
                         void *arg, qc_ts deadline);
 
 /* conn_api.c: connections (lock held where noted). */
+/* s is a connection object; else pushes CONN_USE_ONLY (PASSED_INVALID_ARGUMENT for NULL). */
+bool qc_api_need_conn(const struct quicc *s, const char *fn);
 /* Freeing a connection object: stops its thread, and tells the peer with one
  * CONNECTION_CLOSE unless it is closing already (lock not held). */
 void qc_api_conn_close_on_free(qc_api_conn *c);

@@ -358,7 +358,7 @@ static void client_conn_free(quicc *s) {
     free(s);
 }
 
-static bool need_conn(const quicc *s, const char *fn) {
+bool qc_api_need_conn(const quicc *s, const char *fn) {
     if (!s) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "%s: NULL object", fn);
         return false;
@@ -371,7 +371,7 @@ static bool need_conn(const quicc *s, const char *fn) {
 }
 
 static bool before_connect(quicc *s, const char *fn) {
-    if (!need_conn(s, fn)) return false;
+    if (!qc_api_need_conn(s, fn)) return false;
     if (s->c->started) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "%s: only before connecting", fn);
         return false;
@@ -611,8 +611,8 @@ uint64_t quicc_get_mode(const quicc *s) {
 }
 
 int quicc_key_update(quicc *s, int type) {
-    if (!s || s->kind == QC_OBJ_LISTENER ||
-        (type != QUICC_KEY_UPDATE_NOT_REQUESTED && type != QUICC_KEY_UPDATE_REQUESTED)) {
+    if (!qc_api_need_conn(s, "quicc_key_update")) return 0;
+    if (type != QUICC_KEY_UPDATE_NOT_REQUESTED && type != QUICC_KEY_UPDATE_REQUESTED) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "quicc_key_update: bad arguments");
         return 0;
     }
@@ -920,7 +920,8 @@ void qc_api_conn_failure(quicc *s) {
         return;
     }
     if (ci->idle) {
-        qc_api_err_push(QUICC_R_IDLE_TIMEOUT, "idle timeout");
+        qc_api_err_push(c->connected ? QUICC_R_PROTOCOL_IS_SHUTDOWN : QUICC_R_IDLE_TIMEOUT,
+                        "idle timeout");
         return;
     }
     if (!c->connected) {
@@ -931,8 +932,10 @@ void qc_api_conn_failure(quicc *s) {
                         (int)ci->reason_len, ci->reason);
         return;
     }
-    qc_api_err_push(QUICC_R_CONNECTION_CLOSED, "connection closed by %s: %s (error 0x%llx%s%.*s)",
-                    ci->local ? "us" : "peer",
+    /* After the handshake, a closed connection makes every call fail as shut down (OpenSSL's
+     * reason); the text and quicc_get_conn_close_info tell why it closed. */
+    qc_api_err_push(QUICC_R_PROTOCOL_IS_SHUTDOWN,
+                    "connection closed by %s: %s (error 0x%llx%s%.*s)", ci->local ? "us" : "peer",
                     ci->app ? "application" : qc_transport_error_name(ci->error_code),
                     (unsigned long long)ci->error_code, ci->reason_len ? ": " : "",
                     (int)ci->reason_len, ci->reason);
@@ -978,7 +981,7 @@ int qc_api_connect_locked(quicc *s) {
 }
 
 int quicc_connect(quicc *s) {
-    if (!need_conn(s, "quicc_connect")) return 0;
+    if (!qc_api_need_conn(s, "quicc_connect")) return 0;
     pthread_mutex_lock(s->c->lock);
     int r = qc_api_connect_locked(s);
     pthread_mutex_unlock(s->c->lock);
@@ -992,8 +995,14 @@ int quicc_get_error(const quicc *s, int ret) {
 
 /* ---- close information and shutdown ---- */
 
+/* 1 with the information once the connection terminated, 0 before; -1 on a stream or
+ * listener object (CONN_USE_ONLY), as OpenSSL's. */
 int quicc_get_conn_close_info(quicc *s, quicc_conn_close_info *info) {
-    if (!s || !info) return 0;
+    if (!qc_api_need_conn(s, "quicc_get_conn_close_info")) return -1;
+    if (!info) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "quicc_get_conn_close_info: NULL info");
+        return -1;
+    }
     qc_api_conn *c = s->c;
     pthread_mutex_lock(c->lock);
     const qc_close_info *ci = c->engine ? qc_conn_close_info(c->engine) : NULL;
@@ -1033,7 +1042,7 @@ static bool closed(quicc *s, void *arg) {
  * sent. A failed socket ends the wait: nothing more can be sent or received.
  */
 int quicc_shutdown_ex(quicc *s, uint64_t flags, const quicc_shutdown_ex_args *args) {
-    if (!need_conn(s, "quicc_shutdown_ex")) return -1;
+    if (!qc_api_need_conn(s, "quicc_shutdown_ex")) return -1;
     qc_api_conn *c = s->c;
     pthread_mutex_lock(c->lock);
     if (!c->engine || qc_conn_state(c->engine) == QC_CONN_CLOSED) {

@@ -35,7 +35,6 @@ static const char *const reason_text[] = {
     [QUICC_R_NO_STREAM] = "no stream",
     [QUICC_R_PASSED_INVALID_ARGUMENT] = "passed invalid argument",
     [QUICC_R_HANDSHAKE_FAILED] = "handshake failed",
-    [QUICC_R_CONNECTION_CLOSED] = "connection closed",
     [QUICC_R_IDLE_TIMEOUT] = "idle timeout",
     [QUICC_R_INTERNAL_ERROR] = "internal error",
     [QUICC_R_NOT_CONNECTED] = "not connected",

@@ -181,7 +181,7 @@ out:
 }
 
 size_t quicc_get_accept_stream_queue_len(quicc *conn) {
-    if (!conn || !conn->c->engine) return 0;
+    if (!qc_api_need_conn(conn, "quicc_get_accept_stream_queue_len") || !conn->c->engine) return 0;
     pthread_mutex_lock(conn->c->lock);
     size_t n = qc_conn_stream_accept_queue_len(conn->c->engine);
     pthread_mutex_unlock(conn->c->lock);
@@ -189,7 +189,8 @@ size_t quicc_get_accept_stream_queue_len(quicc *conn) {
 }
 
 int quicc_set_default_stream_mode(quicc *conn, uint32_t mode) {
-    if (!conn || conn->kind != QC_OBJ_CONN || mode > QUICC_DEFAULT_STREAM_MODE_AUTO_UNI) {
+    if (!qc_api_need_conn(conn, "quicc_set_default_stream_mode")) return 0;
+    if (mode > QUICC_DEFAULT_STREAM_MODE_AUTO_UNI) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "bad default stream mode");
         return 0;
     }
@@ -245,8 +246,8 @@ int quicc_attach_stream(quicc *conn, quicc *stream) {
 }
 
 int quicc_set_incoming_stream_policy(quicc *conn, int policy, uint64_t aec) {
-    if (!conn || conn->kind != QC_OBJ_CONN || policy < 0 ||
-        policy > QUICC_INCOMING_STREAM_POLICY_REJECT) {
+    if (!qc_api_need_conn(conn, "quicc_set_incoming_stream_policy")) return 0;
+    if (policy < 0 || policy > QUICC_INCOMING_STREAM_POLICY_REJECT) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "bad incoming stream policy");
         return 0;
     }
@@ -681,9 +682,19 @@ int quicc_get_stream_write_error_code(quicc *s, uint64_t *code) {
 
 /* ---- values ---- */
 
+/* The values a stream object has of its own; the others are the connection's. */
+static bool stream_level_value(uint32_t id) {
+    return id == QUICC_VALUE_EVENT_HANDLING_MODE || id == QUICC_VALUE_STREAM_WRITE_BUF_SIZE ||
+           id == QUICC_VALUE_STREAM_WRITE_BUF_USED || id == QUICC_VALUE_STREAM_WRITE_BUF_AVAIL;
+}
+
 int quicc_get_value_uint(quicc *s, uint32_t class_, uint32_t id, uint64_t *value) {
     if (!s || !value) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "quicc_get_value_uint: bad arguments");
+        return 0;
+    }
+    if (s->kind == QC_OBJ_STREAM && !stream_level_value(id)) {
+        qc_api_err_push(QUICC_R_CONN_USE_ONLY, "value %u belongs to the connection", id);
         return 0;
     }
     qc_api_conn *c = s->c;
@@ -799,6 +810,10 @@ int quicc_get_value_uint(quicc *s, uint32_t class_, uint32_t id, uint64_t *value
 int quicc_set_value_uint(quicc *s, uint32_t class_, uint32_t id, uint64_t value) {
     if (!s) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "quicc_set_value_uint: NULL object");
+        return 0;
+    }
+    if (s->kind == QC_OBJ_STREAM && !stream_level_value(id)) {
+        qc_api_err_push(QUICC_R_CONN_USE_ONLY, "value %u belongs to the connection", id);
         return 0;
     }
     switch (id) {

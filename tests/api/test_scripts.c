@@ -307,9 +307,9 @@ static const as_op script_10[] = {
     OP_C_SHUTDOWN(0, 77, "goodbye"),
     OP_C_EXPECT_CONN_CLOSE_INFO(77, LOCAL, "goodbye"),
     OP_S_EXPECT_CONN_CLOSE_INFO(77, 0, "goodbye"),
-    OP_C_WRITE_FAIL(0, E_SSL, QUICC_R_CONNECTION_CLOSED),
-    OP_C_READ_FAIL(0, E_SSL, QUICC_R_CONNECTION_CLOSED),
-    OP_C_NEW_STREAM_FAIL(0, E_SSL, QUICC_R_CONNECTION_CLOSED),
+    OP_C_WRITE_FAIL(0, E_SSL, QUICC_R_PROTOCOL_IS_SHUTDOWN),
+    OP_C_READ_FAIL(0, E_SSL, QUICC_R_PROTOCOL_IS_SHUTDOWN),
+    OP_C_NEW_STREAM_FAIL(0, E_SSL, QUICC_R_PROTOCOL_IS_SHUTDOWN),
     OP_C_EXPECT_READ_STATE(0, QUICC_STREAM_STATE_CONN_CLOSED),
     OP_END,
 };
@@ -321,7 +321,7 @@ static const as_op script_10s[] = {
     OP_S_BIND_STREAM_ID(1, 0),
     OP_S_READ_EXPECT(1, "apple"),
     OP_S_SHUTDOWN(QUICC_SHUTDOWN_FLAG_RAPID, 88, "server leaving"),
-    OP_C_READ_FAIL_WAIT(0, E_SSL, QUICC_R_CONNECTION_CLOSED),
+    OP_C_READ_FAIL_WAIT(0, E_SSL, QUICC_R_PROTOCOL_IS_SHUTDOWN),
     OP_C_EXPECT_CONN_CLOSE_INFO(88, 0, "server leaving"),
     OP_S_EXPECT_CONN_CLOSE_INFO(88, LOCAL, "server leaving"),
     OP_C_EXPECT_WRITE_STATE(0, QUICC_STREAM_STATE_CONN_CLOSED),
@@ -969,7 +969,7 @@ static const as_op script_80[] = {
     OP_S_BIND_STREAM_ID(1, 0),
     OP_S_READ_EXPECT(1, "apple"),
     OP_CHECK(stateless_reset),
-    OP_C_READ_FAIL_WAIT(0, E_SSL, QUICC_R_CONNECTION_CLOSED),
+    OP_C_READ_FAIL_WAIT(0, E_SSL, QUICC_R_PROTOCOL_IS_SHUTDOWN),
     OP_C_EXPECT_CONN_CLOSE_INFO(0, TRANSPORT, "stateless reset"),
     OP_C_EXPECT_WRITE_STATE(0, QUICC_STREAM_STATE_CONN_CLOSED),
     OP_END,
@@ -1255,8 +1255,46 @@ static bool misuse(as_ctx *g) {
     size_t r;
     if (quicc_read_ex(g->c, NULL, 5, &r)) return as_fail(g, "read into NULL");
     if (!as_expect_reason(g, QUICC_R_PASSED_INVALID_ARGUMENT)) return false;
-    if (quicc_key_update(g->cs[1], 5)) return as_fail(g, "bad key update type");
+    if (quicc_key_update(g->c, 5)) return as_fail(g, "bad key update type");
     if (!as_expect_reason(g, QUICC_R_PASSED_INVALID_ARGUMENT)) return false;
+    /* Connection-only calls on a stream object: CONN_USE_ONLY and OpenSSL's return values. */
+    quicc *st = g->cs[1];
+    if (quicc_key_update(st, QUICC_KEY_UPDATE_REQUESTED) != 0) return as_fail(g, "key update");
+    if (!as_expect_reason(g, QUICC_R_CONN_USE_ONLY)) return false;
+    if (quicc_get_accept_stream_queue_len(st) != 0) return as_fail(g, "queue length");
+    if (!as_expect_reason(g, QUICC_R_CONN_USE_ONLY)) return false;
+    if (quicc_set_default_stream_mode(st, QUICC_DEFAULT_STREAM_MODE_NONE) != 0)
+        return as_fail(g, "default stream mode");
+    if (!as_expect_reason(g, QUICC_R_CONN_USE_ONLY)) return false;
+    if (quicc_set_incoming_stream_policy(st, QUICC_INCOMING_STREAM_POLICY_ACCEPT, 0) != 0)
+        return as_fail(g, "incoming policy");
+    if (!as_expect_reason(g, QUICC_R_CONN_USE_ONLY)) return false;
+    quicc_conn_close_info ci;
+    if (quicc_get_conn_close_info(st, &ci) != -1) return as_fail(g, "close info");
+    if (!as_expect_reason(g, QUICC_R_CONN_USE_ONLY)) return false;
+    if (quicc_get_conn_close_info(g->c, &ci) != 0) return as_fail(g, "close info, open conn");
+    uint64_t v = 0;
+    static const uint32_t conn_values[] = {
+        QUICC_VALUE_QUIC_IDLE_TIMEOUT, QUICC_VALUE_QUIC_STREAM_BIDI_LOCAL_AVAIL,
+        QUICC_VALUE_QUIC_STREAM_UNI_REMOTE_AVAIL, QUICC_VALUE_QUIC_KEY_UPDATES,
+        QUICC_VALUE_CONN_PACKETS_SENT};
+    for (size_t i = 0; i < sizeof(conn_values) / sizeof(conn_values[0]); i++) {
+        if (quicc_get_value_uint(st, QUICC_VALUE_CLASS_GENERIC, conn_values[i], &v) != 0)
+            return as_fail(g, "value %u of a stream", conn_values[i]);
+        if (!as_expect_reason(g, QUICC_R_CONN_USE_ONLY)) return false;
+    }
+    if (quicc_set_value_uint(st, QUICC_VALUE_CLASS_FEATURE_REQUEST, QUICC_VALUE_QUIC_IDLE_TIMEOUT,
+                             1000) != 0)
+        return as_fail(g, "set idle timeout on a stream");
+    if (!as_expect_reason(g, QUICC_R_CONN_USE_ONLY)) return false;
+    /* The stream's own values work on it. */
+    if (quicc_get_value_uint(st, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_STREAM_WRITE_BUF_SIZE,
+                             &v) != 1 ||
+        v == 0)
+        return as_fail(g, "write buffer size of a stream");
+    if (quicc_get_value_uint(st, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_EVENT_HANDLING_MODE, &v) !=
+        1)
+        return as_fail(g, "event handling mode of a stream");
     if (quicc_get1_peer_certificate(g->cs[1])) return as_fail(g, "certificate of a stream");
     /* The peer certificate: the server's, in DER and by name. */
     quicc_cert *cert = quicc_get1_peer_certificate(g->c);
@@ -1278,6 +1316,46 @@ static bool misuse(as_ctx *g) {
     if (quicc_get_verify_result(g->c) != QUICC_VERIFY_OK) return as_fail(g, "verify result");
     return ok;
 }
+
+/* Value identifiers, poll events and other constants have OpenSSL's numbers. */
+static bool openssl_numbers(as_ctx *g) {
+    static const struct {
+        const char *name;
+        uint64_t ours, openssl;
+    } k[] = {
+        {"VALUE_QUIC_STREAM_BIDI_LOCAL_AVAIL", QUICC_VALUE_QUIC_STREAM_BIDI_LOCAL_AVAIL, 1},
+        {"VALUE_QUIC_STREAM_BIDI_REMOTE_AVAIL", QUICC_VALUE_QUIC_STREAM_BIDI_REMOTE_AVAIL, 2},
+        {"VALUE_QUIC_STREAM_UNI_LOCAL_AVAIL", QUICC_VALUE_QUIC_STREAM_UNI_LOCAL_AVAIL, 3},
+        {"VALUE_QUIC_STREAM_UNI_REMOTE_AVAIL", QUICC_VALUE_QUIC_STREAM_UNI_REMOTE_AVAIL, 4},
+        {"VALUE_QUIC_IDLE_TIMEOUT", QUICC_VALUE_QUIC_IDLE_TIMEOUT, 5},
+        {"VALUE_EVENT_HANDLING_MODE", QUICC_VALUE_EVENT_HANDLING_MODE, 6},
+        {"VALUE_STREAM_WRITE_BUF_SIZE", QUICC_VALUE_STREAM_WRITE_BUF_SIZE, 7},
+        {"VALUE_STREAM_WRITE_BUF_USED", QUICC_VALUE_STREAM_WRITE_BUF_USED, 8},
+        {"VALUE_STREAM_WRITE_BUF_AVAIL", QUICC_VALUE_STREAM_WRITE_BUF_AVAIL, 9},
+        {"VALUE_CLASS_FEATURE_NEGOTIATED", QUICC_VALUE_CLASS_FEATURE_NEGOTIATED, 3},
+        {"EVENT_HANDLING_MODE_EXPLICIT", QUICC_EVENT_HANDLING_MODE_EXPLICIT, 2},
+        {"POLL_EVENT_E", QUICC_POLL_EVENT_E, 54},
+        {"POLL_EVENT_RWE", QUICC_POLL_EVENT_RWE, 240},
+        {"POLL_EVENT_I", QUICC_POLL_EVENT_I, 1792},
+        {"POLL_EVENT_ISE", QUICC_POLL_EVENT_ISE, 1540},
+        {"POLL_EVENT_OSE", QUICC_POLL_EVENT_OSE, 6148},
+        {"POLL_EVENT_ECD", QUICC_POLL_EVENT_ECD, 8},
+        {"STREAM_STATE_CONN_CLOSED", QUICC_STREAM_STATE_CONN_CLOSED, 6},
+        {"SHUTDOWN_FLAG_WAIT_PEER", QUICC_SHUTDOWN_FLAG_WAIT_PEER, 8},
+        {"ERROR_ZERO_RETURN", QUICC_ERROR_ZERO_RETURN, 6},
+        {"ERROR_SYSCALL", QUICC_ERROR_SYSCALL, 5},
+    };
+    for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+        if (k[i].ours != k[i].openssl)
+            return as_fail(g, "%s is %llu, OpenSSL's is %llu", k[i].name,
+                           (unsigned long long)k[i].ours, (unsigned long long)k[i].openssl);
+    return true;
+}
+
+static const as_op script_openssl_numbers[] = {
+    OP_CHECK(openssl_numbers),
+    OP_END,
+};
 
 static const as_op script_misuse[] = {
     OP_C_CONNECT_WAIT(),
@@ -1710,6 +1788,7 @@ static const named_script scripts[] = {
     S(script_write_retry),
     S(script_misuse),
     S(script_connect_failures),
+    S(script_openssl_numbers),
     S(script_no_default_after_new_stream),
     S(script_reset_finished),
     S(script_shutdown_rapid_nonblocking),

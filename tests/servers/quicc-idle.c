@@ -111,7 +111,7 @@ failed:;
            have && (ci.flags & QUICC_CONN_CLOSE_FLAG_TRANSPORT),
            have ? (unsigned long long)ci.error_code : 0ULL, have ? (int)ci.reason_len : 0,
            have ? ci.reason : "");
-    bool expected = !tick && reason == QUICC_R_IDLE_TIMEOUT && have &&
+    bool expected = !tick && reason == QUICC_R_PROTOCOL_IS_SHUTDOWN && have &&
                     (ci.flags & QUICC_CONN_CLOSE_FLAG_LOCAL) && ci.error_code == 0 &&
                     ci.reason_len == 12 && memcmp(ci.reason, "idle timeout", 12) == 0;
     quicc_free(ssl);
