@@ -125,21 +125,14 @@ static void on_frames(qc_conn *c, enum qc_pn_space space, const qc_sent_pkt *p, 
                 qc_conn_stream_schedule(c, cs);
             }
             break;
-        case QC_SK_MAX_DATA:
-            if (!acked && f->offset == c->fc_recv.max) c->max_data_pending = true;
+        case QC_SK_CTL:
+            if (!acked) qc_conn_ctl_lost(c, f);
             break;
         case QC_SK_MAX_STREAM_DATA:
             cs = qc_conn_find_stream(c, f->id);
             if (cs && !acked && f->offset == cs->fc_recv.max && cs->s.recv_state == QC_RECV_RECV) {
                 cs->max_data_pending = true;
                 qc_conn_stream_schedule(c, cs);
-            }
-            break;
-        case QC_SK_MAX_STREAMS:
-            if (!acked) {
-                if (f->id == 0 && f->offset == c->local_max_bidi)
-                    c->max_streams_bidi_pending = true;
-                if (f->id == 1 && f->offset == c->local_max_uni) c->max_streams_uni_pending = true;
             }
             break;
         case QC_SK_NEW_CID:
@@ -154,14 +147,8 @@ static void on_frames(qc_conn *c, enum qc_pn_space space, const qc_sent_pkt *p, 
             if (!acked && c->cids.nretire < QC_CID_SLOTS)
                 c->cids.retire_pending[c->cids.nretire++] = f->id;
             break;
-        case QC_SK_HANDSHAKE_DONE:
-            if (!acked) c->handshake_done_pending = true;
-            break;
-        case QC_SK_NEW_TOKEN:
-            if (!acked) c->new_token_pending = true;
-            break;
         default:
-            break; /* PING, PATH_RESPONSE, DATAGRAM, *_BLOCKED: not retransmitted */
+            break; /* PING, DATAGRAM, STREAM_DATA_BLOCKED: not retransmitted */
         }
     }
     if (!acked) c->stats.pkts_lost++;
@@ -604,6 +591,6 @@ int qc_conn_send_new_token(qc_conn *c, const uint8_t *token, size_t len) {
     if (!c->is_server || len == 0 || len > sizeof(c->new_token)) return QC_ERR_INVAL;
     memcpy(c->new_token, token, len);
     c->new_token_len = len;
-    c->new_token_pending = true;
+    qc_conn_ctl_queue(c, QC_CTL_NEW_TOKEN);
     return 0;
 }

@@ -15,6 +15,24 @@
 #include "core/recovery.h"
 #include "core/stream.h"
 
+/*
+ * Connection-level control frames, each queued by one bit of qc_conn.ctl_pending and
+ * described by one row of the table in conn_send.c (how to build it, whether a lost one
+ * is sent again). Set bits with qc_conn_ctl_queue.
+ */
+enum qc_ctl {
+    QC_CTL_PATH_RESPONSE,
+    QC_CTL_HANDSHAKE_DONE, /* server */
+    QC_CTL_NEW_TOKEN,      /* server */
+    QC_CTL_MAX_DATA,
+    QC_CTL_MAX_STREAMS_BIDI,
+    QC_CTL_MAX_STREAMS_UNI,
+    QC_CTL_STREAMS_BLOCKED_BIDI,
+    QC_CTL_STREAMS_BLOCKED_UNI,
+    QC_CTL_DATA_BLOCKED,
+    QC_CTL_COUNT
+};
+
 /* A stream as the connection holds it: the stream plus flow control and scheduling links. */
 typedef struct qc_cstream {
     qc_stream s;
@@ -53,8 +71,7 @@ struct qc_conn {
     qc_hs hs;
     bool hs_set;
     bool handshake_complete, handshake_confirmed;
-    bool handshake_done_pending; /* server: HANDSHAKE_DONE to (re)send */
-    bool sent_handshake_pkt;     /* client: first Handshake packet sent -> drop Initial keys */
+    bool sent_handshake_pkt; /* client: first Handshake packet sent -> drop Initial keys */
 
     /* Keys per epoch. 1-RTT: cur + next generation; prev kept briefly for reordering. */
     qc_keys tx[QC_EPOCH_COUNT], rx[QC_EPOCH_COUNT];
@@ -81,7 +98,6 @@ struct qc_conn {
     size_t token_len;
     uint8_t new_token[96]; /* client: received in NEW_TOKEN; server: to send */
     size_t new_token_len;
-    bool new_token_pending; /* server: NEW_TOKEN to (re)send */
 
     /* Transport parameters */
     qc_tparams local_tp, peer_tp;
@@ -95,7 +111,6 @@ struct qc_conn {
     /* Flow control (connection level) */
     qc_fc_recv fc_recv;
     qc_fc_send fc_send;
-    bool max_data_pending, data_blocked_pending;
 
     /* Streams */
     qc_cstream **htab;
@@ -106,8 +121,6 @@ struct qc_conn {
     uint64_t local_max_bidi, local_max_uni;     /* streams the peer may open (we advertised) */
     uint64_t peer_opened_bidi, peer_opened_uni; /* stream indexes the peer opened so far */
     uint64_t peer_closed_bidi, peer_closed_uni; /* peer streams finished and released */
-    bool max_streams_bidi_pending, max_streams_uni_pending;
-    bool streams_blocked_bidi_pending, streams_blocked_uni_pending;
     uint64_t *incoming; /* ring of peer-initiated streams to accept; bounded by our
                            MAX_STREAMS limits, so it cannot grow without bound */
     size_t incoming_head, incoming_len, incoming_cap;
@@ -118,7 +131,9 @@ struct qc_conn {
     uint64_t bytes_recv_unvalidated, bytes_sent_unvalidated;
     size_t max_payload; /* datagram size we build */
     uint8_t path_response[8];
-    bool path_response_pending;
+
+    /* Control frames to (re)send: a bit per enum qc_ctl */
+    uint32_t ctl_pending;
 
     /* Timers */
     qc_ts idle_timeout;  /* effective, ns; 0 = none */
@@ -134,6 +149,13 @@ struct qc_conn {
 
     qc_conn_stats stats;
 };
+
+/* conn_send.c: control frames (the table) */
+static inline void qc_conn_ctl_queue(qc_conn *c, enum qc_ctl k) {
+    c->ctl_pending |= 1u << k;
+}
+/* A packet carrying control frame f was lost: queues it again if its value is still due. */
+void qc_conn_ctl_lost(qc_conn *c, const qc_sent_frame *f);
 
 /* conn.c */
 void qc_conn_set_state(qc_conn *c, enum qc_conn_state st);

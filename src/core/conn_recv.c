@@ -96,7 +96,7 @@ static void on_handshake_complete(qc_conn *c, qc_ts now) {
     qc_conn_set_state(c, QC_CONN_ESTABLISHED);
     if (c->is_server) {
         /* The server's handshake is confirmed on completion (RFC 9001 §4.1.2). */
-        c->handshake_done_pending = true;
+        qc_conn_ctl_queue(c, QC_CTL_HANDSHAKE_DONE);
         qc_conn_on_handshake_confirmed(c);
     }
     (void)now;
@@ -294,7 +294,7 @@ static int on_frame(qc_conn *c, enum qc_pkt_type pt, const qc_frame *f, qc_ts no
     }
     case QC_FT_PATH_CHALLENGE:
         memcpy(c->path_response, f->u.path.data, 8);
-        c->path_response_pending = true;
+        qc_conn_ctl_queue(c, QC_CTL_PATH_RESPONSE);
         return 0;
     case QC_FT_PATH_RESPONSE:
         return 0; /* we send no PATH_CHALLENGE: nothing to match */

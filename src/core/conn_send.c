@@ -135,71 +135,100 @@ static void add_crypto(qc_conn *c, pkt_build *b) {
     }
 }
 
+/* ---- connection control frames: one row each ---- */
+
+/* Each row: the frame's type, how to fill in its current value (returned, recorded with
+ * the packet), and whether a lost one is sent again while that value is still current. */
+typedef struct qc_ctl_row {
+    uint64_t type;
+    uint64_t (*fill)(qc_conn *c, qc_frame *f, qc_ts now);
+    bool retransmit;
+} qc_ctl_row;
+
+static uint64_t fill_path_response(qc_conn *c, qc_frame *f, qc_ts now) {
+    (void)now;
+    memcpy(f->u.path.data, c->path_response, 8);
+    return 0;
+}
+
+static uint64_t fill_none(qc_conn *c, qc_frame *f, qc_ts now) {
+    (void)c, (void)f, (void)now;
+    return 0;
+}
+
+static uint64_t fill_new_token(qc_conn *c, qc_frame *f, qc_ts now) {
+    (void)now;
+    f->u.new_token.token = c->new_token;
+    f->u.new_token.len = c->new_token_len;
+    return 0;
+}
+
+static uint64_t fill_max_data(qc_conn *c, qc_frame *f, qc_ts now) {
+    return f->u.max.max = c->fc_recv.update_pending
+                              ? qc_fc_recv_update(&c->fc_recv, now, c->rec.rtt.smoothed)
+                              : c->fc_recv.max;
+}
+
+static uint64_t fill_max_streams_bidi(qc_conn *c, qc_frame *f, qc_ts now) {
+    (void)now;
+    return f->u.max.max = c->local_max_bidi;
+}
+
+static uint64_t fill_max_streams_uni(qc_conn *c, qc_frame *f, qc_ts now) {
+    (void)now;
+    return f->u.max.max = c->local_max_uni;
+}
+
+static uint64_t fill_streams_blocked_bidi(qc_conn *c, qc_frame *f, qc_ts now) {
+    (void)now;
+    return f->u.max.max = c->peer_max_bidi;
+}
+
+static uint64_t fill_streams_blocked_uni(qc_conn *c, qc_frame *f, qc_ts now) {
+    (void)now;
+    return f->u.max.max = c->peer_max_uni;
+}
+
+static uint64_t fill_data_blocked(qc_conn *c, qc_frame *f, qc_ts now) {
+    (void)now;
+    return f->u.max.max = c->fc_send.max;
+}
+
+/* In the order they go into a packet. PATH_RESPONSE and the *_BLOCKED frames are not sent
+ * again (a new challenge or a new block queues a new one). */
+static const qc_ctl_row ctl_rows[QC_CTL_COUNT] = {
+    [QC_CTL_PATH_RESPONSE] = {QC_FT_PATH_RESPONSE, fill_path_response, false},
+    [QC_CTL_HANDSHAKE_DONE] = {QC_FT_HANDSHAKE_DONE, fill_none, true},
+    [QC_CTL_NEW_TOKEN] = {QC_FT_NEW_TOKEN, fill_new_token, true},
+    [QC_CTL_MAX_DATA] = {QC_FT_MAX_DATA, fill_max_data, true},
+    [QC_CTL_MAX_STREAMS_BIDI] = {QC_FT_MAX_STREAMS_BIDI, fill_max_streams_bidi, true},
+    [QC_CTL_MAX_STREAMS_UNI] = {QC_FT_MAX_STREAMS_UNI, fill_max_streams_uni, true},
+    [QC_CTL_STREAMS_BLOCKED_BIDI] = {QC_FT_STREAMS_BLOCKED_BIDI, fill_streams_blocked_bidi, false},
+    [QC_CTL_STREAMS_BLOCKED_UNI] = {QC_FT_STREAMS_BLOCKED_UNI, fill_streams_blocked_uni, false},
+    [QC_CTL_DATA_BLOCKED] = {QC_FT_DATA_BLOCKED, fill_data_blocked, false},
+};
+
+void qc_conn_ctl_lost(qc_conn *c, const qc_sent_frame *f) {
+    if (f->id >= QC_CTL_COUNT || !ctl_rows[f->id].retransmit) return;
+    /* Only the latest value matters: a lost MAX_DATA 100 after one of 200 went is moot. */
+    qc_frame probe = {0};
+    uint64_t cur = f->id == QC_CTL_MAX_DATA ? c->fc_recv.max : ctl_rows[f->id].fill(c, &probe, 0);
+    if (cur == f->offset) qc_conn_ctl_queue(c, (enum qc_ctl)f->id);
+}
+
 static void add_control(qc_conn *c, pkt_build *b, qc_ts now) {
+    if (c->fc_recv.update_pending) qc_conn_ctl_queue(c, QC_CTL_MAX_DATA);
+    for (unsigned k = 0; k < QC_CTL_COUNT && c->ctl_pending && !rec_full(b); k++) {
+        if (!(c->ctl_pending & (1u << k))) continue;
+        qc_frame f;
+        memset(&f, 0, sizeof(f));
+        f.type = ctl_rows[k].type;
+        uint64_t value = ctl_rows[k].fill(c, &f, now);
+        if (!put_frame(b, &f)) continue;
+        c->ctl_pending &= ~(1u << k);
+        rec_add(b, QC_SK_CTL, k, value, 0, false);
+    }
     qc_frame f;
-    if (c->path_response_pending && !rec_full(b)) {
-        f.type = QC_FT_PATH_RESPONSE;
-        memcpy(f.u.path.data, c->path_response, 8);
-        if (put_frame(b, &f)) {
-            c->path_response_pending = false;
-            rec_add(b, QC_SK_PATH_RESPONSE, 0, 0, 0, false);
-        }
-    }
-    if (c->handshake_done_pending && !rec_full(b)) {
-        f.type = QC_FT_HANDSHAKE_DONE;
-        if (put_frame(b, &f)) {
-            c->handshake_done_pending = false;
-            rec_add(b, QC_SK_HANDSHAKE_DONE, 0, 0, 0, false);
-        }
-    }
-    if (c->new_token_pending && !rec_full(b)) {
-        f.type = QC_FT_NEW_TOKEN;
-        f.u.new_token.token = c->new_token;
-        f.u.new_token.len = c->new_token_len;
-        if (put_frame(b, &f)) {
-            c->new_token_pending = false;
-            rec_add(b, QC_SK_NEW_TOKEN, 0, 0, 0, false);
-        }
-    }
-    if (c->fc_recv.update_pending) c->max_data_pending = true;
-    if (c->max_data_pending && !rec_full(b)) {
-        f.type = QC_FT_MAX_DATA;
-        f.u.max.max = c->fc_recv.update_pending
-                          ? qc_fc_recv_update(&c->fc_recv, now, c->rec.rtt.smoothed)
-                          : c->fc_recv.max;
-        if (put_frame(b, &f)) {
-            c->max_data_pending = false;
-            rec_add(b, QC_SK_MAX_DATA, 0, f.u.max.max, 0, false);
-        }
-    }
-    for (int uni = 0; uni < 2; uni++) {
-        bool *pending = uni ? &c->max_streams_uni_pending : &c->max_streams_bidi_pending;
-        if (*pending && !rec_full(b)) {
-            f.type = uni ? QC_FT_MAX_STREAMS_UNI : QC_FT_MAX_STREAMS_BIDI;
-            f.u.max.max = uni ? c->local_max_uni : c->local_max_bidi;
-            if (put_frame(b, &f)) {
-                *pending = false;
-                rec_add(b, QC_SK_MAX_STREAMS, (uint64_t)uni, f.u.max.max, 0, false);
-            }
-        }
-        bool *blocked = uni ? &c->streams_blocked_uni_pending : &c->streams_blocked_bidi_pending;
-        if (*blocked && !rec_full(b)) {
-            f.type = uni ? QC_FT_STREAMS_BLOCKED_UNI : QC_FT_STREAMS_BLOCKED_BIDI;
-            f.u.max.max = uni ? c->peer_max_uni : c->peer_max_bidi;
-            if (put_frame(b, &f)) {
-                *blocked = false;
-                rec_add(b, QC_SK_STREAMS_BLOCKED, (uint64_t)uni, f.u.max.max, 0, false);
-            }
-        }
-    }
-    if (c->data_blocked_pending && !rec_full(b)) {
-        f.type = QC_FT_DATA_BLOCKED;
-        f.u.max.max = c->fc_send.max;
-        if (put_frame(b, &f)) {
-            c->data_blocked_pending = false;
-            rec_add(b, QC_SK_DATA_BLOCKED, 0, f.u.max.max, 0, false);
-        }
-    }
     for (unsigned i = 0; i < QC_CID_SLOTS && !rec_full(b); i++) {
         qc_cid_entry *e = &c->cids.local[i];
         if (!e->in_use || e->sent || e->retired || e->seq == 0) continue;
@@ -274,7 +303,7 @@ static bool add_stream_frames(qc_conn *c, pkt_build *b, qc_cstream *cs, bool cwn
                     qc_fc_send_should_report_blocked(&cs->fc_send))
                     cs->blocked_pending = true;
                 if (conn_avail == 0 && qc_fc_send_should_report_blocked(&c->fc_send)) {
-                    c->data_blocked_pending = true;
+                    qc_conn_ctl_queue(c, QC_CTL_DATA_BLOCKED);
                     c->fc_send.blocked_at = c->fc_send.max;
                 }
             }
@@ -334,11 +363,7 @@ static void add_streams(qc_conn *c, pkt_build *b, bool cwnd_ok, qc_ts now) {
 /* ---- deciding what a space has to send ---- */
 
 static bool app_has_control(const qc_conn *c) {
-    if (c->handshake_done_pending || c->new_token_pending || c->max_data_pending ||
-        c->fc_recv.update_pending || c->max_streams_bidi_pending || c->max_streams_uni_pending ||
-        c->path_response_pending || c->data_blocked_pending || c->streams_blocked_bidi_pending ||
-        c->streams_blocked_uni_pending || c->cids.nretire > 0)
-        return true;
+    if (c->ctl_pending || c->fc_recv.update_pending || c->cids.nretire > 0) return true;
     for (unsigned i = 0; i < QC_CID_SLOTS; i++)
         if (c->cids.local[i].in_use && !c->cids.local[i].sent && !c->cids.local[i].retired &&
             c->cids.local[i].seq != 0)

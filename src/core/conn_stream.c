@@ -183,11 +183,11 @@ void qc_conn_stream_maybe_free(qc_conn *c, qc_cstream *cs) {
         if (qc_sid_is_uni(cs->s.id)) {
             c->peer_closed_uni++;
             c->local_max_uni = c->peer_closed_uni + c->cfg.max_streams_uni;
-            c->max_streams_uni_pending = true;
+            qc_conn_ctl_queue(c, QC_CTL_MAX_STREAMS_UNI);
         } else {
             c->peer_closed_bidi++;
             c->local_max_bidi = c->peer_closed_bidi + c->cfg.max_streams_bidi;
-            c->max_streams_bidi_pending = true;
+            qc_conn_ctl_queue(c, QC_CTL_MAX_STREAMS_BIDI);
         }
     }
     stream_destroy(c, cs);
@@ -262,10 +262,7 @@ int qc_conn_stream_open(qc_conn *c, bool uni, bool advance, uint64_t *id) {
     uint64_t *next = uni ? &c->next_local_uni : &c->next_local_bidi;
     bool credit = qc_conn_streams_avail(c, uni) > 0;
     if (!credit && !advance) {
-        if (uni)
-            c->streams_blocked_uni_pending = true;
-        else
-            c->streams_blocked_bidi_pending = true;
+        qc_conn_ctl_queue(c, uni ? QC_CTL_STREAMS_BLOCKED_UNI : QC_CTL_STREAMS_BLOCKED_BIDI);
         return QC_ERR_STREAM_LIMIT;
     }
     if (*next >= (1ull << 60)) return QC_ERR_STREAM_LIMIT;

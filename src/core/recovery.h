@@ -24,18 +24,12 @@ enum qc_sent_kind {
     QC_SK_ACK,             /* id = largest acknowledged */
     QC_SK_RESET_STREAM,    /* id */
     QC_SK_STOP_SENDING,    /* id */
-    QC_SK_MAX_DATA,        /* offset = value */
+    QC_SK_CTL,             /* a connection control frame: id = enum qc_ctl, offset = value */
     QC_SK_MAX_STREAM_DATA, /* id, offset = value */
-    QC_SK_MAX_STREAMS,     /* id = 0 bidi / 1 uni, offset = value */
-    QC_SK_DATA_BLOCKED,
     QC_SK_STREAM_DATA_BLOCKED,
-    QC_SK_STREAMS_BLOCKED,
     QC_SK_NEW_CID,    /* id = sequence number */
     QC_SK_RETIRE_CID, /* id = sequence number */
-    QC_SK_HANDSHAKE_DONE,
-    QC_SK_NEW_TOKEN,
     QC_SK_PING,
-    QC_SK_PATH_RESPONSE,
     QC_SK_DATAGRAM,
 };
 
