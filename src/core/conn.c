@@ -319,7 +319,6 @@ int qc_conn_new_client(qc_conn **out, const qc_conn_config *cfg, const qc_cid *d
     qc_cids_init(&c->cids, scid, dcid);
     c->local_tp.has_initial_scid = true;
     c->local_tp.initial_scid = *scid;
-    c->peer_validated = true; /* a client never limits itself for amplification */
     int rv = install_initial_keys(c, dcid);
     if (rv) {
         qc_conn_free(c);
@@ -341,7 +340,7 @@ int qc_conn_new_server(qc_conn **out, const qc_conn_config *cfg, const qc_pkt_hd
     c->odcid = odcid ? *odcid : hdr->dcid;
     qc_cids_init(&c->cids, scid, &hdr->scid);
     c->got_server_scid = true;
-    c->peer_validated = addr_validated;
+    c->amp_limited = !addr_validated;
     qc_tparams *tp = &c->local_tp;
     tp->has_original_dcid = true;
     tp->original_dcid = c->odcid;
@@ -493,13 +492,31 @@ static qc_ts keepalive_deadline(const qc_conn *c) {
     return QC_MAX(c->last_tx, c->last_activity) + iv;
 }
 
+/* Whether the peer has validated this endpoint's address, for the client's anti-deadlock
+ * PTO (RFC 9002 §6.2.2.1): a server is never limited by it; a client knows it once the
+ * handshake is confirmed or a Handshake packet of its own is acknowledged (recovery
+ * tracks that one itself). Until then a client with nothing in flight still arms a PTO,
+ * so that a server stuck at its amplification limit gets more to answer. */
+static bool peer_validated_us(const qc_conn *c) {
+    return c->is_server || c->handshake_confirmed;
+}
+
+/* A server at its amplification limit can send nothing until the client sends more: it
+ * must not arm the PTO either (RFC 9002 §6.2.2.1). */
+static bool amp_blocked(const qc_conn *c) {
+    return c->amp_limited &&
+           c->bytes_sent_unvalidated + QC_MIN_INITIAL_SIZE > 3 * c->bytes_recv_unvalidated;
+}
+
 qc_ts qc_conn_next_timeout(const qc_conn *c) {
     if (c->state == QC_CONN_CLOSED) return QC_TS_NONE;
     if (c->state >= QC_CONN_CLOSING) return c->close_deadline;
     qc_ts t = idle_deadline(c);
     t = QC_MIN(t, keepalive_deadline(c));
     bool hs_keys = c->has_tx[QC_EPOCH_HANDSHAKE];
-    t = QC_MIN(t, qc_recovery_timer(&c->rec, c->handshake_confirmed, c->peer_validated, hs_keys));
+    if (!amp_blocked(c))
+        t = QC_MIN(
+            t, qc_recovery_timer(&c->rec, c->handshake_confirmed, peer_validated_us(c), hs_keys));
     for (int i = 0; i < QC_PNS_COUNT; i++)
         if (!c->spaces[i].discarded) t = QC_MIN(t, qc_ack_deadline(&c->spaces[i].ack));
     if (c->has_rx_prev) t = QC_MIN(t, c->rx_prev_discard);
@@ -527,11 +544,13 @@ int qc_conn_on_timeout(qc_conn *c, qc_ts now) {
     }
     if (now >= keepalive_deadline(c)) c->ping_pending = true;
     bool hs_keys = c->has_tx[QC_EPOCH_HANDSHAKE];
-    qc_ts lt = qc_recovery_timer(&c->rec, c->handshake_confirmed, c->peer_validated, hs_keys);
+    qc_ts lt = amp_blocked(c) ? QC_TS_NONE
+                              : qc_recovery_timer(&c->rec, c->handshake_confirmed,
+                                                  peer_validated_us(c), hs_keys);
     if (lt != QC_TS_NONE && now >= lt) {
         enum qc_pn_space probe;
-        int r = qc_recovery_on_timeout(&c->rec, c->handshake_confirmed, c->peer_validated, hs_keys,
-                                       now, &probe);
+        int r = qc_recovery_on_timeout(&c->rec, c->handshake_confirmed, peer_validated_us(c),
+                                       hs_keys, now, &probe);
         if (r == 1) {
             /* Probe in the space PTO chose; with no handshake keys yet the client probes with
              * an Initial (anti-deadlock). Queue outstanding CRYPTO data for retransmission. */

@@ -127,7 +127,9 @@ struct qc_conn {
     unsigned acks_only_sent; /* ACK-only packets since the last ack-eliciting one */
 
     /* Path */
-    bool peer_validated; /* server: client address validated */
+    /* Server, until the client's address is validated: send at most three times what came
+     * in (RFC 9000 §8.1). A client is never limited. */
+    bool amp_limited;
     uint64_t bytes_recv_unvalidated, bytes_sent_unvalidated;
     size_t max_payload; /* datagram size we build */
     uint8_t path_response[8];

@@ -456,7 +456,7 @@ static int recv_packet(qc_conn *c, uint8_t *pkt, const qc_pkt_hdr *h, qc_ts now)
     }
     if (c->is_server && h->type == QC_PT_HANDSHAKE) {
         /* A Handshake packet proves the client's address; Initial keys go (RFC 9001 §4.9.1). */
-        c->peer_validated = true;
+        c->amp_limited = false;
         qc_conn_discard_epoch(c, QC_EPOCH_INITIAL);
     }
 
@@ -477,7 +477,7 @@ static int recv_packet(qc_conn *c, uint8_t *pkt, const qc_pkt_hdr *h, qc_ts now)
 int qc_conn_recv(qc_conn *c, uint8_t *dgram, size_t len, qc_ts now) {
     if (c->state == QC_CONN_CLOSED) return QC_ERR_CLOSED;
     c->stats.bytes_recv += len;
-    if (!c->peer_validated) c->bytes_recv_unvalidated += len;
+    if (c->amp_limited) c->bytes_recv_unvalidated += len;
     bool any = false;
     size_t off = 0;
     while (off < len) {

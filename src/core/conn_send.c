@@ -468,7 +468,7 @@ static int send_close(qc_conn *c, uint8_t *buf, size_t limit, qc_ts now) {
 int qc_conn_send(qc_conn *c, uint8_t *buf, size_t cap, qc_ts now) {
     if (c->state == QC_CONN_CLOSED || c->state == QC_CONN_DRAINING) return 0;
     size_t limit = QC_MIN(cap, c->max_payload);
-    if (!c->peer_validated) {
+    if (c->amp_limited) {
         uint64_t allowed = 3 * c->bytes_recv_unvalidated;
         uint64_t left =
             allowed > c->bytes_sent_unvalidated ? allowed - c->bytes_sent_unvalidated : 0;
@@ -547,7 +547,7 @@ int qc_conn_send(qc_conn *c, uint8_t *buf, size_t cap, qc_ts now) {
     }
     if (total > 0) {
         c->stats.bytes_sent += (uint64_t)total;
-        if (!c->peer_validated) c->bytes_sent_unvalidated += (uint64_t)total;
+        if (c->amp_limited) c->bytes_sent_unvalidated += (uint64_t)total;
         c->last_tx = now;
     }
     return total;
