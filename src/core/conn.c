@@ -6,11 +6,10 @@
  */
 #include "core/conn_internal.h"
 
+#include <assert.h>
+
 #include <stdio.h>
 #include <stdlib.h>
-
-static const char *const state_names[] = {"HANDSHAKING", "ESTABLISHED", "CLOSING", "DRAINING",
-                                          "CLOSED"};
 
 void qc_conn_config_default(qc_conn_config *cfg, bool is_server) {
     memset(cfg, 0, sizeof(*cfg));
@@ -32,25 +31,23 @@ void qc_conn_config_default(qc_conn_config *cfg, bool is_server) {
     cfg->max_crypto_buffer = 64u << 10;
 }
 
-/* The one place the connection state changes. */
+/* The legal moves of the connection's lifecycle (RFC 9000 §10): forward only, CLOSING may
+ * turn into DRAINING when the peer's CONNECTION_CLOSE crosses ours. */
+static const bool state_moves[QC_CONN_CLOSED + 1][QC_CONN_CLOSED + 1] = {
+    [QC_CONN_HANDSHAKING] = {[QC_CONN_ESTABLISHED] = true,
+                             [QC_CONN_CLOSING] = true,
+                             [QC_CONN_DRAINING] = true,
+                             [QC_CONN_CLOSED] = true},
+    [QC_CONN_ESTABLISHED] =
+        {[QC_CONN_CLOSING] = true, [QC_CONN_DRAINING] = true, [QC_CONN_CLOSED] = true},
+    [QC_CONN_CLOSING] = {[QC_CONN_DRAINING] = true, [QC_CONN_CLOSED] = true},
+    [QC_CONN_DRAINING] = {[QC_CONN_CLOSED] = true},
+};
+
+/* The one place the connection state changes; an illegal move is a bug in the engine. */
 void qc_conn_set_state(qc_conn *c, enum qc_conn_state st) {
-    if (c->state == st) return;
-    /* Legal moves only: forward through the lifecycle. */
-    switch (st) {
-    case QC_CONN_HANDSHAKING:
-        return; /* never re-entered */
-    case QC_CONN_ESTABLISHED:
-        if (c->state != QC_CONN_HANDSHAKING) return;
-        break;
-    case QC_CONN_CLOSING:
-    case QC_CONN_DRAINING:
-        if (c->state >= QC_CONN_CLOSING && !(c->state == QC_CONN_CLOSING && st == QC_CONN_DRAINING))
-            return;
-        break;
-    case QC_CONN_CLOSED:
-        break;
-    }
-    (void)state_names;
+    assert(state_moves[c->state][st] && "illegal connection state change");
+    if (!state_moves[c->state][st]) return; /* without assertions: stay put */
     c->state = st;
 }
 

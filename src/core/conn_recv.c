@@ -93,7 +93,7 @@ static void issue_cids(qc_conn *c) {
 static void on_handshake_complete(qc_conn *c, qc_ts now) {
     c->handshake_complete = true;
     issue_cids(c);
-    qc_conn_set_state(c, QC_CONN_ESTABLISHED);
+    if (c->state == QC_CONN_HANDSHAKING) qc_conn_set_state(c, QC_CONN_ESTABLISHED);
     if (c->is_server) {
         /* The server's handshake is confirmed on completion (RFC 9001 §4.1.2). */
         qc_conn_ctl_queue(c, QC_CTL_HANDSHAKE_DONE);
@@ -216,7 +216,7 @@ static int on_new_cid(qc_conn *c, const qc_frame *f) {
 
 static void on_connection_close(qc_conn *c, const qc_frame *f, qc_ts now) {
     if (c->state >= QC_CONN_CLOSING && c->close.set && c->close.local) {
-        qc_conn_set_state(c, QC_CONN_DRAINING);
+        if (c->state == QC_CONN_CLOSING) qc_conn_set_state(c, QC_CONN_DRAINING);
         return;
     }
     qc_conn_set_close_info(c, false, f->type == QC_FT_CONNECTION_CLOSE_APP, f->u.close.error_code,
