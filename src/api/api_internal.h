@@ -135,6 +135,8 @@ typedef struct qc_api_conn {
     bool default_created;   /* a default stream existed once: none is created again */
     bool default_inhibited; /* quicc_new_stream came before any default stream: none ever */
     int nstream_objs;       /* live stream objects */
+    bool obj_freed;         /* the application freed the connection object while streams of
+                               it lived: the last stream's quicc_free frees it (rule 4) */
     /* On the port (port.c): its list, its place in the timer heap (SIZE_MAX: none) and the
      * time it is keyed by, and the ready list. */
     struct qc_api_conn *port_next, *port_prev;
@@ -234,8 +236,10 @@ bool qc_api_block_until(struct quicc *s, unsigned flags, bool (*done)(struct qui
 /* s is a connection object; else pushes CONN_USE_ONLY (PASSED_INVALID_ARGUMENT for NULL). */
 bool qc_api_need_conn(const struct quicc *s, const char *fn);
 /* Freeing a connection object: stops its thread, and tells the peer with one
- * CONNECTION_CLOSE unless it is closing already (lock not held). */
-void qc_api_conn_close_on_free(qc_api_conn *c);
+ * CONNECTION_CLOSE unless it is closing already (lock not held). Returns true when the
+ * object may go now; false when stream objects of it still live: then the last of them,
+ * when freed, frees the connection object (ownership rule 4). */
+bool qc_api_conn_close_on_free(qc_api_conn *c);
 void qc_api_conn_failure(struct quicc *s);  /* lock held */
 int qc_api_connect_locked(struct quicc *s); /* lock held */
 void qc_api_rand(void *user, uint8_t *buf, size_t len);

@@ -307,7 +307,7 @@ void quicc_free(quicc *s) {
     if (s) s->ops->free(s);
 }
 
-void qc_api_conn_close_on_free(qc_api_conn *c) {
+bool qc_api_conn_close_on_free(qc_api_conn *c) {
     thread_stop(c);
     pthread_mutex_lock(c->lock);
     if (c->engine && qc_conn_state(c->engine) < QC_CONN_CLOSING && c->port->fd >= 0) {
@@ -316,14 +316,17 @@ void qc_api_conn_close_on_free(qc_api_conn *c) {
         qc_conn_close(c->engine, true, 0, "", now);
         qc_api_conn_flush(c, now);
     }
+    bool last = c->nstream_objs == 0;
+    if (!last) c->obj_freed = true;
     pthread_mutex_unlock(c->lock);
+    return last;
 }
 
 /* A client connection object: its port, engine and socket go with it; the server's token
  * stays in the context for the next connection to the same address. */
 static void client_conn_free(quicc *s) {
     qc_api_conn *c = s->c;
-    qc_api_conn_close_on_free(c);
+    if (!qc_api_conn_close_on_free(c)) return; /* streams still live */
     size_t tlen = 0;
     const uint8_t *tok = c->engine ? qc_conn_new_token(c->engine, &tlen) : NULL;
     if (tok && tlen <= sizeof(c->ctx->tokens[0].token)) {

@@ -141,7 +141,7 @@ static qc_api_conn *server_conn_new(qc_api_port *p, const qc_ep_decision *d, con
  * once the connection is closed. */
 static void server_conn_free(quicc *s) {
     qc_api_conn *c = s->c;
-    qc_api_conn_close_on_free(c);
+    if (!qc_api_conn_close_on_free(c)) return; /* streams still live */
     qc_api_port *p = c->port;
     pthread_mutex_lock(&p->lock);
     c->released = true;

@@ -299,12 +299,14 @@ static void release_stream(qc_api_conn *c, uint64_t sid) {
 
 static void stream_free(quicc *st) {
     qc_api_conn *c = st->c;
+    quicc *conn = st->conn_obj;
     pthread_mutex_lock(c->lock);
     release_stream(c, st->sid);
-    c->nstream_objs--;
+    bool last = --c->nstream_objs == 0 && c->obj_freed;
     if (c->engine && c->connected) io_tick(st);
     pthread_mutex_unlock(c->lock);
     free(st);
+    if (last) conn->ops->free(conn); /* the application freed the connection before */
 }
 
 /* ---- data ---- */

@@ -1568,6 +1568,38 @@ static const as_op script_shutdown_nonblocking[] = {
     OP_END,
 };
 
+/* Ownership rule 4: a connection object freed while stream objects of it live stays until
+ * the last of them is freed; meanwhile the streams fail as shut down, and nothing leaks or
+ * is used after it is freed (the ASan build checks). */
+static bool conn_freed_first(as_ctx *g) {
+    static const unsigned char alpn[] = "\x0aquicc-test";
+    quicc *c = quicc_new(g->cctx);
+    quicc_set1_initial_peer_addr(c, (struct sockaddr *)&g->saddr, g->saddr_len);
+    quicc_set_alpn_protos(c, alpn, 11);
+    if (quicc_connect(c) != 1) return as_fail(g, "connect");
+    quicc *a = quicc_new_stream(c, 0), *b = quicc_new_stream(c, QUICC_STREAM_FLAG_UNI);
+    size_t w;
+    if (!a || !b || quicc_write_ex(a, "fig", 3, &w) != 1) return as_fail(g, "streams");
+    quicc_free(c);
+    quicc_err_clear();
+    bool ok = true;
+    int r = quicc_write_ex(b, "x", 1, &w);
+    if (r != 0 || quicc_get_error(b, r) != QUICC_ERROR_SSL) ok = as_fail(g, "write %d", r);
+    if (ok) ok = as_expect_reason(g, QUICC_R_PROTOCOL_IS_SHUTDOWN);
+    if (ok && quicc_get_stream_write_state(a) != QUICC_STREAM_STATE_CONN_CLOSED)
+        ok = as_fail(g, "write state %d", quicc_get_stream_write_state(a));
+    if (ok && quicc_get0_connection(a) != c) ok = as_fail(g, "the connection object went");
+    quicc_free(a);
+    quicc_free(b); /* the connection object goes with the last stream */
+    quicc_err_clear();
+    return ok;
+}
+
+static const as_op script_conn_freed_first[] = {
+    OP_CHECK(conn_freed_first),
+    OP_END,
+};
+
 static const as_op script_connect_failures[] = {
     OP_CHECK(connect_failures),
     OP_END,
@@ -1788,6 +1820,7 @@ static const named_script scripts[] = {
     S(script_write_retry),
     S(script_misuse),
     S(script_connect_failures),
+    S(script_conn_freed_first),
     S(script_openssl_numbers),
     S(script_no_default_after_new_stream),
     S(script_reset_finished),
