@@ -26,8 +26,9 @@ test-san: deps
 	@cmake --build $(SANBUILD) -j$(JOBS)
 	@cd $(SANBUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j$(JOBS)
 
-# The tests that use threads (API scenarios, thread tests, the thread-assisted idle test).
-TSAN_TESTS = test_threads|test_scripts|interop_test_idle
+# The tests that use threads (API scenarios, thread tests, the transport pair, the
+# thread-assisted idle test).
+TSAN_TESTS = test_threads|test_scripts|test_transport|interop_test_idle
 test-tsan: deps
 	@cmake -S . -B $(TSANBUILD) -DCMAKE_BUILD_TYPE=Debug -DQUICC_TSAN=ON >/dev/null
 	@cmake --build $(TSANBUILD) -j$(JOBS)

@@ -82,6 +82,46 @@ quicc *quicc_get0_listener(quicc *s);
 /* The peer's address of a connection (like SSL_get_peer_addr). */
 int quicc_get_peer_addr(quicc *s, struct sockaddr_storage *addr, socklen_t *len);
 
+/* ---- A datagram transport of the application's own (quicc extension) ---- */
+
+/*
+ * Instead of a UDP socket, a connection or listener can move its datagrams through
+ * callbacks (the counterpart of an OpenSSL datagram BIO, SSL_set_bio). send takes n
+ * datagrams and returns how many it took (0: none now, try again when fd is writable), or
+ * -1 when the transport failed for good; recv fills up to n datagrams (data has room for
+ * len bytes; it sets len, and peer when it knows the sender) and returns how many, 0 when
+ * none is waiting, or -1. fd must become readable when recv may have datagrams: quicc
+ * waits on it (blocking calls, quicc_poll) and quicc_get_fd returns it. The callbacks are
+ * called with the object's lock held, from whichever thread drives it.
+ */
+typedef struct quicc_dgram {
+    unsigned char *data;
+    size_t len;
+    struct sockaddr_storage peer; /* send: destination; recv: source (peer_len 0: unknown) */
+    socklen_t peer_len;
+} quicc_dgram;
+
+typedef struct quicc_transport {
+    int (*send)(void *user, const quicc_dgram *d, size_t n);
+    int (*recv)(void *user, quicc_dgram *d, size_t n);
+    int fd;
+    void *user;
+} quicc_transport;
+
+/* On a connection before connecting, or a listener before listening (instead of
+ * quicc_set_fd). The transport is copied; what user points to must outlive the object. */
+int quicc_set_transport(quicc *s, const quicc_transport *t);
+
+/* An in-memory pair of datagram transports (like BIO_s_dgram_pair): what one end sends,
+ * the other receives, in order; a direction holds capacity datagrams (0: 4096) and drops
+ * what does not fit. End 0 appears as 127.0.0.1 port 1, end 1 as port 2. */
+typedef struct quicc_dgram_pair quicc_dgram_pair;
+quicc_dgram_pair *quicc_dgram_pair_new(size_t capacity);
+void quicc_dgram_pair_free(quicc_dgram_pair *p);
+int quicc_dgram_pair_transport(quicc_dgram_pair *p, int end, quicc_transport *t);
+int quicc_dgram_pair_addr(const quicc_dgram_pair *p, int end, struct sockaddr_storage *addr,
+                          socklen_t *len);
+
 /* ---- Connection setup ---- */
 
 quicc *quicc_new(quicc_ctx *ctx);

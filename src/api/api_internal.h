@@ -13,6 +13,7 @@
 
 #include "core/conn.h"
 #include "core/endpoint.h"
+#include "net/transport.h"
 #include "net/udp.h"
 #include "quicc.h"
 #include "tls/tls.h"
@@ -76,8 +77,10 @@ typedef struct qc_api_port {
     uint64_t gen;
     bool polling;
     int refs; /* objects using the port */
-    int fd;
+    int fd;   /* the socket, or the transport's wake descriptor */
     bool own_fd;
+    bool has_transport; /* datagrams go through transport, not a socket */
+    quicc_transport transport;
     unsigned udp_features;
     qc_udp_batch tx;
     qc_udp_rx rx;

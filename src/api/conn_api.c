@@ -404,6 +404,28 @@ int quicc_get_peer_addr(quicc *s, struct sockaddr_storage *addr, socklen_t *len)
     return 1;
 }
 
+int quicc_set_transport(quicc *s, const quicc_transport *t) {
+    if (!s || !t || !t->send || !t->recv || t->fd < 0) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT,
+                        "quicc_set_transport: send, recv and a descriptor are needed");
+        return 0;
+    }
+    bool listener = quicc_is_listener(s);
+    if (listener ? s->c->port->listening : !before_connect(s, "quicc_set_transport")) {
+        if (listener)
+            qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT,
+                            "quicc_set_transport: the listener is listening");
+        return 0;
+    }
+    qc_api_port *p = s->c->port;
+    if (p->own_fd && p->fd >= 0) qc_udp_close(p->fd);
+    p->transport = *t;
+    p->has_transport = true;
+    p->fd = t->fd;
+    p->own_fd = false;
+    return 1;
+}
+
 int quicc_get_fd(const quicc *s) {
     return s ? s->c->port->fd : -1;
 }
@@ -803,10 +825,14 @@ static int conn_start(quicc *s) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "no peer address and no socket");
         return 0;
     }
+    if (!c->has_peer && c->port->has_transport) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT,
+                        "a connection over a transport needs quicc_set1_initial_peer_addr");
+        return 0;
+    }
     if (!c->has_peer) {
         /* A connected socket names its peer. */
-        c->peer.len = sizeof(c->peer.ss);
-        if (getpeername(c->port->fd, (struct sockaddr *)&c->peer.ss, &c->peer.len) != 0) {
+        if (qc_udp_peer_addr(c->port->fd, &c->peer) != 0) {
             qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "socket has no peer address");
             return 0;
         }
@@ -828,7 +854,10 @@ static int conn_start(quicc *s) {
         c->port->own_fd = true;
         c->port->connected = true;
     }
-    c->port->udp_features = qc_udp_features(c->port->fd);
+    if (c->port->has_transport)
+        c->port->connected = true; /* every datagram of the transport is the peer's */
+    else
+        c->port->udp_features = qc_udp_features(c->port->fd);
     qc_conn_config cfg;
     qc_conn_config_default(&cfg, false);
     cfg.crypto = &qc_gnutls_crypto;

@@ -318,7 +318,7 @@ int quicc_listen(quicc *l) {
         return 0;
     }
     p->ep_ready = true;
-    p->udp_features = qc_udp_features(p->fd);
+    if (!p->has_transport) p->udp_features = qc_udp_features(p->fd);
     p->ops = &server_port_ops;
     p->listening = true;
     return 1;

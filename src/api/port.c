@@ -52,7 +52,7 @@ void qc_api_port_unref(qc_api_port *p) {
     int refs = --p->refs;
     pthread_mutex_unlock(&p->lock);
     if (refs > 0) return;
-    if (p->own_fd && p->fd >= 0) close(p->fd);
+    if (p->own_fd && p->fd >= 0) qc_udp_close(p->fd);
     free(p->tx.buf);
     qc_udp_rx_free(&p->rx);
     if (p->ep_ready) qc_endpoint_free(&p->ep);
@@ -196,13 +196,15 @@ void qc_api_conn_flush(qc_api_conn *c, qc_ts now) {
     bool more = false;
     for (int rounds = 0;; rounds++) {
         if (p->tx.sent < p->tx.count) {
-            int rv =
-                qc_udp_send_batch(p->fd, p->connected ? NULL : &p->tx_dst, &p->tx, p->udp_features);
+            int rv = p->has_transport ? qc_transport_send_batch(&p->transport, &p->tx_dst, &p->tx)
+                                      : qc_udp_send_batch(p->fd, p->connected ? NULL : &p->tx_dst,
+                                                          &p->tx, p->udp_features);
             if (rv == -EAGAIN) {
                 p->tx_blocked = true;
                 more = true;
                 break;
             }
+            if (rv < 0 && p->has_transport) p->net_error = -rv; /* the transport said: for good */
         }
         p->tx_blocked = false;
         p->tx.count = p->tx.sent = 0;
@@ -224,7 +226,10 @@ void qc_api_conn_flush(qc_api_conn *c, qc_ts now) {
 }
 
 void qc_api_port_reply(qc_api_port *p, const uint8_t *data, size_t len, const qc_addr *peer) {
-    (void)qc_udp_send_one(p->fd, p->connected ? NULL : peer, data, len);
+    if (p->has_transport)
+        (void)qc_transport_send_one(&p->transport, peer, data, len);
+    else
+        (void)qc_udp_send_one(p->fd, p->connected ? NULL : peer, data, len);
 }
 
 qc_ts qc_api_rx_time(qc_api_port *p, qc_ts now, const qc_udp_dgram *d) {
@@ -271,7 +276,8 @@ void qc_api_port_turn(qc_api_port *p) {
         if (p->last_event < now) p->last_event = now; /* the engine has seen now */
     }
     for (int rounds = 0; rounds < 64 && !p->net_error; rounds++) {
-        int n = qc_udp_recv_batch(p->fd, &p->rx);
+        int n = p->has_transport ? qc_transport_recv_batch(&p->transport, &p->rx)
+                                 : qc_udp_recv_batch(p->fd, &p->rx);
         if (n < 0) {
             if (n == -ECONNREFUSED || n == -EHOSTUNREACH || n == -ENETUNREACH || n == -EINTR)
                 continue;      /* ICMP errors: the handshake or idle timer will decide */

@@ -150,6 +150,15 @@ int qc_udp_send_batch(int fd, const qc_addr *peer, qc_udp_batch *b, unsigned fea
     return 0;
 }
 
+int qc_udp_peer_addr(int fd, qc_addr *peer) {
+    peer->len = sizeof(peer->ss);
+    return getpeername(fd, (struct sockaddr *)&peer->ss, &peer->len) == 0 ? 0 : -errno;
+}
+
+void qc_udp_close(int fd) {
+    close(fd);
+}
+
 int qc_udp_send_one(int fd, const qc_addr *peer, const uint8_t *data, size_t len) {
     ssize_t n = peer ? sendto(fd, data, len, 0, (const struct sockaddr *)&peer->ss, peer->len)
                      : send(fd, data, len, 0);

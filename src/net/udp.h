@@ -22,6 +22,10 @@ typedef struct qc_addr {
 /* Opens a nonblocking UDP socket of the family of peer, binds it to local
  * (NULL: any) and, if connect_peer, connects it to peer. Returns fd or -errno. */
 int qc_udp_open(const qc_addr *peer, const qc_addr *local, bool connect_peer);
+/* The address a connected socket is connected to: 0, or -errno. */
+int qc_udp_peer_addr(int fd, qc_addr *peer);
+/* Closes a socket quicc opened. */
+void qc_udp_close(int fd);
 /* Enables GSO/GRO and receive timestamps where available; returns a bitmask of
  * QC_UDP_HAS_*. */
 #define QC_UDP_HAS_GSO 1
