@@ -149,6 +149,41 @@ void quicc_get0_alpn_selected(const quicc *s, const unsigned char **data, unsign
 
 /* Runs the handshake. Returns 1 when done; 0 or -1 on failure or (nonblocking) not yet. */
 int quicc_connect(quicc *s);
+/* The same (SSL_do_handshake). */
+int quicc_do_handshake(quicc *s);
+/* What the last failing call waits for (SSL_want): QUICC_NOTHING, QUICC_READING, or
+ * QUICC_WRITING; want_read / want_write test one of them. */
+#define QUICC_NOTHING 1
+#define QUICC_WRITING 2
+#define QUICC_READING 3
+int quicc_want(const quicc *s);
+int quicc_want_read(const quicc *s);
+int quicc_want_write(const quicc *s);
+/* Whether we sent (QUICC_SENT_SHUTDOWN) and received (QUICC_RECEIVED_SHUTDOWN) a
+ * CONNECTION_CLOSE, or a stateless reset / idle timeout ended it (both), as SSL_get_shutdown. */
+#define QUICC_SENT_SHUTDOWN 1
+#define QUICC_RECEIVED_SHUTDOWN 2
+int quicc_get_shutdown(const quicc *s);
+/* The round-trip time the handshake measured, in microseconds (SSL_get_handshake_rtt):
+ * 1, or 0 before the handshake completed. */
+int quicc_get_handshake_rtt(const quicc *s, uint64_t *rtt_us);
+/* The negotiated TLS 1.3 suite by its IANA name (SSL_CIPHER_get_name of
+ * SSL_get_current_cipher), NULL before the handshake; and the protocol ("QUICv1"). */
+const char *quicc_get_current_cipher_name(const quicc *s);
+const char *quicc_get_version(const quicc *s);
+/* Keying material from the session (SSL_export_keying_material, RFC 8446 §7.5): 1, or 0
+ * before the handshake completed or for bad arguments. Without use_context the context is
+ * empty, which TLS 1.3 does not tell apart from none. */
+int quicc_export_keying_material(quicc *s, unsigned char *out, size_t olen, const char *label,
+                                 size_t llen, const unsigned char *context, size_t contextlen,
+                                 int use_context);
+/* Called each time the server's NewSessionTicket makes a session to resume, with the bytes
+ * quicc_get_session would give (SSL_CTX_sess_set_new_cb). It runs inside quicc's event
+ * processing: it may keep the bytes but must not call quicc on that connection. Its return
+ * value is ignored (the bytes are the caller's copy for the call only). */
+typedef int (*quicc_new_session_cb)(quicc *conn, const unsigned char *session, size_t len,
+                                    void *arg);
+void quicc_ctx_sess_set_new_cb(quicc_ctx *ctx, quicc_new_session_cb cb, void *arg);
 
 /* Verification result: 0 (QUICC_VERIFY_OK) or a QUICC_VERIFY_ERR_* code. */
 #define QUICC_VERIFY_OK 0
@@ -183,6 +218,10 @@ const unsigned char *quicc_cert_get0_der(const quicc_cert *cert, size_t *len);
 const char *quicc_cert_get0_subject(const quicc_cert *cert);
 const char *quicc_cert_get0_issuer(const quicc_cert *cert);
 void quicc_cert_free(quicc_cert *cert);
+/* The peer's chain as it sent it (SSL_get_peer_cert_chain): its length, and a copy of
+ * certificate i (0: the end-entity one), NULL past the end. */
+size_t quicc_get_peer_cert_chain_len(quicc *s);
+quicc_cert *quicc_get1_peer_cert_at(quicc *s, size_t i);
 
 /* ---- Blocking mode and the event loop ---- */
 
@@ -200,9 +239,12 @@ int quicc_handle_events(quicc *s);
 int quicc_inject_net_dgram(quicc *s, const void *buf, size_t len, const struct sockaddr *peer,
                            socklen_t peer_len);
 
-/* Modes (like SSL_set_mode). ACCEPT_MOVING_WRITE_BUFFER: a nonblocking write retried after
+/* Modes (like SSL_set_mode, OpenSSL's numbers). ENABLE_PARTIAL_WRITE: a write succeeds
+ * once part of the data is taken (*written says how much) instead of waiting or failing
+ * with WANT_WRITE. ACCEPT_MOVING_WRITE_BUFFER: a nonblocking write retried after
  * WANT_WRITE may pass the same data at a different address. */
-#define QUICC_MODE_ACCEPT_MOVING_WRITE_BUFFER (1u << 0)
+#define QUICC_MODE_ENABLE_PARTIAL_WRITE (1u << 0)
+#define QUICC_MODE_ACCEPT_MOVING_WRITE_BUFFER (1u << 1)
 /* Adds modes; returns the modes now set. */
 uint64_t quicc_set_mode(quicc *s, uint64_t mode);
 /* Removes modes; returns the modes now set. */
@@ -250,7 +292,18 @@ quicc *quicc_get0_connection(quicc *s);
 /* ---- Data ---- */
 
 int quicc_read_ex(quicc *s, void *buf, size_t len, size_t *readbytes);
+/* Like read_ex, but the bytes stay to be read again (SSL_peek_ex). */
+int quicc_peek_ex(quicc *s, void *buf, size_t len, size_t *readbytes);
 int quicc_write_ex(quicc *s, const void *buf, size_t len, size_t *written);
+/* The int forms (SSL_read, SSL_peek, SSL_write): the byte count, or <= 0 (-1 when the call
+ * should be retried, 0 otherwise; quicc_get_error tells). */
+int quicc_read(quicc *s, void *buf, int num);
+int quicc_peek(quicc *s, void *buf, int num);
+int quicc_write(quicc *s, const void *buf, int num);
+/* Bytes readable at once on the object's stream, without network work (SSL_pending), and
+ * whether there are any (SSL_has_pending). */
+int quicc_pending(const quicc *s);
+int quicc_has_pending(const quicc *s);
 #define QUICC_WRITE_FLAG_CONCLUDE (1u << 0)
 int quicc_write_ex2(quicc *s, const void *buf, size_t len, uint64_t flags, size_t *written);
 int quicc_stream_conclude(quicc *s, uint64_t flags);
@@ -271,9 +324,12 @@ int quicc_get_stream_write_error_code(quicc *s, uint64_t *code);
 
 /* Starts a key update (RFC 9001 section 6) on the connection of s. QUIC has no separate
  * "requested" form: both types update our keys, and the peer follows. */
+#define QUICC_KEY_UPDATE_NONE (-1)
 #define QUICC_KEY_UPDATE_NOT_REQUESTED 0
 #define QUICC_KEY_UPDATE_REQUESTED 1
 int quicc_key_update(quicc *s, int type);
+/* REQUESTED while a key update we started waits for the peer's answer, else NONE. */
+int quicc_get_key_update_type(const quicc *s);
 
 /* ---- Poll (like SSL_poll) ---- */
 

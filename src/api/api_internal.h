@@ -31,6 +31,8 @@ struct quicc_ctx {
     /* Client: the TLS context every connection shares (trust store, key log, suites), built
      * on the first connect and dropped when one of those settings changes (lock held). */
     qc_tls_ctx *client_tls;
+    quicc_new_session_cb new_session_cb; /* client: told of each new session ticket */
+    void *new_session_arg;
     char *cert_file, *key_file; /* server */
     unsigned char alpn[256];    /* server preference list, wire format */
     size_t alpn_len;
@@ -133,6 +135,7 @@ typedef struct qc_api_conn {
     /* State */
     bool started, connected, failed;
     long verify_result;
+    uint64_t handshake_rtt_us; /* the RTT when the handshake completed */
     char verify_text[128];
     uint64_t default_sid;   /* UINT64_MAX: none */
     bool default_created;   /* a default stream existed once: none is created again */
@@ -235,7 +238,14 @@ qc_ts qc_api_rx_time(qc_api_port *p, qc_ts now, const qc_udp_dgram *d);
 bool qc_api_block_until(struct quicc *s, unsigned flags, bool (*done)(struct quicc *s, void *arg),
                         void *arg, qc_ts deadline);
 
+/* tls_api.c: a ticket arrived on client connection user (qc_tls ticket callback). */
+void qc_api_on_ticket(void *user);
+
 /* conn_api.c: connections (lock held where noted). */
+/* Setters that apply only before connecting: false (PASSED_INVALID_ARGUMENT) after. */
+bool qc_api_before_connect(struct quicc *s, const char *fn);
+/* The handshake of c completed: records what it measured (lock held). */
+void qc_api_conn_established(qc_api_conn *c);
 /* s is a connection object; else pushes CONN_USE_ONLY (PASSED_INVALID_ARGUMENT for NULL). */
 bool qc_api_need_conn(const struct quicc *s, const char *fn);
 /* Freeing a connection object: stops its thread, and tells the peer with one

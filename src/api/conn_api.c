@@ -373,7 +373,7 @@ bool qc_api_need_conn(const quicc *s, const char *fn) {
     return true;
 }
 
-static bool before_connect(quicc *s, const char *fn) {
+bool qc_api_before_connect(quicc *s, const char *fn) {
     if (!qc_api_need_conn(s, fn)) return false;
     if (s->c->started) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "%s: only before connecting", fn);
@@ -388,7 +388,7 @@ int quicc_set_fd(quicc *s, int fd) {
         s->c->port->own_fd = false;
         return 1;
     }
-    if (!before_connect(s, "quicc_set_fd") || fd < 0) return 0;
+    if (!qc_api_before_connect(s, "quicc_set_fd") || fd < 0) return 0;
     s->c->port->fd = fd;
     s->c->port->own_fd = false;
     return 1;
@@ -411,7 +411,7 @@ int quicc_set_transport(quicc *s, const quicc_transport *t) {
         return 0;
     }
     bool listener = quicc_is_listener(s);
-    if (listener ? s->c->port->listening : !before_connect(s, "quicc_set_transport")) {
+    if (listener ? s->c->port->listening : !qc_api_before_connect(s, "quicc_set_transport")) {
         if (listener)
             qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT,
                             "quicc_set_transport: the listener is listening");
@@ -431,7 +431,7 @@ int quicc_get_fd(const quicc *s) {
 }
 
 int quicc_set1_initial_peer_addr(quicc *s, const struct sockaddr *addr, socklen_t len) {
-    if (!before_connect(s, "quicc_set1_initial_peer_addr")) return 0;
+    if (!qc_api_before_connect(s, "quicc_set1_initial_peer_addr")) return 0;
     if (!addr || len > sizeof(s->c->peer.ss) ||
         (addr->sa_family != AF_INET && addr->sa_family != AF_INET6)) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "bad peer address");
@@ -444,11 +444,11 @@ int quicc_set1_initial_peer_addr(quicc *s, const struct sockaddr *addr, socklen_
 }
 
 int quicc_set_tlsext_host_name(quicc *s, const char *name) {
-    return before_connect(s, "quicc_set_tlsext_host_name") && set_str(&s->c->sni, name);
+    return qc_api_before_connect(s, "quicc_set_tlsext_host_name") && set_str(&s->c->sni, name);
 }
 
 int quicc_add1_host(quicc *s, const char *name) {
-    if (!before_connect(s, "quicc_add1_host")) return 0;
+    if (!qc_api_before_connect(s, "quicc_add1_host")) return 0;
     qc_api_conn *c = s->c;
     if (!name || !*name || c->nhosts == 16) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT,
@@ -464,7 +464,7 @@ int quicc_add1_host(quicc *s, const char *name) {
 }
 
 int quicc_set1_host(quicc *s, const char *name) {
-    if (!before_connect(s, "quicc_set1_host")) return 0;
+    if (!qc_api_before_connect(s, "quicc_set1_host")) return 0;
     qc_api_conn *c = s->c;
     for (size_t i = 0; i < c->nhosts; i++)
         free(c->hosts[i]);
@@ -474,7 +474,7 @@ int quicc_set1_host(quicc *s, const char *name) {
 
 /* Returns 0 on success and 1 on failure, as OpenSSL's SSL_set_alpn_protos does. */
 int quicc_set_alpn_protos(quicc *s, const unsigned char *protos, unsigned int len) {
-    if (!before_connect(s, "quicc_set_alpn_protos")) return 1;
+    if (!qc_api_before_connect(s, "quicc_set_alpn_protos")) return 1;
     if (!alpn_valid(protos, len, sizeof(s->c->alpn))) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "malformed ALPN list");
         return 1;
@@ -497,7 +497,7 @@ void quicc_get0_alpn_selected(const quicc *s, const unsigned char **data, unsign
 }
 
 int quicc_set_idle_timeout(quicc *s, uint64_t ms) {
-    if (!before_connect(s, "quicc_set_idle_timeout")) return 0;
+    if (!qc_api_before_connect(s, "quicc_set_idle_timeout")) return 0;
     s->c->idle_timeout_ms = ms;
     return 1;
 }
@@ -623,7 +623,8 @@ int quicc_inject_net_dgram(quicc *s, const void *buf, size_t len, const struct s
 
 uint64_t quicc_set_mode(quicc *s, uint64_t mode) {
     if (!s) return 0;
-    return s->mode |= mode & QUICC_MODE_ACCEPT_MOVING_WRITE_BUFFER;
+    return s->mode |=
+           mode & (QUICC_MODE_ACCEPT_MOVING_WRITE_BUFFER | QUICC_MODE_ENABLE_PARTIAL_WRITE);
 }
 
 uint64_t quicc_clear_mode(quicc *s, uint64_t mode) {
@@ -658,102 +659,6 @@ int quicc_key_update(quicc *s, int type) {
         qc_api_err_push(QUICC_R_KEY_UPDATE_PENDING,
                         "the previous key update is not yet acknowledged by the peer");
     return 0;
-}
-
-int quicc_get_session(quicc *s, unsigned char *buf, size_t *len) {
-    if (!s || !len || s->kind == QC_OBJ_LISTENER) {
-        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "quicc_get_session: bad arguments");
-        return 0;
-    }
-    qc_api_conn *c = s->c;
-    pthread_mutex_lock(c->lock);
-    const qc_hs *hs = c->engine ? qc_conn_hs(c->engine) : NULL;
-    size_t need = 0;
-    int rv = hs ? qc_tls_get_session(hs, buf, buf ? *len : 0, &need) : QC_ERR_AGAIN;
-    pthread_mutex_unlock(c->lock);
-    if (rv == QC_ERR_AGAIN) {
-        qc_api_err_push(QUICC_R_NO_SESSION, "no session ticket from the server yet");
-        return 0;
-    }
-    *len = need;
-    if (rv == 0) return 1;
-    if (buf) qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "session buffer too small");
-    return 0;
-}
-
-int quicc_set_session(quicc *s, const unsigned char *data, size_t len) {
-    if (!before_connect(s, "quicc_set_session")) return 0;
-    if (!data || len == 0 || len > 65536) {
-        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "quicc_set_session: bad arguments");
-        return 0;
-    }
-    uint8_t *copy = malloc(len);
-    if (!copy) return 0;
-    memcpy(copy, data, len);
-    free(s->c->session);
-    s->c->session = copy;
-    s->c->session_len = len;
-    return 1;
-}
-
-int quicc_session_reused(const quicc *s) {
-    if (!s || !s->c->engine) return 0;
-    pthread_mutex_lock(s->c->lock);
-    const qc_hs *hs = qc_conn_hs(s->c->engine);
-    int r = hs && qc_tls_is_resumed(hs);
-    pthread_mutex_unlock(s->c->lock);
-    return r;
-}
-
-struct quicc_cert {
-    unsigned char *der;
-    size_t len;
-    char *subject, *issuer;
-};
-
-quicc_cert *quicc_get1_peer_certificate(quicc *s) {
-    if (!s || s->kind != QC_OBJ_CONN) return NULL;
-    qc_api_conn *c = s->c;
-    quicc_cert *cert = NULL;
-    pthread_mutex_lock(c->lock);
-    const qc_hs *hs = c->engine ? qc_conn_hs(c->engine) : NULL;
-    const uint8_t *der;
-    size_t len;
-    if (hs && qc_tls_peer_cert(hs, &der, &len) == 0 && (cert = calloc(1, sizeof(*cert))) &&
-        (cert->der = malloc(len))) {
-        memcpy(cert->der, der, len);
-        cert->len = len;
-        if (qc_tls_cert_names(der, len, &cert->subject, &cert->issuer) != 0) {
-            quicc_cert_free(cert);
-            cert = NULL;
-        }
-    } else if (cert) {
-        free(cert);
-        cert = NULL;
-    }
-    pthread_mutex_unlock(c->lock);
-    return cert;
-}
-
-const unsigned char *quicc_cert_get0_der(const quicc_cert *cert, size_t *len) {
-    if (len) *len = cert ? cert->len : 0;
-    return cert ? cert->der : NULL;
-}
-
-const char *quicc_cert_get0_subject(const quicc_cert *cert) {
-    return cert ? cert->subject : NULL;
-}
-
-const char *quicc_cert_get0_issuer(const quicc_cert *cert) {
-    return cert ? cert->issuer : NULL;
-}
-
-void quicc_cert_free(quicc_cert *cert) {
-    if (!cert) return;
-    free(cert->der);
-    free(cert->subject);
-    free(cert->issuer);
-    free(cert);
 }
 
 int quicc_get_event_timeout(quicc *s, struct timeval *tv, int *is_infinite) {
@@ -894,6 +799,7 @@ static int conn_start(quicc *s) {
         qc_api_err_push(QUICC_R_HANDSHAKE_FAILED, "TLS session: %s", qc_strerror(rv));
         return 0;
     }
+    if (ctx->new_session_cb) qc_tls_set_ticket_cb(&hs, qc_api_on_ticket, c);
     if (c->session && qc_tls_set_session(&hs, c->session, c->session_len) != 0) {
         hs.ops->free(hs.impl);
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "the session to resume is not valid");
@@ -1000,6 +906,7 @@ int qc_api_connect_locked(quicc *s) {
     qc_api_block_until(s, QC_API_WAIT_TURN, handshake_over, NULL, QC_TS_NONE);
     if (qc_conn_is_established(c->engine)) {
         c->connected = true;
+        qc_api_conn_established(c);
         if (c->thread_assisted) thread_start(c);
         return 1;
     }
@@ -1018,6 +925,68 @@ int quicc_connect(quicc *s) {
     int r = qc_api_connect_locked(s);
     pthread_mutex_unlock(s->c->lock);
     return r == 1 ? 1 : (s->last_error == QUICC_ERROR_WANT_READ ? -1 : 0);
+}
+
+void qc_api_conn_established(qc_api_conn *c) {
+    qc_conn_stats st;
+    qc_conn_get_stats(c->engine, &st);
+    c->handshake_rtt_us = (st.min_rtt ? st.min_rtt : st.srtt) / QC_US;
+}
+
+int quicc_do_handshake(quicc *s) {
+    return quicc_connect(s);
+}
+
+int quicc_want(const quicc *s) {
+    if (!s) return QUICC_NOTHING;
+    return s->last_error == QUICC_ERROR_WANT_READ    ? QUICC_READING
+           : s->last_error == QUICC_ERROR_WANT_WRITE ? QUICC_WRITING
+                                                     : QUICC_NOTHING;
+}
+
+int quicc_want_read(const quicc *s) {
+    return quicc_want(s) == QUICC_READING;
+}
+
+int quicc_want_write(const quicc *s) {
+    return quicc_want(s) == QUICC_WRITING;
+}
+
+int quicc_get_shutdown(const quicc *s) {
+    if (!s || s->kind == QC_OBJ_LISTENER) return 0;
+    pthread_mutex_lock(s->c->lock);
+    const qc_close_info *ci = s->c->engine ? qc_conn_close_info(s->c->engine) : NULL;
+    int r = 0;
+    if (ci && ci->set) {
+        if (ci->idle || ci->stateless_reset)
+            r = QUICC_SENT_SHUTDOWN | QUICC_RECEIVED_SHUTDOWN; /* nothing more either way */
+        else
+            r = ci->local ? QUICC_SENT_SHUTDOWN : QUICC_RECEIVED_SHUTDOWN;
+        if (qc_conn_state(s->c->engine) == QC_CONN_DRAINING && ci->local)
+            r |= QUICC_RECEIVED_SHUTDOWN; /* the peer's close crossed ours */
+    }
+    pthread_mutex_unlock(s->c->lock);
+    return r;
+}
+
+int quicc_get_handshake_rtt(const quicc *s, uint64_t *rtt_us) {
+    if (!s || !rtt_us || s->kind == QC_OBJ_LISTENER) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "quicc_get_handshake_rtt: bad arguments");
+        return 0;
+    }
+    pthread_mutex_lock(s->c->lock);
+    int ok = s->c->connected;
+    if (ok) *rtt_us = s->c->handshake_rtt_us;
+    pthread_mutex_unlock(s->c->lock);
+    return ok;
+}
+
+int quicc_get_key_update_type(const quicc *s) {
+    if (!s || s->kind == QC_OBJ_LISTENER) return QUICC_KEY_UPDATE_NONE;
+    pthread_mutex_lock(s->c->lock);
+    bool pending = s->c->engine && qc_conn_key_update_pending(s->c->engine);
+    pthread_mutex_unlock(s->c->lock);
+    return pending ? QUICC_KEY_UPDATE_REQUESTED : QUICC_KEY_UPDATE_NONE;
 }
 
 int quicc_get_error(const quicc *s, int ret) {

@@ -194,6 +194,7 @@ static qc_api_conn *server_route(qc_api_port *p, qc_udp_dgram *dg, qc_ts now) {
 static void server_established(qc_api_port *p, qc_api_conn *c, qc_ts now) {
     c->pending = false;
     c->connected = true;
+    qc_api_conn_established(c);
     qc_endpoint_established(&p->ep);
     uint8_t key[17], tok[QC_TOKEN_MAX_LEN];
     size_t klen = addr_key(&c->peer, key);

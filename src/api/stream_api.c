@@ -7,6 +7,7 @@
 #include "api/api_internal.h"
 #include "core/stream.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -346,6 +347,7 @@ typedef struct {
     uint64_t sid;
     uint8_t *buf;
     size_t len;
+    bool peek; /* copy without consuming */
     int64_t n;
     enum data_outcome out;
 } read_try;
@@ -360,14 +362,17 @@ static bool try_read(quicc *s, void *arg) {
         r->out = DATA_WRONG_DIR;
     } else {
         bool fin = false;
-        r->n = qc_conn_stream_read(c->engine, r->sid, r->buf, r->len, &fin);
+        r->n = r->peek ? qc_conn_stream_peek(c->engine, r->sid, r->buf, r->len)
+                       : qc_conn_stream_read(c->engine, r->sid, r->buf, r->len, &fin);
         if (r->n > 0) {
             r->out = DATA_DONE;
         } else if (r->n < 0) {
             r->out = DATA_FAIL;
         } else {
             qc_conn_stream_info(c->engine, r->sid, &info);
-            if (info.recv_state == QC_RECV_DATA_READ)
+            bool fin_ready = false;
+            qc_conn_stream_readable(c->engine, r->sid, &fin_ready);
+            if (info.recv_state == QC_RECV_DATA_READ || (r->peek && fin_ready))
                 r->out = DATA_EOF;
             else if (info.reset_recvd || conn_dead(c))
                 r->out = DATA_FAIL;
@@ -376,9 +381,9 @@ static bool try_read(quicc *s, void *arg) {
     return r->out != DATA_WAIT;
 }
 
-int quicc_read_ex(quicc *s, void *buf, size_t len, size_t *readbytes) {
+static int read_common(quicc *s, void *buf, size_t len, size_t *readbytes, bool peek) {
     if (readbytes) *readbytes = 0;
-    if (!s || (!buf && len)) {
+    if (!s || (!buf && len) || !readbytes) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "quicc_read_ex: bad arguments");
         return 0;
     }
@@ -387,12 +392,13 @@ int quicc_read_ex(quicc *s, void *buf, size_t len, size_t *readbytes) {
     int ret = 0;
     uint64_t sid;
     if (!ensure_connected(s) || !resolve_stream(s, false, &sid)) goto out;
-    read_try r = {.sid = sid, .buf = buf, .len = len};
+    read_try r = {.sid = sid, .buf = buf, .len = len, .peek = peek};
     qc_api_block_until(s, 0, try_read, &r, QC_TS_NONE);
     switch (r.out) {
     case DATA_DONE:
         *readbytes = (size_t)r.n;
         ret = 1;
+        if (peek) break;
         /* Reading may have opened the flow-control window: tell the peer promptly. */
         qc_api_touch(c);
         if ((s->blocking || !c->explicit_events) && qc_conn_want_send(c->engine, qc_api_now()))
@@ -426,6 +432,7 @@ typedef struct {
     const uint8_t *p;
     size_t len, done;
     bool conclude;
+    bool partial; /* QUICC_MODE_ENABLE_PARTIAL_WRITE: done once anything was taken */
     enum data_outcome out;
 } write_try;
 
@@ -462,7 +469,12 @@ static bool try_write(quicc *s, void *arg) {
             return true;
         }
         io_tick(s);
-        if (qc_conn_stream_write_avail(c->engine, w->sid) == 0) return false;
+        if (qc_conn_stream_write_avail(c->engine, w->sid) > 0) continue;
+        if (w->partial && w->done > 0) {
+            w->out = DATA_DONE; /* partial write: report what was taken */
+            return true;
+        }
+        return false;
     }
 }
 
@@ -480,7 +492,11 @@ int quicc_write_ex2(quicc *s, const void *buf, size_t len, uint64_t flags, size_
     /* A nonblocking retry continues where the previous attempt stopped. It must pass the
      * same data (OpenSSL's rule): the same length, and the same buffer unless the
      * application allowed it to move. */
-    write_try w = {.sid = sid, .p = buf, .len = len, .conclude = flags & QUICC_WRITE_FLAG_CONCLUDE};
+    write_try w = {.sid = sid,
+                   .p = buf,
+                   .len = len,
+                   .conclude = flags & QUICC_WRITE_FLAG_CONCLUDE,
+                   .partial = s->mode & QUICC_MODE_ENABLE_PARTIAL_WRITE};
     if (s->write_pending) {
         s->write_pending = false;
         if (len != s->pending_len ||
@@ -496,7 +512,7 @@ int quicc_write_ex2(quicc *s, const void *buf, size_t len, uint64_t flags, size_
     qc_api_block_until(s, 0, try_write, &w, QC_TS_NONE);
     switch (w.out) {
     case DATA_DONE:
-        *written = len;
+        *written = w.done;
         ret = 1;
         io_tick(s);
         break;
@@ -526,6 +542,69 @@ out:
 
 int quicc_write_ex(quicc *s, const void *buf, size_t len, size_t *written) {
     return quicc_write_ex2(s, buf, len, 0, written);
+}
+
+int quicc_read_ex(quicc *s, void *buf, size_t len, size_t *readbytes) {
+    return read_common(s, buf, len, readbytes, false);
+}
+
+int quicc_peek_ex(quicc *s, void *buf, size_t len, size_t *readbytes) {
+    return read_common(s, buf, len, readbytes, true);
+}
+
+/* The int forms, as SSL_read/SSL_peek/SSL_write: the byte count, or <= 0 (then
+ * quicc_get_error says why: 0 for the end of the stream and failures, -1 to retry). */
+static int int_result(quicc *s, int ok, size_t n) {
+    if (ok) return (int)n;
+    int e = s ? s->last_error : QUICC_ERROR_SSL;
+    return e == QUICC_ERROR_WANT_READ || e == QUICC_ERROR_WANT_WRITE ? -1 : 0;
+}
+
+int quicc_read(quicc *s, void *buf, int num) {
+    size_t n = 0;
+    if (num < 0) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "quicc_read: negative length");
+        return 0;
+    }
+    int ok = quicc_read_ex(s, buf, (size_t)num, &n);
+    return int_result(s, ok, n);
+}
+
+int quicc_peek(quicc *s, void *buf, int num) {
+    size_t n = 0;
+    if (num < 0) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "quicc_peek: negative length");
+        return 0;
+    }
+    int ok = quicc_peek_ex(s, buf, (size_t)num, &n);
+    return int_result(s, ok, n);
+}
+
+int quicc_write(quicc *s, const void *buf, int num) {
+    size_t n = 0;
+    if (num < 0) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "quicc_write: negative length");
+        return 0;
+    }
+    int ok = quicc_write_ex(s, buf, (size_t)num, &n);
+    return int_result(s, ok, n);
+}
+
+/* Bytes readable now on the object's stream, without network work (SSL_pending). */
+int quicc_pending(const quicc *s) {
+    if (!s || s->kind == QC_OBJ_LISTENER) return 0;
+    qc_api_conn *c = s->c;
+    uint64_t sid = quicc_get_stream_id(s);
+    if (sid == UINT64_MAX) return 0;
+    pthread_mutex_lock(c->lock);
+    bool fin;
+    size_t n = c->engine ? qc_conn_stream_readable(c->engine, sid, &fin) : 0;
+    pthread_mutex_unlock(c->lock);
+    return n > INT_MAX ? INT_MAX : (int)n;
+}
+
+int quicc_has_pending(const quicc *s) {
+    return quicc_pending(s) > 0;
 }
 
 int quicc_stream_conclude(quicc *s, uint64_t flags) {

@@ -69,6 +69,12 @@ const qc_close_info *qc_conn_close_info(const qc_conn *c) {
 const qc_hs *qc_conn_hs(const qc_conn *c) {
     return c->hs_set ? &c->hs : NULL;
 }
+qc_hs *qc_conn_hs_mut(qc_conn *c) {
+    return c->hs_set ? &c->hs : NULL;
+}
+bool qc_conn_key_update_pending(const qc_conn *c) {
+    return c->key_update_pending;
+}
 uint64_t qc_conn_key_updates(const qc_conn *c) {
     return c->key_updates;
 }

@@ -96,6 +96,10 @@ void qc_conn_hs_callbacks(qc_conn *c, qc_hs_callbacks *cbs);
  * passes the local transport parameters. */
 int qc_conn_set_hs(qc_conn *c, qc_hs hs);
 const qc_hs *qc_conn_hs(const qc_conn *c);
+/* The same, to configure it (TLS callbacks); NULL before qc_conn_set_hs. */
+qc_hs *qc_conn_hs_mut(qc_conn *c);
+/* True while a key update we started waits for the peer's answer. */
+bool qc_conn_key_update_pending(const qc_conn *c);
 /* Client: produces the first flight. */
 int qc_conn_start(qc_conn *c, qc_ts now);
 
@@ -188,6 +192,8 @@ size_t qc_conn_stream_write_avail(const qc_conn *c, uint64_t id);
 /* Reads up to len bytes; *fin set when the end of the stream was reached.
  * Returns bytes read (0 when none ready) or QC_ERR_STREAM_NOT_FOUND / QC_ERR_STREAM_STATE. */
 int64_t qc_conn_stream_read(qc_conn *c, uint64_t id, uint8_t *buf, size_t len, bool *fin);
+/* Copies up to len readable bytes without consuming them: bytes copied, or as read's errors. */
+int64_t qc_conn_stream_peek(const qc_conn *c, uint64_t id, uint8_t *buf, size_t len);
 /* Bytes readable now, and whether the FIN is reachable (all data up to final size present). */
 size_t qc_conn_stream_readable(const qc_conn *c, uint64_t id, bool *fin_ready);
 int qc_conn_stream_reset(qc_conn *c, uint64_t id, uint64_t app_error);

@@ -345,6 +345,13 @@ int64_t qc_conn_stream_read(qc_conn *c, uint64_t id, uint8_t *buf, size_t len, b
     return (int64_t)n;
 }
 
+int64_t qc_conn_stream_peek(const qc_conn *c, uint64_t id, uint8_t *buf, size_t len) {
+    qc_cstream *cs = qc_conn_find_stream(c, id);
+    if (!cs) return QC_ERR_STREAM_NOT_FOUND;
+    if (cs->s.recv_state == QC_RECV_NONE) return QC_ERR_STREAM_STATE;
+    return (int64_t)qc_stream_peek(&cs->s, buf, len);
+}
+
 size_t qc_conn_stream_readable(const qc_conn *c, uint64_t id, bool *fin_ready) {
     qc_cstream *cs = qc_conn_find_stream(c, id);
     *fin_ready = false;

@@ -483,6 +483,12 @@ size_t qc_stream_read(qc_stream *s, uint8_t *dst, size_t len, bool *fin) {
     return n;
 }
 
+size_t qc_stream_peek(const qc_stream *s, uint8_t *dst, size_t len) {
+    size_t n = QC_MIN(len, qc_stream_readable(s));
+    ring_get(&s->rcv.ring, s->rcv.read, dst, n);
+    return n;
+}
+
 bool qc_stream_recv_done(const qc_stream *s) {
     return s->recv_state == QC_RECV_NONE || s->recv_state == QC_RECV_DATA_READ ||
            s->recv_state == QC_RECV_RESET_READ;

@@ -149,6 +149,8 @@ size_t qc_stream_readable(const qc_stream *s);
  * In RESET_RECVD it returns 0 (fin false) and moves to RESET_READ: the caller reports the
  * reset (reset_code_recvd) to the application before calling it. */
 size_t qc_stream_read(qc_stream *s, uint8_t *dst, size_t len, bool *fin);
+/* Copies up to len contiguous bytes without consuming them (a later read returns them). */
+size_t qc_stream_peek(const qc_stream *s, uint8_t *dst, size_t len);
 
 /* Send part has nothing left to do (all data and FIN acked, or reset acked). */
 bool qc_stream_send_done(const qc_stream *s);

@@ -109,6 +109,20 @@ bool qc_tls_is_resumed(const qc_hs *hs);
  * lives: 0, or QC_ERR_AGAIN when none has been received.
  */
 int qc_tls_peer_cert(const qc_hs *hs, const uint8_t **der, size_t *len);
+/* The peer's certificate chain as it sent it: its length, and certificate i (0: the
+ * end-entity one) in DER (0, or QC_ERR_AGAIN past the end). */
+size_t qc_tls_peer_chain_len(const qc_hs *hs);
+int qc_tls_peer_cert_at(const qc_hs *hs, size_t i, const uint8_t **der, size_t *len);
+/* The negotiated TLS 1.3 suite by its IANA name (TLS_AES_128_GCM_SHA256, ...), or NULL
+ * before the handshake chose one. */
+const char *qc_tls_cipher_name(const qc_hs *hs);
+/* Keying material exported from the session (RFC 8446 §7.5, RFC 5705): 0, QC_ERR_AGAIN
+ * before the handshake completed, QC_ERR_TLS when GnuTLS refuses. */
+int qc_tls_export(const qc_hs *hs, const char *label, size_t label_len, const uint8_t *context,
+                  size_t context_len, uint8_t *out, size_t out_len);
+/* Client: called (from inside recv_crypto) each time a NewSessionTicket made a resumable
+ * session; qc_tls_get_session then returns it. */
+void qc_tls_set_ticket_cb(qc_hs *hs, void (*cb)(void *user), void *user);
 /* Subject and issuer names of a DER certificate as RFC 4514 text (malloc'd). */
 int qc_tls_cert_names(const uint8_t *der, size_t len, char **subject, char **issuer);
 /* Server, after the handshake: sends one more NewSessionTicket. */

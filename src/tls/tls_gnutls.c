@@ -79,6 +79,8 @@ typedef struct qc_tls {
     unsigned ticket_count;
     char **verify_hosts; /* client: the certificate must match one of these (none: chain only) */
     size_t verify_host_count;
+    void (*ticket_cb)(void *user); /* client: a new session ticket arrived */
+    void *ticket_cb_user;
 } qc_tls;
 
 static void set_err(char *err, size_t err_len, const char *fmt, ...) {
@@ -438,6 +440,7 @@ static int ticket_hook(gnutls_session_t s, unsigned htype, unsigned when, unsign
         t->ticket_count++;
     }
     gnutls_free(d.data);
+    if (copy != NULL && t->ticket_cb != NULL) t->ticket_cb(t->ticket_cb_user);
     return 0;
 }
 
@@ -786,14 +789,57 @@ bool qc_tls_is_resumed(const qc_hs *hs) {
 }
 
 int qc_tls_peer_cert(const qc_hs *hs, const uint8_t **der, size_t *len) {
+    return qc_tls_peer_cert_at(hs, 0, der, len);
+}
+
+size_t qc_tls_peer_chain_len(const qc_hs *hs) {
+    qc_tls *t = tls_of(hs);
+    unsigned n = 0;
+    if (t == NULL || gnutls_certificate_get_peers(t->s, &n) == NULL) return 0;
+    return n;
+}
+
+int qc_tls_peer_cert_at(const qc_hs *hs, size_t i, const uint8_t **der, size_t *len) {
     qc_tls *t = tls_of(hs);
     if (t == NULL || der == NULL || len == NULL) return QC_ERR_INVAL;
     unsigned n = 0;
     const gnutls_datum_t *list = gnutls_certificate_get_peers(t->s, &n);
-    if (list == NULL || n == 0) return QC_ERR_AGAIN;
-    *der = list[0].data;
-    *len = list[0].size;
+    if (list == NULL || i >= n) return QC_ERR_AGAIN;
+    *der = list[i].data;
+    *len = list[i].size;
     return 0;
+}
+
+const char *qc_tls_cipher_name(const qc_hs *hs) {
+    qc_tls *t = tls_of(hs);
+    if (t == NULL || !t->started) return NULL;
+    switch (cipher_to_suite(gnutls_cipher_get(t->s))) {
+    case QC_SUITE_AES_128_GCM_SHA256:
+        return "TLS_AES_128_GCM_SHA256";
+    case QC_SUITE_AES_256_GCM_SHA384:
+        return "TLS_AES_256_GCM_SHA384";
+    case QC_SUITE_CHACHA20_POLY1305_SHA256:
+        return "TLS_CHACHA20_POLY1305_SHA256";
+    default:
+        return NULL;
+    }
+}
+
+int qc_tls_export(const qc_hs *hs, const char *label, size_t label_len, const uint8_t *context,
+                  size_t context_len, uint8_t *out, size_t out_len) {
+    qc_tls *t = tls_of(hs);
+    if (t == NULL || label == NULL || out == NULL) return QC_ERR_INVAL;
+    if (!t->complete) return QC_ERR_AGAIN;
+    int rv = gnutls_prf_rfc5705(t->s, label_len, label, context_len, (const char *)context, out_len,
+                                (char *)out);
+    return rv < 0 ? QC_ERR_TLS : 0;
+}
+
+void qc_tls_set_ticket_cb(qc_hs *hs, void (*cb)(void *user), void *user) {
+    qc_tls *t = tls_of(hs);
+    if (t == NULL) return;
+    t->ticket_cb = cb;
+    t->ticket_cb_user = user;
 }
 
 int qc_tls_cert_names(const uint8_t *der, size_t len, char **subject, char **issuer) {

@@ -1600,6 +1600,158 @@ static const as_op script_conn_freed_first[] = {
     OP_END,
 };
 
+/* The smaller calls of OpenSSL's client API: peek, pending, the int forms, want, partial
+ * writes, handshake RTT, cipher and version, exported keying material (both sides agree),
+ * the peer's chain, the key-update type. Stream 1 holds "grape" from the server. */
+static bool data_extras(as_ctx *g) {
+    quicc *st = g->cs[1];
+    uint64_t end = as_now_ms() + 10000;
+    while (quicc_pending(st) < 5) {
+        if (as_now_ms() > end) return as_fail(g, "pending %d", quicc_pending(st));
+        as_client_idle(g);
+    }
+    if (!quicc_has_pending(st)) return as_fail(g, "has_pending");
+    char buf[16];
+    size_t n = 0;
+    if (!quicc_peek_ex(st, buf, 3, &n) || n != 3 || memcmp(buf, "gra", 3) != 0)
+        return as_fail(g, "peek_ex");
+    if (quicc_peek(st, buf, sizeof(buf)) != 5 || memcmp(buf, "grape", 5) != 0)
+        return as_fail(g, "peek");
+    if (quicc_pending(st) != 5) return as_fail(g, "peek consumed");
+    if (quicc_read(st, buf, sizeof(buf)) != 5 || memcmp(buf, "grape", 5) != 0)
+        return as_fail(g, "read");
+    if (quicc_pending(st) != 0 || quicc_has_pending(st)) return as_fail(g, "pending after read");
+    if (quicc_read(st, buf, -1) != 0) return as_fail(g, "negative length");
+    if (!as_expect_reason(g, QUICC_R_PASSED_INVALID_ARGUMENT)) return false;
+    if (g->mode != AS_BLOCKING) {
+        quicc_set_blocking_mode(st, 0);
+        if (quicc_read(st, buf, sizeof(buf)) != -1 ||
+            quicc_get_error(st, -1) != QUICC_ERROR_WANT_READ)
+            return as_fail(g, "nonblocking read of nothing");
+        if (quicc_want(st) != QUICC_READING || !quicc_want_read(st) || quicc_want_write(st))
+            return as_fail(g, "want %d", quicc_want(st));
+        if (quicc_peek(st, buf, sizeof(buf)) != -1) return as_fail(g, "nonblocking peek");
+    }
+    if (quicc_write(st, "kiwi", 4) != 4) return as_fail(g, "int write");
+    /* Partial writes: with the mode, a write larger than the send buffer returns with part. */
+    if (quicc_set_mode(st, QUICC_MODE_ENABLE_PARTIAL_WRITE) == 0) return as_fail(g, "set_mode");
+    static char big[4 << 20];
+    size_t w = 0;
+    if (quicc_write_ex(st, big, sizeof(big), &w) != 1 || w == 0 || w >= sizeof(big))
+        return as_fail(g, "partial write took %zu", w);
+    quicc_clear_mode(st, QUICC_MODE_ENABLE_PARTIAL_WRITE);
+    quicc_set_blocking_mode(st, 1);
+    if (QUICC_MODE_ENABLE_PARTIAL_WRITE != 1 || QUICC_MODE_ACCEPT_MOVING_WRITE_BUFFER != 2)
+        return as_fail(g, "mode numbers are not OpenSSL's");
+    quicc_stream_reset(st, 1); /* the rest is not wanted */
+    return true;
+}
+
+static bool tls_extras(as_ctx *g) {
+    quicc *c = g->c;
+    if (!quicc_get_version(c) || strcmp(quicc_get_version(c), "QUICv1") != 0)
+        return as_fail(g, "version");
+    const char *cipher = quicc_get_current_cipher_name(c);
+    if (!cipher || strncmp(cipher, "TLS_", 4) != 0) return as_fail(g, "cipher %s", cipher);
+    uint64_t rtt = 0;
+    if (quicc_get_handshake_rtt(c, &rtt) != 1 || rtt == 0 || rtt > 1000000)
+        return as_fail(g, "handshake RTT %llu", (unsigned long long)rtt);
+    unsigned char a[32], b[32], d[32];
+    static const char label[] = "EXPERIMENTAL quicc test";
+    if (!quicc_export_keying_material(c, a, 32, label, sizeof(label) - 1,
+                                      (const unsigned char *)"ctx", 3, 1) ||
+        !quicc_export_keying_material(g->s, b, 32, label, sizeof(label) - 1,
+                                      (const unsigned char *)"ctx", 3, 1) ||
+        !quicc_export_keying_material(c, d, 32, label, sizeof(label) - 2, NULL, 0, 0))
+        return as_fail(g, "export");
+    if (memcmp(a, b, 32) != 0) return as_fail(g, "client and server exported different bytes");
+    if (memcmp(a, d, 32) == 0) return as_fail(g, "another label gave the same bytes");
+    size_t chain = quicc_get_peer_cert_chain_len(c);
+    quicc_cert *c0 = quicc_get1_peer_cert_at(c, 0), *cert = quicc_get1_peer_certificate(c);
+    size_t l0 = 0, l1 = 0;
+    bool same = c0 && cert && quicc_cert_get0_der(c0, &l0) && quicc_cert_get0_der(cert, &l1) &&
+                l0 == l1 &&
+                memcmp(quicc_cert_get0_der(c0, &l0), quicc_cert_get0_der(cert, &l1), l0) == 0;
+    quicc *past = (quicc *)quicc_get1_peer_cert_at(c, chain);
+    quicc_cert_free(c0);
+    quicc_cert_free(cert);
+    if (chain < 1 || !same || past) return as_fail(g, "chain %zu", chain);
+    if (quicc_get_shutdown(c) != 0) return as_fail(g, "shutdown state of an open connection");
+    if (quicc_get_key_update_type(c) != QUICC_KEY_UPDATE_NONE) return as_fail(g, "key update type");
+    /* Before the handshake: no RTT, no keying material. */
+    quicc *fresh = quicc_new(g->cctx);
+    quicc_err_clear();
+    bool ok = quicc_get_handshake_rtt(fresh, &rtt) == 0 && !quicc_get_current_cipher_name(fresh);
+    if (ok && quicc_export_keying_material(fresh, a, 32, label, 5, NULL, 0, 0))
+        ok = as_fail(g, "export before the handshake");
+    if (ok) ok = as_expect_reason(g, QUICC_R_NOT_CONNECTED);
+    quicc_free(fresh);
+    return ok;
+}
+
+static const as_op script_api_extras[] = {
+    OP_C_CONNECT_WAIT(),       OP_C_NEW_STREAM(1, 0),    OP_C_WRITE(1, "x"),
+    OP_S_BIND_STREAM_ID(1, 0), OP_S_READ_EXPECT(1, "x"), OP_S_WRITE(1, "grape"),
+    OP_CHECK(data_extras),     OP_CHECK(tls_extras),     OP_END,
+};
+
+/* Offering only ChaCha20 (the interop runner's chacha20 case), and the new-session callback
+ * that hands each ticket over as it arrives; then shutdown says what was sent. */
+typedef struct {
+    unsigned char data[8192];
+    size_t len;
+    int calls;
+} ticket_box;
+
+static int keep_ticket(quicc *conn, const unsigned char *sess, size_t len, void *arg) {
+    ticket_box *b = arg;
+    (void)conn;
+    if (len <= sizeof(b->data)) {
+        memcpy(b->data, sess, len);
+        b->len = len;
+    }
+    b->calls++;
+    return 1;
+}
+
+static bool chacha_and_tickets(as_ctx *g) {
+    static const unsigned char alpn[] = "\x0aquicc-test";
+    quicc_ctx *ctx = quicc_ctx_new(QUICC_CLIENT);
+    quicc_ctx_load_verify_file(ctx, g->cert);
+    static ticket_box box;
+    memset(&box, 0, sizeof(box));
+    quicc_ctx_sess_set_new_cb(ctx, keep_ticket, &box);
+    bool ok = quicc_ctx_set_ciphersuites(ctx, "TLS_CHACHA20_POLY1305_SHA256") == 1;
+    quicc *c = quicc_new(ctx);
+    quicc_set1_initial_peer_addr(c, (struct sockaddr *)&g->saddr, g->saddr_len);
+    quicc_set_alpn_protos(c, alpn, 11);
+    if (ok && quicc_connect(c) != 1) ok = as_fail(g, "connect");
+    const char *cipher = ok ? quicc_get_current_cipher_name(c) : NULL;
+    if (ok && (!cipher || strcmp(cipher, "TLS_CHACHA20_POLY1305_SHA256") != 0))
+        ok = as_fail(g, "cipher %s", cipher ? cipher : "(none)");
+    uint64_t end = as_now_ms() + 10000;
+    while (ok && box.calls == 0 && as_now_ms() < end) {
+        quicc_handle_events(c);
+        usleep(2000);
+    }
+    unsigned char sess[8192];
+    size_t slen = sizeof(sess);
+    if (ok && (box.calls == 0 || quicc_get_session(c, sess, &slen) != 1 || slen != box.len ||
+               memcmp(sess, box.data, slen) != 0))
+        ok = as_fail(g, "new-session callback: %d calls, %zu bytes", box.calls, box.len);
+    if (ok && quicc_shutdown_ex(c, QUICC_SHUTDOWN_FLAG_RAPID, NULL) != 1) ok = as_fail(g, "close");
+    if (ok && !(quicc_get_shutdown(c) & QUICC_SENT_SHUTDOWN)) ok = as_fail(g, "get_shutdown");
+    quicc_free(c);
+    quicc_ctx_free(ctx);
+    quicc_err_clear();
+    return ok;
+}
+
+static const as_op script_chacha_and_tickets[] = {
+    OP_CHECK(chacha_and_tickets),
+    OP_END,
+};
+
 static const as_op script_connect_failures[] = {
     OP_CHECK(connect_failures),
     OP_END,
@@ -1820,6 +1972,8 @@ static const named_script scripts[] = {
     S(script_write_retry),
     S(script_misuse),
     S(script_connect_failures),
+    S(script_api_extras),
+    S(script_chacha_and_tickets),
     S(script_conn_freed_first),
     S(script_openssl_numbers),
     S(script_no_default_after_new_stream),

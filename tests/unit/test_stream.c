@@ -401,9 +401,18 @@ static void test_recv_in_order(void) {
     CHECK_EQ(qc_stream_on_data(&s, 0, src, 100, false, &nb), 0);
     CHECK_U64(nb, 100);
     CHECK_EQ(qc_stream_readable(&s), 100);
+    /* Peeking copies without consuming; the read then returns the same bytes. */
+    uint8_t peeked[200];
+    CHECK_EQ(qc_stream_peek(&s, peeked, 70), 70);
+    CHECK_MEM(peeked, src, 70);
+    CHECK_EQ(qc_stream_peek(&s, peeked, 200), 100);
+    CHECK_MEM(peeked, src, 100);
+    CHECK_EQ(qc_stream_readable(&s), 100);
     CHECK_EQ(qc_stream_read(&s, out, 60, &fin), 60);
     CHECK(!fin);
     CHECK_MEM(out, src, 60);
+    CHECK_EQ(qc_stream_peek(&s, peeked, 10), 10);
+    CHECK_MEM(peeked, src + 60, 10);
     CHECK_EQ(qc_stream_read(&s, out, 100, &fin), 40);
     CHECK_MEM(out, src + 60, 40);
     CHECK(!fin);

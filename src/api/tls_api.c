@@ -1,0 +1,179 @@
+/*
+ * tls_api.c: what the public API tells about a connection's TLS session:
+ * resumption (sessions, the new-session callback), the peer's certificates,
+ * the cipher suite, exported keying material.
+ */
+#include "api/api_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int quicc_get_session(quicc *s, unsigned char *buf, size_t *len) {
+    if (!s || !len || s->kind == QC_OBJ_LISTENER) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "quicc_get_session: bad arguments");
+        return 0;
+    }
+    qc_api_conn *c = s->c;
+    pthread_mutex_lock(c->lock);
+    const qc_hs *hs = c->engine ? qc_conn_hs(c->engine) : NULL;
+    size_t need = 0;
+    int rv = hs ? qc_tls_get_session(hs, buf, buf ? *len : 0, &need) : QC_ERR_AGAIN;
+    pthread_mutex_unlock(c->lock);
+    if (rv == QC_ERR_AGAIN) {
+        qc_api_err_push(QUICC_R_NO_SESSION, "no session ticket from the server yet");
+        return 0;
+    }
+    *len = need;
+    if (rv == 0) return 1;
+    if (buf) qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "session buffer too small");
+    return 0;
+}
+
+int quicc_set_session(quicc *s, const unsigned char *data, size_t len) {
+    if (!qc_api_before_connect(s, "quicc_set_session")) return 0;
+    if (!data || len == 0 || len > 65536) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "quicc_set_session: bad arguments");
+        return 0;
+    }
+    uint8_t *copy = malloc(len);
+    if (!copy) return 0;
+    memcpy(copy, data, len);
+    free(s->c->session);
+    s->c->session = copy;
+    s->c->session_len = len;
+    return 1;
+}
+
+int quicc_session_reused(const quicc *s) {
+    if (!s || !s->c->engine) return 0;
+    pthread_mutex_lock(s->c->lock);
+    const qc_hs *hs = qc_conn_hs(s->c->engine);
+    int r = hs && qc_tls_is_resumed(hs);
+    pthread_mutex_unlock(s->c->lock);
+    return r;
+}
+
+struct quicc_cert {
+    unsigned char *der;
+    size_t len;
+    char *subject, *issuer;
+};
+
+/* A copy of a DER certificate with its names, or NULL. */
+static quicc_cert *cert_copy(const uint8_t *der, size_t len) {
+    quicc_cert *cert = calloc(1, sizeof(*cert));
+    if (!cert || !(cert->der = malloc(len))) {
+        free(cert);
+        return NULL;
+    }
+    memcpy(cert->der, der, len);
+    cert->len = len;
+    if (qc_tls_cert_names(der, len, &cert->subject, &cert->issuer) != 0) {
+        quicc_cert_free(cert);
+        return NULL;
+    }
+    return cert;
+}
+
+quicc_cert *quicc_get1_peer_certificate(quicc *s) {
+    return quicc_get1_peer_cert_at(s, 0);
+}
+
+const unsigned char *quicc_cert_get0_der(const quicc_cert *cert, size_t *len) {
+    if (len) *len = cert ? cert->len : 0;
+    return cert ? cert->der : NULL;
+}
+
+const char *quicc_cert_get0_subject(const quicc_cert *cert) {
+    return cert ? cert->subject : NULL;
+}
+
+const char *quicc_cert_get0_issuer(const quicc_cert *cert) {
+    return cert ? cert->issuer : NULL;
+}
+
+void quicc_cert_free(quicc_cert *cert) {
+    if (!cert) return;
+    free(cert->der);
+    free(cert->subject);
+    free(cert->issuer);
+    free(cert);
+}
+
+size_t quicc_get_peer_cert_chain_len(quicc *s) {
+    if (!s || s->kind != QC_OBJ_CONN) return 0;
+    pthread_mutex_lock(s->c->lock);
+    const qc_hs *hs = s->c->engine ? qc_conn_hs(s->c->engine) : NULL;
+    size_t n = hs ? qc_tls_peer_chain_len(hs) : 0;
+    pthread_mutex_unlock(s->c->lock);
+    return n;
+}
+
+quicc_cert *quicc_get1_peer_cert_at(quicc *s, size_t i) {
+    if (!s || s->kind != QC_OBJ_CONN) return NULL;
+    qc_api_conn *c = s->c;
+    quicc_cert *cert = NULL;
+    pthread_mutex_lock(c->lock);
+    const qc_hs *hs = c->engine ? qc_conn_hs(c->engine) : NULL;
+    const uint8_t *der;
+    size_t len;
+    if (hs && qc_tls_peer_cert_at(hs, i, &der, &len) == 0) cert = cert_copy(der, len);
+    pthread_mutex_unlock(c->lock);
+    return cert;
+}
+
+const char *quicc_get_current_cipher_name(const quicc *s) {
+    if (!s || s->kind == QC_OBJ_LISTENER) return NULL;
+    pthread_mutex_lock(s->c->lock);
+    const qc_hs *hs = s->c->engine ? qc_conn_hs(s->c->engine) : NULL;
+    const char *name = hs && s->c->connected ? qc_tls_cipher_name(hs) : NULL;
+    pthread_mutex_unlock(s->c->lock);
+    return name;
+}
+
+const char *quicc_get_version(const quicc *s) {
+    return s && s->kind != QC_OBJ_LISTENER ? "QUICv1" : NULL;
+}
+
+int quicc_export_keying_material(quicc *s, unsigned char *out, size_t olen, const char *label,
+                                 size_t llen, const unsigned char *context, size_t contextlen,
+                                 int use_context) {
+    if (!s || s->kind == QC_OBJ_LISTENER || !out || olen == 0 || !label ||
+        (use_context && contextlen && !context)) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT,
+                        "quicc_export_keying_material: bad arguments");
+        return 0;
+    }
+    pthread_mutex_lock(s->c->lock);
+    const qc_hs *hs = s->c->engine ? qc_conn_hs(s->c->engine) : NULL;
+    int rv = hs ? qc_tls_export(hs, label, llen, use_context ? context : NULL,
+                                use_context ? contextlen : 0, out, olen)
+                : QC_ERR_AGAIN;
+    pthread_mutex_unlock(s->c->lock);
+    if (rv == QC_ERR_AGAIN)
+        qc_api_err_push(QUICC_R_NOT_CONNECTED, "the handshake is not done");
+    else if (rv)
+        qc_api_err_push(QUICC_R_INTERNAL_ERROR, "keying material export failed");
+    return rv == 0;
+}
+
+void quicc_ctx_sess_set_new_cb(quicc_ctx *ctx, quicc_new_session_cb cb, void *arg) {
+    if (!ctx) return;
+    pthread_mutex_lock(&ctx->lock);
+    ctx->new_session_cb = cb;
+    ctx->new_session_arg = arg;
+    pthread_mutex_unlock(&ctx->lock);
+}
+
+void qc_api_on_ticket(void *user) {
+    qc_api_conn *c = user;
+    quicc_ctx *ctx = c->ctx;
+    const qc_hs *hs = c->engine ? qc_conn_hs(c->engine) : NULL;
+    size_t need = 0;
+    if (!hs || !ctx->new_session_cb || qc_tls_get_session(hs, NULL, 0, &need) != QC_ERR_NOBUF)
+        return;
+    uint8_t *buf = malloc(need);
+    if (buf && qc_tls_get_session(hs, buf, need, &need) == 0)
+        ctx->new_session_cb(c->obj, buf, need, ctx->new_session_arg);
+    free(buf);
+}
