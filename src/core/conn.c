@@ -73,10 +73,10 @@ qc_hs *qc_conn_hs_mut(qc_conn *c) {
     return c->hs_set ? &c->hs : NULL;
 }
 bool qc_conn_key_update_pending(const qc_conn *c) {
-    return c->key_update_pending;
+    return c->keys.update_pending;
 }
 uint64_t qc_conn_key_updates(const qc_conn *c) {
-    return c->key_updates;
+    return c->keys.updates;
 }
 const qc_tparams *qc_conn_peer_tparams(const qc_conn *c) {
     return c->has_peer_tp ? &c->peer_tp : NULL;
@@ -161,8 +161,7 @@ static void rec_on_acked(void *user, enum qc_pn_space space, const qc_sent_pkt *
     qc_conn *c = user;
     on_frames(c, space, p, true);
     /* Key update completes when a packet of the new phase is acknowledged. */
-    if (space == QC_PNS_APP && c->key_update_pending && p->pn >= c->key_phase_first_pn)
-        c->key_update_pending = false;
+    if (space == QC_PNS_APP) qc_ks_on_acked(&c->keys, p->pn);
     /* Client: an acknowledged 1-RTT packet confirms the handshake (RFC 9001 §4.1.2). */
     if (space == QC_PNS_APP && !c->is_server && c->handshake_complete && !c->handshake_confirmed)
         qc_conn_on_handshake_confirmed(c);
@@ -178,19 +177,7 @@ static int hs_set_secret(void *user, enum qc_epoch ep, bool is_write, enum qc_su
                          const uint8_t *secret, size_t len) {
     qc_conn *c = user;
     if (ep == QC_EPOCH_0RTT) return 0; /* 0-RTT is not used */
-    qc_keys *k = is_write ? &c->tx[ep] : &c->rx[ep];
-    bool *has = is_write ? &c->has_tx[ep] : &c->has_rx[ep];
-    if (*has) qc_keys_clear(c->cp, k);
-    int rv = qc_keys_from_secret(c->cp, k, suite, secret, len);
-    if (rv) return rv;
-    *has = true;
-    if (ep == QC_EPOCH_1RTT) {
-        /* Precompute the next generation for key updates. */
-        qc_keys *next = is_write ? &c->tx_next : &c->rx_next;
-        rv = qc_keys_update(c->cp, next, k);
-        if (rv) return rv;
-    }
-    return 0;
+    return qc_ks_set_secret(&c->keys, c->cp, ep, is_write, suite, secret, len);
 }
 
 static int hs_send_crypto(void *user, enum qc_epoch ep, const uint8_t *data, size_t len) {
@@ -272,7 +259,7 @@ static int conn_init_common(qc_conn *c, const qc_conn_config *cfg, qc_ts now) {
     c->last_activity = now;
     c->last_tx = now;
     c->close_deadline = QC_TS_NONE;
-    c->rx_prev_discard = QC_TS_NONE;
+    qc_ks_init(&c->keys);
 
     qc_tparams *tp = &c->local_tp;
     qc_tparams_default(tp);
@@ -294,16 +281,12 @@ static int install_initial_keys(qc_conn *c, const qc_cid *dcid) {
     uint8_t cs[32], ss[32];
     int rv = qc_initial_secrets(c->cp, c->version, dcid, cs, ss);
     if (rv) return rv;
-    if (c->has_tx[QC_EPOCH_INITIAL]) qc_keys_clear(c->cp, &c->tx[QC_EPOCH_INITIAL]);
-    if (c->has_rx[QC_EPOCH_INITIAL]) qc_keys_clear(c->cp, &c->rx[QC_EPOCH_INITIAL]);
     const uint8_t *txs = c->is_server ? ss : cs, *rxs = c->is_server ? cs : ss;
-    rv = qc_keys_from_secret(c->cp, &c->tx[QC_EPOCH_INITIAL], QC_SUITE_AES_128_GCM_SHA256, txs, 32);
+    rv = qc_ks_set_secret(&c->keys, c->cp, QC_EPOCH_INITIAL, true, QC_SUITE_AES_128_GCM_SHA256, txs,
+                          32);
     if (rv) return rv;
-    c->has_tx[QC_EPOCH_INITIAL] = true;
-    rv = qc_keys_from_secret(c->cp, &c->rx[QC_EPOCH_INITIAL], QC_SUITE_AES_128_GCM_SHA256, rxs, 32);
-    if (rv) return rv;
-    c->has_rx[QC_EPOCH_INITIAL] = true;
-    return 0;
+    return qc_ks_set_secret(&c->keys, c->cp, QC_EPOCH_INITIAL, false, QC_SUITE_AES_128_GCM_SHA256,
+                            rxs, 32);
 }
 
 int qc_conn_reinstall_initial_keys(qc_conn *c, const qc_cid *dcid) {
@@ -373,13 +356,7 @@ int qc_conn_new_server(qc_conn **out, const qc_conn_config *cfg, const qc_pkt_hd
 void qc_conn_free(qc_conn *c) {
     if (!c) return;
     if (c->hs_set && c->hs.ops->free) c->hs.ops->free(c->hs.impl);
-    for (int e = 0; e < QC_EPOCH_COUNT; e++) {
-        if (c->has_tx[e]) qc_keys_clear(c->cp, &c->tx[e]);
-        if (c->has_rx[e]) qc_keys_clear(c->cp, &c->rx[e]);
-    }
-    if (c->has_tx[QC_EPOCH_1RTT] || c->tx_next.aead) qc_keys_clear(c->cp, &c->tx_next);
-    if (c->has_rx[QC_EPOCH_1RTT] || c->rx_next.aead) qc_keys_clear(c->cp, &c->rx_next);
-    if (c->has_rx_prev) qc_keys_clear(c->cp, &c->rx_prev);
+    qc_ks_free(&c->keys, c->cp);
     for (int i = 0; i < QC_PNS_COUNT; i++) {
         qc_ack_free(&c->spaces[i].ack);
         qc_stream_free(&c->spaces[i].crypto);
@@ -414,9 +391,7 @@ int qc_conn_start(qc_conn *c, qc_ts now) {
 void qc_conn_discard_epoch(qc_conn *c, enum qc_epoch ep) {
     enum qc_pn_space sp = qc_epoch_space(ep);
     if (c->spaces[sp].discarded) return;
-    if (c->has_tx[ep]) qc_keys_clear(c->cp, &c->tx[ep]);
-    if (c->has_rx[ep]) qc_keys_clear(c->cp, &c->rx[ep]);
-    c->has_tx[ep] = c->has_rx[ep] = false;
+    qc_ks_discard(&c->keys, c->cp, ep);
     c->spaces[sp].discarded = true;
     qc_recovery_discard_space(&c->rec, sp);
     qc_stream_free(&c->spaces[sp].crypto);
@@ -516,13 +491,13 @@ qc_ts qc_conn_next_timeout(const qc_conn *c) {
     if (c->state >= QC_CONN_CLOSING) return c->close_deadline;
     qc_ts t = idle_deadline(c);
     t = QC_MIN(t, keepalive_deadline(c));
-    bool hs_keys = c->has_tx[QC_EPOCH_HANDSHAKE];
+    bool hs_keys = c->keys.has_tx[QC_EPOCH_HANDSHAKE];
     if (!amp_blocked(c))
         t = QC_MIN(
             t, qc_recovery_timer(&c->rec, c->handshake_confirmed, peer_validated_us(c), hs_keys));
     for (int i = 0; i < QC_PNS_COUNT; i++)
         if (!c->spaces[i].discarded) t = QC_MIN(t, qc_ack_deadline(&c->spaces[i].ack));
-    if (c->has_rx_prev) t = QC_MIN(t, c->rx_prev_discard);
+    t = QC_MIN(t, qc_ks_timer(&c->keys));
     return t;
 }
 
@@ -540,13 +515,9 @@ int qc_conn_on_timeout(qc_conn *c, qc_ts now) {
         qc_conn_set_state(c, QC_CONN_CLOSED);
         return QC_ERR_CLOSED;
     }
-    if (c->has_rx_prev && now >= c->rx_prev_discard) {
-        qc_keys_clear(c->cp, &c->rx_prev);
-        c->has_rx_prev = false;
-        c->rx_prev_discard = QC_TS_NONE;
-    }
+    qc_ks_on_timeout(&c->keys, c->cp, now);
     if (now >= keepalive_deadline(c)) c->ping_pending = true;
-    bool hs_keys = c->has_tx[QC_EPOCH_HANDSHAKE];
+    bool hs_keys = c->keys.has_tx[QC_EPOCH_HANDSHAKE];
     qc_ts lt = amp_blocked(c) ? QC_TS_NONE
                               : qc_recovery_timer(&c->rec, c->handshake_confirmed,
                                                   peer_validated_us(c), hs_keys);
@@ -559,7 +530,7 @@ int qc_conn_on_timeout(qc_conn *c, qc_ts now) {
              * an Initial (anti-deadlock). Queue outstanding CRYPTO data for retransmission. */
             if (c->spaces[probe].discarded) probe = QC_PNS_APP;
             c->probes_pending[probe] = 2;
-            if (probe != QC_PNS_APP || c->has_tx[QC_EPOCH_1RTT]) {
+            if (probe != QC_PNS_APP || c->keys.has_tx[QC_EPOCH_1RTT]) {
                 qc_stream *cr = &c->spaces[probe].crypto;
                 if (cr->snd.sent > cr->snd.acked_floor)
                     qc_stream_on_lost(cr, cr->snd.acked_floor,
@@ -578,19 +549,9 @@ void qc_conn_get_stats(const qc_conn *c, qc_conn_stats *st) {
 }
 
 int qc_conn_initiate_key_update(qc_conn *c) {
-    if (!c->handshake_confirmed || !c->has_tx[QC_EPOCH_1RTT]) return QC_ERR_AGAIN;
-    if (c->key_update_pending || c->has_rx_prev) return QC_ERR_AGAIN;
-    /* Rotate the send keys now; the receive side follows when the peer answers. */
-    qc_keys old = c->tx[QC_EPOCH_1RTT];
-    c->tx[QC_EPOCH_1RTT] = c->tx_next;
-    int rv = qc_keys_update(c->cp, &c->tx_next, &c->tx[QC_EPOCH_1RTT]);
-    qc_keys_clear(c->cp, &old);
-    if (rv) return rv;
-    c->key_phase = !c->key_phase;
-    c->key_update_pending = true;
-    c->key_phase_first_pn = c->spaces[QC_PNS_APP].next_pn;
-    c->key_updates++;
-    return 0;
+    if (!c->handshake_confirmed) return QC_ERR_AGAIN;
+    /* Our send keys move now; the receive side follows when the peer answers. */
+    return qc_ks_initiate(&c->keys, c->cp, c->spaces[QC_PNS_APP].next_pn);
 }
 
 int qc_conn_set_token(qc_conn *c, const uint8_t *token, size_t len) {

@@ -12,6 +12,7 @@
 #include "core/conn.h"
 #include "core/flowctl.h"
 #include "core/frame.h"
+#include "core/keys.h"
 #include "core/recovery.h"
 #include "core/stream.h"
 
@@ -73,19 +74,9 @@ struct qc_conn {
     bool handshake_complete, handshake_confirmed;
     bool sent_handshake_pkt; /* client: first Handshake packet sent -> drop Initial keys */
 
-    /* Keys per epoch. 1-RTT: cur + next generation; prev kept briefly for reordering. */
-    qc_keys tx[QC_EPOCH_COUNT], rx[QC_EPOCH_COUNT];
-    bool has_tx[QC_EPOCH_COUNT], has_rx[QC_EPOCH_COUNT];
-    qc_keys rx_next, tx_next, rx_prev;
-    bool has_rx_prev;
-    qc_ts rx_prev_discard;       /* when to drop rx_prev */
-    bool key_phase;              /* phase bit we send with */
-    bool rx_phase;               /* phase bit of the current receive keys */
-    uint64_t rx_phase_first_pn;  /* first pn received in the current receive phase */
-    unsigned close_rx_count;     /* packets received while CLOSING (close frame rate limit) */
-    bool key_update_pending;     /* we initiated; waiting for an ack in the new phase */
-    uint64_t key_phase_first_pn; /* first pn sent in the current tx phase */
-    uint64_t key_updates;
+    /* Keys of every epoch and the 1-RTT key phases (keys.h) */
+    qc_key_schedule keys;
+    unsigned close_rx_count; /* packets received while CLOSING (close frame rate limit) */
 
     /* Connection IDs */
     qc_cid odcid;        /* client: first DCID; server: the DCID the client first used */

@@ -353,32 +353,6 @@ static enum qc_epoch pkt_epoch(enum qc_pkt_type t) {
                               : (t == QC_PT_HANDSHAKE ? QC_EPOCH_HANDSHAKE : QC_EPOCH_1RTT);
 }
 
-/* Rotates the receive keys after a packet decrypted with the next generation. */
-static int rx_key_update(qc_conn *c, uint64_t pn, qc_ts now) {
-    if (c->has_rx_prev) qc_keys_clear(c->cp, &c->rx_prev);
-    c->rx_prev = c->rx[QC_EPOCH_1RTT];
-    c->has_rx_prev = true;
-    c->rx_prev_discard = now + 3 * qc_conn_pto(c);
-    c->rx[QC_EPOCH_1RTT] = c->rx_next;
-    memset(&c->rx_next, 0, sizeof(c->rx_next));
-    int rv = qc_keys_update(c->cp, &c->rx_next, &c->rx[QC_EPOCH_1RTT]);
-    if (rv) return rv;
-    c->rx_phase = !c->rx_phase;
-    c->rx_phase_first_pn = pn;
-    if (c->key_phase != c->rx_phase) {
-        /* The peer started this update: answer by updating our send keys. */
-        qc_keys old = c->tx[QC_EPOCH_1RTT];
-        c->tx[QC_EPOCH_1RTT] = c->tx_next;
-        rv = qc_keys_update(c->cp, &c->tx_next, &c->tx[QC_EPOCH_1RTT]);
-        qc_keys_clear(c->cp, &old);
-        if (rv) return rv;
-        c->key_phase = c->rx_phase;
-        c->key_phase_first_pn = c->spaces[QC_PNS_APP].next_pn;
-        c->key_updates++;
-    }
-    return 0;
-}
-
 static int recv_packet(qc_conn *c, uint8_t *pkt, const qc_pkt_hdr *h, qc_ts now) {
     if (c->state == QC_CONN_DRAINING) return QC_ERR_DROP;
     switch (h->type) {
@@ -402,26 +376,20 @@ static int recv_packet(qc_conn *c, uint8_t *pkt, const qc_pkt_hdr *h, qc_ts now)
     enum qc_epoch ep = pkt_epoch(h->type);
     enum qc_pn_space sp = qc_epoch_space(ep);
     qc_space *space = &c->spaces[sp];
-    if (space->discarded || !c->has_rx[ep]) return QC_ERR_DROP;
+    if (space->discarded || !c->keys.has_rx[ep]) return QC_ERR_DROP;
 
     uint64_t tpn;
     size_t pnl;
-    if (qc_packet_unprotect_header(c->cp, &c->rx[ep], pkt, h->pkt_len, h->pn_offset, &tpn, &pnl))
+    if (qc_packet_unprotect_header(c->cp, &c->keys.rx[ep], pkt, h->pkt_len, h->pn_offset, &tpn,
+                                   &pnl))
         return QC_ERR_DROP;
     uint64_t pn = qc_pn_decode(space->largest_rx, tpn, pnl);
     size_t hdr_len = h->pn_offset + pnl;
     uint8_t first = pkt[0];
 
-    qc_keys *k = &c->rx[ep];
+    qc_keys *k = &c->keys.rx[ep];
     bool next_phase = false;
-    if (h->type == QC_PT_1RTT && ((first & 0x04) != 0) != c->rx_phase) {
-        if (c->has_rx_prev && pn < c->rx_phase_first_pn) {
-            k = &c->rx_prev;
-        } else {
-            k = &c->rx_next;
-            next_phase = true;
-        }
-    }
+    if (h->type == QC_PT_1RTT) k = qc_ks_rx_keys(&c->keys, (first & 0x04) != 0, pn, &next_phase);
     uint8_t *payload;
     size_t plen;
     if (qc_packet_decrypt(c->cp, k, pkt, h->pkt_len, hdr_len, pn, &payload, &plen)) {
@@ -439,10 +407,8 @@ static int recv_packet(qc_conn *c, uint8_t *pkt, const qc_pkt_hdr *h, qc_ts now)
         return QC_ERR_PROTO;
     }
     if (next_phase) {
-        if (c->key_update_pending && c->key_phase == c->rx_phase) {
-            /* Impossible in a correct peer: it moved two phases ahead. */
-        }
-        int rv = rx_key_update(c, pn, now);
+        int rv = qc_ks_rx_rotate(&c->keys, c->cp, pn, c->spaces[QC_PNS_APP].next_pn,
+                                 now + 3 * qc_conn_pto(c));
         if (rv) {
             qc_conn_fail(c, rv, 0, "key update failed", now);
             return rv;

@@ -83,7 +83,7 @@ static bool begin_packet(qc_conn *c, pkt_build *b, enum qc_pn_space sp, uint8_t 
         .token_len = b->type == QC_PT_INITIAL && !c->is_server ? c->token_len : 0,
         .pn = b->pn,
         .pn_len = b->pn_len,
-        .key_phase = c->key_phase,
+        .key_phase = c->keys.tx_phase,
     };
     b->hdr_len = qc_pkt_write_hdr(buf, cap, &out, &b->pn_offset);
     if (!b->hdr_len || b->hdr_len + QC_AEAD_TAG_LEN + 4 > cap) return false;
@@ -380,7 +380,7 @@ static bool crypto_pending(const qc_conn *c, enum qc_pn_space sp) {
 }
 
 static bool space_wants_send(const qc_conn *c, enum qc_pn_space sp, qc_ts now, bool cwnd_ok) {
-    if (c->spaces[sp].discarded || !c->has_tx[qc_space_epoch(sp)]) return false;
+    if (c->spaces[sp].discarded || !c->keys.has_tx[qc_space_epoch(sp)]) return false;
     /* An ACK alone justifies a packet only when it is due (never in answer to ACKs alone). */
     if (qc_ack_deadline(&c->spaces[sp].ack) <= now) return true;
     if (c->probes_pending[sp]) return true;
@@ -413,7 +413,7 @@ static int finish_packet(qc_conn *c, pkt_build *b, qc_ts now) {
     size_t payload_len = b->len - b->hdr_len;
     if (b->type != QC_PT_1RTT)
         qc_pkt_set_length(b->start, b->pn_offset, b->pn_len + payload_len + QC_AEAD_TAG_LEN);
-    qc_keys *k = &c->tx[b->ep];
+    qc_keys *k = &c->keys.tx[b->ep];
     int rv = qc_packet_protect(c->cp, k, b->start, b->pn_offset, b->pn_len, b->pn, payload_len);
     if (rv) return rv;
     b->len += QC_AEAD_TAG_LEN;
@@ -437,7 +437,7 @@ static int send_close(qc_conn *c, uint8_t *buf, size_t limit, qc_ts now) {
     size_t used = 0;
     for (int sp = 0; sp < QC_PNS_COUNT; sp++) {
         enum qc_epoch ep = qc_space_epoch((enum qc_pn_space)sp);
-        if (c->spaces[sp].discarded || !c->has_tx[ep]) continue;
+        if (c->spaces[sp].discarded || !c->keys.has_tx[ep]) continue;
         if (sp == QC_PNS_APP && !c->handshake_complete && !c->is_server) continue;
         if (sp == QC_PNS_APP && c->is_server && !c->handshake_complete) continue;
         pkt_build b;
