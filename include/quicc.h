@@ -40,8 +40,25 @@ void quicc_ctx_free(quicc_ctx *ctx);
 
 #define QUICC_VERIFY_NONE 0
 #define QUICC_VERIFY_PEER 1
-/* Whether clients verify the server certificate (default QUICC_VERIFY_PEER). */
+#define QUICC_VERIFY_FAIL_IF_NO_PEER_CERT 2
+/* Client contexts: whether the server certificate is verified (default QUICC_VERIFY_PEER).
+ * Server contexts (default NONE): PEER asks clients for a certificate and verifies the ones
+ * sent against the context's trust store; with FAIL_IF_NO_PEER_CERT a client without one is
+ * refused. OpenSSL's numbers. */
 void quicc_ctx_set_verify(quicc_ctx *ctx, int mode);
+/* The application's say on the peer's certificate (the callback of SSL_CTX_set_verify):
+ * called once per handshake, after quicc's own checks, with their verdict (preverify_ok,
+ * and info->result: QUICC_VERIFY_OK or why not) and the chain as the peer sent it; it
+ * returns 1 to accept, 0 to refuse (then QUICC_VERIFY_ERR_INVALID unless quicc had a
+ * reason). It runs inside the handshake: it must not call quicc on that connection. */
+typedef struct quicc_verify_info {
+    long result;
+    size_t chain_len;
+    const unsigned char *const *der; /* der[i], der_len[i]: certificate i, 0 = the peer's own */
+    const size_t *der_len;
+} quicc_verify_info;
+typedef int (*quicc_verify_cb)(int preverify_ok, const quicc_verify_info *info, void *arg);
+void quicc_ctx_set_verify_callback(quicc_ctx *ctx, quicc_verify_cb cb, void *arg);
 /* Trust the system store, honouring SSL_CERT_FILE and SSL_CERT_DIR. */
 int quicc_ctx_set_default_verify_paths(quicc_ctx *ctx);
 /* Trust the certificates in a PEM file, or in every PEM file of a directory (either may be NULL
@@ -55,7 +72,8 @@ int quicc_ctx_set_ciphersuites(quicc_ctx *ctx, const char *list);
 /* Append TLS secrets in NSS key log format to this file. */
 int quicc_ctx_set_keylog_file(quicc_ctx *ctx, const char *path);
 
-/* Server: the certificate chain and private key (PEM files). */
+/* The certificate chain and private key (PEM files): a server's, or a client's, sent when
+ * the server asks for one. */
 int quicc_ctx_use_certificate_chain_file(quicc_ctx *ctx, const char *file);
 int quicc_ctx_use_PrivateKey_file(quicc_ctx *ctx, const char *file);
 /* Server: the ALPN protocols offered, in preference order (wire format). The first one the

@@ -32,6 +32,8 @@ struct quicc_ctx {
      * on the first connect and dropped when one of those settings changes (lock held). */
     qc_tls_ctx *client_tls;
     quicc_new_session_cb new_session_cb; /* client: told of each new session ticket */
+    quicc_verify_cb verify_cb;           /* the application's say on certificates */
+    void *verify_arg;
     void *new_session_arg;
     char *cert_file, *key_file; /* server */
     unsigned char alpn[256];    /* server preference list, wire format */
@@ -240,6 +242,11 @@ bool qc_api_block_until(struct quicc *s, unsigned flags, bool (*done)(struct qui
 
 /* tls_api.c: a ticket arrived on client connection user (qc_tls ticket callback). */
 void qc_api_on_ticket(void *user);
+/* The QUICC_VERIFY_ERR_* code of a qc_tls_verify_error reason. */
+long qc_api_verify_code(const char *text);
+/* qc_tls's verify callback: hands the verdict to the application's (user: the quicc_ctx). */
+int qc_api_verify_trampoline(void *user, int ok, const char *reason, size_t n,
+                             const uint8_t *const *der, const size_t *len);
 
 /* conn_api.c: connections (lock held where noted). */
 /* Setters that apply only before connecting: false (PASSED_INVALID_ARGUMENT) after. */

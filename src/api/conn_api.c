@@ -46,7 +46,7 @@ quicc_ctx *quicc_ctx_new(enum quicc_method method) {
     if (!ctx) return NULL;
     ctx->refs = 1;
     ctx->method = method;
-    ctx->verify_mode = QUICC_VERIFY_PEER;
+    ctx->verify_mode = method == QUICC_SERVER ? QUICC_VERIFY_NONE : QUICC_VERIFY_PEER;
     pthread_mutex_init(&ctx->lock, NULL);
     return ctx;
 }
@@ -90,6 +90,10 @@ qc_tls_ctx *qc_api_ctx_client_tls(quicc_ctx *ctx, char *err, size_t err_len) {
             .ca_dir = ctx->ca_dir,
             .keylog_file = ctx->keylog_file ? ctx->keylog_file : getenv("SSLKEYLOGFILE"),
             .suites = ctx->suites,
+            .cert_file = ctx->cert_file, /* a client certificate, if the server asks */
+            .key_file = ctx->key_file,
+            .verify_cb = ctx->verify_cb ? qc_api_verify_trampoline : NULL,
+            .verify_user = ctx,
         };
         ctx->client_tls = qc_tls_ctx_new(&tcfg, err, err_len);
     }
@@ -191,6 +195,7 @@ int quicc_ctx_use_certificate_chain_file(quicc_ctx *ctx, const char *file) {
                         file ? file : "(null)");
         return 0;
     }
+    ctx_tls_changed(ctx);
     return set_str(&ctx->cert_file, file);
 }
 
@@ -200,6 +205,7 @@ int quicc_ctx_use_PrivateKey_file(quicc_ctx *ctx, const char *file) {
                         file ? file : "(null)");
         return 0;
     }
+    ctx_tls_changed(ctx);
     return set_str(&ctx->key_file, file);
 }
 
@@ -682,42 +688,6 @@ int quicc_get_event_timeout(quicc *s, struct timeval *tv, int *is_infinite) {
 
 /* ---- connecting ---- */
 
-static const char *verify_text(long r) {
-    switch (r) {
-    case QUICC_VERIFY_OK:
-        return "ok";
-    case QUICC_VERIFY_ERR_UNTRUSTED:
-        return "untrusted issuer";
-    case QUICC_VERIFY_ERR_NAME_MISMATCH:
-        return "name mismatch";
-    case QUICC_VERIFY_ERR_EXPIRED:
-        return "expired";
-    case QUICC_VERIFY_ERR_NOT_YET_VALID:
-        return "not yet valid";
-    case QUICC_VERIFY_ERR_REVOKED:
-        return "revoked";
-    default:
-        return "invalid certificate";
-    }
-}
-
-const char *quicc_verify_result_string(long result) {
-    return verify_text(result);
-}
-
-long quicc_get_verify_result(const quicc *s) {
-    return s ? s->c->verify_result : -1;
-}
-
-static long verify_code(const char *text) {
-    static const long codes[] = {QUICC_VERIFY_ERR_UNTRUSTED, QUICC_VERIFY_ERR_NAME_MISMATCH,
-                                 QUICC_VERIFY_ERR_EXPIRED, QUICC_VERIFY_ERR_NOT_YET_VALID,
-                                 QUICC_VERIFY_ERR_REVOKED};
-    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
-        if (text && strcmp(text, verify_text(codes[i])) == 0) return codes[i];
-    return QUICC_VERIFY_ERR_INVALID;
-}
-
 /* Creates TLS, socket and engine, and sends the first flight. Lock held. */
 static int conn_start(quicc *s) {
     qc_api_conn *c = s->c;
@@ -852,9 +822,9 @@ void qc_api_conn_failure(quicc *s) {
     if (ci->lib_error == QC_ERR_VERIFY) {
         const qc_hs *hs = qc_conn_hs(c->engine);
         const char *why = hs ? qc_tls_verify_error(hs) : NULL;
-        c->verify_result = verify_code(why);
+        c->verify_result = qc_api_verify_code(why);
         qc_api_err_push(QUICC_R_VERIFY_FAILED, "certificate verification failed: %s",
-                        verify_text(c->verify_result));
+                        quicc_verify_result_string(c->verify_result));
         return;
     }
     if (ci->idle) {

@@ -303,7 +303,17 @@ int quicc_listen(quicc *l) {
                             .alpn_count = n,
                             .cert_file = ctx->cert_file,
                             .key_file = ctx->key_file,
-                            .keylog_file = ctx->keylog_file};
+                            .keylog_file = ctx->keylog_file,
+                            /* Client certificates: asked for with QUICC_VERIFY_PEER, required
+                             * with FAIL_IF_NO_PEER_CERT, checked against the trust store. */
+                            .request_peer_cert = ctx->verify_mode & QUICC_VERIFY_PEER,
+                            .require_peer_cert =
+                                (ctx->verify_mode & QUICC_VERIFY_PEER) &&
+                                (ctx->verify_mode & QUICC_VERIFY_FAIL_IF_NO_PEER_CERT),
+                            .ca_file = ctx->ca_file,
+                            .ca_dir = ctx->ca_dir,
+                            .verify_cb = ctx->verify_cb ? qc_api_verify_trampoline : NULL,
+                            .verify_user = ctx};
     char err[256] = "";
     p->tls_ctx = qc_tls_ctx_new(&tc, err, sizeof(err));
     if (!p->tls_ctx) {

@@ -8,6 +8,68 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- verification ---- */
+
+static const char *verify_text(long r) {
+    switch (r) {
+    case QUICC_VERIFY_OK:
+        return "ok";
+    case QUICC_VERIFY_ERR_UNTRUSTED:
+        return "untrusted issuer";
+    case QUICC_VERIFY_ERR_NAME_MISMATCH:
+        return "name mismatch";
+    case QUICC_VERIFY_ERR_EXPIRED:
+        return "expired";
+    case QUICC_VERIFY_ERR_NOT_YET_VALID:
+        return "not yet valid";
+    case QUICC_VERIFY_ERR_REVOKED:
+        return "revoked";
+    default:
+        return "invalid certificate";
+    }
+}
+
+const char *quicc_verify_result_string(long result) {
+    return verify_text(result);
+}
+
+long quicc_get_verify_result(const quicc *s) {
+    return s ? s->c->verify_result : -1;
+}
+
+long qc_api_verify_code(const char *text) {
+    static const long codes[] = {QUICC_VERIFY_ERR_UNTRUSTED, QUICC_VERIFY_ERR_NAME_MISMATCH,
+                                 QUICC_VERIFY_ERR_EXPIRED, QUICC_VERIFY_ERR_NOT_YET_VALID,
+                                 QUICC_VERIFY_ERR_REVOKED};
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+        if (text && strcmp(text, verify_text(codes[i])) == 0) return codes[i];
+    return QUICC_VERIFY_ERR_INVALID;
+}
+
+int qc_api_verify_trampoline(void *user, int ok, const char *reason, size_t n,
+                             const uint8_t *const *der, const size_t *len) {
+    quicc_ctx *ctx = user;
+    quicc_verify_info info = {
+        .result = ok ? QUICC_VERIFY_OK : qc_api_verify_code(reason),
+        .chain_len = n,
+        .der = der,
+        .der_len = len,
+    };
+    return ctx->verify_cb(ok, &info, ctx->verify_arg) ? 1 : 0;
+}
+
+void quicc_ctx_set_verify_callback(quicc_ctx *ctx, quicc_verify_cb cb, void *arg) {
+    if (!ctx) return;
+    pthread_mutex_lock(&ctx->lock);
+    ctx->verify_cb = cb;
+    ctx->verify_arg = arg;
+    qc_tls_ctx_free(ctx->client_tls); /* the next connection's context calls it */
+    ctx->client_tls = NULL;
+    pthread_mutex_unlock(&ctx->lock);
+}
+
+/* ---- sessions and certificates ---- */
+
 int quicc_get_session(quicc *s, unsigned char *buf, size_t *len) {
     if (!s || !len || s->kind == QC_OBJ_LISTENER) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "quicc_get_session: bad arguments");

@@ -30,12 +30,20 @@ typedef struct qc_tls_ctx_config {
     size_t alpn_count;
     /* Client: verify the server certificate (default true). */
     bool verify_peer;
-    /* Client: PEM CA file and/or a directory of PEM CA files; both NULL = the system trust
+    /* PEM CA file and/or a directory of PEM CA files; both NULL = the system trust
      * store (honours SSL_CERT_FILE and SSL_CERT_DIR). Loaded once, when the context is made. */
     const char *ca_file;
     const char *ca_dir;
-    /* Server: PEM certificate chain and key files. */
+    /* Server, or a client that authenticates itself: PEM certificate chain and key files. */
     const char *cert_file, *key_file;
+    /* Server: ask the client for a certificate (and check it against ca_file/ca_dir or the
+     * system store); require_peer_cert: a client without one is refused. */
+    bool request_peer_cert, require_peer_cert;
+    /* Called once the peer's chain has been checked, with the verdict (ok), the reason when
+     * not ok, and the chain in DER; returns whether to accept. NULL: the verdict stands. */
+    int (*verify_cb)(void *user, int ok, const char *reason, size_t n, const uint8_t *const *der,
+                     const size_t *len);
+    void *verify_user;
     /* NSS key log file to append secrets to (NULL = none). */
     const char *keylog_file;
     /*

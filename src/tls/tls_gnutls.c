@@ -46,6 +46,10 @@ struct qc_tls_ctx {
     atomic_uint refs;
     bool is_server;
     bool verify_peer;
+    bool request_peer_cert, require_peer_cert; /* server */
+    int (*verify_cb)(void *user, int ok, const char *reason, size_t n, const uint8_t *const *der,
+                     const size_t *len);
+    void *verify_user;
     gnutls_certificate_credentials_t cred;
     gnutls_datum_t *alpn; /* alpn_count entries pointing into alpn_buf */
     size_t alpn_count;
@@ -172,18 +176,43 @@ static bool cert_matches(const gnutls_datum_t *der, char *const *names, size_t n
  * CA; then the end-entity certificate must match one of the session's verify hosts (which
  * need not be the SNI). A failure is recorded for qc_tls_verify_error and aborts the handshake.
  */
+static const char *status_reason(unsigned st);
+
+/* Lets the application's verify callback have the last word on the verdict. */
+static unsigned ask_callback(qc_tls *t, unsigned status, const gnutls_datum_t *list, unsigned n) {
+    const uint8_t *der[16];
+    size_t len[16];
+    size_t m = n < 16 ? n : 16;
+    for (size_t i = 0; i < m; i++) {
+        der[i] = list[i].data;
+        len[i] = list[i].size;
+    }
+    int ok =
+        t->ctx->verify_cb(t->ctx->verify_user, status == 0, status_reason(status), m, der, len);
+    if (!ok) return status ? status : GNUTLS_CERT_INVALID; /* rejected by the application */
+    return 0;
+}
+
 static int verify_hook(gnutls_session_t s) {
     qc_tls *t = gnutls_session_get_ptr(s);
+    unsigned n = 0;
+    const gnutls_datum_t *list = gnutls_certificate_get_peers(s, &n);
+    if (t->ctx->is_server && (list == NULL || n == 0)) {
+        /* A client without a certificate: refused only when one is required. */
+        if (!t->ctx->require_peer_cert) return 0;
+        t->verify_failed = true;
+        t->verify_status = GNUTLS_CERT_INVALID;
+        return -1;
+    }
     unsigned status = 0;
     if (gnutls_certificate_verify_peers2(s, &status) < 0) status |= GNUTLS_CERT_INVALID;
     if (status == 0 && t->verify_host_count > 0) {
-        unsigned n = 0;
-        const gnutls_datum_t *list = gnutls_certificate_get_peers(s, &n);
         if (list == NULL || n == 0)
             status = GNUTLS_CERT_INVALID;
         else if (!cert_matches(&list[0], t->verify_hosts, t->verify_host_count))
             status = GNUTLS_CERT_INVALID | GNUTLS_CERT_UNEXPECTED_OWNER;
     }
+    if (t->ctx->verify_cb != NULL) status = ask_callback(t, status, list, n);
     if (status == 0) return 0;
     t->verify_failed = true;
     t->verify_status = status;
@@ -221,6 +250,10 @@ qc_tls_ctx *qc_tls_ctx_new(const qc_tls_ctx_config *cfg, char *err, size_t err_l
     atomic_init(&ctx->refs, 1);
     ctx->is_server = cfg->is_server;
     ctx->verify_peer = cfg->verify_peer;
+    ctx->request_peer_cert = cfg->is_server && (cfg->request_peer_cert || cfg->require_peer_cert);
+    ctx->require_peer_cert = cfg->is_server && cfg->require_peer_cert;
+    ctx->verify_cb = cfg->verify_cb;
+    ctx->verify_user = cfg->verify_user;
     ctx->alpn = calloc(cfg->alpn_count ? cfg->alpn_count : 1, sizeof(*ctx->alpn));
     ctx->alpn_buf = malloc(total ? total : 1);
     if (ctx->alpn == NULL || ctx->alpn_buf == NULL) goto nomem;
@@ -278,9 +311,28 @@ qc_tls_ctx *qc_tls_ctx_new(const qc_tls_ctx_config *cfg, char *err, size_t err_l
             set_err(err, err_len, "cannot create ticket key: %s", gnutls_strerror(rv));
             goto fail;
         }
-    } else if (cfg->verify_peer) {
-        if (load_trust(ctx, cfg->ca_file, cfg->ca_dir, err, err_len) != 0) goto fail;
-        gnutls_certificate_set_verify_function(ctx->cred, verify_hook);
+        if (ctx->request_peer_cert) {
+            if (load_trust(ctx, cfg->ca_file, cfg->ca_dir, err, err_len) != 0) goto fail;
+            gnutls_certificate_set_verify_function(ctx->cred, verify_hook);
+        }
+    } else {
+        if (cfg->cert_file != NULL || cfg->key_file != NULL) {
+            /* A client certificate, sent when the server asks for one. */
+            rv = cfg->cert_file && cfg->key_file
+                     ? gnutls_certificate_set_x509_key_file(ctx->cred, cfg->cert_file,
+                                                            cfg->key_file, GNUTLS_X509_FMT_PEM)
+                     : GNUTLS_E_INVALID_REQUEST;
+            if (rv < 0) {
+                set_err(err, err_len, "cannot load client certificate %s / key %s: %s",
+                        cfg->cert_file ? cfg->cert_file : "(none)",
+                        cfg->key_file ? cfg->key_file : "(none)", gnutls_strerror(rv));
+                goto fail;
+            }
+        }
+        if (cfg->verify_peer) {
+            if (load_trust(ctx, cfg->ca_file, cfg->ca_dir, err, err_len) != 0) goto fail;
+            gnutls_certificate_set_verify_function(ctx->cred, verify_hook);
+        }
     }
     return ctx;
 
@@ -717,6 +769,9 @@ int qc_tls_new_ex(qc_tls_ctx *ctx, const qc_tls_session_config *scfg, const qc_h
             tp_send, NULL, NULL, NULL,
             GNUTLS_EXT_FLAG_TLS | GNUTLS_EXT_FLAG_CLIENT_HELLO | GNUTLS_EXT_FLAG_EE);
     if (rv == 0 && ctx->is_server) rv = gnutls_session_ticket_enable_server(t->s, &ctx->ticket_key);
+    if (rv == 0 && ctx->request_peer_cert)
+        gnutls_certificate_server_set_request(t->s, ctx->require_peer_cert ? GNUTLS_CERT_REQUIRE
+                                                                           : GNUTLS_CERT_REQUEST);
     if (rv == 0 && !ctx->is_server && server_name != NULL && *server_name != '\0') {
         if (!is_ip_literal(server_name))
             rv = gnutls_server_name_set(t->s, GNUTLS_NAME_DNS, server_name, strlen(server_name));

@@ -15,6 +15,7 @@
 #include <gnutls/crypto.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,6 +237,145 @@ static void test_failing_transport(void) {
     CHECK(quicc_dgram_pair_transport(NULL, 0, &t) == 0);
 }
 
+/* Client certificates over the pair: a server that requires one gets the client's (its
+ * subject seen through quicc_get1_peer_certificate on the server's connection); a client
+ * without one is refused. A client's verify callback sees the verdict and can refuse. */
+typedef struct {
+    quicc_dgram_pair *pair;
+    bool require;
+    int accepted; /* 1: a connection was accepted */
+    _Atomic int client_done;
+    char peer[64]; /* the client certificate's subject */
+} auth_server;
+
+static void *serve_auth(void *arg) {
+    auth_server *a = arg;
+    quicc_ctx *ctx = quicc_ctx_new(QUICC_SERVER);
+    quicc_transport t;
+    quicc_ctx_use_certificate_chain_file(ctx, cert);
+    quicc_ctx_use_PrivateKey_file(ctx, key);
+    quicc_ctx_set_alpn_protos(ctx, ALPN, sizeof(ALPN) - 1);
+    quicc_ctx_load_verify_file(ctx, cert); /* the client presents the same self-signed one */
+    quicc_ctx_set_verify(ctx,
+                         QUICC_VERIFY_PEER | (a->require ? QUICC_VERIFY_FAIL_IF_NO_PEER_CERT : 0));
+    quicc_dgram_pair_transport(a->pair, 1, &t);
+    quicc *l = quicc_new_listener(ctx, 0);
+    quicc_set_transport(l, &t);
+    quicc_listen(l);
+    quicc_set_blocking_mode(l, 0);
+    quicc *c = NULL;
+    for (int i = 0; i < 300 && !c; i++) {
+        bool last = atomic_load(&a->client_done); /* one more look after the client is done */
+        c = quicc_accept_connection(l, 0);
+        if (c || last) break;
+        usleep(5000);
+    }
+    if (c) {
+        a->accepted = 1;
+        quicc_cert *pc = quicc_get1_peer_certificate(c);
+        snprintf(a->peer, sizeof(a->peer), "%s", pc ? quicc_cert_get0_subject(pc) : "");
+        quicc_cert_free(pc);
+        quicc_shutdown_ex(c, QUICC_SHUTDOWN_FLAG_WAIT_PEER, NULL);
+        quicc_free(c);
+    }
+    quicc_free(l);
+    quicc_ctx_free(ctx);
+    return NULL;
+}
+
+static int cb_calls, cb_preverify;
+static long cb_result;
+static size_t cb_chain;
+
+static int verify_cb(int preverify_ok, const quicc_verify_info *info, void *arg) {
+    cb_calls++;
+    cb_preverify = preverify_ok;
+    cb_result = info->result;
+    cb_chain = info->chain_len;
+    return *(int *)arg;
+}
+
+/* One client connection over a new pair; returns quicc_connect's result. */
+static int auth_connect(auth_server *as, bool client_cert, int *cb_answer, long *verify_result) {
+    as->pair = quicc_dgram_pair_new(0);
+    pthread_t th;
+    pthread_create(&th, NULL, serve_auth, as);
+    quicc_ctx *ctx = quicc_ctx_new(QUICC_CLIENT);
+    quicc_ctx_load_verify_file(ctx, cert);
+    if (client_cert) {
+        CHECK(quicc_ctx_use_certificate_chain_file(ctx, cert));
+        CHECK(quicc_ctx_use_PrivateKey_file(ctx, key));
+    }
+    if (cb_answer) quicc_ctx_set_verify_callback(ctx, verify_cb, cb_answer);
+    quicc *c = quicc_new(ctx);
+    quicc_transport t;
+    struct sockaddr_storage peer;
+    socklen_t plen;
+    quicc_dgram_pair_transport(as->pair, 0, &t);
+    quicc_dgram_pair_addr(as->pair, 1, &peer, &plen);
+    quicc_set_transport(c, &t);
+    quicc_set1_initial_peer_addr(c, (struct sockaddr *)&peer, plen);
+    quicc_set_tlsext_host_name(c, "localhost");
+    quicc_set_alpn_protos(c, ALPN, sizeof(ALPN) - 1);
+    quicc_err_clear();
+    int r = quicc_connect(c);
+    if (r == 1) {
+        /* TLS 1.3: the server checks the client's certificate after the client is done. */
+        char b[8];
+        size_t n;
+        quicc_set_blocking_mode(c, 0);
+        quicc_conn_close_info ci;
+        for (int i = 0; i < 200 && !as->accepted && quicc_get_conn_close_info(c, &ci) != 1; i++) {
+            quicc_handle_events(c);
+            usleep(5000);
+            (void)quicc_read_ex(c, b, sizeof(b), &n);
+        }
+        quicc_shutdown_ex(c, QUICC_SHUTDOWN_FLAG_RAPID, NULL);
+    }
+    *verify_result = quicc_get_verify_result(c);
+    quicc_free(c);
+    atomic_store(&as->client_done, 1);
+    pthread_join(th, NULL);
+    quicc_ctx_free(ctx);
+    quicc_dgram_pair_free(as->pair);
+    quicc_err_clear();
+    return r;
+}
+
+static void test_client_certificate(void) {
+    long vr;
+    auth_server as = {.require = true};
+    CHECK_EQ(auth_connect(&as, true, NULL, &vr), 1);
+    CHECK_EQ(as.accepted, 1);
+    CHECK(strcmp(as.peer, "CN=localhost") == 0);
+    /* Without one, the requiring server never accepts the connection. */
+    as = (auth_server){.require = true};
+    auth_connect(&as, false, NULL, &vr);
+    CHECK_EQ(as.accepted, 0);
+    /* Asked for but optional: served without. */
+    as = (auth_server){.require = false};
+    CHECK_EQ(auth_connect(&as, false, NULL, &vr), 1);
+    CHECK_EQ(as.accepted, 1);
+    CHECK(strcmp(as.peer, "") == 0);
+}
+
+static void test_verify_callback(void) {
+    long vr = -1;
+    int answer = 0;
+    auth_server as = {.require = false};
+    cb_calls = 0;
+    CHECK_EQ(auth_connect(&as, false, &answer, &vr), 0);
+    CHECK_EQ(cb_calls, 1);
+    CHECK_EQ(cb_preverify, 1);
+    CHECK_EQ(cb_result, QUICC_VERIFY_OK);
+    CHECK(cb_chain >= 1);
+    CHECK_EQ(vr, QUICC_VERIFY_ERR_INVALID);
+    answer = 1;
+    as = (auth_server){.require = false};
+    CHECK_EQ(auth_connect(&as, false, &answer, &vr), 1);
+    CHECK_EQ(vr, QUICC_VERIFY_OK);
+}
+
 int main(void) {
     snprintf(dir, sizeof(dir), "/tmp/quicc-transport-XXXXXX");
     if (!mkdtemp(dir)) return 1;
@@ -252,6 +392,8 @@ int main(void) {
     TEST_RUN(test_fetch_blocking);
     TEST_RUN(test_fetch_nonblocking);
     TEST_RUN(test_failing_transport);
+    TEST_RUN(test_client_certificate);
+    TEST_RUN(test_verify_callback);
     unlink(cert);
     unlink(key);
     rmdir(dir);

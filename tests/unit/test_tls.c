@@ -473,6 +473,128 @@ static void test_session_alpn_and_ca_dir(void) {
     CHECK_EQ(r.server_err, 0);
 }
 
+/* Client certificates and the verify callback: a pair of contexts made from these. */
+typedef struct {
+    bool request, require;  /* server asks for / requires a client certificate */
+    const char *server_ca;  /* what the server trusts for client certificates */
+    const char *cert, *key; /* the client's certificate, or NULL */
+    int cb_answer;          /* client verify callback: -1 none, else its return value */
+} auth_opts;
+
+static int cb_calls, cb_ok;
+static size_t cb_chain;
+static char cb_reason[64];
+
+static int verify_cb(void *user, int ok, const char *reason, size_t n, const uint8_t *const *der,
+                     const size_t *len) {
+    cb_calls++;
+    cb_ok = ok;
+    cb_chain = n;
+    snprintf(cb_reason, sizeof(cb_reason), "%s", reason ? reason : "");
+    CHECK(n == 0 || (der[0] != NULL && len[0] > 100));
+    return *(int *)user;
+}
+
+static result handshake_auth(const auth_opts *a, size_t *server_saw_chain, const char **why) {
+    static side c, s;
+    result r = {-999, -999, 0, 0};
+    int answer = a->cb_answer;
+    qc_tls_ctx_config cc = {.alpn = CLIENT_ALPN,
+                            .alpn_count = 2,
+                            .verify_peer = true,
+                            .ca_file = ca_pem,
+                            .cert_file = a->cert,
+                            .key_file = a->key,
+                            .verify_cb = a->cb_answer >= 0 ? verify_cb : NULL,
+                            .verify_user = &answer};
+    qc_tls_ctx_config sc = {.is_server = true,
+                            .alpn = SERVER_ALPN,
+                            .alpn_count = 2,
+                            .cert_file = leaf_pem,
+                            .key_file = leaf_key,
+                            .request_peer_cert = a->request,
+                            .require_peer_cert = a->require,
+                            .ca_file = a->server_ca};
+    char err[256] = "";
+    qc_tls_ctx *cx = qc_tls_ctx_new(&cc, err, sizeof(err));
+    qc_tls_ctx *sx = qc_tls_ctx_new(&sc, err, sizeof(err));
+    CHECK(cx != NULL && sx != NULL);
+    if (cx && sx) {
+        CHECK_EQ(side_init(&c, cx, "localhost", CLIENT_TP, sizeof(CLIENT_TP)), 0);
+        CHECK_EQ(side_init(&s, sx, NULL, SERVER_TP, sizeof(SERVER_TP)), 0);
+        r = run(&c, &s);
+        if (server_saw_chain) *server_saw_chain = qc_tls_peer_chain_len(&s.hs);
+        if (why) *why = r.server_err ? qc_tls_verify_error(&s.hs) : qc_tls_verify_error(&c.hs);
+        c.hs.ops->free(c.hs.impl);
+        s.hs.ops->free(s.hs.impl);
+    }
+    qc_tls_ctx_free(cx);
+    qc_tls_ctx_free(sx);
+    return r;
+}
+
+static void test_client_certificates(void) {
+    size_t chain = 99;
+    const char *why = NULL;
+    /* Required and sent: both complete, the server holds the client's chain. */
+    auth_opts a = {
+        .require = true, .server_ca = ca_pem, .cert = leaf_pem, .key = leaf_key, .cb_answer = -1};
+    result r = handshake_auth(&a, &chain, &why);
+    CHECK_EQ(r.client_err, 0);
+    CHECK_EQ(r.server_err, 0);
+    CHECK(chain >= 1);
+    /* Required, not sent: the server refuses. */
+    a.cert = a.key = NULL;
+    r = handshake_auth(&a, &chain, &why);
+    CHECK(r.server_err != 0);
+    CHECK(r.server_alert == 116 || r.server_alert == 42); /* certificate_required / bad */
+    /* Requested only: a client without one is served. */
+    a.require = false;
+    a.request = true;
+    r = handshake_auth(&a, &chain, &why);
+    CHECK_EQ(r.client_err, 0);
+    CHECK_EQ(r.server_err, 0);
+    CHECK_EQ(chain, 0);
+    /* Signed by a CA the server does not name: the client has nothing to send; a server that
+     * only requests serves it anyway, one that requires refuses. */
+    a.cert = leaf_pem;
+    a.key = leaf_key;
+    a.server_ca = other_ca_pem;
+    r = handshake_auth(&a, &chain, &why);
+    CHECK_EQ(r.server_err, 0);
+    CHECK_EQ(chain, 0);
+    a.require = true;
+    r = handshake_auth(&a, &chain, &why);
+    CHECK(r.server_err != 0);
+    CHECK_EQ(chain, 0);
+    /* A client certificate file that does not exist is refused when the context is made. */
+    qc_tls_ctx_config bad = {.alpn = CLIENT_ALPN,
+                             .alpn_count = 2,
+                             .cert_file = "/nonexistent.pem",
+                             .key_file = leaf_key};
+    char err[256] = "";
+    CHECK(qc_tls_ctx_new(&bad, err, sizeof(err)) == NULL);
+    CHECK(strstr(err, "client certificate") != NULL);
+}
+
+static void test_verify_callback(void) {
+    const char *why = NULL;
+    /* The callback sees a good chain and rejects it: refused as invalid. */
+    auth_opts a = {.cb_answer = 0};
+    cb_calls = 0;
+    result r = handshake_auth(&a, NULL, &why);
+    CHECK_EQ(cb_calls, 1);
+    CHECK_EQ(cb_ok, 1);
+    CHECK(cb_chain >= 1);
+    CHECK_EQ(r.client_err, QC_ERR_VERIFY);
+    CHECK(why != NULL && strcmp(why, "invalid certificate") == 0);
+    /* It accepts: done. */
+    a.cb_answer = 1;
+    r = handshake_auth(&a, NULL, &why);
+    CHECK_EQ(r.client_err, 0);
+    CHECK_EQ(r.server_err, 0);
+}
+
 static void test_alpn_rules(void) {
     static side c, s;
     opts o = default_opts();
@@ -1025,6 +1147,8 @@ int main(void) {
     TEST_RUN(test_verify_disabled);
     TEST_RUN(test_verify_host_not_sni);
     TEST_RUN(test_session_alpn_and_ca_dir);
+    TEST_RUN(test_client_certificates);
+    TEST_RUN(test_verify_callback);
     TEST_RUN(test_env_trust);
     TEST_RUN(test_resumption);
     TEST_RUN(test_keylog);

@@ -99,7 +99,9 @@ static void test_rx_waited(void) {
     CHECK_EQ(qc_udp_recv_batch(rfd, &rx), 1);
     CHECK_EQ(rx.d[0].len, 4);
     CHECK_MEM(rx.d[0].data, "late", 4);
-    CHECK(rx.d[0].waited_ns >= 70000000ull);
+    /* At least half the 80 ms it was left (under load the kernel may stamp it a little after
+     * send() returns); without timestamps it would be 0. */
+    CHECK(rx.d[0].waited_ns >= 40000000ull);
     CHECK(rx.d[0].waited_ns < 5000000000ull);
     /* Read at once: a short wait. */
     CHECK_EQ(send(sfd, "soon", 4, 0), 4);
