@@ -198,27 +198,28 @@ static int hs_peer_tparams(void *user, const uint8_t *data, size_t len) {
     int rv = qc_tparams_decode(&tp, !c->is_server, data, len);
     if (rv) return rv;
     if (c->is_server) {
-        rv = qc_tparams_check_cids(&tp, false, NULL, &c->initial_dcid, NULL);
+        rv = qc_tparams_check_cids(&tp, false, NULL, &c->ids.initial_dcid, NULL);
         /* initial_scid must equal the SCID of the client's Initial: our peer CID 0. */
         rv = qc_tparams_check_cids(&tp, false, NULL, &c->cids.peer[0].cid, NULL);
     } else {
-        rv = qc_tparams_check_cids(&tp, true, &c->odcid, &c->cids.peer[0].cid,
-                                   c->retried ? &c->retry_scid : NULL);
+        rv = qc_tparams_check_cids(&tp, true, &c->ids.odcid, &c->cids.peer[0].cid,
+                                   c->ids.retried ? &c->ids.retry_scid : NULL);
     }
     if (rv) return rv;
     c->peer_tp = tp;
     c->has_peer_tp = true;
     /* Apply: flow control, stream limits, timers, packet size. */
     qc_fc_send_on_max(&c->fc_send, tp.initial_max_data);
-    c->peer_max_bidi = tp.initial_max_streams_bidi;
-    c->peer_max_uni = tp.initial_max_streams_uni;
+    c->st.peer_max_bidi = tp.initial_max_streams_bidi;
+    c->st.peer_max_uni = tp.initial_max_streams_uni;
     c->rec.max_ack_delay = tp.max_ack_delay_ms * QC_MS;
     if (tp.max_idle_timeout_ms) {
         uint64_t local = c->cfg.idle_timeout_ms;
         uint64_t ms = local ? QC_MIN(local, tp.max_idle_timeout_ms) : tp.max_idle_timeout_ms;
-        c->idle_timeout = ms * QC_MS;
+        c->timers.idle_timeout = ms * QC_MS;
     }
-    if (tp.max_udp_payload_size < c->max_payload) c->max_payload = (size_t)tp.max_udp_payload_size;
+    if (tp.max_udp_payload_size < c->path.max_payload)
+        c->path.max_payload = (size_t)tp.max_udp_payload_size;
     c->cids.peer_limit = tp.active_connection_id_limit;
     if (!c->is_server && tp.has_reset_token) qc_cids_set_peer_token(&c->cids, tp.reset_token);
     qc_conn_streams_on_peer_tparams(c);
@@ -240,7 +241,7 @@ static int conn_init_common(qc_conn *c, const qc_conn_config *cfg, qc_ts now) {
     c->version = cfg->version ? cfg->version : QC_VERSION_1;
     c->cp = cfg->crypto;
     c->state = QC_CONN_HANDSHAKING;
-    c->max_payload =
+    c->path.max_payload =
         cfg->max_udp_payload < QC_MIN_INITIAL_SIZE ? QC_MIN_INITIAL_SIZE : cfg->max_udp_payload;
     for (int i = 0; i < QC_PNS_COUNT; i++) {
         c->spaces[i].largest_rx = UINT64_MAX;
@@ -253,12 +254,12 @@ static int conn_init_common(qc_conn *c, const qc_conn_config *cfg, qc_ts now) {
     c->rec.max_ack_delay = 0; /* until the peer's transport parameters arrive */
     qc_fc_recv_init(&c->fc_recv, cfg->initial_max_data, cfg->max_data_window);
     qc_fc_send_init(&c->fc_send, 0);
-    c->local_max_bidi = cfg->max_streams_bidi;
-    c->local_max_uni = cfg->max_streams_uni;
-    c->idle_timeout = cfg->idle_timeout_ms * QC_MS;
-    c->last_activity = now;
-    c->last_tx = now;
-    c->close_deadline = QC_TS_NONE;
+    c->st.local_max_bidi = cfg->max_streams_bidi;
+    c->st.local_max_uni = cfg->max_streams_uni;
+    c->timers.idle_timeout = cfg->idle_timeout_ms * QC_MS;
+    c->timers.last_activity = now;
+    c->timers.last_tx = now;
+    c->timers.close_deadline = QC_TS_NONE;
     qc_ks_init(&c->keys);
 
     qc_tparams *tp = &c->local_tp;
@@ -301,7 +302,7 @@ int qc_conn_new_client(qc_conn **out, const qc_conn_config *cfg, const qc_cid *d
     qc_conn *c = calloc(1, sizeof(*c));
     if (!c) return QC_ERR_NOMEM;
     conn_init_common(c, cfg, now);
-    c->odcid = *dcid;
+    c->ids.odcid = *dcid;
     qc_cids_init(&c->cids, scid, dcid);
     c->local_tp.has_initial_scid = true;
     c->local_tp.initial_scid = *scid;
@@ -322,14 +323,14 @@ int qc_conn_new_server(qc_conn **out, const qc_conn_config *cfg, const qc_pkt_hd
     qc_conn *c = calloc(1, sizeof(*c));
     if (!c) return QC_ERR_NOMEM;
     conn_init_common(c, cfg, now);
-    c->initial_dcid = hdr->dcid;
-    c->odcid = odcid ? *odcid : hdr->dcid;
+    c->ids.initial_dcid = hdr->dcid;
+    c->ids.odcid = odcid ? *odcid : hdr->dcid;
     qc_cids_init(&c->cids, scid, &hdr->scid);
-    c->got_server_scid = true;
-    c->amp_limited = !addr_validated;
+    c->ids.got_server_scid = true;
+    c->path.amp_limited = !addr_validated;
     qc_tparams *tp = &c->local_tp;
     tp->has_original_dcid = true;
-    tp->original_dcid = c->odcid;
+    tp->original_dcid = c->ids.odcid;
     tp->has_initial_scid = true;
     tp->initial_scid = *scid;
     if (retry_scid) {
@@ -363,7 +364,7 @@ void qc_conn_free(qc_conn *c) {
     }
     qc_recovery_free(&c->rec);
     qc_conn_streams_free(c);
-    free(c->token);
+    free(c->ids.token);
     free(c);
 }
 
@@ -380,7 +381,7 @@ int qc_conn_set_hs(qc_conn *c, qc_hs hs) {
 
 int qc_conn_start(qc_conn *c, qc_ts now) {
     if (!c->hs_set) return QC_ERR_INVAL;
-    c->last_activity = now;
+    c->timers.last_activity = now;
     int rv = c->hs.ops->start(c->hs.impl);
     if (rv) qc_conn_fail(c, rv, 0, "TLS start failed", now);
     return rv;
@@ -415,7 +416,7 @@ qc_ts qc_conn_pto(const qc_conn *c) {
 static void enter_closing(qc_conn *c, qc_ts now) {
     qc_conn_set_state(c, QC_CONN_CLOSING);
     c->close_frame_pending = true;
-    c->close_deadline = now + 3 * qc_conn_pto(c);
+    c->timers.close_deadline = now + 3 * qc_conn_pto(c);
 }
 
 void qc_conn_set_close_info(qc_conn *c, bool local, bool app, uint64_t code, uint64_t frame_type,
@@ -456,18 +457,18 @@ int qc_conn_close(qc_conn *c, bool app, uint64_t error_code, const char *reason,
 /* ---- timers ---- */
 
 static qc_ts idle_deadline(const qc_conn *c) {
-    if (!c->idle_timeout || c->state >= QC_CONN_CLOSING) return QC_TS_NONE;
+    if (!c->timers.idle_timeout || c->state >= QC_CONN_CLOSING) return QC_TS_NONE;
     /* At least three PTOs (RFC 9000 §10.1), without backoff: probing an unresponsive peer must
      * not postpone the timeout forever. */
-    qc_ts t = QC_MAX(c->idle_timeout, 3 * qc_recovery_pto_base(&c->rec));
-    return c->last_activity + t;
+    qc_ts t = QC_MAX(c->timers.idle_timeout, 3 * qc_recovery_pto_base(&c->rec));
+    return c->timers.last_activity + t;
 }
 
 static qc_ts keepalive_deadline(const qc_conn *c) {
     qc_ts iv = c->cfg.keepalive_interval;
-    if (!iv && c->cfg.keepalive_auto) iv = c->idle_timeout / 2;
+    if (!iv && c->cfg.keepalive_auto) iv = c->timers.idle_timeout / 2;
     if (!iv || !c->handshake_complete || c->state != QC_CONN_ESTABLISHED) return QC_TS_NONE;
-    return QC_MAX(c->last_tx, c->last_activity) + iv;
+    return QC_MAX(c->timers.last_tx, c->timers.last_activity) + iv;
 }
 
 /* Whether the peer has validated this endpoint's address, for the client's anti-deadlock
@@ -482,13 +483,13 @@ static bool peer_validated_us(const qc_conn *c) {
 /* A server at its amplification limit can send nothing until the client sends more: it
  * must not arm the PTO either (RFC 9002 §6.2.2.1). */
 static bool amp_blocked(const qc_conn *c) {
-    return c->amp_limited &&
-           c->bytes_sent_unvalidated + QC_MIN_INITIAL_SIZE > 3 * c->bytes_recv_unvalidated;
+    return c->path.amp_limited && c->path.bytes_sent_unvalidated + QC_MIN_INITIAL_SIZE >
+                                      3 * c->path.bytes_recv_unvalidated;
 }
 
 qc_ts qc_conn_next_timeout(const qc_conn *c) {
     if (c->state == QC_CONN_CLOSED) return QC_TS_NONE;
-    if (c->state >= QC_CONN_CLOSING) return c->close_deadline;
+    if (c->state >= QC_CONN_CLOSING) return c->timers.close_deadline;
     qc_ts t = idle_deadline(c);
     t = QC_MIN(t, keepalive_deadline(c));
     bool hs_keys = c->keys.has_tx[QC_EPOCH_HANDSHAKE];
@@ -504,7 +505,7 @@ qc_ts qc_conn_next_timeout(const qc_conn *c) {
 int qc_conn_on_timeout(qc_conn *c, qc_ts now) {
     if (c->state == QC_CONN_CLOSED) return QC_ERR_CLOSED;
     if (c->state >= QC_CONN_CLOSING) {
-        if (now >= c->close_deadline) qc_conn_set_state(c, QC_CONN_CLOSED);
+        if (now >= c->timers.close_deadline) qc_conn_set_state(c, QC_CONN_CLOSED);
         return c->state == QC_CONN_CLOSED ? QC_ERR_CLOSED : 0;
     }
     if (now >= idle_deadline(c)) {
@@ -516,7 +517,7 @@ int qc_conn_on_timeout(qc_conn *c, qc_ts now) {
         return QC_ERR_CLOSED;
     }
     qc_ks_on_timeout(&c->keys, c->cp, now);
-    if (now >= keepalive_deadline(c)) c->ping_pending = true;
+    if (now >= keepalive_deadline(c)) c->timers.ping_pending = true;
     bool hs_keys = c->keys.has_tx[QC_EPOCH_HANDSHAKE];
     qc_ts lt = amp_blocked(c) ? QC_TS_NONE
                               : qc_recovery_timer(&c->rec, c->handshake_confirmed,
@@ -559,21 +560,21 @@ int qc_conn_set_token(qc_conn *c, const uint8_t *token, size_t len) {
     uint8_t *t = malloc(len);
     if (!t) return QC_ERR_NOMEM;
     memcpy(t, token, len);
-    free(c->token);
-    c->token = t;
-    c->token_len = len;
+    free(c->ids.token);
+    c->ids.token = t;
+    c->ids.token_len = len;
     return 0;
 }
 
 const uint8_t *qc_conn_new_token(const qc_conn *c, size_t *len) {
-    *len = c->new_token_len;
-    return c->new_token_len ? c->new_token : NULL;
+    *len = c->ids.new_token_len;
+    return c->ids.new_token_len ? c->ids.new_token : NULL;
 }
 
 int qc_conn_send_new_token(qc_conn *c, const uint8_t *token, size_t len) {
-    if (!c->is_server || len == 0 || len > sizeof(c->new_token)) return QC_ERR_INVAL;
-    memcpy(c->new_token, token, len);
-    c->new_token_len = len;
+    if (!c->is_server || len == 0 || len > sizeof(c->ids.new_token)) return QC_ERR_INVAL;
+    memcpy(c->ids.new_token, token, len);
+    c->ids.new_token_len = len;
     qc_conn_ctl_queue(c, QC_CTL_NEW_TOKEN);
     return 0;
 }

@@ -78,17 +78,20 @@ struct qc_conn {
     qc_key_schedule keys;
     unsigned close_rx_count; /* packets received while CLOSING (close frame rate limit) */
 
-    /* Connection IDs */
-    qc_cid odcid;        /* client: first DCID; server: the DCID the client first used */
-    qc_cid initial_dcid; /* server: the DCID of the Initial we created from */
-    qc_cid retry_scid;
-    bool retried;         /* client: a Retry was accepted */
-    bool got_server_scid; /* client: DCID switched to the server's SCID */
+    /* Connection IDs issued and received (cid.h) */
     qc_cids cids;
-    uint8_t *token; /* client: Retry/NEW_TOKEN token to send in Initials */
-    size_t token_len;
-    uint8_t new_token[96]; /* client: received in NEW_TOKEN; server: to send */
-    size_t new_token_len;
+    /* The handshake's identities: original IDs, Retry, address-validation tokens */
+    struct {
+        qc_cid odcid;        /* client: first DCID; server: the DCID the client first used */
+        qc_cid initial_dcid; /* server: the DCID of the Initial we created from */
+        qc_cid retry_scid;
+        bool retried;         /* client: a Retry was accepted */
+        bool got_server_scid; /* client: DCID switched to the server's SCID */
+        uint8_t *token;       /* client: Retry/NEW_TOKEN token to send in Initials */
+        size_t token_len;
+        uint8_t new_token[96]; /* client: received in NEW_TOKEN; server: to send */
+        size_t new_token_len;
+    } ids;
 
     /* Transport parameters */
     qc_tparams local_tp, peer_tp;
@@ -103,38 +106,44 @@ struct qc_conn {
     qc_fc_recv fc_recv;
     qc_fc_send fc_send;
 
-    /* Streams */
-    qc_cstream **htab;
-    size_t hcap, nstreams;
-    qc_cstream *send_head; /* round-robin queue of streams with something to send */
-    uint64_t next_local_bidi, next_local_uni;   /* next stream index (not id) */
-    uint64_t peer_max_bidi, peer_max_uni;       /* streams we may open (peer MAX_STREAMS) */
-    uint64_t local_max_bidi, local_max_uni;     /* streams the peer may open (we advertised) */
-    uint64_t peer_opened_bidi, peer_opened_uni; /* stream indexes the peer opened so far */
-    uint64_t peer_closed_bidi, peer_closed_uni; /* peer streams finished and released */
-    uint64_t *incoming; /* ring of peer-initiated streams to accept; bounded by our
-                           MAX_STREAMS limits, so it cannot grow without bound */
-    size_t incoming_head, incoming_len, incoming_cap;
+    /* Streams (conn_stream.c) */
+    struct {
+        qc_cstream **htab;
+        size_t hcap, nstreams;
+        qc_cstream *send_head; /* round-robin queue of streams with something to send */
+        uint64_t next_local_bidi, next_local_uni;   /* next stream index (not id) */
+        uint64_t peer_max_bidi, peer_max_uni;       /* streams we may open (peer MAX_STREAMS) */
+        uint64_t local_max_bidi, local_max_uni;     /* streams the peer may open (advertised) */
+        uint64_t peer_opened_bidi, peer_opened_uni; /* stream indexes the peer opened so far */
+        uint64_t peer_closed_bidi, peer_closed_uni; /* peer streams finished and released */
+        uint64_t *incoming; /* ring of peer-initiated streams to accept; bounded by our
+                               MAX_STREAMS limits, so it cannot grow without bound */
+        size_t incoming_head, incoming_len, incoming_cap;
+    } st;
     unsigned acks_only_sent; /* ACK-only packets since the last ack-eliciting one */
 
-    /* Path */
-    /* Server, until the client's address is validated: send at most three times what came
-     * in (RFC 9000 §8.1). A client is never limited. */
-    bool amp_limited;
-    uint64_t bytes_recv_unvalidated, bytes_sent_unvalidated;
-    size_t max_payload; /* datagram size we build */
-    uint8_t path_response[8];
+    /* The path */
+    struct {
+        /* Server, until the client's address is validated: send at most three times what
+         * came in (RFC 9000 §8.1). A client is never limited. */
+        bool amp_limited;
+        uint64_t bytes_recv_unvalidated, bytes_sent_unvalidated;
+        size_t max_payload; /* datagram size we build */
+        uint8_t path_response[8];
+    } path;
 
     /* Control frames to (re)send: a bit per enum qc_ctl */
     uint32_t ctl_pending;
 
-    /* Timers */
-    qc_ts idle_timeout;  /* effective, ns; 0 = none */
-    qc_ts last_activity; /* last packet received or first ack-eliciting sent after */
-    bool sent_eliciting_since_rx;
-    qc_ts close_deadline; /* end of CLOSING/DRAINING */
-    qc_ts last_tx;        /* for keep-alive */
-    bool ping_pending;
+    /* Timers other than recovery's and the ACK delay (which live in rec and spaces) */
+    struct {
+        qc_ts idle_timeout;  /* effective, ns; 0 = none */
+        qc_ts last_activity; /* last packet received or first ack-eliciting sent after */
+        bool sent_eliciting_since_rx;
+        qc_ts close_deadline; /* end of CLOSING/DRAINING */
+        qc_ts last_tx;        /* for keep-alive */
+        bool ping_pending;
+    } timers;
 
     /* Closing */
     qc_close_info close;

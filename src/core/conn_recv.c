@@ -15,9 +15,9 @@
 static int on_version_negotiation(qc_conn *c, const qc_pkt_hdr *h, qc_ts now) {
     /* Only before any packet from the server was processed, and only if it lists
      * neither our version (RFC 9000 §6.2). The DCID must be our SCID. */
-    if (c->got_server_scid || c->spaces[QC_PNS_INITIAL].largest_rx != UINT64_MAX)
+    if (c->ids.got_server_scid || c->spaces[QC_PNS_INITIAL].largest_rx != UINT64_MAX)
         return QC_ERR_DROP;
-    if (!qc_cids_is_local(&c->cids, &h->dcid) || !qc_cid_eq(&h->scid, &c->odcid))
+    if (!qc_cids_is_local(&c->cids, &h->dcid) || !qc_cid_eq(&h->scid, &c->ids.odcid))
         return QC_ERR_DROP;
     for (size_t i = 0; i < h->vn_count; i++) {
         const uint8_t *v = h->vn_versions + 4 * i;
@@ -34,22 +34,23 @@ static int on_version_negotiation(qc_conn *c, const qc_pkt_hdr *h, qc_ts now) {
 }
 
 static int on_retry(qc_conn *c, const uint8_t *pkt, const qc_pkt_hdr *h, qc_ts now) {
-    if (c->retried || c->got_server_scid || c->spaces[QC_PNS_INITIAL].largest_rx != UINT64_MAX)
+    if (c->ids.retried || c->ids.got_server_scid ||
+        c->spaces[QC_PNS_INITIAL].largest_rx != UINT64_MAX)
         return QC_ERR_DROP;
     if (!qc_cids_is_local(&c->cids, &h->dcid) || h->token_len == 0) return QC_ERR_DROP;
-    if (qc_cid_eq(&h->scid, &c->odcid)) return QC_ERR_DROP;
+    if (qc_cid_eq(&h->scid, &c->ids.odcid)) return QC_ERR_DROP;
     uint8_t tag[16];
-    if (qc_retry_tag(c->cp, c->version, &c->odcid, pkt, h->pkt_len - 16, tag) ||
+    if (qc_retry_tag(c->cp, c->version, &c->ids.odcid, pkt, h->pkt_len - 16, tag) ||
         memcmp(tag, h->retry_tag, 16) != 0)
         return QC_ERR_DROP;
     uint8_t *tok = malloc(h->token_len);
     if (!tok) return QC_ERR_NOMEM;
     memcpy(tok, h->token, h->token_len);
-    free(c->token);
-    c->token = tok;
-    c->token_len = h->token_len;
-    c->retried = true;
-    c->retry_scid = h->scid;
+    free(c->ids.token);
+    c->ids.token = tok;
+    c->ids.token_len = h->token_len;
+    c->ids.retried = true;
+    c->ids.retry_scid = h->scid;
     c->cids.peer[0].cid = h->scid;
     int rv = qc_conn_reinstall_initial_keys(c, &h->scid);
     if (rv) return rv;
@@ -223,7 +224,7 @@ static void on_connection_close(qc_conn *c, const qc_frame *f, qc_ts now) {
                            f->u.close.frame_type, QC_ERR_CLOSED, f->u.close.reason,
                            f->u.close.reason_len);
     qc_conn_set_state(c, QC_CONN_DRAINING);
-    c->close_deadline = now + 3 * qc_conn_pto(c);
+    c->timers.close_deadline = now + 3 * qc_conn_pto(c);
 }
 
 static int on_frame(qc_conn *c, enum qc_pkt_type pt, const qc_frame *f, qc_ts now) {
@@ -250,9 +251,9 @@ static int on_frame(qc_conn *c, enum qc_pkt_type pt, const qc_frame *f, qc_ts no
         return on_crypto(c, sp, f, now);
     case QC_FT_NEW_TOKEN:
         if (c->is_server) return QC_ERR_PROTO;
-        if (f->u.new_token.len <= sizeof(c->new_token)) {
-            memcpy(c->new_token, f->u.new_token.token, f->u.new_token.len);
-            c->new_token_len = f->u.new_token.len;
+        if (f->u.new_token.len <= sizeof(c->ids.new_token)) {
+            memcpy(c->ids.new_token, f->u.new_token.token, f->u.new_token.len);
+            c->ids.new_token_len = f->u.new_token.len;
         }
         return 0;
     case QC_FT_MAX_DATA:
@@ -266,11 +267,11 @@ static int on_frame(qc_conn *c, enum qc_pkt_type pt, const qc_frame *f, qc_ts no
     case QC_FT_MAX_STREAM_DATA:
         return on_max_stream_data(c, f);
     case QC_FT_MAX_STREAMS_BIDI:
-        if (f->u.max.max > c->peer_max_bidi) c->peer_max_bidi = f->u.max.max;
+        if (f->u.max.max > c->st.peer_max_bidi) c->st.peer_max_bidi = f->u.max.max;
         qc_conn_streams_on_peer_tparams(c);
         return 0;
     case QC_FT_MAX_STREAMS_UNI:
-        if (f->u.max.max > c->peer_max_uni) c->peer_max_uni = f->u.max.max;
+        if (f->u.max.max > c->st.peer_max_uni) c->st.peer_max_uni = f->u.max.max;
         qc_conn_streams_on_peer_tparams(c);
         return 0;
     case QC_FT_DATA_BLOCKED:
@@ -293,7 +294,7 @@ static int on_frame(qc_conn *c, enum qc_pkt_type pt, const qc_frame *f, qc_ts no
         return rv;
     }
     case QC_FT_PATH_CHALLENGE:
-        memcpy(c->path_response, f->u.path.data, 8);
+        memcpy(c->path.path_response, f->u.path.data, 8);
         qc_conn_ctl_queue(c, QC_CTL_PATH_RESPONSE);
         return 0;
     case QC_FT_PATH_RESPONSE:
@@ -367,9 +368,9 @@ static int recv_packet(qc_conn *c, uint8_t *pkt, const qc_pkt_hdr *h, qc_ts now)
     }
     if (h->type != QC_PT_1RTT && h->version != c->version) return QC_ERR_DROP;
     if (!qc_cids_is_local(&c->cids, &h->dcid) &&
-        !(c->is_server && h->type == QC_PT_INITIAL && qc_cid_eq(&h->dcid, &c->initial_dcid)))
+        !(c->is_server && h->type == QC_PT_INITIAL && qc_cid_eq(&h->dcid, &c->ids.initial_dcid)))
         return QC_ERR_DROP;
-    if (!c->is_server && h->type != QC_PT_1RTT && c->got_server_scid &&
+    if (!c->is_server && h->type != QC_PT_1RTT && c->ids.got_server_scid &&
         !qc_cid_eq(&h->scid, &c->cids.peer[0].cid))
         return QC_ERR_DROP;
 
@@ -415,14 +416,14 @@ static int recv_packet(qc_conn *c, uint8_t *pkt, const qc_pkt_hdr *h, qc_ts now)
         }
     }
     c->stats.pkts_recv++;
-    if (!c->is_server && h->type == QC_PT_INITIAL && !c->got_server_scid) {
+    if (!c->is_server && h->type == QC_PT_INITIAL && !c->ids.got_server_scid) {
         /* The client switches to the server's chosen connection ID (RFC 9000 §7.2). */
         c->cids.peer[0].cid = h->scid;
-        c->got_server_scid = true;
+        c->ids.got_server_scid = true;
     }
     if (c->is_server && h->type == QC_PT_HANDSHAKE) {
         /* A Handshake packet proves the client's address; Initial keys go (RFC 9001 §4.9.1). */
-        c->amp_limited = false;
+        c->path.amp_limited = false;
         qc_conn_discard_epoch(c, QC_EPOCH_INITIAL);
     }
 
@@ -435,15 +436,15 @@ static int recv_packet(qc_conn *c, uint8_t *pkt, const qc_pkt_hdr *h, qc_ts now)
     qc_ts max_ack_delay = c->cfg.max_ack_delay_ms * QC_MS;
     qc_ack_on_packet(&space->ack, pn, eliciting, sp != QC_PNS_APP || !c->handshake_complete, now,
                      max_ack_delay);
-    c->last_activity = now;
-    c->sent_eliciting_since_rx = false;
+    c->timers.last_activity = now;
+    c->timers.sent_eliciting_since_rx = false;
     return rv;
 }
 
 int qc_conn_recv(qc_conn *c, uint8_t *dgram, size_t len, qc_ts now) {
     if (c->state == QC_CONN_CLOSED) return QC_ERR_CLOSED;
     c->stats.bytes_recv += len;
-    if (c->amp_limited) c->bytes_recv_unvalidated += len;
+    if (c->path.amp_limited) c->path.bytes_recv_unvalidated += len;
     bool any = false;
     size_t off = 0;
     while (off < len) {
@@ -459,7 +460,7 @@ int qc_conn_recv(qc_conn *c, uint8_t *dgram, size_t len, qc_ts now) {
                                "stateless reset", 15);
         c->close.stateless_reset = true;
         qc_conn_set_state(c, QC_CONN_DRAINING);
-        c->close_deadline = now + 3 * qc_conn_pto(c);
+        c->timers.close_deadline = now + 3 * qc_conn_pto(c);
     }
     if (any && c->state == QC_CONN_CLOSING && c->close.local) {
         /* Repeat CONNECTION_CLOSE, less and less often (RFC 9000 §10.2.1). */

@@ -79,8 +79,8 @@ static bool begin_packet(qc_conn *c, pkt_build *b, enum qc_pn_space sp, uint8_t 
         .version = c->version,
         .dcid = qc_cids_peer_current(&c->cids),
         .scid = &c->cids.local[0].cid,
-        .token = b->type == QC_PT_INITIAL && !c->is_server ? c->token : NULL,
-        .token_len = b->type == QC_PT_INITIAL && !c->is_server ? c->token_len : 0,
+        .token = b->type == QC_PT_INITIAL && !c->is_server ? c->ids.token : NULL,
+        .token_len = b->type == QC_PT_INITIAL && !c->is_server ? c->ids.token_len : 0,
         .pn = b->pn,
         .pn_len = b->pn_len,
         .key_phase = c->keys.tx_phase,
@@ -147,7 +147,7 @@ typedef struct qc_ctl_row {
 
 static uint64_t fill_path_response(qc_conn *c, qc_frame *f, qc_ts now) {
     (void)now;
-    memcpy(f->u.path.data, c->path_response, 8);
+    memcpy(f->u.path.data, c->path.path_response, 8);
     return 0;
 }
 
@@ -158,8 +158,8 @@ static uint64_t fill_none(qc_conn *c, qc_frame *f, qc_ts now) {
 
 static uint64_t fill_new_token(qc_conn *c, qc_frame *f, qc_ts now) {
     (void)now;
-    f->u.new_token.token = c->new_token;
-    f->u.new_token.len = c->new_token_len;
+    f->u.new_token.token = c->ids.new_token;
+    f->u.new_token.len = c->ids.new_token_len;
     return 0;
 }
 
@@ -171,22 +171,22 @@ static uint64_t fill_max_data(qc_conn *c, qc_frame *f, qc_ts now) {
 
 static uint64_t fill_max_streams_bidi(qc_conn *c, qc_frame *f, qc_ts now) {
     (void)now;
-    return f->u.max.max = c->local_max_bidi;
+    return f->u.max.max = c->st.local_max_bidi;
 }
 
 static uint64_t fill_max_streams_uni(qc_conn *c, qc_frame *f, qc_ts now) {
     (void)now;
-    return f->u.max.max = c->local_max_uni;
+    return f->u.max.max = c->st.local_max_uni;
 }
 
 static uint64_t fill_streams_blocked_bidi(qc_conn *c, qc_frame *f, qc_ts now) {
     (void)now;
-    return f->u.max.max = c->peer_max_bidi;
+    return f->u.max.max = c->st.peer_max_bidi;
 }
 
 static uint64_t fill_streams_blocked_uni(qc_conn *c, qc_frame *f, qc_ts now) {
     (void)now;
-    return f->u.max.max = c->peer_max_uni;
+    return f->u.max.max = c->st.peer_max_uni;
 }
 
 static uint64_t fill_data_blocked(qc_conn *c, qc_frame *f, qc_ts now) {
@@ -346,15 +346,15 @@ static bool add_stream_frames(qc_conn *c, pkt_build *b, qc_cstream *cs, bool cwn
 static void add_streams(qc_conn *c, pkt_build *b, bool cwnd_ok, qc_ts now) {
     /* Round robin: serve the head, then move it to the back (or out of the queue when it has
      * nothing more to send). Bounded by the number of streams so blocked streams can't spin. */
-    size_t budget = c->nstreams + 1;
-    while (c->send_head && budget--) {
-        qc_cstream *cs = c->send_head;
+    size_t budget = c->st.nstreams + 1;
+    while (c->st.send_head && budget--) {
+        qc_cstream *cs = c->st.send_head;
         bool more_room = add_stream_frames(c, b, cs, cwnd_ok, now);
         if (!qc_conn_stream_has_work(c, cs)) {
             qc_conn_stream_unschedule(c, cs);
             qc_conn_stream_maybe_free(c, cs);
         } else {
-            c->send_head = cs->snext;
+            c->st.send_head = cs->snext;
         }
         if (!more_room) return;
     }
@@ -387,8 +387,8 @@ static bool space_wants_send(const qc_conn *c, enum qc_pn_space sp, qc_ts now, b
     if (!cwnd_ok) return false;
     if (crypto_pending(c, sp)) return true;
     if (sp != QC_PNS_APP) return false;
-    if (c->ping_pending || app_has_control(c)) return true;
-    return c->send_head != NULL;
+    if (c->timers.ping_pending || app_has_control(c)) return true;
+    return c->st.send_head != NULL;
 }
 
 bool qc_conn_has_pending(const qc_conn *c, qc_ts now) {
@@ -426,8 +426,8 @@ static int finish_packet(qc_conn *c, pkt_build *b, qc_ts now) {
     c->spaces[b->sp].next_pn++;
     c->stats.pkts_sent++;
     if (b->eliciting) {
-        if (!c->sent_eliciting_since_rx) c->last_activity = now;
-        c->sent_eliciting_since_rx = true;
+        if (!c->timers.sent_eliciting_since_rx) c->timers.last_activity = now;
+        c->timers.sent_eliciting_since_rx = true;
     }
     return 0;
 }
@@ -467,11 +467,11 @@ static int send_close(qc_conn *c, uint8_t *buf, size_t limit, qc_ts now) {
 
 int qc_conn_send(qc_conn *c, uint8_t *buf, size_t cap, qc_ts now) {
     if (c->state == QC_CONN_CLOSED || c->state == QC_CONN_DRAINING) return 0;
-    size_t limit = QC_MIN(cap, c->max_payload);
-    if (c->amp_limited) {
-        uint64_t allowed = 3 * c->bytes_recv_unvalidated;
+    size_t limit = QC_MIN(cap, c->path.max_payload);
+    if (c->path.amp_limited) {
+        uint64_t allowed = 3 * c->path.bytes_recv_unvalidated;
         uint64_t left =
-            allowed > c->bytes_sent_unvalidated ? allowed - c->bytes_sent_unvalidated : 0;
+            allowed > c->path.bytes_sent_unvalidated ? allowed - c->path.bytes_sent_unvalidated : 0;
         if (left < limit) limit = (size_t)left;
         if (limit < QC_MIN_INITIAL_SIZE && c->is_server)
             return 0; /* anti-amplification: wait for more from the client */
@@ -505,7 +505,7 @@ int qc_conn_send(qc_conn *c, uint8_t *buf, size_t cap, qc_ts now) {
              * so their records can be released (RFC 9000 §13.2.4). */
             bool ack_only_ping =
                 sp == QC_PNS_APP && !b->eliciting && c->acks_only_sent >= 15 && b->len > b->hdr_len;
-            if ((probe || ack_only_ping || (sp == QC_PNS_APP && c->ping_pending)) &&
+            if ((probe || ack_only_ping || (sp == QC_PNS_APP && c->timers.ping_pending)) &&
                 !b->eliciting) {
                 qc_frame f = {.type = QC_FT_PING};
                 if (put_frame(b, &f)) rec_add(b, QC_SK_PING, 0, 0, 0, false);
@@ -515,7 +515,7 @@ int qc_conn_send(qc_conn *c, uint8_t *buf, size_t cap, qc_ts now) {
                 continue;
             }
             if (probe && b->eliciting) c->probes_pending[sp]--;
-            if (sp == QC_PNS_APP && b->eliciting) c->ping_pending = false;
+            if (sp == QC_PNS_APP && b->eliciting) c->timers.ping_pending = false;
             if (sp == QC_PNS_APP) c->acks_only_sent = b->eliciting ? 0 : c->acks_only_sent + 1;
             if (sp == QC_PNS_INITIAL && b->eliciting) has_initial_eliciting = true;
             used = (size_t)(b->start - buf) + b->len + QC_AEAD_TAG_LEN;
@@ -547,8 +547,8 @@ int qc_conn_send(qc_conn *c, uint8_t *buf, size_t cap, qc_ts now) {
     }
     if (total > 0) {
         c->stats.bytes_sent += (uint64_t)total;
-        if (c->amp_limited) c->bytes_sent_unvalidated += (uint64_t)total;
-        c->last_tx = now;
+        if (c->path.amp_limited) c->path.bytes_sent_unvalidated += (uint64_t)total;
+        c->timers.last_tx = now;
     }
     return total;
 }

@@ -10,24 +10,24 @@
 
 static size_t hslot(const qc_conn *c, uint64_t id) {
     uint64_t h = id * 0x9e3779b97f4a7c15ull;
-    return (size_t)(h >> 32) & (c->hcap - 1);
+    return (size_t)(h >> 32) & (c->st.hcap - 1);
 }
 
 qc_cstream *qc_conn_find_stream(const qc_conn *c, uint64_t id) {
-    if (!c->hcap) return NULL;
-    for (qc_cstream *cs = c->htab[hslot(c, id)]; cs; cs = cs->hnext)
+    if (!c->st.hcap) return NULL;
+    for (qc_cstream *cs = c->st.htab[hslot(c, id)]; cs; cs = cs->hnext)
         if (cs->s.id == id) return cs;
     return NULL;
 }
 
 static int htab_grow(qc_conn *c) {
-    size_t ncap = c->hcap ? c->hcap * 2 : 16;
+    size_t ncap = c->st.hcap ? c->st.hcap * 2 : 16;
     qc_cstream **nt = calloc(ncap, sizeof(*nt));
     if (!nt) return QC_ERR_NOMEM;
-    qc_cstream **old = c->htab;
-    size_t ocap = c->hcap;
-    c->htab = nt;
-    c->hcap = ncap;
+    qc_cstream **old = c->st.htab;
+    size_t ocap = c->st.hcap;
+    c->st.htab = nt;
+    c->st.hcap = ncap;
     for (size_t i = 0; i < ocap; i++) {
         qc_cstream *cs = old[i];
         while (cs) {
@@ -43,7 +43,7 @@ static int htab_grow(qc_conn *c) {
 }
 
 static qc_cstream *stream_create(qc_conn *c, uint64_t id) {
-    if (c->nstreams + 1 > c->hcap && htab_grow(c)) return NULL;
+    if (c->st.nstreams + 1 > c->st.hcap && htab_grow(c)) return NULL;
     qc_cstream *cs = calloc(1, sizeof(*cs));
     if (!cs) return NULL;
     qc_stream_init(&cs->s, id, c->is_server, c->cfg.stream_send_buffer);
@@ -63,26 +63,26 @@ static qc_cstream *stream_create(qc_conn *c, uint64_t id) {
     }
     qc_fc_send_init(&cs->fc_send, smax);
     size_t h = hslot(c, id);
-    cs->hnext = c->htab[h];
-    c->htab[h] = cs;
-    c->nstreams++;
+    cs->hnext = c->st.htab[h];
+    c->st.htab[h] = cs;
+    c->st.nstreams++;
     return cs;
 }
 
 static void stream_destroy(qc_conn *c, qc_cstream *cs) {
     qc_conn_stream_unschedule(c, cs);
-    qc_cstream **pp = &c->htab[hslot(c, cs->s.id)];
+    qc_cstream **pp = &c->st.htab[hslot(c, cs->s.id)];
     while (*pp && *pp != cs)
         pp = &(*pp)->hnext;
     if (*pp) *pp = cs->hnext;
-    c->nstreams--;
+    c->st.nstreams--;
     qc_stream_free(&cs->s);
     free(cs);
 }
 
 void qc_conn_streams_free(qc_conn *c) {
-    for (size_t i = 0; i < c->hcap; i++) {
-        qc_cstream *cs = c->htab[i];
+    for (size_t i = 0; i < c->st.hcap; i++) {
+        qc_cstream *cs = c->st.htab[i];
         while (cs) {
             qc_cstream *next = cs->hnext;
             qc_stream_free(&cs->s);
@@ -90,20 +90,20 @@ void qc_conn_streams_free(qc_conn *c) {
             cs = next;
         }
     }
-    free(c->htab);
-    c->htab = NULL;
-    free(c->incoming);
-    c->incoming = NULL;
-    c->incoming_len = c->incoming_cap = c->incoming_head = 0;
-    c->hcap = c->nstreams = 0;
-    c->send_head = NULL;
+    free(c->st.htab);
+    c->st.htab = NULL;
+    free(c->st.incoming);
+    c->st.incoming = NULL;
+    c->st.incoming_len = c->st.incoming_cap = c->st.incoming_head = 0;
+    c->st.hcap = c->st.nstreams = 0;
+    c->st.send_head = NULL;
 }
 
 /* The peer's transport parameters (or MAX_STREAMS) arrived: give existing local streams their
  * send credit and release streams opened in advance of credit. */
 void qc_conn_streams_on_peer_tparams(qc_conn *c) {
-    for (size_t i = 0; i < c->hcap; i++) {
-        for (qc_cstream *cs = c->htab[i]; cs; cs = cs->hnext) {
+    for (size_t i = 0; i < c->st.hcap; i++) {
+        for (qc_cstream *cs = c->st.htab[i]; cs; cs = cs->hnext) {
             bool local = qc_sid_is_local(cs->s.id, c->is_server);
             bool uni = qc_sid_is_uni(cs->s.id);
             if (local && c->has_peer_tp && cs->fc_send.max == 0 && cs->fc_send.used == 0) {
@@ -113,7 +113,8 @@ void qc_conn_streams_on_peer_tparams(qc_conn *c) {
             }
             if (cs->waits_credit) {
                 uint64_t idx = cs->s.id >> 2;
-                if (idx < (uni ? c->peer_max_uni : c->peer_max_bidi)) cs->waits_credit = false;
+                if (idx < (uni ? c->st.peer_max_uni : c->st.peer_max_bidi))
+                    cs->waits_credit = false;
             }
             if (qc_conn_stream_has_work(c, cs)) qc_conn_stream_schedule(c, cs);
         }
@@ -143,28 +144,28 @@ bool qc_conn_stream_has_work(const qc_conn *c, const qc_cstream *cs) {
 void qc_conn_stream_schedule(qc_conn *c, qc_cstream *cs) {
     if (cs->in_send_queue) return;
     cs->in_send_queue = true;
-    if (!c->send_head) {
+    if (!c->st.send_head) {
         cs->snext = cs->sprev = cs;
-        c->send_head = cs;
+        c->st.send_head = cs;
         return;
     }
     /* Insert at the tail (just before head). */
-    qc_cstream *tail = c->send_head->sprev;
-    cs->snext = c->send_head;
+    qc_cstream *tail = c->st.send_head->sprev;
+    cs->snext = c->st.send_head;
     cs->sprev = tail;
     tail->snext = cs;
-    c->send_head->sprev = cs;
+    c->st.send_head->sprev = cs;
 }
 
 void qc_conn_stream_unschedule(qc_conn *c, qc_cstream *cs) {
     if (!cs->in_send_queue) return;
     cs->in_send_queue = false;
     if (cs->snext == cs) {
-        c->send_head = NULL;
+        c->st.send_head = NULL;
     } else {
         cs->sprev->snext = cs->snext;
         cs->snext->sprev = cs->sprev;
-        if (c->send_head == cs) c->send_head = cs->snext;
+        if (c->st.send_head == cs) c->st.send_head = cs->snext;
     }
     cs->snext = cs->sprev = NULL;
 }
@@ -181,12 +182,12 @@ void qc_conn_stream_maybe_free(qc_conn *c, qc_cstream *cs) {
     if (!local && !cs->counted_closed) {
         cs->counted_closed = true;
         if (qc_sid_is_uni(cs->s.id)) {
-            c->peer_closed_uni++;
-            c->local_max_uni = c->peer_closed_uni + c->cfg.max_streams_uni;
+            c->st.peer_closed_uni++;
+            c->st.local_max_uni = c->st.peer_closed_uni + c->cfg.max_streams_uni;
             qc_conn_ctl_queue(c, QC_CTL_MAX_STREAMS_UNI);
         } else {
-            c->peer_closed_bidi++;
-            c->local_max_bidi = c->peer_closed_bidi + c->cfg.max_streams_bidi;
+            c->st.peer_closed_bidi++;
+            c->st.local_max_bidi = c->st.peer_closed_bidi + c->cfg.max_streams_bidi;
             qc_conn_ctl_queue(c, QC_CTL_MAX_STREAMS_BIDI);
         }
     }
@@ -210,32 +211,32 @@ int qc_conn_stream_for_frame(qc_conn *c, uint64_t id, bool sending_part, qc_cstr
     }
     uint64_t idx = id >> 2;
     if (local) {
-        uint64_t next = uni ? c->next_local_uni : c->next_local_bidi;
+        uint64_t next = uni ? c->st.next_local_uni : c->st.next_local_bidi;
         if (idx >= next) return QC_ERR_STREAM_STATE; /* never opened */
         return 0;                                    /* closed and forgotten: ignore */
     }
-    uint64_t limit = uni ? c->local_max_uni : c->local_max_bidi;
+    uint64_t limit = uni ? c->st.local_max_uni : c->st.local_max_bidi;
     if (idx >= limit) return QC_ERR_STREAM_LIMIT;
-    uint64_t *opened = uni ? &c->peer_opened_uni : &c->peer_opened_bidi;
+    uint64_t *opened = uni ? &c->st.peer_opened_uni : &c->st.peer_opened_bidi;
     if (idx < *opened) return 0; /* closed and forgotten */
     /* Open every lower-numbered stream of this type too (RFC 9000 §3.2). */
     for (uint64_t i = *opened; i <= idx; i++) {
         uint64_t sid = (i << 2) | (id & 3);
         qc_cstream *n = stream_create(c, sid);
         if (!n) return QC_ERR_NOMEM;
-        if (c->incoming_len == c->incoming_cap) {
-            size_t ncap = c->incoming_cap ? 2 * c->incoming_cap : 16;
+        if (c->st.incoming_len == c->st.incoming_cap) {
+            size_t ncap = c->st.incoming_cap ? 2 * c->st.incoming_cap : 16;
             uint64_t *q = malloc(ncap * sizeof(*q));
             if (!q) return QC_ERR_NOMEM;
-            for (size_t k = 0; k < c->incoming_len; k++)
-                q[k] = c->incoming[(c->incoming_head + k) % c->incoming_cap];
-            free(c->incoming);
-            c->incoming = q;
-            c->incoming_cap = ncap;
-            c->incoming_head = 0;
+            for (size_t k = 0; k < c->st.incoming_len; k++)
+                q[k] = c->st.incoming[(c->st.incoming_head + k) % c->st.incoming_cap];
+            free(c->st.incoming);
+            c->st.incoming = q;
+            c->st.incoming_cap = ncap;
+            c->st.incoming_head = 0;
         }
-        c->incoming[(c->incoming_head + c->incoming_len) % c->incoming_cap] = sid;
-        c->incoming_len++;
+        c->st.incoming[(c->st.incoming_head + c->st.incoming_len) % c->st.incoming_cap] = sid;
+        c->st.incoming_len++;
         *opened = i + 1;
         cs = n;
     }
@@ -246,20 +247,20 @@ int qc_conn_stream_for_frame(qc_conn *c, uint64_t id, bool sending_part, qc_cstr
 /* ---- application calls ---- */
 
 uint64_t qc_conn_streams_avail(const qc_conn *c, bool uni) {
-    uint64_t max = uni ? c->peer_max_uni : c->peer_max_bidi;
-    uint64_t next = uni ? c->next_local_uni : c->next_local_bidi;
+    uint64_t max = uni ? c->st.peer_max_uni : c->st.peer_max_bidi;
+    uint64_t next = uni ? c->st.next_local_uni : c->st.next_local_bidi;
     return max > next ? max - next : 0;
 }
 
 uint64_t qc_conn_peer_streams_avail(const qc_conn *c, bool uni) {
-    uint64_t max = uni ? c->local_max_uni : c->local_max_bidi;
-    uint64_t opened = uni ? c->peer_opened_uni : c->peer_opened_bidi;
+    uint64_t max = uni ? c->st.local_max_uni : c->st.local_max_bidi;
+    uint64_t opened = uni ? c->st.peer_opened_uni : c->st.peer_opened_bidi;
     return max > opened ? max - opened : 0;
 }
 
 int qc_conn_stream_open(qc_conn *c, bool uni, bool advance, uint64_t *id) {
     if (c->state >= QC_CONN_CLOSING) return QC_ERR_CLOSED;
-    uint64_t *next = uni ? &c->next_local_uni : &c->next_local_bidi;
+    uint64_t *next = uni ? &c->st.next_local_uni : &c->st.next_local_bidi;
     bool credit = qc_conn_streams_avail(c, uni) > 0;
     if (!credit && !advance) {
         qc_conn_ctl_queue(c, uni ? QC_CTL_STREAMS_BLOCKED_UNI : QC_CTL_STREAMS_BLOCKED_BIDI);
@@ -277,10 +278,10 @@ int qc_conn_stream_open(qc_conn *c, bool uni, bool advance, uint64_t *id) {
 }
 
 bool qc_conn_stream_accept(qc_conn *c, uint64_t *id) {
-    while (c->incoming_len > 0) {
-        uint64_t sid = c->incoming[c->incoming_head];
-        c->incoming_head = (c->incoming_head + 1) % c->incoming_cap;
-        c->incoming_len--;
+    while (c->st.incoming_len > 0) {
+        uint64_t sid = c->st.incoming[c->st.incoming_head];
+        c->st.incoming_head = (c->st.incoming_head + 1) % c->st.incoming_cap;
+        c->st.incoming_len--;
         qc_cstream *cs = qc_conn_find_stream(c, sid);
         if (!cs || cs->announced) continue;
         cs->announced = true;
@@ -291,13 +292,13 @@ bool qc_conn_stream_accept(qc_conn *c, uint64_t *id) {
 }
 
 size_t qc_conn_stream_accept_queue_len(const qc_conn *c) {
-    return c->incoming_len;
+    return c->st.incoming_len;
 }
 
 size_t qc_conn_stream_incoming(const qc_conn *c, bool uni) {
     size_t n = 0;
-    for (size_t i = 0; i < c->incoming_len; i++) {
-        uint64_t sid = c->incoming[(c->incoming_head + i) % c->incoming_cap];
+    for (size_t i = 0; i < c->st.incoming_len; i++) {
+        uint64_t sid = c->st.incoming[(c->st.incoming_head + i) % c->st.incoming_cap];
         const qc_cstream *cs = qc_conn_find_stream(c, sid);
         if (cs && !cs->announced && qc_sid_is_uni(sid) == uni) n++;
     }
@@ -422,8 +423,8 @@ int qc_conn_stream_info(const qc_conn *c, uint64_t id, qc_stream_info *info) {
 }
 
 bool qc_conn_send_flushed(const qc_conn *c) {
-    for (size_t i = 0; i < c->hcap; i++) {
-        for (qc_cstream *cs = c->htab[i]; cs; cs = cs->hnext) {
+    for (size_t i = 0; i < c->st.hcap; i++) {
+        for (qc_cstream *cs = c->st.htab[i]; cs; cs = cs->hnext) {
             enum qc_send_state st = cs->s.send_state;
             if (st != QC_SEND_READY && st != QC_SEND_SEND && st != QC_SEND_DATA_SENT) continue;
             if (cs->s.snd.acked_floor < cs->s.snd.written ||

@@ -230,7 +230,7 @@ int main(int argc, char **argv) {
             sconn *s = NULL;
             for (int i = 0; i < MAX_CONNS && !s; i++)
                 if (conns[i].c && (qc_cids_is_local(&conns[i].c->cids, &h.dcid) ||
-                                   qc_cid_eq(&h.dcid, &conns[i].c->initial_dcid)))
+                                   qc_cid_eq(&h.dcid, &conns[i].c->ids.initial_dcid)))
                     s = &conns[i];
             if (!s) {
                 if (h.type != QC_PT_INITIAL || d->len < QC_MIN_INITIAL_SIZE) continue;

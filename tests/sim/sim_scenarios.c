@@ -84,9 +84,9 @@ static void test_retry(void) {
     CHECK(sim_run(&s, s.now + 30 * QC_SEC, sim_app_step, &app));
     CHECK(s.retry_sent);
     CHECK_EQ(app.failed, 0);
-    CHECK(s.client->retried);
+    CHECK(s.client->ids.retried);
     CHECK(s.server->local_tp.has_retry_scid);
-    CHECK(qc_cid_eq(&s.client->retry_scid, &s.server->local_tp.retry_scid));
+    CHECK(qc_cid_eq(&s.client->ids.retry_scid, &s.server->local_tp.retry_scid));
     CHECK_EQ(s.ep.retry_sent, 1);
     CHECK_EQ(s.ep.bad_tokens, 0);
     sim_app_free(&app);
@@ -107,7 +107,7 @@ static void test_forged_retry_ignored(void) {
     sim_start(&s);
     CHECK(!sim_run(&s, s.now + 3 * QC_SEC, sim_cond_established, NULL));
     CHECK(s.retry_sent);
-    CHECK(!s.client->retried);
+    CHECK(!s.client->ids.retried);
     sim_free(&s);
 }
 
