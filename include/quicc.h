@@ -202,6 +202,14 @@ int quicc_export_keying_material(quicc *s, unsigned char *out, size_t olen, cons
 typedef int (*quicc_new_session_cb)(quicc *conn, const unsigned char *session, size_t len,
                                     void *arg);
 void quicc_ctx_sess_set_new_cb(quicc_ctx *ctx, quicc_new_session_cb cb, void *arg);
+/* Client session cache (SSL_CTX_set_session_cache_mode with SSL_SESS_CACHE_CLIENT): the
+ * context keeps the latest session of each server (by name and address; eight at most) and a
+ * connection to the same server that was given no session with quicc_set_session resumes
+ * it. Off by default (QUICC_SESS_CACHE_OFF); returns the previous mode. */
+#define QUICC_SESS_CACHE_OFF 0
+#define QUICC_SESS_CACHE_CLIENT 1
+long quicc_ctx_set_session_cache_mode(quicc_ctx *ctx, long mode);
+long quicc_ctx_get_session_cache_mode(const quicc_ctx *ctx);
 
 /* Verification result: 0 (QUICC_VERIFY_OK) or a QUICC_VERIFY_ERR_* code. */
 #define QUICC_VERIFY_OK 0

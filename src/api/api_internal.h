@@ -45,6 +45,16 @@ struct quicc_ctx {
         size_t len;
     } tokens[8];
     size_t ntokens;
+    /* Client session cache (QUICC_SESS_CACHE_CLIENT): the latest session per server name and
+     * address, offered by the next connection to the same server; most recent first. */
+    long sess_cache_mode;
+    struct {
+        char name[256];
+        qc_addr peer;
+        uint8_t *data;
+        size_t len;
+    } sessions[8];
+    size_t nsessions;
     pthread_mutex_t lock;
 };
 
@@ -242,6 +252,12 @@ bool qc_api_block_until(struct quicc *s, unsigned flags, bool (*done)(struct qui
 
 /* tls_api.c: a ticket arrived on client connection user (qc_tls ticket callback). */
 void qc_api_on_ticket(void *user);
+/* The cached session for a connection to name at peer: a malloc'd copy, or NULL. */
+uint8_t *qc_api_session_lookup(quicc_ctx *ctx, const char *name, const qc_addr *peer, size_t *len);
+/* Drops the context's cached sessions. */
+void qc_api_sessions_free(quicc_ctx *ctx);
+/* The name a client connection's sessions are filed under (its SNI or first host). */
+const char *qc_api_conn_server_name(const qc_api_conn *c);
 /* The QUICC_VERIFY_ERR_* code of a qc_tls_verify_error reason. */
 long qc_api_verify_code(const char *text);
 /* qc_tls's verify callback: hands the verdict to the application's (user: the quicc_ctx). */

@@ -59,6 +59,7 @@ static void ctx_unref(quicc_ctx *ctx) {
     if (refs > 0) return;
     pthread_mutex_destroy(&ctx->lock);
     qc_tls_ctx_free(ctx->client_tls);
+    qc_api_sessions_free(ctx);
     free(ctx->ca_file);
     free(ctx->ca_dir);
     free(ctx->keylog_file);
@@ -769,7 +770,13 @@ static int conn_start(quicc *s) {
         qc_api_err_push(QUICC_R_HANDSHAKE_FAILED, "TLS session: %s", qc_strerror(rv));
         return 0;
     }
-    if (ctx->new_session_cb) qc_tls_set_ticket_cb(&hs, qc_api_on_ticket, c);
+    pthread_mutex_lock(&ctx->lock);
+    bool watch_tickets = ctx->new_session_cb || ctx->sess_cache_mode;
+    pthread_mutex_unlock(&ctx->lock);
+    if (watch_tickets) qc_tls_set_ticket_cb(&hs, qc_api_on_ticket, c);
+    if (!c->session && ctx->sess_cache_mode)
+        c->session =
+            qc_api_session_lookup(ctx, qc_api_conn_server_name(c), &c->peer, &c->session_len);
     if (c->session && qc_tls_set_session(&hs, c->session, c->session_len) != 0) {
         hs.ops->free(hs.impl);
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "the session to resume is not valid");
@@ -895,6 +902,10 @@ int quicc_connect(quicc *s) {
     int r = qc_api_connect_locked(s);
     pthread_mutex_unlock(s->c->lock);
     return r == 1 ? 1 : (s->last_error == QUICC_ERROR_WANT_READ ? -1 : 0);
+}
+
+const char *qc_api_conn_server_name(const qc_api_conn *c) {
+    return c->sni ? c->sni : c->nhosts ? c->hosts[0] : "";
 }
 
 void qc_api_conn_established(qc_api_conn *c) {

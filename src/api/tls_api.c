@@ -5,6 +5,7 @@
  */
 #include "api/api_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -227,15 +228,85 @@ void quicc_ctx_sess_set_new_cb(quicc_ctx *ctx, quicc_new_session_cb cb, void *ar
     pthread_mutex_unlock(&ctx->lock);
 }
 
+static bool same_addr(const qc_addr *a, const qc_addr *b) {
+    return a->len == b->len && memcmp(&a->ss, &b->ss, a->len) == 0;
+}
+
+/* Files a session under the connection's server name and address. Context lock held. */
+static void session_store(quicc_ctx *ctx, const char *name, const qc_addr *peer,
+                          const uint8_t *data, size_t len) {
+    uint8_t *copy = malloc(len);
+    if (!copy || strlen(name) >= sizeof(ctx->sessions[0].name)) {
+        free(copy);
+        return;
+    }
+    memcpy(copy, data, len);
+    size_t i = 0;
+    while (i < ctx->nsessions &&
+           !(strcmp(ctx->sessions[i].name, name) == 0 && same_addr(&ctx->sessions[i].peer, peer)))
+        i++;
+    if (i == ctx->nsessions) {
+        if (ctx->nsessions < QC_ARRAY_LEN(ctx->sessions)) ctx->nsessions++;
+        i = ctx->nsessions - 1; /* full: the oldest makes room */
+    }
+    free(ctx->sessions[i].data);
+    memmove(&ctx->sessions[1], &ctx->sessions[0], i * sizeof(ctx->sessions[0]));
+    snprintf(ctx->sessions[0].name, sizeof(ctx->sessions[0].name), "%s", name);
+    ctx->sessions[0].peer = *peer;
+    ctx->sessions[0].data = copy;
+    ctx->sessions[0].len = len;
+}
+
+uint8_t *qc_api_session_lookup(quicc_ctx *ctx, const char *name, const qc_addr *peer, size_t *len) {
+    uint8_t *copy = NULL;
+    pthread_mutex_lock(&ctx->lock);
+    for (size_t i = 0; i < ctx->nsessions && !copy; i++) {
+        if (strcmp(ctx->sessions[i].name, name) != 0 || !same_addr(&ctx->sessions[i].peer, peer))
+            continue;
+        if ((copy = malloc(ctx->sessions[i].len))) {
+            memcpy(copy, ctx->sessions[i].data, ctx->sessions[i].len);
+            *len = ctx->sessions[i].len;
+        }
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    return copy;
+}
+
+void qc_api_sessions_free(quicc_ctx *ctx) {
+    for (size_t i = 0; i < ctx->nsessions; i++)
+        free(ctx->sessions[i].data);
+    ctx->nsessions = 0;
+}
+
+long quicc_ctx_set_session_cache_mode(quicc_ctx *ctx, long mode) {
+    if (!ctx) return 0;
+    pthread_mutex_lock(&ctx->lock);
+    long old = ctx->sess_cache_mode;
+    ctx->sess_cache_mode = mode & QUICC_SESS_CACHE_CLIENT;
+    if (!ctx->sess_cache_mode) qc_api_sessions_free(ctx);
+    pthread_mutex_unlock(&ctx->lock);
+    return old;
+}
+
+long quicc_ctx_get_session_cache_mode(const quicc_ctx *ctx) {
+    return ctx ? ctx->sess_cache_mode : 0;
+}
+
 void qc_api_on_ticket(void *user) {
     qc_api_conn *c = user;
     quicc_ctx *ctx = c->ctx;
     const qc_hs *hs = c->engine ? qc_conn_hs(c->engine) : NULL;
     size_t need = 0;
-    if (!hs || !ctx->new_session_cb || qc_tls_get_session(hs, NULL, 0, &need) != QC_ERR_NOBUF)
-        return;
+    if (!hs || qc_tls_get_session(hs, NULL, 0, &need) != QC_ERR_NOBUF) return;
     uint8_t *buf = malloc(need);
-    if (buf && qc_tls_get_session(hs, buf, need, &need) == 0)
-        ctx->new_session_cb(c->obj, buf, need, ctx->new_session_arg);
+    if (buf && qc_tls_get_session(hs, buf, need, &need) == 0) {
+        pthread_mutex_lock(&ctx->lock);
+        quicc_new_session_cb cb = ctx->new_session_cb;
+        void *arg = ctx->new_session_arg;
+        if (ctx->sess_cache_mode & QUICC_SESS_CACHE_CLIENT)
+            session_store(ctx, qc_api_conn_server_name(c), &c->peer, buf, need);
+        pthread_mutex_unlock(&ctx->lock);
+        if (cb) cb(c->obj, buf, need, arg);
+    }
     free(buf);
 }

@@ -1747,6 +1747,54 @@ static bool chacha_and_tickets(as_ctx *g) {
     return ok;
 }
 
+/* The context's session cache: with QUICC_SESS_CACHE_CLIENT a second connection to the same
+ * server resumes the first one's session by itself; without it, it does not. */
+static bool one_conn(as_ctx *g, quicc_ctx *ctx, bool wait_ticket, int *reused) {
+    static const unsigned char alpn[] = "\x0aquicc-test";
+    quicc *c = quicc_new(ctx);
+    quicc_set1_initial_peer_addr(c, (struct sockaddr *)&g->saddr, g->saddr_len);
+    quicc_set_tlsext_host_name(c, "localhost");
+    quicc_set_alpn_protos(c, alpn, 11);
+    bool ok = quicc_connect(c) == 1;
+    if (!ok) as_fail(g, "connect");
+    *reused = quicc_session_reused(c);
+    unsigned char sess[8192];
+    size_t slen = sizeof(sess);
+    uint64_t end = as_now_ms() + 10000;
+    while (ok && wait_ticket && quicc_get_session(c, sess, &slen) != 1 && as_now_ms() < end) {
+        quicc_handle_events(c);
+        usleep(2000);
+        slen = sizeof(sess);
+    }
+    quicc_shutdown_ex(c, QUICC_SHUTDOWN_FLAG_RAPID, NULL);
+    quicc_free(c);
+    quicc_err_clear();
+    return ok;
+}
+
+static bool session_cache(as_ctx *g) {
+    for (int mode = 0; mode < 2; mode++) {
+        quicc_ctx *ctx = quicc_ctx_new(QUICC_CLIENT);
+        quicc_ctx_load_verify_file(ctx, g->cert);
+        if (quicc_ctx_set_session_cache_mode(ctx, mode ? QUICC_SESS_CACHE_CLIENT : 0) != 0)
+            return as_fail(g, "previous mode");
+        if (quicc_ctx_get_session_cache_mode(ctx) != (mode ? QUICC_SESS_CACHE_CLIENT : 0))
+            return as_fail(g, "mode");
+        int r1 = -1, r2 = -1;
+        bool ok = one_conn(g, ctx, true, &r1) && one_conn(g, ctx, false, &r2);
+        quicc_ctx_free(ctx);
+        if (!ok) return false;
+        if (r1 != 0 || r2 != mode)
+            return as_fail(g, "cache mode %d: first resumed %d, second %d", mode, r1, r2);
+    }
+    return true;
+}
+
+static const as_op script_session_cache[] = {
+    OP_CHECK(session_cache),
+    OP_END,
+};
+
 static const as_op script_chacha_and_tickets[] = {
     OP_CHECK(chacha_and_tickets),
     OP_END,
@@ -1974,6 +2022,7 @@ static const named_script scripts[] = {
     S(script_connect_failures),
     S(script_api_extras),
     S(script_chacha_and_tickets),
+    S(script_session_cache),
     S(script_conn_freed_first),
     S(script_openssl_numbers),
     S(script_no_default_after_new_stream),
