@@ -560,24 +560,23 @@ static int int_result(quicc *s, int ok, size_t n) {
     return e == QUICC_ERROR_WANT_READ || e == QUICC_ERROR_WANT_WRITE ? -1 : 0;
 }
 
-int quicc_read(quicc *s, void *buf, int num) {
+/* An int form over its _ex call (read_ex or peek_ex). */
+static int int_read(quicc *s, void *buf, int num, int (*ex)(quicc *, void *, size_t, size_t *)) {
     size_t n = 0;
     if (num < 0) {
-        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "quicc_read: negative length");
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "negative length");
         return 0;
     }
-    int ok = quicc_read_ex(s, buf, (size_t)num, &n);
+    int ok = ex(s, buf, (size_t)num, &n);
     return int_result(s, ok, n);
 }
 
+int quicc_read(quicc *s, void *buf, int num) {
+    return int_read(s, buf, num, quicc_read_ex);
+}
+
 int quicc_peek(quicc *s, void *buf, int num) {
-    size_t n = 0;
-    if (num < 0) {
-        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "quicc_peek: negative length");
-        return 0;
-    }
-    int ok = quicc_peek_ex(s, buf, (size_t)num, &n);
-    return int_result(s, ok, n);
+    return int_read(s, buf, num, quicc_peek_ex);
 }
 
 int quicc_write(quicc *s, const void *buf, int num) {

@@ -137,10 +137,12 @@ static void add_crypto(qc_conn *c, pkt_build *b) {
 
 /* ---- connection control frames: one row each ---- */
 
-/* Each row: the frame's type, how to fill in its current value (returned, recorded with
- * the packet), and whether a lost one is sent again while that value is still current. */
+/* Each row: the frame's type; where its value lives in the connection (the frames that
+ * carry one number) or how to fill it in; whether a lost one is sent again while its value
+ * is still current. fill returns the value recorded with the packet. */
 typedef struct qc_ctl_row {
     uint64_t type;
+    size_t value_at; /* offset of a uint64_t in qc_conn, or 0: use fill */
     uint64_t (*fill)(qc_conn *c, qc_frame *f, qc_ts now);
     bool retransmit;
 } qc_ctl_row;
@@ -169,50 +171,38 @@ static uint64_t fill_max_data(qc_conn *c, qc_frame *f, qc_ts now) {
                               : c->fc_recv.max;
 }
 
-static uint64_t fill_max_streams_bidi(qc_conn *c, qc_frame *f, qc_ts now) {
-    (void)now;
-    return f->u.max.max = c->st.local_max_bidi;
-}
-
-static uint64_t fill_max_streams_uni(qc_conn *c, qc_frame *f, qc_ts now) {
-    (void)now;
-    return f->u.max.max = c->st.local_max_uni;
-}
-
-static uint64_t fill_streams_blocked_bidi(qc_conn *c, qc_frame *f, qc_ts now) {
-    (void)now;
-    return f->u.max.max = c->st.peer_max_bidi;
-}
-
-static uint64_t fill_streams_blocked_uni(qc_conn *c, qc_frame *f, qc_ts now) {
-    (void)now;
-    return f->u.max.max = c->st.peer_max_uni;
-}
-
-static uint64_t fill_data_blocked(qc_conn *c, qc_frame *f, qc_ts now) {
-    (void)now;
-    return f->u.max.max = c->fc_send.max;
-}
+#define CTL_VALUE(field) offsetof(qc_conn, field)
 
 /* In the order they go into a packet. PATH_RESPONSE and the *_BLOCKED frames are not sent
  * again (a new challenge or a new block queues a new one). */
 static const qc_ctl_row ctl_rows[QC_CTL_COUNT] = {
-    [QC_CTL_PATH_RESPONSE] = {QC_FT_PATH_RESPONSE, fill_path_response, false},
-    [QC_CTL_HANDSHAKE_DONE] = {QC_FT_HANDSHAKE_DONE, fill_none, true},
-    [QC_CTL_NEW_TOKEN] = {QC_FT_NEW_TOKEN, fill_new_token, true},
-    [QC_CTL_MAX_DATA] = {QC_FT_MAX_DATA, fill_max_data, true},
-    [QC_CTL_MAX_STREAMS_BIDI] = {QC_FT_MAX_STREAMS_BIDI, fill_max_streams_bidi, true},
-    [QC_CTL_MAX_STREAMS_UNI] = {QC_FT_MAX_STREAMS_UNI, fill_max_streams_uni, true},
-    [QC_CTL_STREAMS_BLOCKED_BIDI] = {QC_FT_STREAMS_BLOCKED_BIDI, fill_streams_blocked_bidi, false},
-    [QC_CTL_STREAMS_BLOCKED_UNI] = {QC_FT_STREAMS_BLOCKED_UNI, fill_streams_blocked_uni, false},
-    [QC_CTL_DATA_BLOCKED] = {QC_FT_DATA_BLOCKED, fill_data_blocked, false},
+    [QC_CTL_PATH_RESPONSE] = {QC_FT_PATH_RESPONSE, 0, fill_path_response, false},
+    [QC_CTL_HANDSHAKE_DONE] = {QC_FT_HANDSHAKE_DONE, 0, fill_none, true},
+    [QC_CTL_NEW_TOKEN] = {QC_FT_NEW_TOKEN, 0, fill_new_token, true},
+    [QC_CTL_MAX_DATA] = {QC_FT_MAX_DATA, 0, fill_max_data, true},
+    [QC_CTL_MAX_STREAMS_BIDI] = {QC_FT_MAX_STREAMS_BIDI, CTL_VALUE(st.local_max_bidi), NULL, true},
+    [QC_CTL_MAX_STREAMS_UNI] = {QC_FT_MAX_STREAMS_UNI, CTL_VALUE(st.local_max_uni), NULL, true},
+    [QC_CTL_STREAMS_BLOCKED_BIDI] = {QC_FT_STREAMS_BLOCKED_BIDI, CTL_VALUE(st.peer_max_bidi), NULL,
+                                     false},
+    [QC_CTL_STREAMS_BLOCKED_UNI] = {QC_FT_STREAMS_BLOCKED_UNI, CTL_VALUE(st.peer_max_uni), NULL,
+                                    false},
+    [QC_CTL_DATA_BLOCKED] = {QC_FT_DATA_BLOCKED, CTL_VALUE(fc_send.max), NULL, false},
 };
+
+/* The frame's current value, filled into f. */
+static uint64_t ctl_fill(qc_conn *c, enum qc_ctl k, qc_frame *f, qc_ts now) {
+    if (!ctl_rows[k].value_at) return ctl_rows[k].fill(c, f, now);
+    uint64_t v;
+    memcpy(&v, (const char *)c + ctl_rows[k].value_at, sizeof(v));
+    return f->u.max.max = v;
+}
 
 void qc_conn_ctl_lost(qc_conn *c, const qc_sent_frame *f) {
     if (f->id >= QC_CTL_COUNT || !ctl_rows[f->id].retransmit) return;
     /* Only the latest value matters: a lost MAX_DATA 100 after one of 200 went is moot. */
     qc_frame probe = {0};
-    uint64_t cur = f->id == QC_CTL_MAX_DATA ? c->fc_recv.max : ctl_rows[f->id].fill(c, &probe, 0);
+    uint64_t cur =
+        f->id == QC_CTL_MAX_DATA ? c->fc_recv.max : ctl_fill(c, (enum qc_ctl)f->id, &probe, 0);
     if (cur == f->offset) qc_conn_ctl_queue(c, (enum qc_ctl)f->id);
 }
 
@@ -223,7 +213,7 @@ static void add_control(qc_conn *c, pkt_build *b, qc_ts now) {
         qc_frame f;
         memset(&f, 0, sizeof(f));
         f.type = ctl_rows[k].type;
-        uint64_t value = ctl_rows[k].fill(c, &f, now);
+        uint64_t value = ctl_fill(c, (enum qc_ctl)k, &f, now);
         if (!put_frame(b, &f)) continue;
         c->ctl_pending &= ~(1u << k);
         rec_add(b, QC_SK_CTL, k, value, 0, false);
