@@ -205,8 +205,9 @@ qc_tls_ctx *qc_api_ctx_client_tls(quicc_ctx *ctx, char *err, size_t err_len);
 void qc_api_err_push(unsigned long reason, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Monotonic clock in ns. */
+/* port.c: the monotonic clock in ns, and the engines' random bytes (getrandom). */
 qc_ts qc_api_now(void);
+void qc_api_rand(void *user, uint8_t *buf, size_t len);
 
 /*
  * port.c: ports and their event loop. Every function but new and unref is called with
@@ -278,7 +279,6 @@ bool qc_api_need_conn(const struct quicc *s, const char *fn);
 bool qc_api_conn_close_on_free(qc_api_conn *c);
 void qc_api_conn_failure(struct quicc *s);  /* lock held */
 int qc_api_connect_locked(struct quicc *s); /* lock held */
-void qc_api_rand(void *user, uint8_t *buf, size_t len);
 /* What every connection does when its port runs it: applies the incoming-stream policy,
  * flushes (lock held). */
 void qc_api_conn_run(qc_api_conn *c, qc_ts now);

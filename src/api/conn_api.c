@@ -15,25 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
-
-qc_ts qc_api_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (qc_ts)ts.tv_sec * QC_SEC + (qc_ts)ts.tv_nsec;
-}
-
-void qc_api_rand(void *user, uint8_t *buf, size_t len) {
-    (void)user;
-    while (len > 0) {
-        ssize_t n = getrandom(buf, len, 0);
-        if (n <= 0) continue;
-        buf += n;
-        len -= (size_t)n;
-    }
-}
 
 /* ---- context ---- */
 

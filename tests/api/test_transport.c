@@ -106,14 +106,14 @@ static void wait_for(quicc *c, uint64_t ev) {
     poll(&p, 1, inf ? 1000 : (int)(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000));
 }
 
-static void fetch(bool blocking) {
+static void fetch(bool blocking, enum quicc_method method) {
     int sockets = count_sockets();
     quicc_dgram_pair *pair = quicc_dgram_pair_new(0);
     CHECK(pair != NULL);
     server_arg sa = {pair, 0};
     pthread_t th;
     pthread_create(&th, NULL, serve, &sa);
-    quicc_ctx *ctx = quicc_ctx_new(QUICC_CLIENT);
+    quicc_ctx *ctx = quicc_ctx_new(method);
     CHECK(quicc_ctx_load_verify_file(ctx, cert));
     quicc *c = quicc_new(ctx);
     quicc_transport t;
@@ -179,11 +179,16 @@ static void fetch(bool blocking) {
 }
 
 static void test_fetch_blocking(void) {
-    fetch(true);
+    fetch(true, QUICC_CLIENT);
 }
 
 static void test_fetch_nonblocking(void) {
-    fetch(false);
+    fetch(false, QUICC_CLIENT);
+}
+
+/* Thread-assisted: the background thread drives the transport too. */
+static void test_fetch_thread_assisted(void) {
+    fetch(true, QUICC_CLIENT_THREAD);
 }
 
 /* A transport whose send fails for good: the handshake fails with a network error. */
@@ -391,6 +396,7 @@ int main(void) {
     }
     TEST_RUN(test_fetch_blocking);
     TEST_RUN(test_fetch_nonblocking);
+    TEST_RUN(test_fetch_thread_assisted);
     TEST_RUN(test_failing_transport);
     TEST_RUN(test_client_certificate);
     TEST_RUN(test_verify_callback);
