@@ -422,17 +422,20 @@ static int finish_packet(qc_conn *c, pkt_build *b, qc_ts now) {
     return 0;
 }
 
-/* A datagram carrying CONNECTION_CLOSE in every space the peer may be able to read. */
+/* A datagram carrying CONNECTION_CLOSE in every space the peer may be able to read. A
+ * client's datagram with an Initial packet is padded to 1200 bytes, as all of them must be
+ * (RFC 9000 §14.1): a server drops smaller ones, and with them the close. */
 static int send_close(qc_conn *c, uint8_t *buf, size_t limit, qc_ts now) {
+    pkt_build pk[QC_PNS_COUNT];
+    int npk = 0;
     size_t used = 0;
     for (int sp = 0; sp < QC_PNS_COUNT; sp++) {
         enum qc_epoch ep = qc_space_epoch((enum qc_pn_space)sp);
         if (c->spaces[sp].discarded || !c->keys.has_tx[ep]) continue;
-        if (sp == QC_PNS_APP && !c->handshake_complete && !c->is_server) continue;
-        if (sp == QC_PNS_APP && c->is_server && !c->handshake_complete) continue;
-        pkt_build b;
+        if (sp == QC_PNS_APP && !c->handshake_complete) continue;
+        pkt_build *b = &pk[npk];
         if (limit - used < MIN_PACKET_ROOM ||
-            !begin_packet(c, &b, (enum qc_pn_space)sp, buf + used, limit - used))
+            !begin_packet(c, b, (enum qc_pn_space)sp, buf + used, limit - used))
             break;
         qc_frame f;
         bool app = c->close.app && sp == QC_PNS_APP;
@@ -441,18 +444,31 @@ static int send_close(qc_conn *c, uint8_t *buf, size_t limit, qc_ts now) {
             c->close.app && !app ? (uint64_t)QC_TE_APPLICATION_ERROR : c->close.error_code;
         f.u.close.frame_type = c->close.frame_type;
         f.u.close.reason = (const uint8_t *)c->close.reason;
-        f.u.close.reason_len = QC_MIN(c->close.reason_len, room(&b) > 32 ? room(&b) - 32 : 0);
+        f.u.close.reason_len = QC_MIN(c->close.reason_len, room(b) > 32 ? room(b) - 32 : 0);
         if (c->close.app && !app)
             f.u.close.reason_len = 0; /* no application detail before 1-RTT (RFC 9000 §10.2.3) */
-        qc_wr w = writer(&b);
+        qc_wr w = writer(b);
         if (qc_frame_encode(&w, &f)) break;
-        b.len = (size_t)(w.p - b.start);
-        int rv = finish_packet(c, &b, now);
+        b->len = (size_t)(w.p - b->start);
+        used = (size_t)(b->start - buf) + b->len + QC_AEAD_TAG_LEN;
+        npk++;
+    }
+    if (npk > 0 && pk[0].type == QC_PT_INITIAL && !c->is_server && used < QC_MIN_INITIAL_SIZE) {
+        pkt_build *last = &pk[npk - 1];
+        size_t extra = QC_MIN_INITIAL_SIZE - used;
+        if (last->len + extra + QC_AEAD_TAG_LEN <= last->cap) {
+            memset(last->start + last->len, 0, extra); /* PADDING frames */
+            last->len += extra;
+        }
+    }
+    int total = 0;
+    for (int i = 0; i < npk; i++) {
+        int rv = finish_packet(c, &pk[i], now);
         if (rv) return rv;
-        used += b.len;
+        total += (int)pk[i].len;
     }
     c->close_frame_pending = false;
-    return (int)used;
+    return total;
 }
 
 int qc_conn_send(qc_conn *c, uint8_t *buf, size_t cap, qc_ts now) {

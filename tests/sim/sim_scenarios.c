@@ -351,6 +351,50 @@ static void test_anti_deadlock_pto(void) {
     sim_free(&s);
 }
 
+/* A client that closes while it has only Initial keys (as after refusing the server's
+ * certificate) pads that datagram to 1200 bytes: the server drops smaller Initial datagrams
+ * and would never learn why (RFC 9000 §14.1). */
+typedef struct {
+    bool closed;
+    size_t smallest_after;
+    int after;
+} close_tap_state;
+
+static bool watch_client_close(sim *s, int to_server, uint8_t *data, size_t *len, void *user) {
+    close_tap_state *t = user;
+    (void)s;
+    if (to_server && t->closed && (data[0] & 0x80)) {
+        t->after++;
+        if (*len < t->smallest_after) t->smallest_after = *len;
+    }
+    return true;
+}
+
+static void test_initial_close_padded(void) {
+    sim s;
+    CHECK_EQ(sim_init(&s, 53, "sim"), 0);
+    close_tap_state t = {false, SIZE_MAX, 0};
+    s.tap = watch_client_close;
+    s.tap_user = &t;
+    sim_start(&s);
+    /* Deliver the client's first Initial, then close before any answer arrives. */
+    sim_run(&s, s.now + 2 * QC_MS, NULL, NULL);
+    qc_conn_close(s.client, false, 0x0a, "refused", s.now);
+    t.closed = true;
+    CHECK(sim_run(&s, s.now + 5 * QC_SEC, sim_cond_both_closed, NULL) || s.server == NULL ||
+          qc_conn_state(s.server) >= QC_CONN_CLOSING);
+    CHECK(t.after >= 1);
+    CHECK(t.smallest_after >= 1200);
+    /* The server read it: it knows why. */
+    CHECK(s.server != NULL);
+    if (s.server) {
+        const qc_close_info *ci = qc_conn_close_info(s.server);
+        CHECK(ci->set && !ci->local);
+        CHECK_U64(ci->error_code, 0x0a);
+    }
+    sim_free(&s);
+}
+
 /* After the handshake each side issues connection IDs up to the peer's limit. */
 static void test_new_connection_ids(void) {
     sim s;
@@ -585,6 +629,7 @@ int main(void) {
     TEST_RUN(test_version_negotiation);
     TEST_RUN(test_anti_amplification);
     TEST_RUN(test_anti_deadlock_pto);
+    TEST_RUN(test_initial_close_padded);
     TEST_RUN(test_new_connection_ids);
     TEST_RUN(test_key_update_mid_transfer);
     TEST_RUN(test_idle_timeout);
