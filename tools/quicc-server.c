@@ -31,6 +31,7 @@ typedef struct sreq {
     size_t len;
     bool responding, done;
     int fd;
+    uint64_t size, body_sent; /* the file's size when opened, and what of it went */
     char head[512];
     size_t head_len, head_sent;
     struct sreq *next;
@@ -108,6 +109,7 @@ static void start_reply(sconn *sc, sreq *r) {
     }
     off_t size = 0;
     r->fd = open_path(path, &size);
+    r->size = (uint64_t)size;
     r->out = r->in;
     if (sc->proto == P_HTTP10 && quicc_get_stream_type(r->in) == QUICC_STREAM_TYPE_READ) {
         /* A request on a client uni stream is answered on a new server uni stream. */
@@ -162,13 +164,23 @@ static bool pump_reply(sconn *sc, sreq *r) {
             progress = true;
             continue;
         }
-        ssize_t n = r->fd >= 0 ? read(r->fd, buf, QC_MIN(avail, sizeof(buf))) : 0;
+        /* Exactly the size the file had when the request came (Content-Length said so);
+         * a file that shrank meanwhile ends the stream with a reset, not a short body. */
+        uint64_t want = QC_MIN(QC_MIN(avail, sizeof(buf)), r->size - r->body_sent);
+        ssize_t n = r->fd >= 0 && want > 0 ? pread(r->fd, buf, want, (off_t)r->body_sent) : 0;
         if (n <= 0) {
-            quicc_stream_conclude(r->out, 0);
+            if (r->body_sent == r->size || r->fd < 0) {
+                quicc_stream_conclude(r->out, 0);
+            } else {
+                fprintf(stderr, "quicc-server: %s: the file changed while it was sent\n", sc->peer);
+                quicc_stream_reset(r->out, 0x102); /* H3_INTERNAL_ERROR's number */
+                quicc_err_clear();
+            }
             r->done = true;
             progress = true;
             break;
         }
+        r->body_sent += (uint64_t)n;
         if (!quicc_write_ex(r->out, buf, (size_t)n, &w)) {
             quicc_err_clear();
             r->done = true;

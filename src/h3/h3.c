@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,10 +29,19 @@ typedef struct h3_stream {
     /* Server: the request and the file being sent */
     char path[1024];
     bool is_get;
-    uint8_t *map;
-    size_t map_len, map_off;
+    int fd;                                /* the file being sent, or -1 */
+    uint64_t file_size, file_off;          /* its size when opened (Content-Length) and what went */
+    struct h3_chunk *chunks, *chunks_tail; /* read, not yet acknowledged to nghttp3 */
+    bool file_failed;                      /* the file shrank or failed: the stream is reset */
     bool responded;
 } h3_stream;
+
+/* A piece of a file handed to nghttp3, kept until nghttp3 says it is done with it. */
+typedef struct h3_chunk {
+    struct h3_chunk *next;
+    size_t len, acked;
+    uint8_t data[];
+} h3_chunk;
 
 struct qc_h3 {
     bool server;
@@ -58,6 +66,7 @@ static h3_stream *add_stream(qc_h3 *h, quicc *obj) {
     h3_stream *s = calloc(1, sizeof(*s));
     if (!s) return NULL;
     s->obj = obj;
+    s->fd = -1;
     s->id = (int64_t)quicc_get_stream_id(obj);
     int type = quicc_get_stream_type(obj);
     s->read_done = type == QUICC_STREAM_TYPE_WRITE;
@@ -149,7 +158,21 @@ static int cb_stop_sending(nghttp3_conn *conn, int64_t sid, uint64_t code, void 
     return 0; /* the stream object's release sends STOP_SENDING for unread data */
 }
 
+/* nghttp3 is done with len more bytes of the stream's body: free the chunks they were in. */
 static int cb_acked(nghttp3_conn *conn, int64_t sid, uint64_t len, void *user, void *suser) {
+    h3_stream *s = suser;
+    while (s && len > 0 && s->chunks) {
+        h3_chunk *c = s->chunks;
+        uint64_t left = c->len - c->acked;
+        if (len < left) {
+            c->acked += (size_t)len;
+            break;
+        }
+        len -= left;
+        s->chunks = c->next;
+        if (!s->chunks) s->chunks_tail = NULL;
+        free(c);
+    }
     return 0;
 }
 
@@ -203,7 +226,12 @@ qc_h3 *qc_h3_client_new(quicc *conn) {
 }
 
 static void stream_free(h3_stream *s) {
-    if (s->map) munmap(s->map, s->map_len);
+    if (s->fd >= 0) close(s->fd);
+    while (s->chunks) {
+        h3_chunk *c = s->chunks;
+        s->chunks = c->next;
+        free(c);
+    }
     quicc_free(s->obj);
     free(s);
 }
@@ -393,6 +421,15 @@ int qc_h3_pump(qc_h3 *h) {
         }
     }
     if (write_streams(h, &progress) < 0) return -1;
+    /* A file that shrank or failed while it was sent: the response ends with a reset
+     * (H3_INTERNAL_ERROR), not a short body; the other streams go on. */
+    for (h3_stream *s = h->streams; s; s = s->next)
+        if (s->file_failed && !s->write_done) {
+            quicc_stream_reset(s->obj, 0x102);
+            quicc_err_clear();
+            s->write_done = true;
+            progress = true;
+        }
     /* Free finished request streams. */
     h3_stream **pp = &h->streams;
     while (*pp) {
@@ -417,13 +454,34 @@ static nghttp3_ssize read_file(nghttp3_conn *conn, int64_t sid, nghttp3_vec *vec
                                uint32_t *pflags, void *user, void *suser) {
     h3_stream *s = suser;
     qc_h3 *h = user;
-    if (!s || veccnt == 0) return 0;
-    size_t left = s->map_len - s->map_off, n = left < 65536 ? left : 65536;
-    vec[0].base = s->map + s->map_off;
-    vec[0].len = n;
-    s->map_off += n;
-    h->bytes += n;
-    if (s->map_off == s->map_len) *pflags |= NGHTTP3_DATA_FLAG_EOF;
+    if (!s || veccnt == 0 || s->file_failed) return NGHTTP3_ERR_WOULDBLOCK;
+    uint64_t left = s->file_size - s->file_off;
+    size_t n = left < 65536 ? (size_t)left : 65536;
+    if (n == 0) {
+        *pflags |= NGHTTP3_DATA_FLAG_EOF;
+        return 0;
+    }
+    /* Read, never map: a file truncated under us is a short read here, not a SIGBUS. */
+    h3_chunk *c = malloc(sizeof(*c) + n);
+    ssize_t r = c ? pread(s->fd, c->data, n, (off_t)s->file_off) : -1;
+    if (r <= 0) {
+        free(c);
+        s->file_failed = true; /* the pump resets the stream */
+        return NGHTTP3_ERR_WOULDBLOCK;
+    }
+    c->len = (size_t)r;
+    c->acked = 0;
+    c->next = NULL;
+    if (s->chunks_tail)
+        s->chunks_tail->next = c;
+    else
+        s->chunks = c;
+    s->chunks_tail = c;
+    vec[0].base = c->data;
+    vec[0].len = c->len;
+    s->file_off += c->len;
+    h->bytes += c->len;
+    if (s->file_off == s->file_size) *pflags |= NGHTTP3_DATA_FLAG_EOF;
     return 1;
 }
 
@@ -459,17 +517,10 @@ static int server_respond(qc_h3 *h, h3_stream *s) {
     nghttp3_data_reader dr;
     const char *status = "404";
     if (fd >= 0) {
-        s->map_len = (size_t)st.st_size;
-        if (s->map_len) {
-            s->map = mmap(NULL, s->map_len, PROT_READ, MAP_PRIVATE, fd, 0);
-            if (s->map == MAP_FAILED) {
-                s->map = NULL;
-                s->map_len = 0;
-            }
-        }
-        close(fd);
+        s->fd = fd;
+        s->file_size = (uint64_t)st.st_size;
         status = "200";
-        snprintf(len, sizeof(len), "%zu", s->map_len);
+        snprintf(len, sizeof(len), "%llu", (unsigned long long)s->file_size);
         dr.read_data = read_file;
         h->requests++;
     } else {
@@ -482,7 +533,7 @@ static int server_respond(qc_h3 *h, h3_stream *s) {
                               NV("content-length", len)};
 #undef NV
     int rv = nghttp3_conn_submit_response(h->h3, s->id, nva, 3,
-                                          (fd >= 0 && s->map_len == 0) ? NULL : &dr);
+                                          (fd >= 0 && s->file_size == 0) ? NULL : &dr);
     return rv == 0 ? 0 : NGHTTP3_ERR_CALLBACK_FAILURE;
 }
 

@@ -52,7 +52,10 @@ const char *qc_h3_error(const qc_h3 *h);
 /*
  * An HTTP/3 server session on an accepted connection (nonblocking, default
  * stream mode NONE, incoming policy ACCEPT): answers GET requests with the
- * files under root (404 for anything else), read zero-copy from mmap().
+ * files under root (404 for anything else), read with pread() in 64 KiB pieces freed as
+ * nghttp3 is done with them. A response sends exactly the size the file had when the request
+ * came; a file that shrinks meanwhile ends that stream with a reset (H3_INTERNAL_ERROR), and
+ * the other streams go on.
  */
 typedef struct qc_h3 qc_h3_server;
 qc_h3_server *qc_h3_server_new(quicc *conn, const char *root);
