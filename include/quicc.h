@@ -500,6 +500,10 @@ int quicc_set_idle_timeout(quicc *conn, uint64_t ms);
 #define QUICC_VALUE_LISTENER_RESETS_SENT 0x1001
 #define QUICC_VALUE_LISTENER_VN_SENT 0x1002
 #define QUICC_VALUE_LISTENER_DROPPED 0x1003
+/* Handshakes in progress, and those shed to make room (the oldest first) when every slot was
+ * taken. One address holds at most 16 of the slots; a handshake has 10 s to complete. */
+#define QUICC_VALUE_LISTENER_HANDSHAKES 0x1004
+#define QUICC_VALUE_LISTENER_SHED 0x1005
 /* Key updates so far (ours and the peer's). */
 #define QUICC_VALUE_QUIC_KEY_UPDATES 0x1010
 /* Connection statistics: packets sent, received, declared lost; the smoothed and minimum

@@ -109,6 +109,7 @@ typedef struct qc_api_port {
     struct qc_api_conn *conns;
     struct qc_api_conn **heap;
     size_t heap_len, heap_cap;
+    struct qc_api_conn *pend_head, *pend_tail; /* server: handshakes in progress, oldest first */
     struct qc_api_conn *ready_head, *ready_tail;
     uint64_t turns, runs; /* statistics: loop turns, connection runs */
     /* Server ports */
@@ -166,6 +167,10 @@ typedef struct qc_api_conn {
     /* Server connections */
     struct quicc *obj; /* the connection object */
     qc_ep_binding binding;
+    uint8_t addr_key[17]; /* the client's address as the endpoint counts it (no port) */
+    size_t addr_key_len;
+    struct qc_api_conn *pend_next, *pend_prev; /* port->pend_head list, while pending */
+    bool on_pend;
     bool pending;  /* counted as a pending handshake by the endpoint */
     bool queued;   /* in the listener's accept queue */
     bool accepted; /* handed to the application */

@@ -46,6 +46,31 @@ static const qc_api_obj_ops listener_ops = {.free = listener_free};
 
 /* ---- server connections ---- */
 
+/* The handshakes in progress, oldest first: the first to go when every slot is taken. */
+static void pending_push(qc_api_port *p, qc_api_conn *c) {
+    c->pend_next = NULL;
+    c->pend_prev = p->pend_tail;
+    if (p->pend_tail)
+        p->pend_tail->pend_next = c;
+    else
+        p->pend_head = c;
+    p->pend_tail = c;
+    c->on_pend = true;
+}
+
+static void pending_unlink(qc_api_port *p, qc_api_conn *c) {
+    if (!c->on_pend) return;
+    c->on_pend = false;
+    if (c->pend_prev)
+        c->pend_prev->pend_next = c->pend_next;
+    else
+        p->pend_head = c->pend_next;
+    if (c->pend_next)
+        c->pend_next->pend_prev = c->pend_prev;
+    else
+        p->pend_tail = c->pend_prev;
+}
+
 /* Frees a server connection record. Lock held; the port keeps at least one other reference. */
 static void server_conn_destroy(qc_api_port *p, qc_api_conn *c) {
     qc_api_port_remove(p, c);
@@ -57,7 +82,8 @@ static void server_conn_destroy(qc_api_port *p, qc_api_conn *c) {
             break;
         }
     qc_endpoint_remove_conn(&p->ep, c);
-    qc_endpoint_closed(&p->ep, c->pending);
+    qc_endpoint_closed(&p->ep, c->pending, c->addr_key, c->addr_key_len);
+    pending_unlink(p, c);
     qc_conn_free(c->engine);
     if (!c->accepted && c->obj) free(c->obj);
     pthread_mutex_lock(&c->ctx->lock);
@@ -85,6 +111,7 @@ static qc_api_conn *server_conn_new(qc_api_port *p, const qc_ep_decision *d, con
     c->lock = &p->lock;
     c->peer = *peer;
     c->has_peer = true;
+    c->addr_key_len = addr_key(peer, c->addr_key);
     c->idle_timeout_ms = lc->idle_timeout_ms;
     c->default_stream_mode = QUICC_DEFAULT_STREAM_MODE_AUTO_BIDI;
     c->incoming_policy = QUICC_INCOMING_STREAM_POLICY_AUTO;
@@ -98,6 +125,9 @@ static qc_api_conn *server_conn_new(qc_api_port *p, const qc_ep_decision *d, con
     cfg.crypto = &qc_gnutls_crypto;
     cfg.rand = qc_api_rand;
     cfg.idle_timeout_ms = c->idle_timeout_ms;
+    /* Half-open handshakes go well before the idle timeout (they hold a slot each). */
+    cfg.handshake_timeout_ms =
+        c->idle_timeout_ms && c->idle_timeout_ms < 10000 ? c->idle_timeout_ms : 10000;
     cfg.cid_hooks = qc_endpoint_bind(&c->binding);
     int rv =
         qc_conn_new_server(&c->engine, &cfg, &d->hdr, &d->scid, d->has_odcid ? &d->odcid : NULL,
@@ -115,9 +145,9 @@ static qc_api_conn *server_conn_new(qc_api_port *p, const qc_ep_decision *d, con
         pthread_mutex_lock(&c->ctx->lock);
         c->ctx->refs--; /* the listener holds the context, so this never drops to zero */
         pthread_mutex_unlock(&c->ctx->lock);
+        qc_endpoint_closed(&p->ep, true, c->addr_key, c->addr_key_len);
         free(c);
         free(obj);
-        qc_endpoint_closed(&p->ep, true);
         return NULL;
     }
     qc_endpoint_add(&p->ep, &d->scid, c);
@@ -129,6 +159,7 @@ static qc_api_conn *server_conn_new(qc_api_port *p, const qc_ep_decision *d, con
     obj->sid = UINT64_MAX;
     obj->blocking = lobj->blocking;
     c->obj = obj;
+    pending_push(p, c);
     if (qc_api_port_add(p, c) != 0) {
         c->released = true;
         server_conn_destroy(p, c);
@@ -168,8 +199,10 @@ static qc_api_conn *server_route(qc_api_port *p, qc_udp_dgram *dg, qc_ts now) {
     } else if (d.action == QC_EP_REPLY) {
         qc_api_port_reply(p, reply, d.reply_len, &dg->peer);
     } else if (d.action == QC_EP_ACCEPT && !p->listener) {
-        qc_endpoint_closed(&p->ep, true); /* no listener left to accept it */
+        qc_endpoint_closed(&p->ep, true, key, klen); /* no listener left to accept it */
     } else if (d.action == QC_EP_ACCEPT) {
+        /* Every handshake slot is taken: the oldest half-open connection gives way. */
+        if (d.shed_oldest && p->pend_head) server_conn_destroy(p, p->pend_head);
         c = server_conn_new(p, &d, &dg->peer, now);
         if (c && d.bad_token) {
             qc_conn_recv(c->engine, dg->data, dg->len, now);
@@ -195,7 +228,8 @@ static void server_established(qc_api_port *p, qc_api_conn *c, qc_ts now) {
     c->pending = false;
     c->connected = true;
     qc_api_conn_established(c);
-    qc_endpoint_established(&p->ep);
+    qc_endpoint_established(&p->ep, c->addr_key, c->addr_key_len);
+    pending_unlink(p, c);
     uint8_t key[17], tok[QC_TOKEN_MAX_LEN];
     size_t klen = addr_key(&c->peer, key);
     int tl = qc_endpoint_new_token(&p->ep, key, klen, now, tok, sizeof(tok));

@@ -781,12 +781,14 @@ int quicc_get_value_uint(quicc *s, uint32_t class_, uint32_t id, uint64_t *value
     int ok = 1;
     pthread_mutex_lock(c->lock);
     if (s->kind == QC_OBJ_LISTENER && id >= QUICC_VALUE_LISTENER_RETRY_SENT &&
-        id <= QUICC_VALUE_LISTENER_DROPPED) {
+        id <= QUICC_VALUE_LISTENER_SHED) {
         const qc_endpoint *ep = &c->port->ep;
         *value = id == QUICC_VALUE_LISTENER_RETRY_SENT    ? ep->retry_sent
                  : id == QUICC_VALUE_LISTENER_RESETS_SENT ? ep->resets_sent
                  : id == QUICC_VALUE_LISTENER_VN_SENT     ? ep->vn_sent
-                                                          : ep->dropped;
+                 : id == QUICC_VALUE_LISTENER_DROPPED     ? ep->dropped
+                 : id == QUICC_VALUE_LISTENER_HANDSHAKES  ? ep->pending
+                                                          : ep->shed;
         pthread_mutex_unlock(c->lock);
         return 1;
     }

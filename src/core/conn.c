@@ -260,6 +260,7 @@ static int conn_init_common(qc_conn *c, const qc_conn_config *cfg, qc_ts now) {
     c->timers.last_activity = now;
     c->timers.last_tx = now;
     c->timers.close_deadline = QC_TS_NONE;
+    c->timers.created = now;
     qc_ks_init(&c->keys);
 
     qc_tparams *tp = &c->local_tp;
@@ -464,6 +465,15 @@ static qc_ts idle_deadline(const qc_conn *c) {
     return c->timers.last_activity + t;
 }
 
+/* A handshake that has not completed by the configured time is abandoned (silently, as an
+ * idle connection is): half-open connections must not hold a server's slots for the whole
+ * idle timeout. */
+static qc_ts handshake_deadline(const qc_conn *c) {
+    if (!c->cfg.handshake_timeout_ms || c->handshake_complete || c->state >= QC_CONN_CLOSING)
+        return QC_TS_NONE;
+    return c->timers.created + c->cfg.handshake_timeout_ms * QC_MS;
+}
+
 static qc_ts keepalive_deadline(const qc_conn *c) {
     qc_ts iv = c->cfg.keepalive_interval;
     if (!iv && c->cfg.keepalive_auto) iv = c->timers.idle_timeout / 2;
@@ -490,7 +500,7 @@ static bool amp_blocked(const qc_conn *c) {
 qc_ts qc_conn_next_timeout(const qc_conn *c) {
     if (c->state == QC_CONN_CLOSED) return QC_TS_NONE;
     if (c->state >= QC_CONN_CLOSING) return c->timers.close_deadline;
-    qc_ts t = idle_deadline(c);
+    qc_ts t = QC_MIN(idle_deadline(c), handshake_deadline(c));
     t = QC_MIN(t, keepalive_deadline(c));
     bool hs_keys = c->keys.has_tx[QC_EPOCH_HANDSHAKE];
     if (!amp_blocked(c))
@@ -507,6 +517,13 @@ int qc_conn_on_timeout(qc_conn *c, qc_ts now) {
     if (c->state >= QC_CONN_CLOSING) {
         if (now >= c->timers.close_deadline) qc_conn_set_state(c, QC_CONN_CLOSED);
         return c->state == QC_CONN_CLOSED ? QC_ERR_CLOSED : 0;
+    }
+    if (now >= handshake_deadline(c)) {
+        qc_conn_set_close_info(c, true, false, QC_TE_NO_ERROR, 0, QC_ERR_HANDSHAKE_TIMEOUT,
+                               "handshake timeout", 17);
+        c->close.idle = true; /* nothing is sent: the peer gave up or never was */
+        qc_conn_set_state(c, QC_CONN_CLOSED);
+        return QC_ERR_CLOSED;
     }
     if (now >= idle_deadline(c)) {
         /* Silent close (RFC 9000 §10.1). */

@@ -51,6 +51,8 @@ typedef struct qc_conn_config {
     void *rand_user;
     size_t scid_len;                  /* length of the connection IDs we issue (default 8) */
     uint64_t idle_timeout_ms;         /* 0 = no idle timeout (default 30000) */
+    uint64_t handshake_timeout_ms;    /* the handshake must complete by then (0 = no limit,
+                                         the default; a listener's connections have 10 s) */
     uint64_t initial_max_data;        /* connection receive window (default 4 MiB) */
     uint64_t max_data_window;         /* auto-tuning cap (default 32 MiB) */
     uint64_t initial_max_stream_data; /* per-stream receive window (default 1 MiB) */

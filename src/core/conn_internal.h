@@ -141,6 +141,7 @@ struct qc_conn {
         qc_ts last_activity; /* last packet received or first ack-eliciting sent after */
         bool sent_eliciting_since_rx;
         qc_ts close_deadline; /* end of CLOSING/DRAINING */
+        qc_ts created;        /* for the handshake timeout */
         qc_ts last_tx;        /* for keep-alive */
         bool ping_pending;
     } timers;

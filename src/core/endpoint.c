@@ -9,6 +9,7 @@ void qc_endpoint_config_default(qc_endpoint_config *cfg) {
     cfg->retry = QC_RETRY_AUTO;
     cfg->retry_threshold = 64;
     cfg->max_pending = 256;
+    cfg->max_pending_per_addr = 16;
     cfg->max_conns = 4096;
     cfg->retry_token_life = 10 * QC_SEC;
     cfg->new_token_life = 24 * 3600 * QC_SEC;
@@ -19,9 +20,17 @@ int qc_endpoint_init(qc_endpoint *ep, const qc_endpoint_config *cfg) {
     if (!cfg->cp || !cfg->rand || cfg->scid_len < 4 || cfg->scid_len > QC_MAX_CID_LEN)
         return QC_ERR_INVAL;
     ep->cfg = *cfg;
+    if (ep->cfg.max_pending == 0) ep->cfg.max_pending = 1;
     ep->tab_cap = 64;
     ep->tab = calloc(ep->tab_cap, sizeof(*ep->tab));
-    if (!ep->tab) return QC_ERR_NOMEM;
+    ep->addrs = calloc(ep->cfg.max_pending + 1, sizeof(*ep->addrs));
+    if (!ep->tab || !ep->addrs) {
+        free(ep->tab);
+        free(ep->addrs);
+        ep->tab = NULL;
+        ep->addrs = NULL;
+        return QC_ERR_NOMEM;
+    }
     return qc_token_key_init(&ep->tk, cfg->cp, cfg->secret);
 }
 
@@ -36,6 +45,8 @@ void qc_endpoint_free(qc_endpoint *ep) {
     }
     free(ep->tab);
     ep->tab = NULL;
+    free(ep->addrs);
+    ep->addrs = NULL;
     qc_token_key_free(&ep->tk);
 }
 
@@ -146,12 +157,44 @@ qc_cid_hooks qc_endpoint_bind(qc_ep_binding *b) {
     return h;
 }
 
-void qc_endpoint_established(qc_endpoint *ep) {
-    if (ep->pending) ep->pending--;
+/* The slot counting addr's handshakes (NULL: none); with add, a free one for it. A linear
+ * look over at most max_pending + 1 slots, only for Initials about to be accepted. */
+static qc_ep_addr_count *addr_slot(const qc_endpoint *ep, const uint8_t *addr, size_t len,
+                                   bool add) {
+    if (!ep->addrs || len == 0) return NULL;
+    if (len > sizeof(ep->addrs[0].key)) len = sizeof(ep->addrs[0].key);
+    qc_ep_addr_count *free_slot = NULL;
+    for (size_t i = 0; i <= ep->cfg.max_pending; i++) {
+        qc_ep_addr_count *a = &ep->addrs[i];
+        if (a->count == 0) {
+            if (!free_slot) free_slot = a;
+        } else if (a->len == len && memcmp(a->key, addr, len) == 0) {
+            return a;
+        }
+    }
+    if (!add || !free_slot) return NULL;
+    memcpy(free_slot->key, addr, len);
+    free_slot->len = (uint8_t)len;
+    return free_slot;
 }
 
-void qc_endpoint_closed(qc_endpoint *ep, bool was_pending) {
-    if (was_pending && ep->pending) ep->pending--;
+size_t qc_endpoint_pending_from(const qc_endpoint *ep, const uint8_t *addr, size_t addr_len) {
+    qc_ep_addr_count *a = addr_slot(ep, addr, addr_len, false);
+    return a ? a->count : 0;
+}
+
+static void pending_done(qc_endpoint *ep, const uint8_t *addr, size_t addr_len) {
+    if (ep->pending) ep->pending--;
+    qc_ep_addr_count *a = addr_slot(ep, addr, addr_len, false);
+    if (a && a->count) a->count--;
+}
+
+void qc_endpoint_established(qc_endpoint *ep, const uint8_t *addr, size_t addr_len) {
+    pending_done(ep, addr, addr_len);
+}
+
+void qc_endpoint_closed(qc_endpoint *ep, bool was_pending, const uint8_t *addr, size_t addr_len) {
+    if (was_pending) pending_done(ep, addr, addr_len);
     if (ep->conns) ep->conns--;
 }
 
@@ -261,15 +304,17 @@ void qc_endpoint_decide(qc_endpoint *ep, const uint8_t *dgram, size_t len, const
             ep->bad_tokens++; /* not ours or forged: as if there were none (§8.1.3) */
         }
     }
-    /* Unvalidated clients are held to the pending-handshake cap; one that proved its address
-     * with a token is not, so a flood of forged Initials cannot lock real clients out. */
-    if (!d->validated && !d->bad_token && ep->pending >= ep->cfg.max_pending &&
-        ep->cfg.retry == QC_RETRY_NEVER) {
-        drop(ep, d, "too many pending handshakes");
+    /* One address holds at most max_pending_per_addr handshakes, validated or not: however
+     * many it starts and abandons, the others keep their slots. */
+    qc_ep_addr_count *from = addr_slot(ep, addr, addr_len, false);
+    if (from && from->count >= ep->cfg.max_pending_per_addr) {
+        drop(ep, d, "too many pending handshakes from one address");
         return;
     }
-    bool want_retry = ep->cfg.retry == QC_RETRY_ALWAYS ||
-                      (ep->cfg.retry == QC_RETRY_AUTO && ep->pending >= ep->cfg.retry_threshold);
+    bool full = ep->pending >= ep->cfg.max_pending;
+    bool want_retry =
+        ep->cfg.retry == QC_RETRY_ALWAYS ||
+        (ep->cfg.retry == QC_RETRY_AUTO && (ep->pending >= ep->cfg.retry_threshold || full));
     if (!d->validated && !d->bad_token && want_retry) {
         qc_cid rscid = {.len = (uint8_t)ep->cfg.scid_len};
         ep->cfg.rand(ep->cfg.rand_user, rscid.id, rscid.len);
@@ -292,6 +337,14 @@ void qc_endpoint_decide(qc_endpoint *ep, const uint8_t *dgram, size_t len, const
         ep->retry_sent++;
         return;
     }
+    /* All slots taken by handshakes (a client that proved its address, or Retry is off):
+     * the oldest handshake in progress gives way, so that a flood cannot lock clients out. */
+    if (full) {
+        d->shed_oldest = true;
+        ep->shed++;
+    }
+    qc_ep_addr_count *slot = addr_slot(ep, addr, addr_len, true);
+    if (slot) slot->count++;
     d->action = QC_EP_ACCEPT;
     d->scid.len = (uint8_t)ep->cfg.scid_len;
     do {

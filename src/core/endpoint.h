@@ -24,11 +24,13 @@ typedef struct qc_endpoint_config {
     uint8_t secret[32]; /* tokens and stateless reset tokens derive from it */
     size_t scid_len;    /* length of our connection IDs (default 8) */
     enum qc_retry_mode retry;
-    size_t retry_threshold; /* AUTO: demand Retry when this many handshakes are pending */
-    size_t max_pending;     /* handshakes in progress; Initials beyond are dropped */
-    size_t max_conns;       /* connections; Initials beyond are dropped */
-    qc_ts retry_token_life; /* default 10 s */
-    qc_ts new_token_life;   /* default 24 h */
+    size_t retry_threshold;      /* AUTO: demand Retry when this many handshakes are pending */
+    size_t max_pending;          /* handshakes in progress, validated or not; beyond it the oldest
+                                    is shed (d->shed_oldest) or an unvalidated client gets a Retry */
+    size_t max_pending_per_addr; /* handshakes in progress from one address (default 16) */
+    size_t max_conns;            /* connections; Initials beyond are dropped */
+    qc_ts retry_token_life;      /* default 10 s */
+    qc_ts new_token_life;        /* default 24 h */
 } qc_endpoint_config;
 
 void qc_endpoint_config_default(qc_endpoint_config *cfg);
@@ -39,12 +41,21 @@ typedef struct qc_ep_entry {
     struct qc_ep_entry *next;
 } qc_ep_entry;
 
+/* Handshakes in progress from one address (as the caller identifies it). */
+typedef struct qc_ep_addr_count {
+    uint8_t key[32];
+    uint8_t len;
+    uint32_t count; /* 0: a free slot */
+} qc_ep_addr_count;
+
 typedef struct qc_endpoint {
     qc_endpoint_config cfg;
     qc_token_key tk;
     qc_ep_entry **tab;
     size_t tab_cap, entries;
     size_t conns, pending;
+    qc_ep_addr_count *addrs; /* max_pending + 1 slots: never more addresses than handshakes */
+    uint64_t shed;           /* handshakes shed to make room */
     uint64_t vn_sent, retry_sent, resets_sent, dropped, bad_tokens;
 } qc_endpoint;
 
@@ -67,6 +78,8 @@ typedef struct qc_ep_decision {
     qc_cid odcid, retry_scid;
     bool validated;   /* ACCEPT: a token proved the client's address */
     bool bad_token;   /* ACCEPT: an invalid Retry token: close with INVALID_TOKEN */
+    bool shed_oldest; /* ACCEPT: the pending-handshake cap is reached: the caller closes its
+                         oldest handshake in progress (qc_endpoint_closed) to make room */
     size_t reply_len; /* REPLY */
     const char *why;  /* DROP: the reason, for logs */
 } qc_ep_decision;
@@ -96,9 +109,12 @@ typedef struct qc_ep_binding {
 /* Hooks for qc_conn_config.cid_hooks; b must live as long as the connection. */
 qc_cid_hooks qc_endpoint_bind(qc_ep_binding *b);
 
-/* Handshake finished (counts toward max_pending no more) / connection gone. */
-void qc_endpoint_established(qc_endpoint *ep);
-void qc_endpoint_closed(qc_endpoint *ep, bool was_pending);
+/* Handshake finished (counts toward max_pending no more) / connection gone; addr is the
+ * address the connection was accepted from, as given to qc_endpoint_decide. */
+void qc_endpoint_established(qc_endpoint *ep, const uint8_t *addr, size_t addr_len);
+void qc_endpoint_closed(qc_endpoint *ep, bool was_pending, const uint8_t *addr, size_t addr_len);
+/* Handshakes in progress from addr. */
+size_t qc_endpoint_pending_from(const qc_endpoint *ep, const uint8_t *addr, size_t addr_len);
 
 /* Mints a NEW_TOKEN token for a client at addr (nonce from the endpoint's RNG). */
 int qc_endpoint_new_token(qc_endpoint *ep, const uint8_t *addr, size_t addr_len, qc_ts now,

@@ -1795,6 +1795,66 @@ static const as_op script_session_cache[] = {
     OP_END,
 };
 
+/* One address that starts handshakes and abandons them (here 40 from 127.0.0.2, each sending
+ * its first Initial only) holds at most 16 of the listener's slots; a client from 127.0.0.1
+ * is served meanwhile. */
+static bool abandoned_handshakes(as_ctx *g) {
+    static const unsigned char alpn[] = "\x0aquicc-test";
+    quicc *flood[40];
+    int fds[40];
+    uint64_t dropped0 = 0, v = 0;
+    quicc_get_value_uint(g->listener, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_LISTENER_DROPPED,
+                         &dropped0);
+    bool ok = true;
+    for (int i = 0; i < 40 && ok; i++) {
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000002)};
+        fds[i] = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+        if (fds[i] < 0 || bind(fds[i], (struct sockaddr *)&a, sizeof(a)) != 0)
+            return as_fail(g, "bind 127.0.0.2");
+        flood[i] = quicc_new(g->cctx);
+        quicc_set_fd(flood[i], fds[i]);
+        quicc_set1_initial_peer_addr(flood[i], (struct sockaddr *)&g->saddr, g->saddr_len);
+        quicc_set_alpn_protos(flood[i], alpn, 11);
+        quicc_set_blocking_mode(flood[i], 0);
+        quicc_connect(flood[i]); /* the first Initial, then nothing */
+    }
+    quicc_err_clear();
+    /* The flood fills its 16 slots (40 Initials sent; some may be lost in the kernel), and
+     * the listener refuses it more. */
+    uint64_t end = as_now_ms() + 5000;
+    do {
+        usleep(10000);
+        quicc_get_value_uint(g->listener, QUICC_VALUE_CLASS_GENERIC,
+                             QUICC_VALUE_LISTENER_HANDSHAKES, &v);
+    } while (v < 16 && as_now_ms() < end);
+    usleep(50000);
+    quicc_get_value_uint(g->listener, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_LISTENER_HANDSHAKES,
+                         &v);
+    if (v > 16 || v < 8) /* 8: the flood did fill slots (a datagram may be lost) */
+        ok = as_fail(g, "%llu handshakes pending from one address", (unsigned long long)v);
+    quicc_get_value_uint(g->listener, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_LISTENER_DROPPED, &v);
+    if (ok && v <= dropped0) ok = as_fail(g, "nothing of the flood was refused");
+    /* A client from another address connects while the flood's handshakes linger. */
+    quicc *c = quicc_new(g->cctx);
+    quicc_set1_initial_peer_addr(c, (struct sockaddr *)&g->saddr, g->saddr_len);
+    quicc_set_alpn_protos(c, alpn, 11);
+    if (ok && quicc_connect(c) != 1) ok = as_fail(g, "a normal client was not served");
+    quicc_shutdown_ex(c, QUICC_SHUTDOWN_FLAG_RAPID, NULL);
+    quicc_free(c);
+    for (int i = 0; i < 40; i++) {
+        quicc_free(flood[i]);
+        close(fds[i]);
+    }
+    quicc_err_clear();
+    return ok;
+}
+
+static const as_op script_abandoned_handshakes[] = {
+    OP_C_CONNECT_WAIT(),
+    OP_CHECK(abandoned_handshakes),
+    OP_END,
+};
+
 static const as_op script_chacha_and_tickets[] = {
     OP_CHECK(chacha_and_tickets),
     OP_END,
@@ -2022,6 +2082,7 @@ static const named_script scripts[] = {
     S(script_connect_failures),
     S(script_api_extras),
     S(script_chacha_and_tickets),
+    S(script_abandoned_handshakes),
     S(script_session_cache),
     S(script_conn_freed_first),
     S(script_openssl_numbers),

@@ -395,6 +395,33 @@ static void test_initial_close_padded(void) {
     sim_free(&s);
 }
 
+/* A server's half-open handshake ends at its handshake timeout, long before the idle timeout:
+ * the client sends its first Initial and nothing more. */
+static void test_handshake_timeout(void) {
+    sim s;
+    CHECK_EQ(sim_init(&s, 59, "sim"), 0);
+    int n = 0;
+    s.tap = only_first_to_server;
+    s.tap_user = &n;
+    s.scfg.handshake_timeout_ms = 2000;
+    s.scfg.idle_timeout_ms = s.ccfg.idle_timeout_ms = 30000;
+    sim_start(&s);
+    qc_ts start = s.now;
+    sim_run(&s, s.now + 1900 * QC_MS, NULL, NULL);
+    CHECK(s.server != NULL);
+    if (!s.server) {
+        sim_free(&s);
+        return;
+    }
+    CHECK(qc_conn_state(s.server) < QC_CONN_CLOSED);
+    sim_run(&s, start + 2100 * QC_MS, NULL, NULL);
+    CHECK_EQ(qc_conn_state(s.server), QC_CONN_CLOSED);
+    const qc_close_info *ci = qc_conn_close_info(s.server);
+    CHECK(ci->set && ci->local);
+    CHECK_EQ(ci->lib_error, QC_ERR_HANDSHAKE_TIMEOUT);
+    sim_free(&s);
+}
+
 /* After the handshake each side issues connection IDs up to the peer's limit. */
 static void test_new_connection_ids(void) {
     sim s;
@@ -630,6 +657,7 @@ int main(void) {
     TEST_RUN(test_anti_amplification);
     TEST_RUN(test_anti_deadlock_pto);
     TEST_RUN(test_initial_close_padded);
+    TEST_RUN(test_handshake_timeout);
     TEST_RUN(test_new_connection_ids);
     TEST_RUN(test_key_update_mid_transfer);
     TEST_RUN(test_idle_timeout);

@@ -191,7 +191,7 @@ static qc_conn *server_dispatch(sim *s, uint8_t *data, size_t len) {
         return NULL;
     }
     if (s->server) {
-        qc_endpoint_closed(&s->ep, true); /* the sim holds one server connection */
+        qc_endpoint_closed(&s->ep, true, sim_client_addr, sizeof(sim_client_addr)); /* one only */
         return NULL;
     }
     s->binding.ep = &s->ep;

@@ -133,8 +133,8 @@ static void test_caps_and_auto_retry(void) {
     decide(&ep, dg, initial(dg, &another, NULL, 0), &d, out);
     CHECK_EQ(d.action, QC_EP_DROP);
     /* Connections ending free their places. */
-    qc_endpoint_established(&ep);
-    qc_endpoint_closed(&ep, false);
+    qc_endpoint_established(&ep, addr, sizeof(addr));
+    qc_endpoint_closed(&ep, false, addr, sizeof(addr));
     CHECK_EQ(ep.conns, 4);
     qc_endpoint_free(&ep);
 }
@@ -148,23 +148,67 @@ static void test_never_retry_pending_cap(void) {
         qc_cid dcid = {.len = 8, .id = {3, 3, 3, 3, 3, 3, 3, (uint8_t)i}};
         decide(&ep, dg, initial(dg, &dcid, NULL, 0), &d, out);
         CHECK_EQ(d.action, QC_EP_ACCEPT);
+        CHECK(!d.shed_oldest);
     }
+    CHECK_EQ(qc_endpoint_pending_from(&ep, addr, sizeof(addr)), 3);
+    /* At the cap (3 pending) with no Retry to fall back on: accepted, and the caller sheds
+     * its oldest handshake to make room. */
     qc_cid dcid = {.len = 8, .id = {4, 4, 4, 4, 4, 4, 4, 4}};
     decide(&ep, dg, initial(dg, &dcid, NULL, 0), &d, out);
-    CHECK_EQ(d.action, QC_EP_DROP); /* 3 pending: the cap */
-    /* A NEW_TOKEN token lets a returning client in regardless. */
+    CHECK_EQ(d.action, QC_EP_ACCEPT);
+    CHECK(d.shed_oldest);
+    CHECK_U64(ep.shed, 1);
+    qc_endpoint_closed(&ep, true, addr, sizeof(addr)); /* the caller's shed */
+    CHECK_EQ(ep.pending, 3);
+    /* A NEW_TOKEN token proves the address, but a validated client is held to the cap too. */
     uint8_t tok[QC_TOKEN_MAX_LEN];
     int tl = qc_endpoint_new_token(&ep, addr, sizeof(addr), 5 * QC_SEC, tok, sizeof(tok));
     CHECK(tl > 0);
     decide(&ep, dg, initial(dg, &dcid, tok, (size_t)tl), &d, out);
     CHECK_EQ(d.action, QC_EP_ACCEPT);
-    CHECK(d.validated && !d.has_odcid);
-    /* From another address the token does not open: treated as none, dropped by the cap. */
-    const uint8_t other[] = {4, 10, 0, 0, 1};
-    qc_endpoint_decide(&ep, dg, initial(dg, &dcid, tok, (size_t)tl), other, sizeof(other),
-                       10 * QC_SEC, out, 1500, &d);
-    CHECK_EQ(d.action, QC_EP_DROP);
-    CHECK(ep.bad_tokens >= 1);
+    CHECK(d.validated && !d.has_odcid && d.shed_oldest);
+    qc_endpoint_free(&ep);
+}
+
+/* One address holds a bounded number of handshake slots, validated or not: the others keep
+ * theirs; the slots come back as handshakes complete or end. */
+static void test_per_address_cap(void) {
+    qc_endpoint ep;
+    qc_endpoint_config cfg;
+    qc_endpoint_config_default(&cfg);
+    cfg.cp = &qc_gnutls_crypto;
+    cfg.rand = rnd;
+    cfg.retry = QC_RETRY_AUTO;
+    cfg.max_pending_per_addr = 4;
+    CHECK_EQ(qc_endpoint_init(&ep, &cfg), 0);
+    uint8_t dg[1500], out[1500];
+    qc_ep_decision d;
+    static const uint8_t flood[] = {4, 127, 0, 0, 2}, good[] = {4, 127, 0, 0, 1};
+    uint8_t tok[QC_TOKEN_MAX_LEN];
+    int tl = qc_endpoint_new_token(&ep, flood, sizeof(flood), QC_SEC, tok, sizeof(tok));
+    CHECK(tl > 0);
+    for (int i = 0; i < 10; i++) {
+        qc_cid dcid = {.len = 8, .id = {9, 9, 9, 9, 9, 9, 9, (uint8_t)i}};
+        /* Validated by a token, or not: the same cap. */
+        qc_endpoint_decide(&ep, dg, initial(dg, &dcid, i % 2 ? tok : NULL, i % 2 ? (size_t)tl : 0),
+                           flood, sizeof(flood), 2 * QC_SEC, out, sizeof(out), &d);
+        CHECK_EQ(d.action, i < 4 ? QC_EP_ACCEPT : QC_EP_DROP);
+    }
+    CHECK_EQ(qc_endpoint_pending_from(&ep, flood, sizeof(flood)), 4);
+    CHECK(d.why != NULL && strstr(d.why, "one address") != NULL);
+    qc_cid dcid = {.len = 8, .id = {1, 1, 1, 1, 1, 1, 1, 1}};
+    qc_endpoint_decide(&ep, dg, initial(dg, &dcid, NULL, 0), good, sizeof(good), 2 * QC_SEC, out,
+                       sizeof(out), &d);
+    CHECK_EQ(d.action, QC_EP_ACCEPT);
+    /* One of the flood's handshakes completes, another is abandoned: two slots come back. */
+    qc_endpoint_established(&ep, flood, sizeof(flood));
+    qc_endpoint_closed(&ep, true, flood, sizeof(flood));
+    CHECK_EQ(qc_endpoint_pending_from(&ep, flood, sizeof(flood)), 2);
+    qc_cid again = {.len = 8, .id = {8, 8, 8, 8, 8, 8, 8, 8}};
+    qc_endpoint_decide(&ep, dg, initial(dg, &again, NULL, 0), flood, sizeof(flood), 2 * QC_SEC, out,
+                       sizeof(out), &d);
+    CHECK_EQ(d.action, QC_EP_ACCEPT);
+    CHECK_EQ(qc_endpoint_pending_from(&ep, flood, sizeof(flood)), 3);
     qc_endpoint_free(&ep);
 }
 
@@ -172,5 +216,6 @@ int main(void) {
     TEST_RUN(test_accept_and_route);
     TEST_RUN(test_caps_and_auto_retry);
     TEST_RUN(test_never_retry_pending_cap);
+    TEST_RUN(test_per_address_cap);
     return test_summary();
 }
