@@ -248,7 +248,7 @@ static void test_failing_transport(void) {
 typedef struct {
     quicc_dgram_pair *pair;
     bool require;
-    int accepted; /* 1: a connection was accepted */
+    _Atomic int accepted; /* 1: a connection was accepted */
     _Atomic int client_done;
     char peer[64]; /* the client certificate's subject */
 } auth_server;
