@@ -4,9 +4,13 @@
 BUILD ?= build
 SANBUILD ?= build-san
 TSANBUILD ?= build-tsan
+FUZZBUILD ?= build-fuzz
+# Seconds per fuzz target: make fuzz FUZZ_TIME=1800; make test runs FUZZ_SMOKE each.
+FUZZ_TIME ?= 300
+FUZZ_SMOKE ?= 3
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps test test-normal test-san test-tsan demo bench format format-check clean
+.PHONY: all deps test test-normal test-san test-tsan fuzz fuzz-build fuzz-smoke demo bench format format-check clean
 
 all: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -15,8 +19,8 @@ all: deps
 deps:
 	@sh scripts/deps.sh all
 
-test: deps format-check test-normal test-san test-tsan
-	@echo "make test: all suites passed (normal, ASan+UBSan, and the threaded tests under TSan)"
+test: deps format-check test-normal test-san test-tsan fuzz-smoke
+	@echo "make test: all suites passed (normal, ASan+UBSan, the threaded tests under TSan, and a fuzz smoke)"
 
 test-normal: all
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
@@ -34,6 +38,17 @@ test-tsan: deps
 	@cmake --build $(TSANBUILD) -j$(JOBS)
 	@cd $(TSANBUILD) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure -j$(JOBS) -R '$(TSAN_TESTS)'
 
+# Coverage-guided fuzzing (libFuzzer, clang, ASan+UBSan): tests/fuzz/, see docs/fuzzing.md.
+fuzz-build: deps
+	@CC=clang cmake -S . -B $(FUZZBUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUICC_FUZZ=ON -DQUICC_SANITIZE=ON >/dev/null
+	@cmake --build $(FUZZBUILD) -j$(JOBS) --target fuzzers
+
+fuzz: fuzz-build
+	@sh tests/fuzz/run.sh $(FUZZBUILD) $(FUZZ_TIME) $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz-build
+	@sh tests/fuzz/run.sh $(FUZZBUILD) $(FUZZ_SMOKE)
+
 demo: all
 	@sh scripts/demo.sh $(BUILD)
 
@@ -48,4 +63,4 @@ format-check:
 	if [ -n "$$out" ]; then echo "clang-format: these files need 'make format':"; echo "$$out"; exit 1; fi
 
 clean:
-	rm -rf $(BUILD) $(SANBUILD) $(TSANBUILD)
+	rm -rf $(BUILD) $(SANBUILD) $(TSANBUILD) $(FUZZBUILD)

@@ -4,7 +4,7 @@
 set -e
 what=${1:-all}
 build_pkgs="cmake make gcc pkg-config libgnutls28-dev libnghttp3-dev"
-test_pkgs="ngtcp2-server ngtcp2-client gnutls-bin clang-format time groff-base"
+test_pkgs="ngtcp2-server ngtcp2-client gnutls-bin clang-format time groff-base clang libclang-rt-14-dev"
 case "$what" in
 build) pkgs="$build_pkgs" ;;
 test | all) pkgs="$build_pkgs $test_pkgs" ;;

@@ -146,13 +146,71 @@ void sim_free(sim *s) {
     rmdir(s->dir);
 }
 
-int sim_start(sim *s) {
+void sim_reset(sim *s, uint64_t seed) {
+    qc_conn_free(s->client);
+    qc_conn_free(s->server);
+    s->client = s->server = NULL;
+    if (s->ep_ready) qc_endpoint_free(&s->ep);
+    s->ep_ready = false;
+    while (s->qn)
+        free(heap_pop(s));
+    s->rng = seed ? seed : 1;
+    s->trace = 0xcbf29ce484222325ull;
+    s->now = 1 * QC_SEC;
+    s->seq = 0;
+    s->retry_sent = false;
+    memset(s->link_free, 0, sizeof(s->link_free));
+    memset(s->dgrams, 0, sizeof(s->dgrams));
+    memset(s->dropped, 0, sizeof(s->dropped));
+    memset(&s->binding, 0, sizeof(s->binding));
+}
+
+size_t sim_seal(qc_conn *from, enum qc_epoch ep, const uint8_t *frames, size_t n, uint8_t *out,
+                size_t cap) {
+    if (ep >= QC_EPOCH_COUNT || !from->keys.has_tx[ep]) return 0;
+    if (ep == QC_EPOCH_0RTT) return 0;
+    enum qc_pn_space sp = qc_epoch_space(ep);
+    enum qc_pkt_type pt = ep == QC_EPOCH_INITIAL
+                              ? QC_PT_INITIAL
+                              : (ep == QC_EPOCH_HANDSHAKE ? QC_PT_HANDSHAKE : QC_PT_1RTT);
+    qc_pkt_out po = {.type = pt,
+                     .version = from->version,
+                     .dcid = qc_cids_peer_current(&from->cids),
+                     .scid = &from->cids.local[0].cid,
+                     .pn = from->spaces[sp].next_pn++,
+                     .pn_len = 4,
+                     .key_phase = from->keys.tx_phase};
+    if (pt == QC_PT_INITIAL && !from->is_server) {
+        po.token = from->ids.token;
+        po.token_len = from->ids.token_len;
+    }
+    size_t pn_off, hl = qc_pkt_write_hdr(out, cap, &po, &pn_off);
+    if (!hl) return 0;
+    size_t payload = n < 16 ? 16 : n; /* room for the header-protection sample */
+    if (pt == QC_PT_INITIAL && !from->is_server && hl + payload + QC_AEAD_TAG_LEN < 1200)
+        payload = 1200 - hl - QC_AEAD_TAG_LEN;
+    if (hl + payload + QC_AEAD_TAG_LEN > cap) return 0;
+    memcpy(out + hl, frames, n);
+    memset(out + hl + n, 0, payload - n); /* PADDING */
+    if (qc_pkt_is_long(pt)) qc_pkt_set_length(out, pn_off, 4 + payload + QC_AEAD_TAG_LEN);
+    qc_keys *k = ep == QC_EPOCH_1RTT ? &from->keys.tx[QC_EPOCH_1RTT] : &from->keys.tx[ep];
+    if (qc_packet_protect(from->cp, k, out, pn_off, 4, po.pn, payload)) return 0;
+    return hl + payload + QC_AEAD_TAG_LEN;
+}
+
+int sim_listen(sim *s) {
+    if (s->ep_ready) return 0;
     if (s->retry)
         s->epcfg.retry = QC_RETRY_ALWAYS;
     else if (s->epcfg.retry == QC_RETRY_AUTO)
         s->epcfg.retry = QC_RETRY_NEVER;
     if (qc_endpoint_init(&s->ep, &s->epcfg) != 0) return -1;
     s->ep_ready = true;
+    return 0;
+}
+
+int sim_start(sim *s) {
+    if (sim_listen(s) != 0) return -1;
     qc_cid dcid = {.len = 16}, scid = {.len = (uint8_t)s->ccfg.scid_len};
     sim_engine_rand(s, dcid.id, dcid.len);
     sim_engine_rand(s, scid.id, scid.len);
@@ -280,6 +338,15 @@ static void deliver(sim *s, sim_dgram *d) {
         if (c) qc_conn_recv(c, d->data, len, s->now);
     } else if (s->client) {
         qc_conn_recv(s->client, d->data, len, s->now);
+    }
+}
+
+void sim_inject(sim *s, int to_server, uint8_t *data, size_t len) {
+    if (to_server) {
+        qc_conn *c = server_dispatch(s, data, len);
+        if (c) qc_conn_recv(c, data, len, s->now);
+    } else if (s->client) {
+        qc_conn_recv(s->client, data, len, s->now);
     }
 }
 

@@ -63,11 +63,29 @@ typedef struct sim {
 /* Creates a simulator with seed; alpn is the protocol both sides use. Returns 0 or -1. */
 int sim_init(sim *s, uint64_t seed, const char *alpn);
 void sim_free(sim *s);
+/* Starts the server's listener only (sim_start does it too). */
+int sim_listen(sim *s);
 /* Starts the client's handshake. */
 int sim_start(sim *s);
 /* Advances until cond(s, user) is true or the virtual time passes limit. Returns true if
  * cond became true. */
 bool sim_run(sim *s, qc_ts limit, bool (*cond)(sim *s, void *user), void *user);
+/* Frees both connections, the listener and every datagram in flight, and starts again with
+ * seed (the TLS contexts and configurations are kept): many runs per process, as fuzzing
+ * needs. */
+void sim_reset(sim *s, uint64_t seed);
+/* Delivers a datagram now, to the server (through the listener) or to the client, as if it
+ * had come over the link; it may be changed in place. */
+void sim_inject(sim *s, int to_server, uint8_t *data, size_t len);
+/*
+ * Builds one packet as `from` would send it in epoch ep, carrying the given frames, under
+ * from's current keys and with its next packet number, into out; a client's Initial is
+ * padded to 1200 bytes. This is how a hostile peer speaks with real keys. Returns the
+ * length, or 0 if from has no send keys for ep or the packet does not fit.
+ */
+size_t sim_seal(qc_conn *from, enum qc_epoch ep, const uint8_t *frames, size_t n, uint8_t *out,
+                size_t cap);
+
 /* Deterministic random in [0, 1). */
 double sim_rand01(sim *s);
 uint64_t sim_rand64(sim *s);
