@@ -27,6 +27,19 @@ extern "C" {
 typedef struct quicc_ctx quicc_ctx;
 typedef struct quicc quicc;
 
+/* ---- Memory ---- */
+
+/*
+ * Like CRYPTO_set_mem_functions(): every allocation libquicc makes (not
+ * GnuTLS's or nghttp3's) goes through m, r and f, which receive the file and
+ * line of the allocating call. Call it before anything else in the library;
+ * returns 1, or 0 once the library has allocated (the old functions stay)
+ * or when any of the three is NULL.
+ */
+int quicc_set_mem_functions(void *(*m)(size_t size, const char *file, int line),
+                            void *(*r)(void *p, size_t size, const char *file, int line),
+                            void (*f)(void *p, const char *file, int line));
+
 /* ---- Context ---- */
 
 enum quicc_method {

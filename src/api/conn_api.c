@@ -25,7 +25,7 @@ quicc_ctx *quicc_ctx_new(enum quicc_method method) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "unknown method %d", (int)method);
         return NULL;
     }
-    quicc_ctx *ctx = calloc(1, sizeof(*ctx));
+    quicc_ctx *ctx = qc_calloc(1, sizeof(*ctx));
     if (!ctx) return NULL;
     ctx->refs = 1;
     ctx->method = method;
@@ -43,12 +43,12 @@ static void ctx_unref(quicc_ctx *ctx) {
     pthread_mutex_destroy(&ctx->lock);
     qc_tls_ctx_free(ctx->client_tls);
     qc_api_sessions_free(ctx);
-    free(ctx->ca_file);
-    free(ctx->ca_dir);
-    free(ctx->keylog_file);
-    free(ctx->cert_file);
-    free(ctx->key_file);
-    free(ctx);
+    qc_free(ctx->ca_file);
+    qc_free(ctx->ca_dir);
+    qc_free(ctx->keylog_file);
+    qc_free(ctx->cert_file);
+    qc_free(ctx->key_file);
+    qc_free(ctx);
 }
 
 void quicc_ctx_free(quicc_ctx *ctx) {
@@ -97,9 +97,9 @@ int quicc_ctx_set_default_verify_paths(quicc_ctx *ctx) {
 }
 
 static int set_str(char **dst, const char *src) {
-    char *d = src ? strdup(src) : NULL;
+    char *d = src ? qc_strdup(src) : NULL;
     if (src && !d) return 0;
-    free(*dst);
+    qc_free(*dst);
     *dst = d;
     return 1;
 }
@@ -253,24 +253,24 @@ quicc *quicc_new(quicc_ctx *ctx) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "NULL context");
         return NULL;
     }
-    quicc *s = calloc(1, sizeof(*s));
-    qc_api_conn *c = calloc(1, sizeof(*c));
+    quicc *s = qc_calloc(1, sizeof(*s));
+    qc_api_conn *c = qc_calloc(1, sizeof(*c));
     if (!s || !c) {
-        free(s);
-        free(c);
+        qc_free(s);
+        qc_free(c);
         return NULL;
     }
     if (ctx->method == QUICC_SERVER) {
-        free(s);
-        free(c);
+        qc_free(s);
+        qc_free(c);
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT,
                         "quicc_new: a server context makes listeners (quicc_new_listener)");
         return NULL;
     }
     c->port = qc_api_port_new();
     if (!c->port) {
-        free(s);
-        free(c);
+        qc_free(s);
+        qc_free(c);
         return NULL;
     }
     c->lock = &c->port->lock;
@@ -340,15 +340,15 @@ static void client_conn_free(quicc *s) {
     qc_api_port_remove(c->port, c);
     qc_conn_free(c->engine);
     if (c->tls_ctx) qc_tls_ctx_free(c->tls_ctx);
-    free(c->sni);
+    qc_free(c->sni);
     for (size_t i = 0; i < c->nhosts; i++)
-        free(c->hosts[i]);
-    free(c->hosts);
-    free(c->session);
+        qc_free(c->hosts[i]);
+    qc_free(c->hosts);
+    qc_free(c->session);
     ctx_unref(c->ctx);
     qc_api_port_unref(c->port);
-    free(c);
-    free(s);
+    qc_free(c);
+    qc_free(s);
 }
 
 bool qc_api_need_conn(const quicc *s, const char *fn) {
@@ -445,10 +445,10 @@ int quicc_add1_host(quicc *s, const char *name) {
                         name && *name ? "at most 16 host names" : "empty host name");
         return 0;
     }
-    char **h = realloc(c->hosts, (c->nhosts + 1) * sizeof(*h));
+    char **h = qc_realloc(c->hosts, (c->nhosts + 1) * sizeof(*h));
     if (!h) return 0;
     c->hosts = h;
-    if (!(c->hosts[c->nhosts] = strdup(name))) return 0;
+    if (!(c->hosts[c->nhosts] = qc_strdup(name))) return 0;
     c->nhosts++;
     return 1;
 }
@@ -457,7 +457,7 @@ int quicc_set1_host(quicc *s, const char *name) {
     if (!qc_api_before_connect(s, "quicc_set1_host")) return 0;
     qc_api_conn *c = s->c;
     for (size_t i = 0; i < c->nhosts; i++)
-        free(c->hosts[i]);
+        qc_free(c->hosts[i]);
     c->nhosts = 0;
     return name == NULL || quicc_add1_host(s, name);
 }
@@ -587,7 +587,7 @@ int quicc_inject_net_dgram(quicc *s, const void *buf, size_t len, const struct s
         return 0;
     }
     qc_api_conn *c = s->c;
-    uint8_t *copy = malloc(len); /* packets are decrypted in place */
+    uint8_t *copy = qc_malloc(len); /* packets are decrypted in place */
     if (!copy) {
         qc_api_err_push(QUICC_R_INTERNAL_ERROR, "out of memory");
         return 0;
@@ -606,7 +606,7 @@ int quicc_inject_net_dgram(quicc *s, const void *buf, size_t len, const struct s
     else
         qc_api_port_inject(c->port, copy, len, &from);
     pthread_mutex_unlock(c->lock);
-    free(copy);
+    qc_free(copy);
     if (!ok) qc_api_err_push(QUICC_R_NOT_CONNECTED, "nothing to inject into: not started");
     return ok;
 }
@@ -776,7 +776,6 @@ static int conn_start(quicc *s) {
     pthread_mutex_unlock(&ctx->lock);
     rv = qc_conn_set_hs(c->engine, hs);
     if (rv) {
-        hs.ops->free(hs.impl);
         qc_api_err_push(QUICC_R_INTERNAL_ERROR, "transport parameters: %s", qc_strerror(rv));
         return 0;
     }

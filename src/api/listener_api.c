@@ -85,23 +85,23 @@ static void server_conn_destroy(qc_api_port *p, qc_api_conn *c) {
     qc_endpoint_closed(&p->ep, c->pending, c->addr_key, c->addr_key_len);
     pending_unlink(p, c);
     qc_conn_free(c->engine);
-    if (!c->accepted && c->obj) free(c->obj);
+    if (!c->accepted && c->obj) qc_free(c->obj);
     pthread_mutex_lock(&c->ctx->lock);
     c->ctx->refs--;
     pthread_mutex_unlock(&c->ctx->lock);
     p->refs--;
-    free(c);
+    qc_free(c);
 }
 
 static qc_api_conn *server_conn_new(qc_api_port *p, const qc_ep_decision *d, const qc_addr *peer,
                                     qc_ts now) {
     quicc *lobj = p->listener;
     qc_api_conn *lc = lobj->c;
-    qc_api_conn *c = calloc(1, sizeof(*c));
-    quicc *obj = calloc(1, sizeof(*obj));
+    qc_api_conn *c = qc_calloc(1, sizeof(*c));
+    quicc *obj = qc_calloc(1, sizeof(*obj));
     if (!c || !obj) {
-        free(c);
-        free(obj);
+        qc_free(c);
+        qc_free(obj);
         return NULL;
     }
     ctx_ref(lc->ctx);
@@ -137,21 +137,22 @@ static qc_api_conn *server_conn_new(qc_api_port *p, const qc_ep_decision *d, con
     if (rv == 0) {
         qc_conn_hs_callbacks(c->engine, &cbs);
         rv = qc_tls_new(p->tls_ctx, NULL, &cbs, &hs);
-        if (rv == 0 && (rv = qc_conn_set_hs(c->engine, hs)) != 0) hs.ops->free(hs.impl);
+        if (rv == 0) rv = qc_conn_set_hs(c->engine, hs); /* takes hs, even when it fails */
+        if (rv == 0) rv = qc_endpoint_add(&p->ep, &d->scid, c);
+        if (rv == 0) rv = qc_endpoint_add(&p->ep, &d->hdr.dcid, c);
     }
     if (rv) {
+        qc_endpoint_remove_conn(&p->ep, c);
         qc_conn_free(c->engine);
         p->refs--;
         pthread_mutex_lock(&c->ctx->lock);
         c->ctx->refs--; /* the listener holds the context, so this never drops to zero */
         pthread_mutex_unlock(&c->ctx->lock);
         qc_endpoint_closed(&p->ep, true, c->addr_key, c->addr_key_len);
-        free(c);
-        free(obj);
+        qc_free(c);
+        qc_free(obj);
         return NULL;
     }
-    qc_endpoint_add(&p->ep, &d->scid, c);
-    qc_endpoint_add(&p->ep, &d->hdr.dcid, c);
     obj->ops = &server_conn_ops;
     obj->kind = QC_OBJ_CONN;
     obj->conn_obj = obj;
@@ -179,7 +180,7 @@ static void server_conn_free(quicc *s) {
     c->obj = NULL;
     qc_api_touch(c); /* the port frees it once closed */
     pthread_mutex_unlock(&p->lock);
-    free(s);
+    qc_free(s);
 }
 
 /* ---- the server port's side of the event loop (port.c runs it) ---- */
@@ -237,7 +238,7 @@ static void server_established(qc_api_port *p, qc_api_conn *c, qc_ts now) {
     if (c->queued || c->released) return;
     if (p->accept_len == p->accept_cap) {
         size_t ncap = p->accept_cap ? 2 * p->accept_cap : 16;
-        qc_api_conn **q = realloc(p->accept_q, ncap * sizeof(*q));
+        qc_api_conn **q = qc_realloc(p->accept_q, ncap * sizeof(*q));
         if (q) {
             p->accept_q = q;
             p->accept_cap = ncap;
@@ -266,13 +267,13 @@ quicc *quicc_new_listener(quicc_ctx *ctx, uint64_t flags) {
                         "quicc_new_listener needs a QUICC_SERVER context");
         return NULL;
     }
-    quicc *l = calloc(1, sizeof(*l));
-    qc_api_conn *c = calloc(1, sizeof(*c));
+    quicc *l = qc_calloc(1, sizeof(*l));
+    qc_api_conn *c = qc_calloc(1, sizeof(*c));
     qc_api_port *p = qc_api_port_new();
     if (!l || !c || !p) {
-        free(l);
-        free(c);
-        free(p);
+        qc_free(l);
+        qc_free(c);
+        qc_free(p);
         return NULL;
     }
     ctx_ref(ctx);
@@ -434,7 +435,7 @@ static void listener_free(quicc *l) {
     p->listener = NULL;
     pthread_mutex_unlock(&p->lock);
     quicc_ctx_free(lc->ctx);
-    free(lc);
-    free(l);
+    qc_free(lc);
+    qc_free(l);
     qc_api_port_unref(p);
 }

@@ -107,11 +107,11 @@ int quicc_poll(quicc_poll_item *items, size_t num_items, size_t stride,
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "quicc_poll: bad arguments");
         return 0;
     }
-    qc_api_conn **ports = malloc((num_items ? num_items : 1) * sizeof(*ports));
-    struct pollfd *pfd = malloc((num_items ? num_items : 1) * sizeof(*pfd));
+    qc_api_conn **ports = qc_malloc((num_items ? num_items : 1) * sizeof(*ports));
+    struct pollfd *pfd = qc_malloc((num_items ? num_items : 1) * sizeof(*pfd));
     if (!ports || !pfd) {
-        free(ports);
-        free(pfd);
+        qc_free(ports);
+        qc_free(pfd);
         qc_api_err_push(QUICC_R_INTERNAL_ERROR, "out of memory");
         return 0;
     }
@@ -164,8 +164,8 @@ int quicc_poll(quicc_poll_item *items, size_t num_items, size_t stride,
             }
         }
     }
-    free(ports);
-    free(pfd);
+    qc_free(ports);
+    qc_free(pfd);
     *result_count = count;
     return 1;
 }

@@ -44,7 +44,7 @@ void qc_api_rand(void *user, uint8_t *buf, size_t len) {
 /* ---- the port itself ---- */
 
 qc_api_port *qc_api_port_new(void) {
-    qc_api_port *p = calloc(1, sizeof(*p));
+    qc_api_port *p = qc_calloc(1, sizeof(*p));
     if (!p) return NULL;
     pthread_mutex_init(&p->lock, NULL);
     pthread_condattr_t ca;
@@ -60,7 +60,7 @@ qc_api_port *qc_api_port_new(void) {
 int qc_api_port_buffers(qc_api_port *p, size_t seg_cap) {
     if (p->tx.buf) return 0;
     p->tx.seg_cap = seg_cap;
-    p->tx.buf = malloc(QC_UDP_BATCH * seg_cap);
+    p->tx.buf = qc_malloc(QC_UDP_BATCH * seg_cap);
     if (!p->tx.buf || qc_udp_rx_init(&p->rx) != 0) return QC_ERR_NOMEM;
     return 0;
 }
@@ -72,15 +72,15 @@ void qc_api_port_unref(qc_api_port *p) {
     pthread_mutex_unlock(&p->lock);
     if (refs > 0) return;
     if (p->own_fd && p->fd >= 0) qc_udp_close(p->fd);
-    free(p->tx.buf);
+    qc_free(p->tx.buf);
     qc_udp_rx_free(&p->rx);
     if (p->ep_ready) qc_endpoint_free(&p->ep);
     if (p->tls_ctx) qc_tls_ctx_free(p->tls_ctx);
-    free(p->accept_q);
-    free(p->heap);
+    qc_free(p->accept_q);
+    qc_free(p->heap);
     pthread_cond_destroy(&p->progress);
     pthread_mutex_destroy(&p->lock);
-    free(p);
+    qc_free(p);
 }
 
 /* ---- the timer heap: connections by their next timer, earliest first ---- */
@@ -138,7 +138,7 @@ static int heap_set(qc_api_port *p, qc_api_conn *c, qc_ts t) {
     }
     if (p->heap_len == p->heap_cap) {
         size_t ncap = p->heap_cap ? 2 * p->heap_cap : 8;
-        qc_api_conn **h = realloc(p->heap, ncap * sizeof(*h));
+        qc_api_conn **h = qc_realloc(p->heap, ncap * sizeof(*h));
         if (!h) return QC_ERR_NOMEM;
         p->heap = h;
         p->heap_cap = ncap;

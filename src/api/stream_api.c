@@ -26,7 +26,7 @@ static void stream_free(quicc *st);
 static const qc_api_obj_ops stream_ops = {.free = stream_free};
 
 static quicc *stream_obj_new(quicc *conn, uint64_t sid) {
-    quicc *st = calloc(1, sizeof(*st));
+    quicc *st = qc_calloc(1, sizeof(*st));
     if (!st) {
         qc_api_err_push(QUICC_R_INTERNAL_ERROR, "out of memory");
         return NULL;
@@ -242,7 +242,7 @@ int quicc_attach_stream(quicc *conn, quicc *stream) {
     c->default_created = true;
     c->nstream_objs--;
     pthread_mutex_unlock(c->lock);
-    free(stream);
+    qc_free(stream);
     return 1;
 }
 
@@ -306,7 +306,7 @@ static void stream_free(quicc *st) {
     bool last = --c->nstream_objs == 0 && c->obj_freed;
     if (c->engine && c->connected) io_tick(st);
     pthread_mutex_unlock(c->lock);
-    free(st);
+    qc_free(st);
     if (last) conn->ops->free(conn); /* the application freed the connection before */
 }
 

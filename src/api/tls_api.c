@@ -98,10 +98,10 @@ int quicc_set_session(quicc *s, const unsigned char *data, size_t len) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "quicc_set_session: bad arguments");
         return 0;
     }
-    uint8_t *copy = malloc(len);
+    uint8_t *copy = qc_malloc(len);
     if (!copy) return 0;
     memcpy(copy, data, len);
-    free(s->c->session);
+    qc_free(s->c->session);
     s->c->session = copy;
     s->c->session_len = len;
     return 1;
@@ -124,9 +124,9 @@ struct quicc_cert {
 
 /* A copy of a DER certificate with its names, or NULL. */
 static quicc_cert *cert_copy(const uint8_t *der, size_t len) {
-    quicc_cert *cert = calloc(1, sizeof(*cert));
-    if (!cert || !(cert->der = malloc(len))) {
-        free(cert);
+    quicc_cert *cert = qc_calloc(1, sizeof(*cert));
+    if (!cert || !(cert->der = qc_malloc(len))) {
+        qc_free(cert);
         return NULL;
     }
     memcpy(cert->der, der, len);
@@ -157,10 +157,10 @@ const char *quicc_cert_get0_issuer(const quicc_cert *cert) {
 
 void quicc_cert_free(quicc_cert *cert) {
     if (!cert) return;
-    free(cert->der);
-    free(cert->subject);
-    free(cert->issuer);
-    free(cert);
+    qc_free(cert->der);
+    qc_free(cert->subject);
+    qc_free(cert->issuer);
+    qc_free(cert);
 }
 
 size_t quicc_get_peer_cert_chain_len(quicc *s) {
@@ -235,9 +235,9 @@ static bool same_addr(const qc_addr *a, const qc_addr *b) {
 /* Files a session under the connection's server name and address. Context lock held. */
 static void session_store(quicc_ctx *ctx, const char *name, const qc_addr *peer,
                           const uint8_t *data, size_t len) {
-    uint8_t *copy = malloc(len);
+    uint8_t *copy = qc_malloc(len);
     if (!copy || strlen(name) >= sizeof(ctx->sessions[0].name)) {
-        free(copy);
+        qc_free(copy);
         return;
     }
     memcpy(copy, data, len);
@@ -249,7 +249,7 @@ static void session_store(quicc_ctx *ctx, const char *name, const qc_addr *peer,
         if (ctx->nsessions < QC_ARRAY_LEN(ctx->sessions)) ctx->nsessions++;
         i = ctx->nsessions - 1; /* full: the oldest makes room */
     }
-    free(ctx->sessions[i].data);
+    qc_free(ctx->sessions[i].data);
     memmove(&ctx->sessions[1], &ctx->sessions[0], i * sizeof(ctx->sessions[0]));
     snprintf(ctx->sessions[0].name, sizeof(ctx->sessions[0].name), "%s", name);
     ctx->sessions[0].peer = *peer;
@@ -263,7 +263,7 @@ uint8_t *qc_api_session_lookup(quicc_ctx *ctx, const char *name, const qc_addr *
     for (size_t i = 0; i < ctx->nsessions && !copy; i++) {
         if (strcmp(ctx->sessions[i].name, name) != 0 || !same_addr(&ctx->sessions[i].peer, peer))
             continue;
-        if ((copy = malloc(ctx->sessions[i].len))) {
+        if ((copy = qc_malloc(ctx->sessions[i].len))) {
             memcpy(copy, ctx->sessions[i].data, ctx->sessions[i].len);
             *len = ctx->sessions[i].len;
         }
@@ -274,7 +274,7 @@ uint8_t *qc_api_session_lookup(quicc_ctx *ctx, const char *name, const qc_addr *
 
 void qc_api_sessions_free(quicc_ctx *ctx) {
     for (size_t i = 0; i < ctx->nsessions; i++)
-        free(ctx->sessions[i].data);
+        qc_free(ctx->sessions[i].data);
     ctx->nsessions = 0;
 }
 
@@ -298,7 +298,7 @@ void qc_api_on_ticket(void *user) {
     const qc_hs *hs = c->engine ? qc_conn_hs(c->engine) : NULL;
     size_t need = 0;
     if (!hs || qc_tls_get_session(hs, NULL, 0, &need) != QC_ERR_NOBUF) return;
-    uint8_t *buf = malloc(need);
+    uint8_t *buf = qc_malloc(need);
     if (buf && qc_tls_get_session(hs, buf, need, &need) == 0) {
         pthread_mutex_lock(&ctx->lock);
         quicc_new_session_cb cb = ctx->new_session_cb;
@@ -308,5 +308,5 @@ void qc_api_on_ticket(void *user) {
         pthread_mutex_unlock(&ctx->lock);
         if (cb) cb(c->obj, buf, need, arg);
     }
-    free(buf);
+    qc_free(buf);
 }

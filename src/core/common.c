@@ -1,5 +1,61 @@
-/* common.c: error names and texts generated from QC_ERRORS. */
+/* common.c: error names and texts generated from QC_ERRORS; the allocator hook. */
 #include "core/common.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+
+static qc_allocator alloc_hook; /* all NULL: libc */
+static _Atomic bool allocated;
+
+int qc_set_allocator(const qc_allocator *a) {
+    if (!a) {
+        memset(&alloc_hook, 0, sizeof(alloc_hook));
+        return 0;
+    }
+    if (!a->malloc_fn || !a->realloc_fn || !a->free_fn) return QC_ERR_INVAL;
+    alloc_hook = *a;
+    return 0;
+}
+
+bool qc_allocated_yet(void) {
+    return atomic_load_explicit(&allocated, memory_order_relaxed);
+}
+
+void *qc_malloc_at(size_t size, const char *file, int line) {
+    if (!atomic_load_explicit(&allocated, memory_order_relaxed))
+        atomic_store_explicit(&allocated, true, memory_order_relaxed);
+    return alloc_hook.malloc_fn ? alloc_hook.malloc_fn(size, file, line) : malloc(size);
+}
+
+void *qc_calloc_at(size_t n, size_t size, const char *file, int line) {
+    if (size && n > SIZE_MAX / size) return NULL;
+    void *p = qc_malloc_at(n * size, file, line);
+    if (p) memset(p, 0, n * size);
+    return p;
+}
+
+void *qc_realloc_at(void *p, size_t size, const char *file, int line) {
+    if (!p) return qc_malloc_at(size, file, line);
+    return alloc_hook.realloc_fn ? alloc_hook.realloc_fn(p, size, file, line) : realloc(p, size);
+}
+
+void qc_free_at(void *p, const char *file, int line) {
+    if (!p) return;
+    if (alloc_hook.free_fn)
+        alloc_hook.free_fn(p, file, line);
+    else
+        free(p);
+}
+
+char *qc_strndup_at(const char *s, size_t n, const char *file, int line) {
+    if (!s) return NULL;
+    size_t len = strnlen(s, n);
+    char *d = qc_malloc_at(len + 1, file, line);
+    if (!d) return NULL;
+    memcpy(d, s, len);
+    d[len] = 0;
+    return d;
+}
 
 const char *qc_err_name(int err) {
     switch (err) {

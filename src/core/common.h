@@ -132,4 +132,34 @@ const char *qc_transport_error_name(uint64_t code);
 #define QC_MAX(a, b) ((a) > (b) ? (a) : (b))
 #define QC_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/*
+ * Memory. Every allocation of the library goes through these, so that an application can
+ * supply its own allocator (quicc_set_mem_functions, OpenSSL's CRYPTO_set_mem_functions
+ * shape: each call carries the allocating file and line) and tests can fail any one
+ * allocation. The hook is process-wide; NULL members fall back to libc. qc_free(NULL) does
+ * nothing; qc_calloc checks n * size for overflow.
+ */
+typedef struct qc_allocator {
+    void *(*malloc_fn)(size_t size, const char *file, int line);
+    void *(*realloc_fn)(void *p, size_t size, const char *file, int line);
+    void (*free_fn)(void *p, const char *file, int line);
+} qc_allocator;
+/* Installs a (NULL: restores libc's). Returns 0, or QC_ERR_INVAL when only some of the
+ * three are set. */
+int qc_set_allocator(const qc_allocator *a);
+/* Whether anything was allocated yet (the public setter refuses after that). */
+bool qc_allocated_yet(void);
+void *qc_malloc_at(size_t size, const char *file, int line);
+void *qc_calloc_at(size_t n, size_t size, const char *file, int line);
+void *qc_realloc_at(void *p, size_t size, const char *file, int line);
+void qc_free_at(void *p, const char *file, int line);
+char *qc_strndup_at(const char *s, size_t n, const char *file, int line);
+#define qc_malloc(size) qc_malloc_at((size), __FILE__, __LINE__)
+#define qc_calloc(n, size) qc_calloc_at((n), (size), __FILE__, __LINE__)
+#define qc_realloc(p, size) qc_realloc_at((p), (size), __FILE__, __LINE__)
+#define qc_free(p) qc_free_at((p), __FILE__, __LINE__)
+/* Copies of a string (all of it / at most n bytes) with qc_malloc; NULL for NULL. */
+#define qc_strdup(s) qc_strndup_at((s), SIZE_MAX, __FILE__, __LINE__)
+#define qc_strndup(s, n) qc_strndup_at((s), (n), __FILE__, __LINE__)
+
 #endif

@@ -300,7 +300,7 @@ int qc_conn_new_client(qc_conn **out, const qc_conn_config *cfg, const qc_cid *d
     if (!cfg->crypto || !cfg->rand || dcid->len < 8 || dcid->len > QC_MAX_CID_LEN ||
         scid->len > QC_MAX_CID_LEN)
         return QC_ERR_INVAL;
-    qc_conn *c = calloc(1, sizeof(*c));
+    qc_conn *c = qc_calloc(1, sizeof(*c));
     if (!c) return QC_ERR_NOMEM;
     conn_init_common(c, cfg, now);
     c->ids.odcid = *dcid;
@@ -321,7 +321,7 @@ int qc_conn_new_server(qc_conn **out, const qc_conn_config *cfg, const qc_pkt_hd
                        bool addr_validated, qc_ts now) {
     if (!cfg->crypto || !cfg->rand || hdr->type != QC_PT_INITIAL || hdr->dcid.len < 8)
         return QC_ERR_INVAL;
-    qc_conn *c = calloc(1, sizeof(*c));
+    qc_conn *c = qc_calloc(1, sizeof(*c));
     if (!c) return QC_ERR_NOMEM;
     conn_init_common(c, cfg, now);
     c->ids.initial_dcid = hdr->dcid;
@@ -365,16 +365,18 @@ void qc_conn_free(qc_conn *c) {
     }
     qc_recovery_free(&c->rec);
     qc_conn_streams_free(c);
-    free(c->ids.token);
-    free(c);
+    qc_free(c->ids.token);
+    qc_free(c);
 }
 
 int qc_conn_set_hs(qc_conn *c, qc_hs hs) {
     uint8_t buf[512];
-    int n = qc_tparams_encode(&c->local_tp, c->is_server, buf, sizeof(buf));
-    if (n < 0) return n;
-    int rv = hs.ops->set_local_tparams(hs.impl, buf, (size_t)n);
-    if (rv) return rv;
+    int rv = qc_tparams_encode(&c->local_tp, c->is_server, buf, sizeof(buf));
+    if (rv >= 0) rv = hs.ops->set_local_tparams(hs.impl, buf, (size_t)rv);
+    if (rv) {
+        hs.ops->free(hs.impl); /* taken even on failure: the caller never frees it */
+        return rv;
+    }
     c->hs = hs;
     c->hs_set = true;
     return 0;
@@ -574,10 +576,10 @@ int qc_conn_initiate_key_update(qc_conn *c) {
 
 int qc_conn_set_token(qc_conn *c, const uint8_t *token, size_t len) {
     if (c->is_server || len == 0 || len > 1024) return QC_ERR_INVAL;
-    uint8_t *t = malloc(len);
+    uint8_t *t = qc_malloc(len);
     if (!t) return QC_ERR_NOMEM;
     memcpy(t, token, len);
-    free(c->ids.token);
+    qc_free(c->ids.token);
     c->ids.token = t;
     c->ids.token_len = len;
     return 0;

@@ -94,8 +94,8 @@ void qc_conn_free(qc_conn *c);
 
 /* The callbacks a TLS implementation must call on this connection. */
 void qc_conn_hs_callbacks(qc_conn *c, qc_hs_callbacks *cbs);
-/* Hands the TLS implementation to the connection (it frees it). Encodes and
- * passes the local transport parameters. */
+/* Hands the TLS implementation to the connection, which frees it (at once if this fails).
+ * Encodes and passes the local transport parameters. */
 int qc_conn_set_hs(qc_conn *c, qc_hs hs);
 const qc_hs *qc_conn_hs(const qc_conn *c);
 /* The same, to configure it (TLS callbacks); NULL before qc_conn_set_hs. */

@@ -43,10 +43,10 @@ static int on_retry(qc_conn *c, const uint8_t *pkt, const qc_pkt_hdr *h, qc_ts n
     if (qc_retry_tag(c->cp, c->version, &c->ids.odcid, pkt, h->pkt_len - 16, tag) ||
         memcmp(tag, h->retry_tag, 16) != 0)
         return QC_ERR_DROP;
-    uint8_t *tok = malloc(h->token_len);
+    uint8_t *tok = qc_malloc(h->token_len);
     if (!tok) return QC_ERR_NOMEM;
     memcpy(tok, h->token, h->token_len);
-    free(c->ids.token);
+    qc_free(c->ids.token);
     c->ids.token = tok;
     c->ids.token_len = h->token_len;
     c->ids.retried = true;

@@ -22,7 +22,7 @@ qc_cstream *qc_conn_find_stream(const qc_conn *c, uint64_t id) {
 
 static int htab_grow(qc_conn *c) {
     size_t ncap = c->st.hcap ? c->st.hcap * 2 : 16;
-    qc_cstream **nt = calloc(ncap, sizeof(*nt));
+    qc_cstream **nt = qc_calloc(ncap, sizeof(*nt));
     if (!nt) return QC_ERR_NOMEM;
     qc_cstream **old = c->st.htab;
     size_t ocap = c->st.hcap;
@@ -38,13 +38,13 @@ static int htab_grow(qc_conn *c) {
             cs = next;
         }
     }
-    free(old);
+    qc_free(old);
     return 0;
 }
 
 static qc_cstream *stream_create(qc_conn *c, uint64_t id) {
     if (c->st.nstreams + 1 > c->st.hcap && htab_grow(c)) return NULL;
-    qc_cstream *cs = calloc(1, sizeof(*cs));
+    qc_cstream *cs = qc_calloc(1, sizeof(*cs));
     if (!cs) return NULL;
     qc_stream_init(&cs->s, id, c->is_server, c->cfg.stream_send_buffer);
     bool local = qc_sid_is_local(id, c->is_server);
@@ -77,7 +77,7 @@ static void stream_destroy(qc_conn *c, qc_cstream *cs) {
     if (*pp) *pp = cs->hnext;
     c->st.nstreams--;
     qc_stream_free(&cs->s);
-    free(cs);
+    qc_free(cs);
 }
 
 void qc_conn_streams_free(qc_conn *c) {
@@ -86,13 +86,13 @@ void qc_conn_streams_free(qc_conn *c) {
         while (cs) {
             qc_cstream *next = cs->hnext;
             qc_stream_free(&cs->s);
-            free(cs);
+            qc_free(cs);
             cs = next;
         }
     }
-    free(c->st.htab);
+    qc_free(c->st.htab);
     c->st.htab = NULL;
-    free(c->st.incoming);
+    qc_free(c->st.incoming);
     c->st.incoming = NULL;
     c->st.incoming_len = c->st.incoming_cap = c->st.incoming_head = 0;
     c->st.hcap = c->st.nstreams = 0;
@@ -226,11 +226,11 @@ int qc_conn_stream_for_frame(qc_conn *c, uint64_t id, bool sending_part, qc_cstr
         if (!n) return QC_ERR_NOMEM;
         if (c->st.incoming_len == c->st.incoming_cap) {
             size_t ncap = c->st.incoming_cap ? 2 * c->st.incoming_cap : 16;
-            uint64_t *q = malloc(ncap * sizeof(*q));
+            uint64_t *q = qc_malloc(ncap * sizeof(*q));
             if (!q) return QC_ERR_NOMEM;
             for (size_t k = 0; k < c->st.incoming_len; k++)
                 q[k] = c->st.incoming[(c->st.incoming_head + k) % c->st.incoming_cap];
-            free(c->st.incoming);
+            qc_free(c->st.incoming);
             c->st.incoming = q;
             c->st.incoming_cap = ncap;
             c->st.incoming_head = 0;

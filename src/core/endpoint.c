@@ -22,11 +22,11 @@ int qc_endpoint_init(qc_endpoint *ep, const qc_endpoint_config *cfg) {
     ep->cfg = *cfg;
     if (ep->cfg.max_pending == 0) ep->cfg.max_pending = 1;
     ep->tab_cap = 64;
-    ep->tab = calloc(ep->tab_cap, sizeof(*ep->tab));
-    ep->addrs = calloc(ep->cfg.max_pending + 1, sizeof(*ep->addrs));
+    ep->tab = qc_calloc(ep->tab_cap, sizeof(*ep->tab));
+    ep->addrs = qc_calloc(ep->cfg.max_pending + 1, sizeof(*ep->addrs));
     if (!ep->tab || !ep->addrs) {
-        free(ep->tab);
-        free(ep->addrs);
+        qc_free(ep->tab);
+        qc_free(ep->addrs);
         ep->tab = NULL;
         ep->addrs = NULL;
         return QC_ERR_NOMEM;
@@ -39,13 +39,13 @@ void qc_endpoint_free(qc_endpoint *ep) {
         qc_ep_entry *e = ep->tab[i];
         while (e) {
             qc_ep_entry *n = e->next;
-            free(e);
+            qc_free(e);
             e = n;
         }
     }
-    free(ep->tab);
+    qc_free(ep->tab);
     ep->tab = NULL;
-    free(ep->addrs);
+    qc_free(ep->addrs);
     ep->addrs = NULL;
     qc_token_key_free(&ep->tk);
 }
@@ -69,7 +69,7 @@ int qc_endpoint_add(qc_endpoint *ep, const qc_cid *cid, void *conn) {
     if (qc_endpoint_lookup(ep, cid)) return QC_ERR_INVAL;
     if (ep->entries + 1 > ep->tab_cap) {
         size_t ncap = ep->tab_cap * 2;
-        qc_ep_entry **nt = calloc(ncap, sizeof(*nt));
+        qc_ep_entry **nt = qc_calloc(ncap, sizeof(*nt));
         if (!nt) return QC_ERR_NOMEM;
         qc_ep_entry **old = ep->tab;
         size_t ocap = ep->tab_cap;
@@ -85,9 +85,9 @@ int qc_endpoint_add(qc_endpoint *ep, const qc_cid *cid, void *conn) {
                 e = n;
             }
         }
-        free(old);
+        qc_free(old);
     }
-    qc_ep_entry *e = malloc(sizeof(*e));
+    qc_ep_entry *e = qc_malloc(sizeof(*e));
     if (!e) return QC_ERR_NOMEM;
     e->cid = *cid;
     e->conn = conn;
@@ -104,7 +104,7 @@ void qc_endpoint_remove(qc_endpoint *ep, const qc_cid *cid) {
         if (qc_cid_eq(&(*pp)->cid, cid)) {
             qc_ep_entry *e = *pp;
             *pp = e->next;
-            free(e);
+            qc_free(e);
             ep->entries--;
             return;
         }
@@ -119,7 +119,7 @@ void qc_endpoint_remove_conn(qc_endpoint *ep, void *conn) {
             if ((*pp)->conn == conn) {
                 qc_ep_entry *e = *pp;
                 *pp = e->next;
-                free(e);
+                qc_free(e);
                 ep->entries--;
             } else {
                 pp = &(*pp)->next;

@@ -10,7 +10,7 @@ void qc_rangeset_init(qc_rangeset *s, size_t max) {
 }
 
 void qc_rangeset_free(qc_rangeset *s) {
-    free(s->r);
+    qc_free(s->r);
     s->r = NULL;
     s->n = s->cap = 0;
 }
@@ -20,7 +20,7 @@ static int reserve(qc_rangeset *s, size_t need) {
     size_t cap = s->cap ? s->cap * 2 : 4;
     while (cap < need)
         cap *= 2;
-    qc_range *r = realloc(s->r, cap * sizeof(*r));
+    qc_range *r = qc_realloc(s->r, cap * sizeof(*r));
     if (!r) return QC_ERR_NOMEM;
     s->r = r;
     s->cap = cap;

@@ -36,11 +36,11 @@ static qc_sent_pkt *ring_at(const qc_sent_ring *g, size_t i) {
 static int ring_grow(qc_sent_ring *g) {
     size_t cap = g->cap ? g->cap * 2 : RING_MIN_CAP;
     if (cap < g->cap || cap > SIZE_MAX / sizeof(qc_sent_pkt)) return QC_ERR_NOMEM;
-    qc_sent_pkt *n = malloc(cap * sizeof(*n));
+    qc_sent_pkt *n = qc_malloc(cap * sizeof(*n));
     if (!n) return QC_ERR_NOMEM;
     for (size_t i = 0; i < g->count; i++)
         n[i] = *ring_at(g, i);
-    free(g->pkts);
+    qc_free(g->pkts);
     g->pkts = n;
     g->cap = cap;
     g->head = 0;
@@ -148,7 +148,7 @@ void qc_recovery_init(qc_recovery *r, const qc_recovery_cbs *cbs, bool is_server
 
 void qc_recovery_free(qc_recovery *r) {
     for (int s = 0; s < QC_PNS_COUNT; s++) {
-        free(r->sent[s].pkts);
+        qc_free(r->sent[s].pkts);
         memset(&r->sent[s], 0, sizeof(r->sent[s]));
     }
 }
@@ -465,7 +465,7 @@ void qc_recovery_discard_space(qc_recovery *r, enum qc_pn_space space) {
     }
     flight_sub(r, bytes);
     r->cc.ops->on_discarded(&r->cc, (size_t)bytes);
-    free(g->pkts);
+    qc_free(g->pkts);
     memset(g, 0, sizeof(*g));
     r->last_ack_eliciting[space] = QC_TS_NONE;
     r->loss_time[space] = QC_TS_NONE;

@@ -21,7 +21,7 @@
 /* --- byte ring --- */
 
 static void ring_free(qc_bytering *r) {
-    free(r->buf);
+    qc_free(r->buf);
     r->buf = NULL;
     r->cap = 0;
 }
@@ -44,7 +44,7 @@ static int ring_reserve(qc_bytering *r, uint64_t base, uint64_t live_end, uint64
     size_t cap = r->cap ? r->cap * 2 : RING_MIN_CAP;
     while (cap < need)
         cap *= 2;
-    uint8_t *nb = malloc(cap);
+    uint8_t *nb = qc_malloc(cap);
     if (!nb) return QC_ERR_NOMEM;
     for (uint64_t o = base; o < live_end;) {
         size_t pos = (size_t)(o & (r->cap - 1));
@@ -55,7 +55,7 @@ static int ring_reserve(qc_bytering *r, uint64_t base, uint64_t live_end, uint64
         if (m < n) memcpy(nb, r->buf + pos + m, n - m);
         o += n;
     }
-    free(r->buf);
+    qc_free(r->buf);
     r->buf = nb;
     r->cap = cap;
     return 0;

@@ -7,6 +7,8 @@
  */
 #include "h3/h3.h"
 
+#include "core/common.h"
+
 #include <fcntl.h>
 #include <nghttp3/nghttp3.h>
 #include <stdio.h>
@@ -63,7 +65,7 @@ static h3_stream *find(qc_h3 *h, int64_t id) {
 }
 
 static h3_stream *add_stream(qc_h3 *h, quicc *obj) {
-    h3_stream *s = calloc(1, sizeof(*s));
+    h3_stream *s = qc_calloc(1, sizeof(*s));
     if (!s) return NULL;
     s->obj = obj;
     s->fd = -1;
@@ -171,13 +173,13 @@ static int cb_acked(nghttp3_conn *conn, int64_t sid, uint64_t len, void *user, v
         len -= left;
         s->chunks = c->next;
         if (!s->chunks) s->chunks_tail = NULL;
-        free(c);
+        qc_free(c);
     }
     return 0;
 }
 
 static qc_h3 *h3_new(quicc *conn, bool server, const char *root) {
-    qc_h3 *h = calloc(1, sizeof(*h));
+    qc_h3 *h = qc_calloc(1, sizeof(*h));
     if (!h) return NULL;
     h->conn = conn;
     h->server = server;
@@ -198,7 +200,7 @@ static qc_h3 *h3_new(quicc *conn, bool server, const char *root) {
     int rv = server ? nghttp3_conn_server_new(&h->h3, &cbs, &settings, nghttp3_mem_default(), h)
                     : nghttp3_conn_client_new(&h->h3, &cbs, &settings, nghttp3_mem_default(), h);
     if (rv != 0) {
-        free(h);
+        qc_free(h);
         return NULL;
     }
     quicc *ctrl = quicc_new_stream(conn, QUICC_STREAM_FLAG_UNI | QUICC_STREAM_FLAG_NO_BLOCK);
@@ -209,7 +211,7 @@ static qc_h3 *h3_new(quicc *conn, bool server, const char *root) {
         quicc_free(enc);
         quicc_free(dec);
         nghttp3_conn_del(h->h3);
-        free(h);
+        qc_free(h);
         return NULL;
     }
     h3_stream *c = add_stream(h, ctrl), *e = add_stream(h, enc), *d = add_stream(h, dec);
@@ -230,10 +232,10 @@ static void stream_free(h3_stream *s) {
     while (s->chunks) {
         h3_chunk *c = s->chunks;
         s->chunks = c->next;
-        free(c);
+        qc_free(c);
     }
     quicc_free(s->obj);
-    free(s);
+    qc_free(s);
 }
 
 void qc_h3_free(qc_h3 *h) {
@@ -245,7 +247,7 @@ void qc_h3_free(qc_h3 *h) {
         s = n;
     }
     nghttp3_conn_del(h->h3);
-    free(h);
+    qc_free(h);
 }
 
 int qc_h3_submit_get(qc_h3 *h, const char *authority, const char *path,
@@ -462,10 +464,10 @@ static nghttp3_ssize read_file(nghttp3_conn *conn, int64_t sid, nghttp3_vec *vec
         return 0;
     }
     /* Read, never map: a file truncated under us is a short read here, not a SIGBUS. */
-    h3_chunk *c = malloc(sizeof(*c) + n);
+    h3_chunk *c = qc_malloc(sizeof(*c) + n);
     ssize_t r = c ? pread(s->fd, c->data, n, (off_t)s->file_off) : -1;
     if (r <= 0) {
-        free(c);
+        qc_free(c);
         s->file_failed = true; /* the pump resets the stream */
         return NGHTTP3_ERR_WOULDBLOCK;
     }

@@ -7,6 +7,8 @@
  */
 #include "net/transport.h"
 
+#include "core/common.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
@@ -100,7 +102,7 @@ static int pair_send(void *user, const quicc_dgram *d, size_t n) {
     bool was_empty = q->len == 0;
     for (size_t i = 0; i < n; i++) {
         if (q->len == p->cap || d[i].len > 65535) continue; /* full: dropped, as on a wire */
-        pair_msg *m = malloc(sizeof(*m) + d[i].len);
+        pair_msg *m = qc_malloc(sizeof(*m) + d[i].len);
         if (!m) continue;
         m->len = d[i].len;
         memcpy(m->data, d[i].data, d[i].len);
@@ -131,7 +133,7 @@ static int pair_recv(void *user, quicc_dgram *d, size_t n) {
         d[got].len = len;
         memcpy(&d[got].peer, &p->addr[1 - e->id], sizeof(p->addr[0]));
         d[got].peer_len = sizeof(p->addr[0]);
-        free(m);
+        qc_free(m);
         got++;
     }
     if (q->len == 0) {
@@ -144,13 +146,13 @@ static int pair_recv(void *user, quicc_dgram *d, size_t n) {
 }
 
 quicc_dgram_pair *quicc_dgram_pair_new(size_t capacity) {
-    struct quicc_dgram_pair *p = calloc(1, sizeof(*p));
+    struct quicc_dgram_pair *p = qc_calloc(1, sizeof(*p));
     if (!p) return NULL;
     p->cap = capacity ? capacity : 4096;
     pthread_mutex_init(&p->lock, NULL);
     for (int i = 0; i < 2; i++) {
         p->q[i].efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        p->q[i].ring = calloc(p->cap, sizeof(pair_msg *));
+        p->q[i].ring = qc_calloc(p->cap, sizeof(pair_msg *));
         p->ends[i] = (pair_end){p, i};
         /* Addresses the ends appear to have: 127.0.0.1, ports 1 and 2 (never on the wire). */
         p->addr[i].sin_family = AF_INET;
@@ -169,15 +171,15 @@ void quicc_dgram_pair_free(quicc_dgram_pair *p) {
     for (int i = 0; i < 2; i++) {
         pair_queue *q = &p->q[i];
         while (q->ring && q->len > 0) {
-            free(q->ring[q->head]);
+            qc_free(q->ring[q->head]);
             q->head = (q->head + 1) % p->cap;
             q->len--;
         }
-        free(q->ring);
+        qc_free(q->ring);
         if (q->efd >= 0) close(q->efd);
     }
     pthread_mutex_destroy(&p->lock);
-    free(p);
+    qc_free(p);
 }
 
 int quicc_dgram_pair_transport(quicc_dgram_pair *p, int end, quicc_transport *t) {

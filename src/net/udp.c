@@ -1,6 +1,8 @@
 /* udp.c: UDP sockets with GSO/GRO batching (see udp.h). */
 #include "net/udp.h"
 
+#include "core/common.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -167,12 +169,12 @@ int qc_udp_send_one(int fd, const qc_addr *peer, const uint8_t *data, size_t len
 
 int qc_udp_rx_init(qc_udp_rx *rx) {
     memset(rx, 0, sizeof(*rx));
-    rx->buf = malloc((size_t)QC_UDP_RX_MSGS * QC_UDP_RX_MSG_SIZE);
+    rx->buf = qc_malloc((size_t)QC_UDP_RX_MSGS * QC_UDP_RX_MSG_SIZE);
     return rx->buf ? 0 : -ENOMEM;
 }
 
 void qc_udp_rx_free(qc_udp_rx *rx) {
-    free(rx->buf);
+    qc_free(rx->buf);
     rx->buf = NULL;
 }
 

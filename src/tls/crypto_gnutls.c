@@ -68,7 +68,7 @@ static int g_keys_init(qc_keys *k, const uint8_t *key, const uint8_t *hp_key) {
     if (gnutls_aead_cipher_init(&a, alg, &kd) != 0) return QC_ERR_CRYPTO;
     k->aead = a;
     if (!hp_key) return 0;
-    hp_handle *hp = calloc(1, sizeof(*hp));
+    hp_handle *hp = qc_calloc(1, sizeof(*hp));
     if (!hp) {
         gnutls_aead_cipher_deinit(a);
         k->aead = NULL;
@@ -83,7 +83,7 @@ static int g_keys_init(qc_keys *k, const uint8_t *key, const uint8_t *hp_key) {
         hp->chacha ? GNUTLS_CIPHER_CHACHA20_32
                    : (klen == 16 ? GNUTLS_CIPHER_AES_128_CBC : GNUTLS_CIPHER_AES_256_CBC);
     if (gnutls_cipher_init(&hp->h, halg, &hk, &iv) != 0) {
-        free(hp);
+        qc_free(hp);
         gnutls_aead_cipher_deinit(a);
         k->aead = NULL;
         return QC_ERR_CRYPTO;
@@ -103,7 +103,7 @@ static void g_keys_free(qc_keys *k) {
     hp_handle *hp = k->hp;
     if (hp && --hp->refs == 0) {
         gnutls_cipher_deinit(hp->h);
-        free(hp);
+        qc_free(hp);
     }
     k->aead = NULL;
     k->hp = NULL;

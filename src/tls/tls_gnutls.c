@@ -103,10 +103,10 @@ static void ctx_destroy(qc_tls_ctx *ctx) {
         gnutls_memset(ctx->ticket_key.data, 0, ctx->ticket_key.size);
         gnutls_free(ctx->ticket_key.data);
     }
-    free(ctx->alpn);
-    free(ctx->alpn_buf);
-    free(ctx->keylog_file);
-    free(ctx);
+    qc_free(ctx->alpn);
+    qc_free(ctx->alpn_buf);
+    qc_free(ctx->keylog_file);
+    qc_free(ctx);
 }
 
 /* Loads the client trust store: ca_file and/or ca_dir, else SSL_CERT_FILE/SSL_CERT_DIR, else
@@ -242,7 +242,7 @@ qc_tls_ctx *qc_tls_ctx_new(const qc_tls_ctx_config *cfg, char *err, size_t err_l
         return NULL;
     }
 
-    qc_tls_ctx *ctx = calloc(1, sizeof(*ctx));
+    qc_tls_ctx *ctx = qc_calloc(1, sizeof(*ctx));
     if (ctx == NULL) {
         set_err(err, err_len, "out of memory");
         return NULL;
@@ -254,8 +254,8 @@ qc_tls_ctx *qc_tls_ctx_new(const qc_tls_ctx_config *cfg, char *err, size_t err_l
     ctx->require_peer_cert = cfg->is_server && cfg->require_peer_cert;
     ctx->verify_cb = cfg->verify_cb;
     ctx->verify_user = cfg->verify_user;
-    ctx->alpn = calloc(cfg->alpn_count ? cfg->alpn_count : 1, sizeof(*ctx->alpn));
-    ctx->alpn_buf = malloc(total ? total : 1);
+    ctx->alpn = qc_calloc(cfg->alpn_count ? cfg->alpn_count : 1, sizeof(*ctx->alpn));
+    ctx->alpn_buf = qc_malloc(total ? total : 1);
     if (ctx->alpn == NULL || ctx->alpn_buf == NULL) goto nomem;
     ctx->alpn_count = cfg->alpn_count;
     for (size_t i = 0, off = 0; i < cfg->alpn_count; i++) {
@@ -266,7 +266,7 @@ qc_tls_ctx *qc_tls_ctx_new(const qc_tls_ctx_config *cfg, char *err, size_t err_l
         off += n;
     }
     if (cfg->keylog_file != NULL) {
-        ctx->keylog_file = strdup(cfg->keylog_file);
+        ctx->keylog_file = qc_strdup(cfg->keylog_file);
         if (ctx->keylog_file == NULL) goto nomem;
     }
 
@@ -483,10 +483,10 @@ static int ticket_hook(gnutls_session_t s, unsigned htype, unsigned when, unsign
     if (htype != GNUTLS_HANDSHAKE_NEW_SESSION_TICKET || !incoming || t->ctx->is_server) return 0;
     gnutls_datum_t d;
     if (gnutls_session_get_data2(s, &d) < 0) return 0; /* not fatal: just no ticket */
-    uint8_t *copy = malloc(d.size ? d.size : 1);
+    uint8_t *copy = qc_malloc(d.size ? d.size : 1);
     if (copy != NULL) {
         memcpy(copy, d.data, d.size);
-        free(t->ticket);
+        qc_free(t->ticket);
         t->ticket = copy;
         t->ticket_len = d.size;
         t->ticket_count++;
@@ -530,10 +530,10 @@ static int keylog_hook(gnutls_session_t s, const char *label, const gnutls_datum
 static int op_set_local_tparams(void *impl, const uint8_t *data, size_t len) {
     qc_tls *t = impl;
     if (t->started || (len > 0 && data == NULL) || len > 65535) return QC_ERR_INVAL;
-    uint8_t *copy = malloc(len ? len : 1);
+    uint8_t *copy = qc_malloc(len ? len : 1);
     if (copy == NULL) return QC_ERR_NOMEM;
     if (len) memcpy(copy, data, len);
-    free(t->local_tp);
+    qc_free(t->local_tp);
     t->local_tp = copy;
     t->local_tp_len = len;
     t->local_tp_set = true;
@@ -658,13 +658,13 @@ static void op_free(void *impl) {
     qc_tls *t = impl;
     if (t == NULL) return;
     if (t->s) gnutls_deinit(t->s);
-    free(t->local_tp);
-    free(t->ticket);
+    qc_free(t->local_tp);
+    qc_free(t->ticket);
     for (size_t i = 0; i < t->verify_host_count; i++)
-        free(t->verify_hosts[i]);
-    free(t->verify_hosts);
+        qc_free(t->verify_hosts[i]);
+    qc_free(t->verify_hosts);
     qc_tls_ctx_free(t->ctx);
-    free(t);
+    qc_free(t);
 }
 
 static const qc_hs_ops qc_tls_ops = {
@@ -702,11 +702,11 @@ static int set_verify_hosts(qc_tls *t, const qc_tls_session_config *sc) {
         n = 1;
     }
     if (n == 0) return 0;
-    t->verify_hosts = calloc(n, sizeof(*t->verify_hosts));
+    t->verify_hosts = qc_calloc(n, sizeof(*t->verify_hosts));
     if (t->verify_hosts == NULL) return QC_ERR_NOMEM;
     for (size_t i = 0; i < n; i++) {
         if (names[i] == NULL || *names[i] == '\0') return QC_ERR_INVAL;
-        t->verify_hosts[i] = strdup(names[i]);
+        t->verify_hosts[i] = qc_strdup(names[i]);
         if (t->verify_hosts[i] == NULL) return QC_ERR_NOMEM;
         t->verify_host_count++;
     }
@@ -734,7 +734,7 @@ int qc_tls_new_ex(qc_tls_ctx *ctx, const qc_tls_session_config *scfg, const qc_h
     }
     if (alpn_count == 0) return QC_ERR_INVAL;
     const char *server_name = ctx->is_server ? NULL : scfg->sni;
-    qc_tls *t = calloc(1, sizeof(*t));
+    qc_tls *t = qc_calloc(1, sizeof(*t));
     if (t == NULL) return QC_ERR_NOMEM;
     t->ctx = qc_tls_ctx_ref(ctx);
     t->cbs = *cbs;
@@ -908,16 +908,16 @@ int qc_tls_cert_names(const uint8_t *der, size_t len, char **subject, char **iss
     if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) >= 0 &&
         gnutls_x509_crt_get_dn3(crt, &s, 0) >= 0 &&
         gnutls_x509_crt_get_issuer_dn3(crt, &i, 0) >= 0) {
-        *subject = strndup((const char *)s.data, s.size);
-        *issuer = strndup((const char *)i.data, i.size);
+        *subject = qc_strndup((const char *)s.data, s.size);
+        *issuer = qc_strndup((const char *)i.data, i.size);
         rv = *subject && *issuer ? 0 : QC_ERR_NOMEM;
     }
     gnutls_free(s.data);
     gnutls_free(i.data);
     gnutls_x509_crt_deinit(crt);
     if (rv) {
-        free(*subject);
-        free(*issuer);
+        qc_free(*subject);
+        qc_free(*issuer);
         *subject = *issuer = NULL;
     }
     return rv;

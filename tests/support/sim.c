@@ -258,12 +258,14 @@ static qc_conn *server_dispatch(sim *s, uint8_t *data, size_t len) {
                            d.has_odcid ? &d.retry_scid : NULL, d.validated, s->now))
         return NULL;
     s->binding.conn = s->server;
-    qc_endpoint_add(&s->ep, &d.scid, s->server);
-    qc_endpoint_add(&s->ep, &d.hdr.dcid, s->server);
     qc_hs_callbacks cbs;
     qc_conn_hs_callbacks(s->server, &cbs);
     qc_hs hs;
-    if (qc_tls_new(s->tls_server, NULL, &cbs, &hs) || qc_conn_set_hs(s->server, hs)) {
+    if (qc_tls_new(s->tls_server, NULL, &cbs, &hs) || qc_conn_set_hs(s->server, hs) ||
+        qc_endpoint_add(&s->ep, &d.scid, s->server) ||
+        qc_endpoint_add(&s->ep, &d.hdr.dcid, s->server)) {
+        qc_endpoint_remove_conn(&s->ep, s->server);
+        qc_endpoint_closed(&s->ep, true, sim_client_addr, sizeof(sim_client_addr));
         qc_conn_free(s->server);
         s->server = NULL;
         return NULL;
@@ -500,6 +502,7 @@ static void client_pump(sim *s, sim_app *a) {
                 uint8_t got[32];
                 sim_hash_final(&r->h, got);
                 r->failed = r->got != r->size || memcmp(got, r->expect, 32) != 0;
+                r->corrupt = r->failed;
                 r->done = true;
                 break;
             }

@@ -114,6 +114,7 @@ typedef struct sim_req {
     uint64_t size, key;
     uint64_t sid;
     bool opened, done, failed;
+    bool corrupt; /* the FIN arrived but the bytes were not the expected ones */
     uint64_t got;
     sim_hash h;
     uint8_t expect[32];
