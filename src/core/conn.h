@@ -68,7 +68,11 @@ typedef struct qc_conn_config {
     bool
         keepalive_auto; /* with keepalive_interval 0: PING after half the negotiated idle timeout */
     uint64_t max_crypto_buffer; /* out-of-order CRYPTO bytes accepted (default 64 KiB) */
-    qc_cid_hooks cid_hooks;     /* set by a server endpoint; zero = random IDs */
+    /* AEAD usage limits (RFC 9001 §6.6), in packets; 0: the suite's (tests set small ones).
+     * Near the confidentiality limit the connection updates its keys by itself; if it
+     * cannot, and at the integrity limit, it closes with AEAD_LIMIT_REACHED. */
+    uint64_t aead_confidentiality_limit, aead_integrity_limit;
+    qc_cid_hooks cid_hooks; /* set by a server endpoint; zero = random IDs */
 } qc_conn_config;
 
 void qc_conn_config_default(qc_conn_config *cfg, bool is_server);

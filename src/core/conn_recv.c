@@ -395,6 +395,17 @@ static int recv_packet(qc_conn *c, uint8_t *pkt, const qc_pkt_hdr *h, qc_ts now)
     size_t plen;
     if (qc_packet_decrypt(c->cp, k, pkt, h->pkt_len, hdr_len, pn, &payload, &plen)) {
         c->stats.pkts_dropped++;
+        /* The integrity limit (RFC 9001 §6.6) counts forgeries under Handshake and 1-RTT
+         * keys; Initial keys are public and prove nothing. */
+        if (ep != QC_EPOCH_INITIAL) {
+            uint64_t limit = c->cfg.aead_integrity_limit ? c->cfg.aead_integrity_limit
+                                                         : qc_suite_integrity_limit(k->suite);
+            if (++c->keys.rx_auth_failures >= limit) {
+                qc_conn_fail(c, QC_ERR_AEAD_LIMIT, 0, "integrity limit: too many forged packets",
+                             now);
+                return QC_ERR_AEAD_LIMIT;
+            }
+        }
         return QC_ERR_DROP;
     }
     if (qc_ack_is_duplicate(&space->ack, pn)) {

@@ -471,8 +471,27 @@ static int send_close(qc_conn *c, uint8_t *buf, size_t limit, qc_ts now) {
     return total;
 }
 
+/*
+ * The confidentiality limit of the 1-RTT send key (RFC 9001 §6.6): from seven eighths of it
+ * on, the keys are updated as soon as an update is allowed; 16 packets short of it (room
+ * for the CONNECTION_CLOSE), a connection that still could not update closes with
+ * AEAD_LIMIT_REACHED.
+ */
+static void check_confidentiality_limit(qc_conn *c, qc_ts now) {
+    if (!c->keys.has_tx[QC_EPOCH_1RTT] || c->state != QC_CONN_ESTABLISHED) return;
+    uint64_t limit = c->cfg.aead_confidentiality_limit
+                         ? c->cfg.aead_confidentiality_limit
+                         : qc_suite_confidentiality_limit(c->keys.tx[QC_EPOCH_1RTT].suite);
+    uint64_t used = c->spaces[QC_PNS_APP].next_pn - c->keys.tx_phase_first_pn;
+    if (used < limit - limit / 8) return;
+    if (qc_conn_initiate_key_update(c) == 0) return;
+    if (used + 16 >= limit)
+        qc_conn_fail(c, QC_ERR_AEAD_LIMIT, 0, "confidentiality limit of the packet key", now);
+}
+
 int qc_conn_send(qc_conn *c, uint8_t *buf, size_t cap, qc_ts now) {
     if (c->state == QC_CONN_CLOSED || c->state == QC_CONN_DRAINING) return 0;
+    check_confidentiality_limit(c, now);
     size_t limit = QC_MIN(cap, c->path.max_payload);
     if (c->path.amp_limited) {
         uint64_t allowed = 3 * c->path.bytes_recv_unvalidated;

@@ -25,6 +25,15 @@ size_t qc_suite_secret_len(enum qc_suite s) {
     }
 }
 
+uint64_t qc_suite_confidentiality_limit(enum qc_suite s) {
+    /* AES-GCM: 2^23 packets; ChaCha20-Poly1305: larger than any packet number space. */
+    return s == QC_SUITE_CHACHA20_POLY1305_SHA256 ? (1ull << 62) : (1ull << 23);
+}
+
+uint64_t qc_suite_integrity_limit(enum qc_suite s) {
+    return s == QC_SUITE_CHACHA20_POLY1305_SHA256 ? (1ull << 36) : (1ull << 52);
+}
+
 size_t qc_suite_key_len(enum qc_suite s) {
     switch (s) {
     case QC_SUITE_AES_128_GCM_SHA256:

@@ -67,6 +67,11 @@ struct qc_crypto_provider {
 /* Hash and key lengths of a suite. */
 size_t qc_suite_secret_len(enum qc_suite s);
 size_t qc_suite_key_len(enum qc_suite s);
+/* AEAD usage limits of a suite (RFC 9001 §6.6): packets one key may protect
+ * (confidentiality), and packets failing authentication a connection may see over all
+ * its keys (integrity). */
+uint64_t qc_suite_confidentiality_limit(enum qc_suite s);
+uint64_t qc_suite_integrity_limit(enum qc_suite s);
 
 /*
  * Derives the client and server Initial secrets (RFC 9001 §5.2) from the

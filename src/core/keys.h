@@ -24,6 +24,7 @@ typedef struct qc_key_schedule {
     uint64_t tx_phase_first_pn; /* first packet number sent in the current phase */
     bool update_pending;        /* we updated; no packet of the new phase acknowledged yet */
     uint64_t updates;           /* key updates so far (ours and the peer's) */
+    uint64_t rx_auth_failures;  /* Handshake and 1-RTT packets that failed authentication */
 } qc_key_schedule;
 
 void qc_ks_init(qc_key_schedule *ks);
