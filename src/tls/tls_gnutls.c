@@ -37,6 +37,7 @@
      (1u << QC_SUITE_CHACHA20_POLY1305_SHA256))
 
 #define QC_TLS_EXT_TRANSPORT_PARAMS 0x39
+#define QC_ALERT_UNEXPECTED_MESSAGE 10
 #define QC_ALERT_BAD_CERTIFICATE 42
 #define QC_ALERT_INTERNAL_ERROR 80
 #define QC_ALERT_MISSING_EXTENSION 109
@@ -85,6 +86,11 @@ typedef struct qc_tls {
     size_t verify_host_count;
     void (*ticket_cb)(void *user); /* client: a new session ticket arrived */
     void *ticket_cb_user;
+    /* Framing of the post-handshake messages (1-RTT CRYPTO data): the header collected so
+     * far, and the body bytes still to come of the current message. */
+    uint8_t ph_hdr[4];
+    size_t ph_hdr_len;
+    uint32_t ph_left;
 } qc_tls;
 
 static void set_err(char *err, size_t err_len, const char *fmt, ...) {
@@ -605,6 +611,29 @@ static int op_start(void *impl) {
     return advance(t, &alert);
 }
 
+/*
+ * Walks the post-handshake messages in 1-RTT CRYPTO data: QUIC has no TLS KeyUpdate, and
+ * RFC 9001 §6 makes one a connection error 0x10a (unexpected_message). Returns false for one.
+ */
+static bool post_handshake_ok(qc_tls *t, const uint8_t *data, size_t len) {
+    while (len > 0) {
+        if (t->ph_left == 0) {
+            t->ph_hdr[t->ph_hdr_len++] = *data++;
+            len--;
+            if (t->ph_hdr_len < 4) continue;
+            t->ph_hdr_len = 0;
+            if (t->ph_hdr[0] == 24) return false; /* key_update */
+            t->ph_left = (uint32_t)t->ph_hdr[1] << 16 | (uint32_t)t->ph_hdr[2] << 8 | t->ph_hdr[3];
+            continue;
+        }
+        size_t n = len < t->ph_left ? len : t->ph_left;
+        t->ph_left -= (uint32_t)n;
+        data += n;
+        len -= n;
+    }
+    return true;
+}
+
 static int op_recv_crypto(void *impl, enum qc_epoch epoch, const uint8_t *data, size_t len,
                           uint8_t *alert) {
     qc_tls *t = impl;
@@ -631,6 +660,10 @@ static int op_recv_crypto(void *impl, enum qc_epoch epoch, const uint8_t *data, 
     if (len > 0 && data == NULL) return QC_ERR_INVAL;
     if (!t->ctx->is_server && !t->started) return QC_ERR_INVAL;
     t->started = true;
+    if (epoch == QC_EPOCH_1RTT && !post_handshake_ok(t, data, len)) {
+        fail_own(t, QC_ERR_TLS, QC_ALERT_UNEXPECTED_MESSAGE);
+        return fail(t, GNUTLS_E_UNEXPECTED_PACKET, alert);
+    }
     if (len > 0) {
         int rv = gnutls_handshake_write(t->s, level, data, len);
         if (rv < 0 && (gnutls_error_is_fatal(rv) || t->own_err != 0)) return fail(t, rv, alert);

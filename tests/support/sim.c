@@ -167,6 +167,11 @@ void sim_reset(sim *s, uint64_t seed) {
 
 size_t sim_seal(qc_conn *from, enum qc_epoch ep, const uint8_t *frames, size_t n, uint8_t *out,
                 size_t cap) {
+    return sim_seal_bits(from, ep, 0, frames, n, out, cap);
+}
+
+size_t sim_seal_bits(qc_conn *from, enum qc_epoch ep, uint8_t first_or, const uint8_t *frames,
+                     size_t n, uint8_t *out, size_t cap) {
     if (ep >= QC_EPOCH_COUNT || !from->keys.has_tx[ep]) return 0;
     if (ep == QC_EPOCH_0RTT) return 0;
     enum qc_pn_space sp = qc_epoch_space(ep);
@@ -186,15 +191,27 @@ size_t sim_seal(qc_conn *from, enum qc_epoch ep, const uint8_t *frames, size_t n
     }
     size_t pn_off, hl = qc_pkt_write_hdr(out, cap, &po, &pn_off);
     if (!hl) return 0;
-    size_t payload = n < 16 ? 16 : n; /* room for the header-protection sample */
+    size_t payload = n; /* with a 4-byte packet number the tag completes the sample */
     if (pt == QC_PT_INITIAL && !from->is_server && hl + payload + QC_AEAD_TAG_LEN < 1200)
         payload = 1200 - hl - QC_AEAD_TAG_LEN;
     if (hl + payload + QC_AEAD_TAG_LEN > cap) return 0;
     memcpy(out + hl, frames, n);
     memset(out + hl + n, 0, payload - n); /* PADDING */
     if (qc_pkt_is_long(pt)) qc_pkt_set_length(out, pn_off, 4 + payload + QC_AEAD_TAG_LEN);
+    out[0] |= first_or;
     qc_keys *k = ep == QC_EPOCH_1RTT ? &from->keys.tx[QC_EPOCH_1RTT] : &from->keys.tx[ep];
     if (qc_packet_protect(from->cp, k, out, pn_off, 4, po.pn, payload)) return 0;
+    /* from's recovery records the packet (not in flight), so that the victim may acknowledge
+     * it without from taking that for an ACK of a packet never sent */
+    qc_sent_pkt *rec = qc_recovery_next(&from->rec, sp);
+    if (rec) {
+        rec->pn = po.pn;
+        rec->size = (uint32_t)(hl + payload + QC_AEAD_TAG_LEN);
+        rec->ack_eliciting = 0;
+        rec->in_flight = 0;
+        rec->nframes = 0;
+        qc_recovery_on_sent(&from->rec, sp, rec, from->timers.last_activity);
+    }
     return hl + payload + QC_AEAD_TAG_LEN;
 }
 

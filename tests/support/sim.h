@@ -85,6 +85,9 @@ void sim_inject(sim *s, int to_server, uint8_t *data, size_t len);
  */
 size_t sim_seal(qc_conn *from, enum qc_epoch ep, const uint8_t *frames, size_t n, uint8_t *out,
                 size_t cap);
+/* The same with bits ORed into the first byte before protection (reserved bits). */
+size_t sim_seal_bits(qc_conn *from, enum qc_epoch ep, uint8_t first_or, const uint8_t *frames,
+                     size_t n, uint8_t *out, size_t cap);
 
 /* Deterministic random in [0, 1). */
 double sim_rand01(sim *s);
