@@ -113,7 +113,8 @@ enum qc_transport_error {
     X(QC_ERR_VERIFY, -27, "certificate verification failed", QC_TE_CRYPTO_ERROR)                   \
     X(QC_ERR_CONNECTION_REFUSED, -28, "connection refused", QC_TE_CONNECTION_REFUSED)              \
     X(QC_ERR_HANDSHAKE_TIMEOUT, -29, "handshake timeout", QC_TE_NO_ERROR)                          \
-    X(QC_ERR_AEAD_LIMIT, -30, "AEAD usage limit reached", QC_TE_AEAD_LIMIT_REACHED)
+    X(QC_ERR_AEAD_LIMIT, -30, "AEAD usage limit reached", QC_TE_AEAD_LIMIT_REACHED)                \
+    X(QC_ERR_RECV_PIECES, -31, "stream data in too many pieces", QC_TE_PROTOCOL_VIOLATION)
 
 enum qc_err {
 #define QC_ERR_ENUM(name, val, text, te) name = val,

@@ -248,6 +248,9 @@ static int conn_init_common(qc_conn *c, const qc_conn_config *cfg, qc_ts now) {
         qc_ack_init(&c->spaces[i].ack);
         qc_stream_init(&c->spaces[i].crypto, 0, false, UINT64_MAX);
     }
+    uint8_t r;
+    cfg->rand(cfg->rand_user, &r, 1);
+    c->spaces[QC_PNS_APP].skip_pn = 32 + r; /* the first 1-RTT number left out */
     qc_recovery_cbs rcbs = {c, rec_on_acked, rec_on_lost};
     qc_recovery_init(&c->rec, &rcbs, c->is_server, QC_MIN_INITIAL_SIZE,
                      cfg->initial_rtt ? cfg->initial_rtt : 333 * QC_MS);

@@ -59,6 +59,7 @@ typedef struct qc_space {
     qc_ack_tracker ack;
     qc_stream crypto; /* CRYPTO stream of this space's epoch (send and receive parts) */
     bool discarded;
+    uint64_t skip_pn; /* 1-RTT: the next packet number left out (RFC 9000 §21.4) */
 } qc_space;
 
 struct qc_conn {

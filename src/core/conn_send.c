@@ -71,7 +71,16 @@ static bool begin_packet(qc_conn *c, pkt_build *b, enum qc_pn_space sp, uint8_t 
     b->type = space_pkt_type(sp);
     b->start = buf;
     b->cap = cap;
-    b->pn = c->spaces[sp].next_pn;
+    qc_space *space = &c->spaces[sp];
+    if (sp == QC_PNS_APP && space->next_pn == space->skip_pn) {
+        /* Leave this number out: a peer acknowledging it acknowledges what it never got. */
+        qc_recovery_on_skipped(&c->rec, space->next_pn);
+        space->next_pn++;
+        uint8_t r[2];
+        c->cfg.rand(c->cfg.rand_user, r, sizeof(r));
+        space->skip_pn = space->next_pn + 64 + (((uint64_t)r[0] << 8 | r[1]) % 1024);
+    }
+    b->pn = space->next_pn;
     uint64_t la = c->rec.largest_acked[sp];
     b->pn_len = qc_pn_encode_len(b->pn, la);
     qc_pkt_out out = {

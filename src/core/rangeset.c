@@ -40,6 +40,11 @@ static size_t lower_bound(const qc_rangeset *s, uint64_t v) {
     return lo;
 }
 
+bool qc_rangeset_adds_range(const qc_rangeset *s, uint64_t lo, uint64_t hi) {
+    size_t i = lower_bound(s, lo);
+    return i == s->n || (hi != UINT64_MAX && s->r[i].lo > hi + 1);
+}
+
 int qc_rangeset_add(qc_rangeset *s, uint64_t lo, uint64_t hi) {
     if (lo > hi) return QC_ERR_INVAL;
     /* Fast path: append after the last range (the common case for packet numbers). */

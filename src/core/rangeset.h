@@ -36,5 +36,7 @@ static inline const qc_range *qc_rangeset_last(const qc_rangeset *s) {
 }
 /* Number of values in [lo, hi] that are NOT covered by the set. */
 uint64_t qc_rangeset_gap_len(const qc_rangeset *s, uint64_t lo, uint64_t hi);
+/* Would adding [lo, hi] make one range more (it touches no range there is)? */
+bool qc_rangeset_adds_range(const qc_rangeset *s, uint64_t lo, uint64_t hi);
 
 #endif

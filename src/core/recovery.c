@@ -279,6 +279,20 @@ static void report_lost(qc_recovery *r, enum qc_pn_space space, size_t n) {
     }
 }
 
+void qc_recovery_on_skipped(qc_recovery *r, uint64_t pn) {
+    if (r->nskipped == QC_ARRAY_LEN(r->skipped)) {
+        memmove(&r->skipped[0], &r->skipped[1], sizeof(r->skipped) - sizeof(r->skipped[0]));
+        r->nskipped--;
+    }
+    r->skipped[r->nskipped++] = pn;
+}
+
+static bool covers_skipped(const qc_recovery *r, const qc_range *rg) {
+    for (size_t i = 0; i < r->nskipped; i++)
+        if (r->skipped[i] >= rg->lo && r->skipped[i] <= rg->hi) return true;
+    return false;
+}
+
 int qc_recovery_on_ack(qc_recovery *r, enum qc_pn_space space, const qc_frame *ack,
                        qc_ts ack_delay_ns, bool handshake_confirmed, qc_ts now) {
     if ((unsigned)space >= QC_PNS_COUNT || !ack) return QC_ERR_INVAL;
@@ -292,7 +306,7 @@ int qc_recovery_on_ack(qc_recovery *r, enum qc_pn_space space, const qc_frame *a
     int rv;
     ack_walk_init(&w, ack);
     while ((rv = ack_walk_next(&w, ack, &rg)) == 1)
-        ;
+        if (space == QC_PNS_APP && covers_skipped(r, &rg)) return QC_ERR_PROTO;
     if (rv < 0) return rv;
 
     if (space == QC_PNS_HANDSHAKE) r->handshake_acked = true;

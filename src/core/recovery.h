@@ -98,6 +98,8 @@ typedef struct qc_recovery {
     uint64_t largest_sent[QC_PNS_COUNT]; /* UINT64_MAX: none; ACKs above it are errors */
     uint64_t ecn_ce[QC_PNS_COUNT];       /* largest ECN-CE count the peer reported */
     bool handshake_acked;                /* a Handshake ACK arrived: the peer validated us */
+    uint64_t skipped[4];                 /* 1-RTT packet numbers left out on purpose */
+    size_t nskipped;
     qc_ts timer_base; /* last send/ACK/timeout: where an anti-deadlock PTO counts from */
 } qc_recovery;
 
@@ -122,7 +124,7 @@ void qc_recovery_on_sent(qc_recovery *r, enum qc_pn_space space, qc_sent_pkt *p,
  * decides whether ack_delay is capped by max_ack_delay (RFC 9002 §5.3).
  * Calls on_acked for each newly acknowledged packet and on_lost for packets
  * this ACK makes lost. Returns 0, or QC_ERR_PROTO if the ACK acknowledges a
- * packet number never sent.
+ * packet number never sent (above the largest, or one skipped on purpose).
  */
 int qc_recovery_on_ack(qc_recovery *r, enum qc_pn_space space, const qc_frame *ack,
                        qc_ts ack_delay_ns, bool handshake_confirmed, qc_ts now);
@@ -148,6 +150,9 @@ qc_ts qc_recovery_timer(const qc_recovery *r, bool handshake_confirmed, bool pee
 int qc_recovery_on_timeout(qc_recovery *r, bool handshake_confirmed, bool peer_validated,
                            bool has_handshake_keys, qc_ts now, enum qc_pn_space *probe_space);
 
+/* The engine left 1-RTT packet number pn out on purpose (RFC 9000 §21.4): an ACK that
+ * covers it is an optimistic ACK, answered with QC_ERR_PROTO. The last four are kept. */
+void qc_recovery_on_skipped(qc_recovery *r, uint64_t pn);
 /* Discards a space's keys (RFC 9002 §6.4): drops its records without callbacks. */
 void qc_recovery_discard_space(qc_recovery *r, enum qc_pn_space space);
 

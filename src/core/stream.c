@@ -406,6 +406,9 @@ int qc_stream_on_data(qc_stream *s, uint64_t off, const uint8_t *data, size_t le
     if (len > 0 && end > b->read) {
         uint64_t lo = QC_MAX(off, b->read);
         const qc_range *last = qc_rangeset_last(&b->received);
+        if (b->received.n >= QC_STREAM_MAX_PIECES &&
+            qc_rangeset_adds_range(&b->received, lo, end - 1))
+            return QC_ERR_RECV_PIECES;
         rv = ring_reserve(&b->ring, b->read, last ? last->hi + 1 : b->read, end);
         if (rv) return rv;
         rv = qc_rangeset_add(&b->received, lo, end - 1);

@@ -130,6 +130,11 @@ void qc_stream_on_reset_acked(qc_stream *s);
 
 /* --- receiving part --- */
 
+/* Separate pieces of out-of-order data one stream holds at most (RFC 9000 §21.6: a peer
+ * sending every other byte of its window would otherwise make the receiver keep a range
+ * per byte). A frame that would make one more is QC_ERR_RECV_PIECES. */
+#define QC_STREAM_MAX_PIECES 1024
+
 /*
  * A STREAM frame arrived. Checks final-size rules (QC_ERR_FINAL_SIZE) and
  * stores new bytes (duplicates and overlaps ignored). Flow control is the
