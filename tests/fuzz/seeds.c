@@ -292,6 +292,42 @@ static void seeds_conn(void) {
     put("client", "crypto-offset", d.b, d.n);
 }
 
+/* A control stream, QPACK streams and GET requests, as an HTTP/3 client sends them. */
+static void seeds_h3(void) {
+    static const uint8_t control[] = {0x00, 0x04, 0x00};
+    static const uint8_t hdrs[] = {0x01, 0x1c, 0x00, 0x00, 0xd1, 0xd7, 0x51, 0x0b, '/', 'i',
+                                   'n',  'd',  'e',  'x',  '.',  'h',  't',  'm',  'l', 0x50,
+                                   0x09, 'l',  'o',  'c',  'a',  'l',  'h',  'o',  's', 't'};
+    bytes x = {.n = 0};
+    add8(&x, 0);
+    add16(&x, sizeof(control));
+    add(&x, control, sizeof(control));
+    add8(&x, 0);
+    add16(&x, 1);
+    add8(&x, 0x02);
+    add8(&x, 0);
+    add16(&x, 1);
+    add8(&x, 0x03);
+    for (int i = 0; i < 3; i++) {
+        add8(&x, 0x09); /* a request stream, concluded */
+        add16(&x, sizeof(hdrs));
+        add(&x, hdrs, sizeof(hdrs));
+        add8(&x, 3);
+        add16(&x, 0);
+    }
+    put("h3", "get-requests", x.b, x.n);
+    bytes y = {.n = 0};
+    add8(&y, 0x01); /* headers split over two writes, no control stream */
+    add16(&y, 10);
+    add(&y, hdrs, 10);
+    add8(&y, 0x0a);
+    add16(&y, sizeof(hdrs) - 10);
+    add(&y, hdrs + 10, sizeof(hdrs) - 10);
+    add8(&y, 3);
+    add16(&y, 7);
+    put("h3", "split-request", y.b, y.n);
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: %s CORPUS_DIR\n", argv[0]);
@@ -303,5 +339,6 @@ int main(int argc, char **argv) {
     seeds_token();
     seeds_stream_recovery();
     seeds_conn();
+    seeds_h3();
     return 0;
 }
