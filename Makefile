@@ -10,7 +10,7 @@ FUZZ_TIME ?= 300
 FUZZ_SMOKE ?= 3
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps test test-normal test-san test-tsan fuzz fuzz-build fuzz-smoke demo bench format format-check clean
+.PHONY: all deps test test-normal test-san test-tsan fuzz fuzz-build fuzz-smoke interop demo bench format format-check clean
 
 all: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -48,6 +48,10 @@ fuzz: fuzz-build
 
 fuzz-smoke: fuzz-build
 	@sh tests/fuzz/run.sh $(FUZZBUILD) $(FUZZ_SMOKE)
+
+# The interop-runner cases through the network emulator at the runner's sizes (docs/interop.md).
+interop: all
+	@sh tests/interop/cases.sh $(BUILD) full
 
 demo: all
 	@sh scripts/demo.sh $(BUILD)

@@ -39,12 +39,21 @@ typedef struct request {
     bool in_body;
 } request;
 
+/* How URLs are spread over connections. */
+enum conn_plan {
+    PLAN_BY_SERVER, /* one connection per host and port (default) */
+    PLAN_EACH_URL,  /* one connection per URL, one after another (multiconnect) */
+    PLAN_RESUME,    /* the first URL on one connection, the rest on a resumed one */
+};
+
 static struct {
     enum proto proto;
-    const char *outdir, *cacert, *keylog;
-    bool insecure, verbose, quiet;
+    const char *outdir, *cacert, *keylog, *ciphers, *session_file;
+    bool insecure, verbose, quiet, key_update;
     size_t max_concurrent;
-} opt = {P_H3, NULL, NULL, NULL, false, false, false, 0};
+    enum conn_plan plan;
+    bool alpn_given; /* --alpn: kept even with a test case */
+} opt = {.proto = P_H3};
 
 static request *reqs;
 static size_t nreqs;
@@ -60,12 +69,26 @@ static void usage(FILE *f) {
                "  -k, --insecure        do not verify the server certificate\n"
                "  --keylog FILE         append TLS secrets to FILE (also SSLKEYLOGFILE)\n"
                "  --max-concurrent N    at most N requests at once per connection\n"
+               "  --ciphers LIST        TLS 1.3 suites to offer, in order, separated by ':'\n"
+               "                        (e.g. TLS_CHACHA20_POLY1305_SHA256)\n"
+               "  --each-url            one connection per URL, one after another\n"
+               "  --resume              first URL on one connection, the rest on a second\n"
+               "                        connection that resumes the first one's session\n"
+               "  --session-file FILE   resume the session kept in FILE, and keep the newest\n"
+               "                        session there\n"
+               "  --key-update          update the keys as soon as the handshake is confirmed\n"
+               "  --testcase NAME       behave as the QUIC Interop Runner's test case NAME asks\n"
+               "                        (also TESTCASE; see quicc-client(1))\n"
                "  -v                    report progress on stderr\n"
                "  -q                    print nothing but errors\n"
                "  --help                show this help\n"
                "\n"
+               "Without URLs, the space-separated list in REQUESTS is fetched; DOWNLOADS\n"
+               "gives the output directory when -o is not used.\n"
+               "\n"
                "Exit status: 0 when every body arrived complete, 1 on a transfer, protocol\n"
-               "or verification failure, 2 on a usage error.\n");
+               "or verification failure, 2 on a usage error, 127 for a test case this client\n"
+               "does not support.\n");
 }
 
 static void vlog(const char *fmt, ...) {
@@ -284,6 +307,72 @@ static void conn_failure(quicc *conn, char *buf, size_t len) {
         snprintf(buf, len, "connection failed");
 }
 
+/*
+ * The QUIC Interop Runner's test cases (its client contract: TESTCASE, REQUESTS, DOWNLOADS;
+ * docs/interop.md). Every case but http3 uses hq-interop. Returns false for a case this client
+ * does not support: the runner then expects exit status 127.
+ */
+static bool apply_testcase(const char *name) {
+    static const char *plain[] = {"handshake", "transfer",     "longrtt",
+                                  "blackhole", "transferloss", "transfercorruption",
+                                  "goodput",   "crosstraffic", "amplificationlimit",
+                                  "ipv6",      "retry",        "multiplexing"};
+    if (!opt.alpn_given) opt.proto = P_HQ;
+    for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+        if (!strcmp(name, plain[i])) return true;
+    if (!strcmp(name, "http3")) {
+        if (!opt.alpn_given) opt.proto = P_H3;
+    } else if (!strcmp(name, "handshakeloss") || !strcmp(name, "handshakecorruption") ||
+               !strcmp(name, "multiconnect")) {
+        opt.plan = PLAN_EACH_URL;
+    } else if (!strcmp(name, "resumption")) {
+        opt.plan = PLAN_RESUME;
+    } else if (!strcmp(name, "chacha20")) {
+        opt.ciphers = "TLS_CHACHA20_POLY1305_SHA256";
+    } else if (!strcmp(name, "keyupdate")) {
+        opt.key_update = true;
+    } else {
+        return false; /* zerortt, ecn, v2, connectionmigration, rebind-port, rebind-addr... */
+    }
+    return true;
+}
+
+/* The session kept in opt.session_file, offered on conn (a missing file is no error). */
+static void session_load(quicc *conn) {
+    FILE *f = opt.session_file ? fopen(opt.session_file, "rb") : NULL;
+    if (!f) return;
+    static unsigned char buf[16384];
+    size_t n = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    if (n == 0 || n == sizeof(buf) || !quicc_set_session(conn, buf, n))
+        fprintf(stderr, "quicc-client: ignoring the session in %s\n", opt.session_file);
+}
+
+/* Keeps conn's newest session in opt.session_file. */
+static void session_save(quicc *conn) {
+    static unsigned char buf[16384];
+    size_t n = sizeof(buf);
+    if (!opt.session_file || !quicc_get_session(conn, buf, &n)) return;
+    FILE *f = fopen(opt.session_file, "wb");
+    if (!f || fwrite(buf, 1, n, f) != n)
+        fprintf(stderr, "quicc-client: cannot write %s\n", opt.session_file);
+    if (f) fclose(f);
+}
+
+/* With --resume, the first connection waits (up to a second) for a ticket to resume. */
+static void wait_for_ticket(quicc *conn) {
+    size_t n = 0;
+    for (int i = 0; i < 100; i++) {
+        n = 0;
+        quicc_get_session(conn, NULL, &n);
+        if (n > 0) break;
+        quicc_handle_events(conn);
+        struct pollfd p = {.fd = quicc_get_fd(conn), .events = POLLIN};
+        poll(&p, 1, 10);
+    }
+    quicc_err_clear();
+}
+
 static void run_group(quicc_ctx *ctx, int g) {
     request *first = NULL;
     for (size_t i = 0; i < nreqs; i++)
@@ -313,12 +402,15 @@ static void run_group(quicc_ctx *ctx, int g) {
     }
     freeaddrinfo(ai);
     ai = NULL;
+    if (g == 0) session_load(conn);
     vlog("connecting to %s:%s", first->host, first->port);
     if (quicc_connect(conn) != 1) {
         conn_failure(conn, why, sizeof(why));
         goto fail_all;
     }
-    vlog("connected");
+    vlog("connected (%s, %s)", quicc_get_current_cipher_name(conn),
+         quicc_session_reused(conn) ? "session resumed" : "full handshake");
+    bool key_update = opt.key_update;
     quicc_set_blocking_mode(conn, 0);
     quicc_set_value_uint(conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_EVENT_HANDLING_MODE,
                          QUICC_EVENT_HANDLING_MODE_EXPLICIT);
@@ -364,6 +456,12 @@ static void run_group(quicc_ctx *ctx, int g) {
             vlog("GET %s", r->url);
         }
         quicc_handle_events(conn);
+        /* The keys can be updated once the handshake is confirmed (RFC 9001 §6.1). */
+        if (key_update && quicc_key_update(conn, QUICC_KEY_UPDATE_NOT_REQUESTED) == 1) {
+            key_update = false;
+            vlog("key update started");
+        }
+        quicc_err_clear();
         bool progress = false;
         if (h3) {
             int rv = qc_h3_pump(h3);
@@ -406,15 +504,23 @@ static void run_group(quicc_ctx *ctx, int g) {
         poll(&p, 1, ms);
     }
     qc_h3_free(h3);
+    if (opt.plan == PLAN_RESUME && g == 0) wait_for_ticket(conn);
+    session_save(conn);
     quicc_set_blocking_mode(conn, 1);
-    quicc_shutdown(conn);
+    /* Every response is in (or failed), so the requests were delivered: close at once rather
+     * than wait out the closing period (three PTOs, 12 s at a 1.5 s RTT) before exiting. */
+    quicc_shutdown_ex(conn, QUICC_SHUTDOWN_FLAG_RAPID, NULL);
     uint64_t recvd = 0, lost = 0, srtt = 0;
     quicc_get_value_uint(conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_CONN_PACKETS_RECEIVED,
                          &recvd);
     quicc_get_value_uint(conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_CONN_PACKETS_LOST, &lost);
     quicc_get_value_uint(conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_CONN_SMOOTHED_RTT_US, &srtt);
-    vlog("connection closed: %llu packets received, %llu of ours lost, rtt %llu us",
-         (unsigned long long)recvd, (unsigned long long)lost, (unsigned long long)srtt);
+    uint64_t kus = 0;
+    quicc_get_value_uint(conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_QUIC_KEY_UPDATES, &kus);
+    vlog("connection closed: %llu packets received, %llu of ours lost, rtt %llu us, %llu key "
+         "updates",
+         (unsigned long long)recvd, (unsigned long long)lost, (unsigned long long)srtt,
+         (unsigned long long)kus);
     quicc_free(conn);
     return;
 fail_all:
@@ -431,14 +537,19 @@ fail_all:
 
 int main(int argc, char **argv) {
     static const struct option longopts[] = {
-        {"alpn", required_argument, NULL, 'A'},   {"output-dir", required_argument, NULL, 'o'},
-        {"cacert", required_argument, NULL, 'C'}, {"insecure", no_argument, NULL, 'k'},
-        {"keylog", required_argument, NULL, 'L'}, {"max-concurrent", required_argument, NULL, 'M'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+        {"alpn", required_argument, NULL, 'A'},    {"output-dir", required_argument, NULL, 'o'},
+        {"cacert", required_argument, NULL, 'C'},  {"insecure", no_argument, NULL, 'k'},
+        {"keylog", required_argument, NULL, 'L'},  {"max-concurrent", required_argument, NULL, 'M'},
+        {"ciphers", required_argument, NULL, 'c'}, {"each-url", no_argument, NULL, 'E'},
+        {"resume", no_argument, NULL, 'R'},        {"session-file", required_argument, NULL, 'S'},
+        {"key-update", no_argument, NULL, 'U'},    {"testcase", required_argument, NULL, 'T'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    const char *testcase = getenv("TESTCASE");
     int c;
     while ((c = getopt_long(argc, argv, "o:kvqh", longopts, NULL)) != -1) {
         switch (c) {
         case 'A':
+            opt.alpn_given = true;
             if (!strcmp(optarg, "h3"))
                 opt.proto = P_H3;
             else if (!strcmp(optarg, "hq-interop"))
@@ -470,6 +581,24 @@ int main(int argc, char **argv) {
                 return 2;
             }
             break;
+        case 'c':
+            opt.ciphers = optarg;
+            break;
+        case 'E':
+            opt.plan = PLAN_EACH_URL;
+            break;
+        case 'R':
+            opt.plan = PLAN_RESUME;
+            break;
+        case 'S':
+            opt.session_file = optarg;
+            break;
+        case 'U':
+            opt.key_update = true;
+            break;
+        case 'T':
+            testcase = optarg;
+            break;
         case 'v':
             opt.verbose = true;
             break;
@@ -484,27 +613,44 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    if (optind >= argc) {
-        fprintf(stderr, "quicc-client: no URL given\n");
+    if (testcase && *testcase && !apply_testcase(testcase)) {
+        fprintf(stderr, "quicc-client: test case '%s' is not supported\n", testcase);
+        return 127;
+    }
+    if (!opt.outdir && getenv("DOWNLOADS") && *getenv("DOWNLOADS"))
+        opt.outdir = getenv("DOWNLOADS");
+    /* The URLs: the arguments, or REQUESTS split at spaces. */
+    char **urls = argv + optind;
+    size_t nurls = (size_t)(argc - optind);
+    char *requests = NULL;
+    if (nurls == 0 && getenv("REQUESTS")) {
+        requests = strdup(getenv("REQUESTS"));
+        urls = calloc(strlen(requests) / 2 + 1, sizeof(*urls));
+        char *save = NULL;
+        for (char *u = strtok_r(requests, " \t\n", &save); u; u = strtok_r(NULL, " \t\n", &save))
+            urls[nurls++] = u;
+    }
+    if (nurls == 0) {
+        fprintf(stderr, "quicc-client: no URL given (arguments or REQUESTS)\n");
         usage(stderr);
         return 2;
     }
-    nreqs = (size_t)(argc - optind);
+    nreqs = nurls;
     reqs = calloc(nreqs, sizeof(*reqs));
     int ngroups = 0;
     for (size_t i = 0; i < nreqs; i++) {
         request *r = &reqs[i];
-        if (parse_url(r, argv[optind + (int)i]) != 0) {
+        if (parse_url(r, urls[i]) != 0) {
             fprintf(stderr, "quicc-client: malformed URL '%s' (expected https://HOST:PORT/PATH)\n",
-                    argv[optind + (int)i]);
+                    urls[i]);
             return 2;
         }
         r->group = -1;
-        for (size_t j = 0; j < i; j++)
-            if (!strcmp(reqs[j].host, r->host) && !strcmp(reqs[j].port, r->port)) {
+        if (opt.plan == PLAN_EACH_URL) r->group = ngroups++;
+        if (opt.plan == PLAN_RESUME) ngroups = 1 + (r->group = i > 0);
+        for (size_t j = 0; j < i && r->group < 0; j++)
+            if (!strcmp(reqs[j].host, r->host) && !strcmp(reqs[j].port, r->port))
                 r->group = reqs[j].group;
-                break;
-            }
         if (r->group < 0) r->group = ngroups++;
     }
     if (opt.outdir) {
@@ -529,6 +675,13 @@ int main(int argc, char **argv) {
         quicc_ctx_set_default_verify_paths(ctx);
     }
     if (opt.keylog) quicc_ctx_set_keylog_file(ctx, opt.keylog);
+    if (opt.ciphers && !quicc_ctx_set_ciphersuites(ctx, opt.ciphers)) {
+        fprintf(stderr, "quicc-client: no usable cipher suite in '%s'\n", opt.ciphers);
+        return 2;
+    }
+    /* Later connections to a server resume the session of an earlier one. */
+    if (opt.plan == PLAN_RESUME || opt.session_file)
+        quicc_ctx_set_session_cache_mode(ctx, QUICC_SESS_CACHE_CLIENT);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int g = 0; g < ngroups; g++)
@@ -562,5 +715,9 @@ int main(int argc, char **argv) {
     fflush(stdout);
     quicc_ctx_free(ctx);
     free(reqs);
+    if (requests) {
+        free(requests);
+        free(urls);
+    }
     return rc;
 }

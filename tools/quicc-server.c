@@ -70,6 +70,9 @@ static void usage(FILE *f) {
                "                     for localhost and 127.0.0.1)\n"
                "  --write-cert FILE  write that generated certificate to FILE (for clients)\n"
                "  --retry            validate every client address with Retry\n"
+               "  --testcase NAME    behave as the QUIC Interop Runner's test case NAME asks\n"
+               "                     (also TESTCASE; retry turns on --retry; a case this\n"
+               "                     server does not support exits with status 127)\n"
                "  -q                 log nothing but errors\n"
                "  -v                 log more\n"
                "  --help             show this help\n"
@@ -270,11 +273,15 @@ static void log_close(sconn *sc) {
     quicc_get_value_uint(sc->conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_CONN_PACKETS_LOST, &lost);
     quicc_get_value_uint(sc->conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_CONN_SMOOTHED_RTT_US,
                          &srtt);
+    uint64_t kus = 0;
+    quicc_get_value_uint(sc->conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_QUIC_KEY_UPDATES, &kus);
+    const char *cipher = quicc_get_current_cipher_name(sc->conn);
     printf("quicc-server: %s alpn=%s requests=%llu bytes=%llu duration=%.3fs packets=%llu "
-           "lost=%llu rtt=%lluus %s\n",
+           "lost=%llu rtt=%lluus cipher=%s resumed=%d key_updates=%llu %s\n",
            sc->peer, names[sc->proto], (unsigned long long)sc->requests,
            (unsigned long long)sc->bytes, secs, (unsigned long long)sent, (unsigned long long)lost,
-           (unsigned long long)srtt, why);
+           (unsigned long long)srtt, cipher ? cipher : "-", quicc_session_reused(sc->conn),
+           (unsigned long long)kus, why);
     fflush(stdout);
 }
 
@@ -359,16 +366,44 @@ static int make_socket(const char *addr, const char *port) {
     return fd;
 }
 
+/* The Interop Runner's server contract (docs/interop.md): false for an unsupported case. */
+static bool testcase_supported(const char *name, bool *retry) {
+    static const char *cases[] = {"handshake",
+                                  "transfer",
+                                  "longrtt",
+                                  "blackhole",
+                                  "transferloss",
+                                  "transfercorruption",
+                                  "goodput",
+                                  "crosstraffic",
+                                  "amplificationlimit",
+                                  "ipv6",
+                                  "multiplexing",
+                                  "http3",
+                                  "handshakeloss",
+                                  "handshakecorruption",
+                                  "multiconnect",
+                                  "resumption",
+                                  "chacha20",
+                                  "keyupdate",
+                                  "retry"};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        if (!strcmp(name, cases[i])) {
+            if (!strcmp(name, "retry")) *retry = true;
+            return true;
+        }
+    return false;
+}
+
 int main(int argc, char **argv) {
-    static const struct option longopts[] = {{"root", required_argument, NULL, 'r'},
-                                             {"cert", required_argument, NULL, 'c'},
-                                             {"key", required_argument, NULL, 'k'},
-                                             {"write-cert", required_argument, NULL, 'w'},
-                                             {"retry", no_argument, NULL, 'R'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        {"root", required_argument, NULL, 'r'}, {"cert", required_argument, NULL, 'c'},
+        {"key", required_argument, NULL, 'k'},  {"write-cert", required_argument, NULL, 'w'},
+        {"retry", no_argument, NULL, 'R'},      {"testcase", required_argument, NULL, 'T'},
+        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0}};
     const char *cert = NULL, *key = NULL, *write_cert = NULL;
     bool retry = false;
+    const char *testcase = getenv("TESTCASE");
     int c;
     while ((c = getopt_long(argc, argv, "qvh", longopts, NULL)) != -1) {
         switch (c) {
@@ -387,6 +422,9 @@ int main(int argc, char **argv) {
         case 'R':
             retry = true;
             break;
+        case 'T':
+            testcase = optarg;
+            break;
         case 'q':
             opt.quiet = true;
             break;
@@ -400,6 +438,10 @@ int main(int argc, char **argv) {
             usage(stderr);
             return 2;
         }
+    }
+    if (testcase && *testcase && !testcase_supported(testcase, &retry)) {
+        fprintf(stderr, "quicc-server: test case '%s' is not supported\n", testcase);
+        return 127;
     }
     int nargs = argc - optind;
     if (nargs < 1 || nargs > 2 || (!cert) != (!key)) {

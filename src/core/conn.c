@@ -162,6 +162,9 @@ static void rec_on_acked(void *user, enum qc_pn_space space, const qc_sent_pkt *
     on_frames(c, space, p, true);
     /* Key update completes when a packet of the new phase is acknowledged. */
     if (space == QC_PNS_APP) qc_ks_on_acked(&c->keys, p->pn);
+    for (unsigned i = 0; i < p->nframes; i++)
+        if (p->frames[i].kind == QC_SK_CTL && p->frames[i].id == QC_CTL_HANDSHAKE_DONE)
+            c->handshake_done_acked = true;
     /* Client: an acknowledged 1-RTT packet confirms the handshake (RFC 9001 §4.1.2). */
     if (space == QC_PNS_APP && !c->is_server && c->handshake_complete && !c->handshake_confirmed)
         qc_conn_on_handshake_confirmed(c);
@@ -385,6 +388,17 @@ int qc_conn_set_hs(qc_conn *c, qc_hs hs) {
     return 0;
 }
 
+void qc_conn_resend_crypto_early(qc_conn *c) {
+    if (c->early_resends >= 2 || c->handshake_confirmed) return;
+    c->early_resends++;
+    for (int sp = QC_PNS_INITIAL; sp <= QC_PNS_HANDSHAKE; sp++) {
+        qc_stream *cr = &c->spaces[sp].crypto;
+        if (c->spaces[sp].discarded || cr->snd.sent <= cr->snd.acked_floor) continue;
+        qc_stream_on_lost(cr, cr->snd.acked_floor, (size_t)(cr->snd.sent - cr->snd.acked_floor),
+                          false);
+    }
+}
+
 int qc_conn_start(qc_conn *c, qc_ts now) {
     if (!c->hs_set) return QC_ERR_INVAL;
     c->timers.last_activity = now;
@@ -553,6 +567,17 @@ int qc_conn_on_timeout(qc_conn *c, qc_ts now) {
              * an Initial (anti-deadlock). Queue outstanding CRYPTO data for retransmission. */
             if (c->spaces[probe].discarded) probe = QC_PNS_APP;
             c->probes_pending[probe] = 2;
+            /* RFC 9002 §6.2.4: probe the other spaces with ack-eliciting data in flight too. A
+             * client whose handshake is not confirmed has no PTO of its own for 1-RTT: without
+             * this, its first requests, once lost, wait for a HANDSHAKE_DONE that may be lost
+             * as well, while its Handshake probes go to a server that dropped those keys. */
+            if (probe != QC_PNS_APP && c->keys.has_tx[QC_EPOCH_1RTT] &&
+                c->rec.ack_eliciting_in_flight[QC_PNS_APP] > 0 && !c->probes_pending[QC_PNS_APP])
+                c->probes_pending[QC_PNS_APP] = 1;
+            /* A server repeats HANDSHAKE_DONE in its probes until it is acknowledged. */
+            if (c->is_server && probe == QC_PNS_APP && c->handshake_confirmed &&
+                !c->handshake_done_acked)
+                qc_conn_ctl_queue(c, QC_CTL_HANDSHAKE_DONE);
             if (probe != QC_PNS_APP || c->keys.has_tx[QC_EPOCH_1RTT]) {
                 qc_stream *cr = &c->spaces[probe].crypto;
                 if (cr->snd.sent > cr->snd.acked_floor)

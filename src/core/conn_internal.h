@@ -102,6 +102,7 @@ struct qc_conn {
     qc_space spaces[QC_PNS_COUNT];
     qc_recovery rec;
     unsigned probes_pending[QC_PNS_COUNT];
+    unsigned early_resends; /* handshake CRYPTO sent again before the PTO (at most 2) */
 
     /* Flow control (connection level) */
     qc_fc_recv fc_recv;
@@ -135,6 +136,7 @@ struct qc_conn {
 
     /* Control frames to (re)send: a bit per enum qc_ctl */
     uint32_t ctl_pending;
+    bool handshake_done_acked; /* server: the client has our HANDSHAKE_DONE */
 
     /* Timers other than recovery's and the ACK delay (which live in rec and spaces) */
     struct {
@@ -176,6 +178,9 @@ void qc_conn_discard_epoch(qc_conn *c, enum qc_epoch ep);
 int qc_conn_reinstall_initial_keys(qc_conn *c, const qc_cid *dcid);
 void qc_conn_on_handshake_confirmed(qc_conn *c);
 qc_ts qc_conn_pto(const qc_conn *c);
+/* The handshake is stuck on a lost flight: sends the unacknowledged Initial and Handshake
+ * CRYPTO data again without waiting for the PTO (RFC 9002 §6.2.3), twice per connection. */
+void qc_conn_resend_crypto_early(qc_conn *c);
 
 /* conn_recv.c */
 int qc_conn_recv_frames(qc_conn *c, enum qc_pkt_type pt, const uint8_t *payload, size_t len,

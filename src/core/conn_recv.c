@@ -131,6 +131,10 @@ static int feed_tls(qc_conn *c, enum qc_pn_space sp, qc_ts now) {
 static int on_crypto(qc_conn *c, enum qc_pn_space sp, const qc_frame *f, qc_ts now) {
     qc_stream *cr = &c->spaces[sp].crypto;
     uint64_t end = f->u.crypto.offset + f->u.crypto.len;
+    /* A client Initial with CRYPTO data we already have: it did not get all of ours (RFC
+     * 9002 §6.2.3). Our unacknowledged Initial and Handshake data goes again now. */
+    if (c->is_server && sp == QC_PNS_INITIAL && f->u.crypto.len && end <= cr->rcv.read)
+        qc_conn_resend_crypto_early(c);
     if (end > cr->rcv.read + c->cfg.max_crypto_buffer) return QC_ERR_CRYPTO_BUFFER;
     uint64_t nb;
     int rv =
@@ -377,6 +381,11 @@ static int recv_packet(qc_conn *c, uint8_t *pkt, const qc_pkt_hdr *h, qc_ts now)
     enum qc_epoch ep = pkt_epoch(h->type);
     enum qc_pn_space sp = qc_epoch_space(ep);
     qc_space *space = &c->spaces[sp];
+    /* Handshake or 1-RTT packets before the Handshake keys: the server's Initial was lost.
+     * Send the ClientHello again now rather than at the PTO (RFC 9002 §6.2.3); its
+     * duplicate CRYPTO data tells the server to resend its Initial. */
+    if (!c->is_server && h->type != QC_PT_INITIAL && !c->keys.has_rx[QC_EPOCH_HANDSHAKE])
+        qc_conn_resend_crypto_early(c);
     if (space->discarded || !c->keys.has_rx[ep]) return QC_ERR_DROP;
 
     uint64_t tpn;

@@ -323,6 +323,9 @@ static void enqueue(sim *s, int to_server, const uint8_t *data, size_t len) {
             at = start + tx;
         }
     }
+    if (getenv("SIM_TRACE"))
+        printf("%8.3f send %s %4zu first=%02x%s\n", (double)s->now / 1e9 - 1,
+               to_server ? "c->s" : "s->c", len, data[0], fate ? " LOST" : "");
     trace_mix(s, s->now);
     trace_mix(s, ((uint64_t)dir << 32) | len);
     trace_mix(s, fate);

@@ -7,6 +7,9 @@
  *
  * The simulator also plays the server's listener for the first Initial
  * (creating the server connection, optionally after a Retry).
+ *
+ * With SIM_TRACE set in the environment, every datagram sent is printed (time, direction,
+ * length, first byte, and whether the link lost it).
  */
 #ifndef QC_SIM_H
 #define QC_SIM_H

@@ -1,0 +1,303 @@
+#!/bin/sh
+# The QUIC Interop Runner's cases through the project's network emulator
+# (build/tests/quicc-netsim), in three pairings: quicc-client <-> quicc-server,
+# quicc-client -> gtlsserver and gtlsclient -> quicc-server (ngtcp2's examples speak
+# HTTP/3 only, so those pairings use h3 where the runner would use hq-interop).
+# Each run checks what the runner checks (files byte for byte, number of connections,
+# resumption, the cipher, key updates, Retry) and its time. Prints a table like the runner's.
+#
+# Usage: tests/interop/cases.sh BUILD [quick|full]
+#   quick: the sizes of `make test` (10 connections for the loss cases, 1 MB transfers)
+#   full:  the runner's sizes (50 connections, 10 MB transfers): `make interop`
+BUILD=${1:?usage: $0 BUILD [quick|full]}
+MODE=${2:-quick}
+. "$(dirname "$0")/lib.sh"
+NETSIM="$BUILD/tests/quicc-netsim"
+CLIENT="$BUILD/bin/quicc-client"
+[ -x "$NETSIM" ] || fail "no $NETSIM"
+if [ "$MODE" = full ]; then NCONN=50 BIG=10000000; else NCONN=10 BIG=1000000; fi
+
+WWW="$WORK/www"
+mkdir -p "$WWW"
+head -c 1000 /dev/urandom >"$WWW/small"
+head -c "$BIG" /dev/urandom >"$WWW/big"
+i=0
+while [ $i -lt "$NCONN" ]; do
+    head -c 3000 /dev/urandom >"$WWW/f$i"
+    i=$((i + 1))
+done
+i=0
+while [ $i -lt 50 ]; do
+    head -c 32 /dev/urandom >"$WWW/m$i"
+    i=$((i + 1))
+done
+
+# A CA, a server certificate, and a 9-certificate chain for amplificationlimit.
+make_ca ca
+make_cert srv ca localhost
+p=ca
+for n in 1 2 3 4 5 6 7; do
+    certtool --generate-privkey --key-type=ecdsa --outfile "$WORK/chain$n.key" >/dev/null 2>&1
+    printf 'cn = "quicc test intermediate %s with a long name"\nca\ncert_signing_key\nexpiration_days = 30\n' $n >"$WORK/chain$n.tmpl"
+    certtool --generate-certificate --load-privkey "$WORK/chain$n.key" --load-ca-certificate "$WORK/$p.pem" \
+        --load-ca-privkey "$WORK/$p.key" --template "$WORK/chain$n.tmpl" --outfile "$WORK/chain$n.pem" \
+        >/dev/null 2>&1 || fail "certtool: intermediate $n"
+    p=chain$n
+done
+make_cert leaf chain7 localhost
+cat "$WORK/leaf.pem" "$WORK"/chain7.pem "$WORK"/chain6.pem "$WORK"/chain5.pem "$WORK"/chain4.pem \
+    "$WORK"/chain3.pem "$WORK"/chain2.pem "$WORK"/chain1.pem "$WORK"/ca.pem >"$WORK/chain.pem"
+
+# Servers: quicc-server (plain, with Retry, with the long chain) and gtlsserver.
+start_server() { # NAME [quicc-server options]
+    _name=$1
+    shift
+    "$BUILD/bin/quicc-server" --root "$WWW" "$@" 127.0.0.1 0 >"$WORK/$_name.log" 2>&1 &
+    eval "PID_$_name=$!"
+    _n=0
+    while ! grep -q listening "$WORK/$_name.log" 2>/dev/null && [ $_n -lt 50 ]; do
+        sleep 0.1
+        _n=$((_n + 1))
+    done
+    _p=$(sed -n 's/.* port \([0-9]*\),.*/\1/p' "$WORK/$_name.log" | head -1)
+    [ -n "$_p" ] || fail "quicc-server $_name did not start: $(cat "$WORK/$_name.log")"
+    eval "PORT_$_name=$_p"
+}
+start_server quicc --cert "$WORK/srv.pem" --key "$WORK/srv.key"
+start_server retry --cert "$WORK/srv.pem" --key "$WORK/srv.key" --testcase retry
+start_server chain --cert "$WORK/chain.pem" --key "$WORK/leaf.key"
+start_gtlsserver "$WWW" "$WORK/srv.key" "$WORK/srv.pem"
+PID_gtls=$SERVER_PID
+PORT_gtls=$PORT
+SERVER_PID=""
+stop_all() {
+    for pid in "$PID_quicc" "$PID_retry" "$PID_chain" "$PID_gtls"; do
+        [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    done
+    [ -n "${RELAY_PID:-}" ] && kill "$RELAY_PID" 2>/dev/null
+    cleanup
+}
+trap stop_all EXIT INT TERM
+
+# relay_start SERVERPORT NETSIM-OPTIONS...: sets RPORT, RELAY_PID
+RELAY_PID=""
+relay_start() {
+    _sp=$1
+    shift
+    for _try in 1 2 3 4 5 6 7 8; do
+        RPORT=$((30000 + ($$ * 13 + _try * 977 + $(od -An -N2 -tu2 /dev/urandom | tr -d " ")) % 30000))
+        "$NETSIM" --listen "127.0.0.1:$RPORT" --server "127.0.0.1:$_sp" --summary "$WORK/relay.sum" \
+            --duration 300 "$@" 2>"$WORK/relay.err" &
+        RELAY_PID=$!
+        sleep 0.1
+        kill -0 "$RELAY_PID" 2>/dev/null && return 0
+    done
+    fail "quicc-netsim did not start: $(cat "$WORK/relay.err")"
+}
+relay_stop() {
+    kill "$RELAY_PID" 2>/dev/null
+    wait "$RELAY_PID" 2>/dev/null
+    RELAY_PID=""
+}
+
+# Results: one line per run in $WORK/results: CASE PAIRING RESULT SECONDS
+: >"$WORK/results"
+FAILED=0
+record() { # CASE PAIRING ok|FAIL SECONDS [why]
+    echo "$1 $2 $3 $4" >>"$WORK/results"
+    if [ "$3" != ok ]; then
+        FAILED=1
+        echo "FAIL: $1 ($2): ${5:-}" >&2
+    fi
+}
+now() { date +%s.%N; }
+elapsed() { echo "$1 $(now)" | awk '{printf "%.2f", $2 - $1}'; }
+
+# files_ok DIR NAMES...: each downloaded file equals the served one
+files_ok() {
+    _d=$1
+    shift
+    for _f in "$@"; do
+        [ -f "$_d/$_f" ] && [ "$(sha "$_d/$_f")" = "$(sha "$WWW/$_f")" ] || return 1
+    done
+}
+
+# urls PORT NAMES...
+urls() {
+    _p=$1
+    shift
+    _u=""
+    for _f in "$@"; do _u="$_u https://localhost:$_p/$_f"; done
+    echo "$_u"
+}
+
+# run_quicc CASE SERVER NAMES -- NETSIM-OPTIONS: quicc-client with TESTCASE through the relay
+run_quicc() {
+    _case=$1 _srv=$2 _names=$3
+    shift 3
+    eval "_sp=\$PORT_$_srv"
+    relay_start "$_sp" "$@"
+    _out="$WORK/dl-$_case-$_srv"
+    rm -rf "$_out"
+    _alpn=""
+    [ "$_srv" = gtls ] && _alpn="--alpn h3"
+    _lines0=$(grep -c 'alpn=' "$WORK/$_srv.log" 2>/dev/null || true)
+    _t0=$(now)
+    # shellcheck disable=SC2086
+    TESTCASE=$_case REQUESTS="$(urls "$RPORT" $_names)" DOWNLOADS="$_out" timeout 120 \
+        "$CLIENT" -v $_alpn --cacert "$WORK/ca.pem" \
+        >"$WORK/client-$_case-$_srv.log" 2>&1
+    _rc=$?
+    _secs=$(elapsed "$_t0")
+    relay_stop
+    _pair="quicc-$_srv"
+    [ "$_srv" = gtls ] && _pair="quicc-gtlsserver"
+    [ "$_srv" = retry ] || [ "$_srv" = chain ] && _pair="quicc-quicc"
+    # shellcheck disable=SC2086
+    if [ $_rc -ne 0 ] || ! files_ok "$_out" $_names; then
+        record "$_case" "$_pair" FAIL "$_secs" "exit $_rc, files differ: $(tail -3 "$WORK/client-$_case-$_srv.log")"
+        return 1
+    fi
+    CLOG="$WORK/client-$_case-$_srv.log"
+    SLOG_NEW=$(tail -n +"$((_lines0 + 1))" "$WORK/$_srv.log" 2>/dev/null | grep 'alpn=')
+    RESULT_SECS=$_secs
+    RESULT_PAIR=$_pair
+    return 0
+}
+
+# server_lines NAME N: waits (up to 20 s: the server logs a connection when its closing
+# period ends) until NAME's log has N connection lines more than it had; prints them
+server_lines() {
+    _n=0
+    while [ "$(grep -c 'alpn=' "$WORK/$1.log")" -lt "$2" ] && [ $_n -lt 200 ]; do
+        sleep 0.1
+        _n=$((_n + 1))
+    done
+    grep 'alpn=' "$WORK/$1.log"
+}
+
+F_ALL=$(i=0; while [ $i -lt "$NCONN" ]; do printf 'f%s ' $i; i=$((i + 1)); done)
+M_ALL=$(i=0; while [ $i -lt 50 ]; do printf 'm%s ' $i; i=$((i + 1)); done)
+
+# quicc-client against quicc-server (and gtlsserver where it applies)
+for srv in quicc gtls; do
+    if run_quicc handshake $srv small; then
+        [ "$(grep -c '^quicc-client: connected' "$CLOG")" = 1 ] && record handshake "$RESULT_PAIR" ok "$RESULT_SECS" ||
+            record handshake "$RESULT_PAIR" FAIL "$RESULT_SECS" "not one connection"
+    fi
+    run_quicc transfer $srv "big small" --rate 100 && record transfer "$RESULT_PAIR" ok "$RESULT_SECS"
+    if run_quicc longrtt $srv small --delay 750; then
+        # the runner allows any time; ngtcp2's client takes 3.0 s (two round trips of 1.5 s)
+        awk "BEGIN{exit !($RESULT_SECS < 6)}" && record longrtt "$RESULT_PAIR" ok "$RESULT_SECS" ||
+            record longrtt "$RESULT_PAIR" FAIL "$RESULT_SECS" "slower than 6 s"
+    fi
+    if run_quicc chacha20 $srv small; then
+        grep -q 'connected (TLS_CHACHA20_POLY1305_SHA256' "$CLOG" && record chacha20 "$RESULT_PAIR" ok "$RESULT_SECS" ||
+            record chacha20 "$RESULT_PAIR" FAIL "$RESULT_SECS" "another cipher: $(grep connected "$CLOG")"
+    fi
+    if run_quicc resumption $srv "f0 f1 f2"; then
+        [ "$(grep -c 'connected (.*full handshake' "$CLOG")" = 1 ] &&
+            [ "$(grep -c 'connected (.*session resumed' "$CLOG")" = 1 ] &&
+            record resumption "$RESULT_PAIR" ok "$RESULT_SECS" ||
+            record resumption "$RESULT_PAIR" FAIL "$RESULT_SECS" "$(grep connected "$CLOG" | tr '\n' ' ')"
+    fi
+    if run_quicc keyupdate $srv big; then
+        grep -q 'key update started' "$CLOG" && grep -q ', [1-9][0-9]* key updates' "$CLOG" &&
+            record keyupdate "$RESULT_PAIR" ok "$RESULT_SECS" ||
+            record keyupdate "$RESULT_PAIR" FAIL "$RESULT_SECS" "no key update: $(tail -2 "$CLOG")"
+    fi
+    # shellcheck disable=SC2086
+    if run_quicc handshakeloss $srv "$F_ALL" --drop 30 --burst 3 --seed 7; then
+        [ "$(grep -c '^quicc-client: connected' "$CLOG")" = "$NCONN" ] && record handshakeloss "$RESULT_PAIR" ok "$RESULT_SECS" ||
+            record handshakeloss "$RESULT_PAIR" FAIL "$RESULT_SECS" "not $NCONN connections"
+    fi
+    # shellcheck disable=SC2086
+    if run_quicc handshakecorruption $srv "$F_ALL" --corrupt 30 --burst 3 --seed 8; then
+        [ "$(grep -c '^quicc-client: connected' "$CLOG")" = "$NCONN" ] && record handshakecorruption "$RESULT_PAIR" ok "$RESULT_SECS" ||
+            record handshakecorruption "$RESULT_PAIR" FAIL "$RESULT_SECS" "not $NCONN connections"
+    fi
+    run_quicc transferloss $srv big --drop 2 --seed 9 && record transferloss "$RESULT_PAIR" ok "$RESULT_SECS"
+    run_quicc transfercorruption $srv big --corrupt 2 --seed 10 && record transfercorruption "$RESULT_PAIR" ok "$RESULT_SECS"
+    run_quicc blackhole $srv big --rate 10 --blackhole 400-2400 && record blackhole "$RESULT_PAIR" ok "$RESULT_SECS"
+    # shellcheck disable=SC2086
+    run_quicc multiplexing $srv "$M_ALL" && record multiplexing "$RESULT_PAIR" ok "$RESULT_SECS"
+done
+run_quicc http3 quicc "f0 f1 f2" && record http3 quicc-quicc ok "$RESULT_SECS"
+if run_quicc amplificationlimit chain small --delay 15 --drop-list c2s:2-7; then
+    awk "BEGIN{exit !($RESULT_SECS < 10)}" && record amplificationlimit quicc-quicc ok "$RESULT_SECS" ||
+        record amplificationlimit quicc-quicc FAIL "$RESULT_SECS" "slower than 10 s"
+fi
+if run_quicc retry retry small; then
+    kill "$PID_retry" 2>/dev/null
+    wait "$PID_retry" 2>/dev/null
+    PID_retry=""
+    grep -q 'stopping: retry=[1-9]' "$WORK/retry.log" && record retry quicc-quicc ok "$RESULT_SECS" ||
+        record retry quicc-quicc FAIL "$RESULT_SECS" "no Retry sent: $(tail -1 "$WORK/retry.log")"
+fi
+
+# gtlsclient against quicc-server (HTTP/3)
+run_gtls() { # CASE FILE NETSIM-OPTIONS -- GTLSCLIENT-OPTIONS
+    _case=$1 _file=$2
+    shift 2
+    _nargs=""
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do _nargs="$_nargs $1"; shift; done
+    [ "${1:-}" = -- ] && shift
+    # shellcheck disable=SC2086
+    relay_start "$PORT_quicc" $_nargs
+    _out="$WORK/gdl-$_case"
+    rm -rf "$_out"
+    mkdir -p "$_out"
+    _t0=$(now)
+    timeout 60 gtlsclient -q --exit-on-all-streams-close --download="$_out" "$@" \
+        127.0.0.1 "$RPORT" "https://localhost:$RPORT/$_file" >"$WORK/gclient-$_case.log" 2>&1
+    _rc=$?
+    RESULT_SECS=$(elapsed "$_t0")
+    relay_stop
+    if [ $_rc -ne 0 ] || ! files_ok "$_out" "$_file"; then
+        record "$_case" gtlsclient-quicc FAIL "$RESULT_SECS" "gtlsclient exit $_rc: $(tail -2 "$WORK/gclient-$_case.log")"
+        return 1
+    fi
+    return 0
+}
+lines=$(grep -c 'alpn=' "$WORK/quicc.log")
+if run_gtls handshake small; then
+    lines=$((lines + 1))
+    server_lines quicc $lines | tail -1 | grep -q 'alpn=h3' && record handshake gtlsclient-quicc ok "$RESULT_SECS" ||
+        record handshake gtlsclient-quicc FAIL "$RESULT_SECS" "no h3 connection logged"
+fi
+run_gtls transfer big --rate 100 && record transfer gtlsclient-quicc ok "$RESULT_SECS" && lines=$((lines + 1))
+if run_gtls chacha20 small -- --ciphers=NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+CHACHA20-POLY1305; then
+    lines=$((lines + 1))
+    server_lines quicc $lines | tail -1 | grep -q 'cipher=TLS_CHACHA20_POLY1305_SHA256' &&
+        record chacha20 gtlsclient-quicc ok "$RESULT_SECS" ||
+        record chacha20 gtlsclient-quicc FAIL "$RESULT_SECS" "$(tail -1 "$WORK/quicc.log")"
+fi
+if run_gtls keyupdate big -- --key-update=10ms; then
+    lines=$((lines + 1))
+    server_lines quicc $lines | tail -1 | grep -q 'key_updates=[1-9]' &&
+        record keyupdate gtlsclient-quicc ok "$RESULT_SECS" ||
+        record keyupdate gtlsclient-quicc FAIL "$RESULT_SECS" "$(tail -1 "$WORK/quicc.log")"
+fi
+if run_gtls resumption small -- --session-file="$WORK/gsess" --tp-file="$WORK/gtp" &&
+    run_gtls resumption small -- --session-file="$WORK/gsess" --tp-file="$WORK/gtp"; then
+    lines=$((lines + 2))
+    server_lines quicc $lines | tail -1 | grep -q 'resumed=1' &&
+        record resumption gtlsclient-quicc ok "$RESULT_SECS" ||
+        record resumption gtlsclient-quicc FAIL "$RESULT_SECS" "$(tail -1 "$WORK/quicc.log")"
+fi
+run_gtls longrtt small --delay 750 && record longrtt gtlsclient-quicc ok "$RESULT_SECS"
+run_gtls transferloss big --drop 2 --seed 11 && record transferloss gtlsclient-quicc ok "$RESULT_SECS"
+
+# The table: one row per case, one column per pairing (seconds, or FAIL, or - not run)
+printf '%-20s %-16s %-16s %-16s\n' case quicc-quicc quicc-gtlsserver gtlsclient-quicc
+for c in handshake transfer longrtt chacha20 resumption keyupdate handshakeloss handshakecorruption \
+    transferloss transfercorruption blackhole multiplexing http3 amplificationlimit retry; do
+    row=$(printf '%-20s' "$c")
+    for p in quicc-quicc quicc-gtlsserver gtlsclient-quicc; do
+        cell=$(awk -v c="$c" -v p="$p" '$1 == c && $2 == p {print ($3 == "ok" ? $4 " s" : "FAIL")}' "$WORK/results" | tail -1)
+        row="$row $(printf '%-16s' "${cell:--}")"
+    done
+    echo "$row"
+done
+[ "$FAILED" = 0 ] || fail "some cases failed (see above)"
+echo "interop cases ($MODE): all passed"

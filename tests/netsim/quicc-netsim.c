@@ -1,0 +1,448 @@
+/*
+ * quicc-netsim: a user-space UDP relay that emulates the QUIC Interop Runner's network
+ * between a client and a server on loopback (kernel netem is not available here).
+ *
+ *   client --> [LISTEN] quicc-netsim [one upstream socket per client address] --> SERVER
+ *
+ * Each direction (c2s: client to server, s2c: server to client) applies, in order: a drop
+ * list by packet index (1-based, as the runner's "drop the 2nd to 7th packet"), blackhole
+ * periods, random loss and corruption (rates in percent, each loss or corruption event
+ * lasting a burst of 1..N packets), a bottleneck of a given rate with a queue of a given
+ * number of packets (tail drop), and a one-way delay. Datagrams leave in order per
+ * direction. The relay ends after --duration seconds or on SIGTERM/SIGINT and writes a
+ * summary per direction (to --summary FILE, or stderr); --pcap FILE records what it
+ * forwarded (after corruption) as IPv4/UDP packets for wireshark or a test's own parser.
+ * Only loopback addresses are accepted.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_CLIENTS 64
+#define MAX_DGRAM 65536
+#define MAX_QUEUE 4096
+#define MAX_LIST 64
+#define MAX_HOLES 8
+
+enum { C2S, S2C };
+static const char *dir_name[] = {"c2s", "s2c"};
+
+typedef struct pkt {
+    uint64_t release; /* ns */
+    int client;       /* index of the client mapping */
+    size_t len;
+    uint8_t *data;
+} pkt;
+
+typedef struct dir {
+    /* configuration */
+    double drop_pct, corrupt_pct;
+    unsigned burst;      /* events last 1..burst packets */
+    uint64_t delay_ns;   /* one way */
+    uint64_t rate_bps;   /* 0: unlimited */
+    unsigned queue_pkts; /* bottleneck queue (0: 100) */
+    uint64_t drop_list[MAX_LIST];
+    size_t ndrop_list;
+    /* state */
+    uint64_t index; /* packets seen */
+    unsigned drop_burst, corrupt_burst;
+    uint64_t link_free; /* when the bottleneck is idle again */
+    pkt q[MAX_QUEUE];
+    size_t head, count;
+    /* counters */
+    uint64_t seen, forwarded, dropped_list, dropped_random, dropped_queue, dropped_hole, corrupted,
+        bytes;
+} dir;
+
+typedef struct client {
+    struct sockaddr_in addr;
+    int up; /* socket towards the server */
+} client;
+
+static dir dirs[2];
+static client clients[MAX_CLIENTS];
+static int nclients;
+static int lfd = -1;
+static struct sockaddr_in server_addr, listen_addr;
+static uint64_t holes[MAX_HOLES][2]; /* blackholes: [start, end) in ms since the first packet */
+static int nholes;
+static uint64_t t_first; /* ns, first packet seen */
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static FILE *pcap;
+static volatile sig_atomic_t stop;
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t rnd(void) {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static double rnd_pct(void) {
+    return (double)(rnd() >> 11) / (double)(1ull << 53) * 100.0;
+}
+
+static void on_signal(int sig) {
+    (void)sig;
+    stop = 1;
+}
+
+static int parse_addr(const char *s, struct sockaddr_in *a) {
+    char host[64];
+    const char *colon = strrchr(s, ':');
+    if (!colon || (size_t)(colon - s) >= sizeof(host)) return -1;
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = 0;
+    memset(a, 0, sizeof(*a));
+    a->sin_family = AF_INET;
+    a->sin_port = htons((uint16_t)atoi(colon + 1));
+    if (inet_pton(AF_INET, host, &a->sin_addr) != 1) return -1;
+    if ((ntohl(a->sin_addr.s_addr) >> 24) != 127) return -2; /* loopback only */
+    return 0;
+}
+
+/* "c2s:2,3,4" or "s2c:1" */
+static int parse_drop_list(const char *s) {
+    int d = strncmp(s, "c2s:", 4) == 0 ? C2S : strncmp(s, "s2c:", 4) == 0 ? S2C : -1;
+    if (d < 0) return -1;
+    char *copy = strdup(s + 4), *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *dash = strchr(tok, '-');
+        uint64_t lo = strtoull(tok, NULL, 10), hi = dash ? strtoull(dash + 1, NULL, 10) : lo;
+        for (uint64_t i = lo; i <= hi && dirs[d].ndrop_list < MAX_LIST; i++)
+            dirs[d].drop_list[dirs[d].ndrop_list++] = i;
+    }
+    free(copy);
+    return 0;
+}
+
+static void pcap_header(void) {
+    uint32_t h[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 228 /* LINKTYPE_IPV4 */};
+    fwrite(h, sizeof(h), 1, pcap);
+}
+
+static uint16_t ip_checksum(const uint8_t *p, size_t n) {
+    uint32_t sum = 0;
+    for (size_t i = 0; i + 1 < n; i += 2)
+        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+/* Records a forwarded datagram as an IPv4/UDP packet between the client and the server. */
+static void pcap_write(int d, const client *c, const uint8_t *data, size_t len) {
+    if (!pcap) return;
+    uint8_t hdr[28] = {0x45, 0};
+    size_t total = 28 + len;
+    hdr[2] = (uint8_t)(total >> 8), hdr[3] = (uint8_t)total;
+    hdr[8] = 64, hdr[9] = 17;
+    const struct sockaddr_in *src = d == C2S ? &c->addr : &server_addr;
+    const struct sockaddr_in *dst = d == C2S ? &server_addr : &c->addr;
+    memcpy(hdr + 12, &src->sin_addr, 4);
+    memcpy(hdr + 16, &dst->sin_addr, 4);
+    uint16_t cs = ip_checksum(hdr, 20);
+    hdr[10] = (uint8_t)(cs >> 8), hdr[11] = (uint8_t)cs;
+    memcpy(hdr + 20, &src->sin_port, 2);
+    memcpy(hdr + 22, &dst->sin_port, 2);
+    hdr[24] = (uint8_t)((len + 8) >> 8), hdr[25] = (uint8_t)(len + 8);
+    uint64_t t = now_ns();
+    uint32_t rec[4] = {(uint32_t)(t / 1000000000ull), (uint32_t)(t % 1000000000ull / 1000),
+                       (uint32_t)total, (uint32_t)total};
+    fwrite(rec, sizeof(rec), 1, pcap);
+    fwrite(hdr, sizeof(hdr), 1, pcap);
+    fwrite(data, 1, len, pcap);
+}
+
+static bool in_hole(uint64_t t) {
+    uint64_t ms = (t - t_first) / 1000000ull;
+    for (int i = 0; i < nholes; i++)
+        if (ms >= holes[i][0] && ms < holes[i][1]) return true;
+    return false;
+}
+
+/* Decides a datagram's fate and queues it for release. */
+static void admit(int d, int ci, const uint8_t *data, size_t len) {
+    dir *x = &dirs[d];
+    uint64_t t = now_ns();
+    if (!t_first) t_first = t;
+    x->seen++;
+    uint64_t idx = ++x->index;
+    for (size_t i = 0; i < x->ndrop_list; i++)
+        if (x->drop_list[i] == idx) {
+            x->dropped_list++;
+            return;
+        }
+    if (in_hole(t)) {
+        x->dropped_hole++;
+        return;
+    }
+    if (x->drop_burst || (x->drop_pct > 0 && rnd_pct() < x->drop_pct)) {
+        if (!x->drop_burst) x->drop_burst = 1 + (unsigned)(rnd() % (x->burst ? x->burst : 1));
+        x->drop_burst--;
+        x->dropped_random++;
+        return;
+    }
+    if (x->count == MAX_QUEUE || (x->queue_pkts && x->count >= x->queue_pkts)) {
+        x->dropped_queue++;
+        return;
+    }
+    uint8_t *copy = malloc(len ? len : 1);
+    if (!copy) return;
+    memcpy(copy, data, len);
+    if (len && (x->corrupt_burst || (x->corrupt_pct > 0 && rnd_pct() < x->corrupt_pct))) {
+        if (!x->corrupt_burst) x->corrupt_burst = 1 + (unsigned)(rnd() % (x->burst ? x->burst : 1));
+        x->corrupt_burst--;
+        copy[rnd() % len] ^= (uint8_t)(1 + rnd() % 255);
+        x->corrupted++;
+    }
+    uint64_t start = t;
+    if (x->rate_bps) {
+        if (x->link_free > start) start = x->link_free;
+        start += (uint64_t)len * 8ull * 1000000000ull / x->rate_bps;
+        x->link_free = start;
+    }
+    pkt *p = &x->q[(x->head + x->count++) % MAX_QUEUE];
+    p->release = start + x->delay_ns;
+    p->client = ci;
+    p->len = len;
+    p->data = copy;
+}
+
+static void release_due(uint64_t t) {
+    for (int d = 0; d < 2; d++) {
+        dir *x = &dirs[d];
+        while (x->count && x->q[x->head].release <= t) {
+            pkt *p = &x->q[x->head];
+            client *c = &clients[p->client];
+            ssize_t rv = d == C2S ? send(c->up, p->data, p->len, 0)
+                                  : sendto(lfd, p->data, p->len, 0, (struct sockaddr *)&c->addr,
+                                           sizeof(c->addr));
+            if (rv == (ssize_t)p->len) {
+                x->forwarded++;
+                x->bytes += p->len;
+                pcap_write(d, c, p->data, p->len);
+            }
+            free(p->data);
+            x->head = (x->head + 1) % MAX_QUEUE;
+            x->count--;
+        }
+    }
+}
+
+static int client_for(const struct sockaddr_in *a) {
+    for (int i = 0; i < nclients; i++)
+        if (clients[i].addr.sin_port == a->sin_port &&
+            clients[i].addr.sin_addr.s_addr == a->sin_addr.s_addr)
+            return i;
+    if (nclients == MAX_CLIENTS) return -1;
+    int up = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    struct sockaddr_in any = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
+    if (up < 0 || bind(up, (struct sockaddr *)&any, sizeof(any)) != 0 ||
+        connect(up, (struct sockaddr *)&server_addr, sizeof(server_addr)) != 0) {
+        if (up >= 0) close(up);
+        return -1;
+    }
+    clients[nclients].addr = *a;
+    clients[nclients].up = up;
+    return nclients++;
+}
+
+static void summary(FILE *f) {
+    for (int d = 0; d < 2; d++) {
+        dir *x = &dirs[d];
+        fprintf(f,
+                "%s seen=%llu forwarded=%llu bytes=%llu dropped_list=%llu dropped_random=%llu "
+                "dropped_queue=%llu dropped_blackhole=%llu corrupted=%llu\n",
+                dir_name[d], (unsigned long long)x->seen, (unsigned long long)x->forwarded,
+                (unsigned long long)x->bytes, (unsigned long long)x->dropped_list,
+                (unsigned long long)x->dropped_random, (unsigned long long)x->dropped_queue,
+                (unsigned long long)x->dropped_hole, (unsigned long long)x->corrupted);
+    }
+    fprintf(f, "clients=%d\n", nclients);
+}
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: quicc-netsim --listen 127.0.0.1:PORT --server 127.0.0.1:PORT [options]\n"
+               "Relays UDP between a client and a server on loopback, emulating a network.\n\n"
+               "  --delay MS          one-way delay, each direction (default 0)\n"
+               "  --rate MBPS         bottleneck rate, each direction (default unlimited)\n"
+               "  --queue PKTS        bottleneck queue in packets (default 100)\n"
+               "  --drop PCT          random loss, each direction\n"
+               "  --corrupt PCT       random corruption (one byte changed), each direction\n"
+               "  --burst N           loss and corruption come in bursts of 1..N packets\n"
+               "  --drop-list DIR:LIST  drop these packets by index (1-based), e.g. c2s:2-7\n"
+               "  --blackhole A-B     drop everything from A to B ms after the first packet\n"
+               "  --seed N            random seed (default 1)\n"
+               "  --duration S        stop after S seconds (default: on SIGTERM)\n"
+               "  --summary FILE      write the per-direction summary there (default stderr)\n"
+               "  --pcap FILE         record forwarded datagrams (IPv4/UDP, LINKTYPE_IPV4)\n"
+               "  --help              show this help\n\n"
+               "Options given once apply to both directions; prefix c2s- or s2c- (for example\n"
+               "--c2s-drop 30) to set one direction.\n");
+}
+
+int main(int argc, char **argv) {
+    static const struct option opts[] = {{"listen", 1, 0, 'l'},    {"server", 1, 0, 's'},
+                                         {"delay", 1, 0, 'd'},     {"rate", 1, 0, 'r'},
+                                         {"queue", 1, 0, 'Q'},     {"drop", 1, 0, 'x'},
+                                         {"corrupt", 1, 0, 'c'},   {"burst", 1, 0, 'b'},
+                                         {"drop-list", 1, 0, 'L'}, {"blackhole", 1, 0, 'B'},
+                                         {"seed", 1, 0, 'S'},      {"duration", 1, 0, 'T'},
+                                         {"summary", 1, 0, 'o'},   {"pcap", 1, 0, 'p'},
+                                         {"c2s-drop", 1, 0, 1},    {"s2c-drop", 1, 0, 2},
+                                         {"c2s-corrupt", 1, 0, 3}, {"s2c-corrupt", 1, 0, 4},
+                                         {"c2s-delay", 1, 0, 5},   {"s2c-delay", 1, 0, 6},
+                                         {"help", 0, 0, 'h'},      {0, 0, 0, 0}};
+    bool have_listen = false, have_server = false;
+    double duration = 0;
+    const char *summary_path = NULL, *pcap_path = NULL;
+    int o;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (o) {
+        case 'l':
+        case 's':
+            if (parse_addr(optarg, o == 'l' ? &listen_addr : &server_addr) != 0) {
+                fprintf(stderr, "quicc-netsim: %s: want 127.x.y.z:PORT (loopback only)\n", optarg);
+                return 2;
+            }
+            *(o == 'l' ? &have_listen : &have_server) = true;
+            break;
+        case 'd':
+            dirs[C2S].delay_ns = dirs[S2C].delay_ns = (uint64_t)(atof(optarg) * 1e6);
+            break;
+        case 'r':
+            dirs[C2S].rate_bps = dirs[S2C].rate_bps = (uint64_t)(atof(optarg) * 1e6);
+            break;
+        case 'Q':
+            dirs[C2S].queue_pkts = dirs[S2C].queue_pkts = (unsigned)atoi(optarg);
+            break;
+        case 'x':
+            dirs[C2S].drop_pct = dirs[S2C].drop_pct = atof(optarg);
+            break;
+        case 'c':
+            dirs[C2S].corrupt_pct = dirs[S2C].corrupt_pct = atof(optarg);
+            break;
+        case 'b':
+            dirs[C2S].burst = dirs[S2C].burst = (unsigned)atoi(optarg);
+            break;
+        case 'L':
+            if (parse_drop_list(optarg) != 0) {
+                fprintf(stderr, "quicc-netsim: --drop-list wants c2s:LIST or s2c:LIST\n");
+                return 2;
+            }
+            break;
+        case 'B': {
+            unsigned long long a, b;
+            if (nholes == MAX_HOLES || sscanf(optarg, "%llu-%llu", &a, &b) != 2 || b <= a) {
+                fprintf(stderr, "quicc-netsim: --blackhole wants START-END in ms\n");
+                return 2;
+            }
+            holes[nholes][0] = a, holes[nholes][1] = b, nholes++;
+            break;
+        }
+        case 'S':
+            rng = strtoull(optarg, NULL, 10) * 0x9e3779b97f4a7c15ull + 1;
+            break;
+        case 'T':
+            duration = atof(optarg);
+            break;
+        case 'o':
+            summary_path = optarg;
+            break;
+        case 'p':
+            pcap_path = optarg;
+            break;
+        case 1:
+        case 2:
+            dirs[o == 1 ? C2S : S2C].drop_pct = atof(optarg);
+            break;
+        case 3:
+        case 4:
+            dirs[o == 3 ? C2S : S2C].corrupt_pct = atof(optarg);
+            break;
+        case 5:
+        case 6:
+            dirs[o == 5 ? C2S : S2C].delay_ns = (uint64_t)(atof(optarg) * 1e6);
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!have_listen || !have_server || optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+    for (int d = 0; d < 2; d++)
+        if (!dirs[d].queue_pkts) dirs[d].queue_pkts = 100;
+    lfd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&listen_addr, sizeof(listen_addr)) != 0) {
+        fprintf(stderr, "quicc-netsim: cannot listen: %s\n", strerror(errno));
+        return 1;
+    }
+    if (pcap_path) {
+        pcap = fopen(pcap_path, "wb");
+        if (!pcap) {
+            fprintf(stderr, "quicc-netsim: %s: %s\n", pcap_path, strerror(errno));
+            return 1;
+        }
+        pcap_header();
+    }
+    signal(SIGTERM, on_signal);
+    signal(SIGINT, on_signal);
+    uint64_t end = duration > 0 ? now_ns() + (uint64_t)(duration * 1e9) : 0;
+    static uint8_t buf[MAX_DGRAM];
+    while (!stop && (!end || now_ns() < end)) {
+        struct pollfd pfd[1 + MAX_CLIENTS];
+        pfd[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
+        for (int i = 0; i < nclients; i++)
+            pfd[1 + i] = (struct pollfd){.fd = clients[i].up, .events = POLLIN};
+        uint64_t t = now_ns(), next = t + 50000000ull;
+        for (int d = 0; d < 2; d++)
+            if (dirs[d].count && dirs[d].q[dirs[d].head].release < next)
+                next = dirs[d].q[dirs[d].head].release;
+        int ms = next > t ? (int)((next - t + 999999) / 1000000) : 0;
+        poll(pfd, (nfds_t)(1 + nclients), ms);
+        for (;;) {
+            struct sockaddr_in from;
+            socklen_t fl = sizeof(from);
+            ssize_t n = recvfrom(lfd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+            if (n < 0) break;
+            int ci = client_for(&from);
+            if (ci >= 0) admit(C2S, ci, buf, (size_t)n);
+        }
+        for (int i = 0; i < nclients; i++)
+            for (;;) {
+                ssize_t n = recv(clients[i].up, buf, sizeof(buf), 0);
+                if (n < 0) break;
+                admit(S2C, i, buf, (size_t)n);
+            }
+        release_due(now_ns());
+    }
+    FILE *sf = summary_path ? fopen(summary_path, "w") : stderr;
+    if (sf) summary(sf);
+    if (sf && sf != stderr) fclose(sf);
+    if (pcap) fclose(pcap);
+    return 0;
+}
