@@ -574,6 +574,15 @@ int qc_conn_on_timeout(qc_conn *c, qc_ts now) {
             if (probe != QC_PNS_APP && c->keys.has_tx[QC_EPOCH_1RTT] &&
                 c->rec.ack_eliciting_in_flight[QC_PNS_APP] > 0 && !c->probes_pending[QC_PNS_APP])
                 c->probes_pending[QC_PNS_APP] = 1;
+            /* 1-RTT probes carry again what the oldest unacknowledged packet carried, rather
+             * than a PING: when the probe arrives, it repairs the loss itself. */
+            if (probe == QC_PNS_APP && c->keys.has_tx[QC_EPOCH_1RTT]) {
+                const qc_sent_pkt *old = qc_recovery_oldest_unacked(&c->rec, QC_PNS_APP);
+                if (old) {
+                    qc_sent_pkt copy = *old;
+                    on_frames(c, QC_PNS_APP, &copy, false);
+                }
+            }
             /* A server repeats HANDSHAKE_DONE in its probes until it is acknowledged. */
             if (c->is_server && probe == QC_PNS_APP && c->handshake_confirmed &&
                 !c->handshake_done_acked)
@@ -583,6 +592,20 @@ int qc_conn_on_timeout(qc_conn *c, qc_ts now) {
                 if (cr->snd.sent > cr->snd.acked_floor)
                     qc_stream_on_lost(cr, cr->snd.acked_floor,
                                       (size_t)(cr->snd.sent - cr->snd.acked_floor), false);
+            }
+            /* An earlier space with CRYPTO data still unacknowledged (say the server's
+             * Initial, declared lost while the congestion window is full of Handshake probes
+             * the client cannot read without it) goes with the probe: otherwise nothing but
+             * those unreadable probes would ever leave (RFC 9002 §6.2.4). */
+            for (int sp = QC_PNS_INITIAL; sp < (int)probe && sp <= QC_PNS_HANDSHAKE; sp++) {
+                qc_stream *cr = &c->spaces[sp].crypto;
+                if (c->spaces[sp].discarded ||
+                    !c->keys.has_tx[qc_space_epoch((enum qc_pn_space)sp)] ||
+                    cr->snd.sent <= cr->snd.acked_floor)
+                    continue;
+                qc_stream_on_lost(cr, cr->snd.acked_floor,
+                                  (size_t)(cr->snd.sent - cr->snd.acked_floor), false);
+                if (!c->probes_pending[sp]) c->probes_pending[sp] = 1;
             }
         }
     }

@@ -279,6 +279,15 @@ static void report_lost(qc_recovery *r, enum qc_pn_space space, size_t n) {
     }
 }
 
+const qc_sent_pkt *qc_recovery_oldest_unacked(const qc_recovery *r, enum qc_pn_space space) {
+    const qc_sent_ring *g = &r->sent[space];
+    for (size_t i = 0; i < g->count; i++) {
+        const qc_sent_pkt *p = ring_at(g, i);
+        if (p->state == ST_SENT && p->ack_eliciting) return p;
+    }
+    return NULL;
+}
+
 void qc_recovery_on_skipped(qc_recovery *r, uint64_t pn) {
     if (r->nskipped == QC_ARRAY_LEN(r->skipped)) {
         memmove(&r->skipped[0], &r->skipped[1], sizeof(r->skipped) - sizeof(r->skipped[0]));

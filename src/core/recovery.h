@@ -153,6 +153,9 @@ int qc_recovery_on_timeout(qc_recovery *r, bool handshake_confirmed, bool peer_v
 /* The engine left 1-RTT packet number pn out on purpose (RFC 9000 §21.4): an ACK that
  * covers it is an optimistic ACK, answered with QC_ERR_PROTO. The last four are kept. */
 void qc_recovery_on_skipped(qc_recovery *r, uint64_t pn);
+/* The oldest ack-eliciting packet of space still waiting for its acknowledgement (NULL:
+ * none): what a PTO probe sends again (RFC 9002 §6.2.4). */
+const qc_sent_pkt *qc_recovery_oldest_unacked(const qc_recovery *r, enum qc_pn_space space);
 /* Discards a space's keys (RFC 9002 §6.4): drops its records without callbacks. */
 void qc_recovery_discard_space(qc_recovery *r, enum qc_pn_space space);
 

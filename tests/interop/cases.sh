@@ -206,13 +206,21 @@ for srv in quicc gtls; do
             record keyupdate "$RESULT_PAIR" ok "$RESULT_SECS" ||
             record keyupdate "$RESULT_PAIR" FAIL "$RESULT_SECS" "no key update: $(tail -2 "$CLOG")"
     fi
+    # gtlsserver gives up a handshake after 10 s, which one of several at 30 % bursty loss
+    # may need: against it the loss cases run in full mode only (make interop), not in make
+    # test, whose result must not depend on luck
+    if [ "$srv" = gtls ] && [ "$MODE" = quick ]; then
+        skip_loss=1
+    else
+        skip_loss=0
+    fi
     # shellcheck disable=SC2086
-    if run_quicc handshakeloss $srv "$F_ALL" --drop 30 --burst 3 --seed 7; then
+    if [ $skip_loss = 0 ] && run_quicc handshakeloss $srv "$F_ALL" --drop 30 --burst 3 --seed 7; then
         [ "$(grep -c '^quicc-client: connected' "$CLOG")" = "$NCONN" ] && record handshakeloss "$RESULT_PAIR" ok "$RESULT_SECS" ||
             record handshakeloss "$RESULT_PAIR" FAIL "$RESULT_SECS" "not $NCONN connections"
     fi
     # shellcheck disable=SC2086
-    if run_quicc handshakecorruption $srv "$F_ALL" --corrupt 30 --burst 3 --seed 8; then
+    if [ $skip_loss = 0 ] && run_quicc handshakecorruption $srv "$F_ALL" --corrupt 30 --burst 3 --seed 8; then
         [ "$(grep -c '^quicc-client: connected' "$CLOG")" = "$NCONN" ] && record handshakecorruption "$RESULT_PAIR" ok "$RESULT_SECS" ||
             record handshakecorruption "$RESULT_PAIR" FAIL "$RESULT_SECS" "not $NCONN connections"
     fi

@@ -304,7 +304,12 @@ static void enqueue(sim *s, int to_server, const uint8_t *data, size_t len) {
     sim_link *l = &s->link[dir];
     s->dgrams[dir]++;
     uint64_t fate = 0;
-    if (len > sizeof(((sim_dgram *)0)->data) || sim_rand01(s) < l->loss) {
+    if (l->burst_left) {
+        l->burst_left--;
+        s->dropped[dir]++;
+        fate = 1;
+    } else if (len > sizeof(((sim_dgram *)0)->data) || sim_rand01(s) < l->loss) {
+        if (l->burst > 1) l->burst_left = (unsigned)(sim_rand64(s) % l->burst);
         s->dropped[dir]++;
         fate = 1;
     }

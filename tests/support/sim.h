@@ -26,6 +26,8 @@ typedef struct sim_link {
     qc_ts reorder_delay; /* extra delay for reordered datagrams */
     uint64_t rate_bps;   /* bottleneck rate in bits/s; 0 = unlimited */
     size_t queue_bytes;  /* bottleneck queue; beyond it datagrams are dropped (0 = 1 MB) */
+    unsigned burst;      /* a loss takes 1..burst datagrams in a row (0 or 1: one) */
+    unsigned burst_left; /* (state) datagrams the current loss burst still takes */
 } sim_link;
 
 typedef struct sim_dgram {
