@@ -38,7 +38,38 @@ static void test_fifty_handshakes_at_30pct_loss(void) {
     CHECK(total < 150);
 }
 
+/*
+ * Loss in bursts of up to three datagrams, seeds that hung before: 5002 (the server's Initial
+ * was declared lost while its Handshake probes, unreadable without it, filled the congestion
+ * window, so it was never sent again) and 5005 (the one probe of a pair that arrived was the
+ * bare PING, not the ClientHello). Both ran into the 30 s idle timeout; each must now finish
+ * within 25 s of virtual time (2.7 s and 17.1 s).
+ */
+static void test_bursty_loss_regressions(void) {
+    static const uint64_t seeds[] = {5002, 5005};
+    for (size_t i = 0; i < QC_ARRAY_LEN(seeds); i++) {
+        sim s;
+        CHECK_EQ(sim_init(&s, seeds[i], "sim"), 0);
+        for (int d = 0; d < 2; d++) {
+            s.link[d].loss = 0.30;
+            s.link[d].burst = 3;
+            s.link[d].delay = 15 * QC_MS;
+        }
+        sim_app app;
+        sim_app_init(&app, 1, 3000, 1);
+        CHECK_EQ(sim_start(&s), 0);
+        qc_ts t0 = s.now;
+        CHECK(sim_run(&s, s.now + 25 * QC_SEC, sim_app_step, &app));
+        CHECK_EQ(app.failed, 0);
+        printf("bursty loss, seed %llu: %.2f s\n", (unsigned long long)seeds[i],
+               (double)(s.now - t0) / 1e9);
+        sim_app_free(&app);
+        sim_free(&s);
+    }
+}
+
 int main(void) {
     TEST_RUN(test_fifty_handshakes_at_30pct_loss);
+    TEST_RUN(test_bursty_loss_regressions);
     return test_summary();
 }
