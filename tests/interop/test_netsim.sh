@@ -1,0 +1,73 @@
+#!/bin/sh
+# The network emulator does what its options say: a drop list drops exactly those packets,
+# corruption and loss counts add up, the delay shows in the handshake time, the pcap holds
+# every forwarded datagram, and non-loopback addresses are refused.
+BUILD=${1:?usage: $0 BUILD_DIR}
+. "$(dirname "$0")/lib.sh"
+NETSIM="$BUILD/tests/quicc-netsim"
+mkdir -p "$WORK/www"
+head -c 20000 /dev/urandom >"$WORK/www/f"
+start_quicc_server "$BUILD" "$WORK/www"
+RELAY_PID=""
+stop_relay() {
+    kill "$RELAY_PID" 2>/dev/null
+    wait "$RELAY_PID" 2>/dev/null
+    RELAY_PID=""
+}
+trap 'stop_relay; cleanup' EXIT INT TERM
+relay() { # OPTIONS...: starts the relay in front of the server; sets RPORT
+    for try in 1 2 3 4 5 6; do
+        RPORT=$((30000 + ($$ * 11 + try * 1009 + $(od -An -N2 -tu2 /dev/urandom | tr -d " ")) % 30000))
+        "$NETSIM" --listen "127.0.0.1:$RPORT" --server "127.0.0.1:$PORT" --summary "$WORK/sum" \
+            "$@" 2>"$WORK/relay.err" &
+        RELAY_PID=$!
+        sleep 0.1
+        kill -0 "$RELAY_PID" 2>/dev/null && return 0
+    done
+    fail "relay did not start: $(cat "$WORK/relay.err")"
+}
+fetch() {
+    rm -rf "$WORK/out"
+    "$BUILD/bin/quicc-client" -q --alpn hq-interop --cacert "$CERT" -o "$WORK/out" \
+        "https://localhost:$RPORT/f" || fail "fetch through the relay failed"
+    [ "$(sha "$WORK/out/f")" = "$(sha "$WORK/www/f")" ] || fail "the file differs"
+}
+field() { grep "^$1 " "$WORK/sum" | tr " " "\n" | sed -n "s/^$2=//p"; }
+
+# A drop list: packets 2 and 3 from the client are dropped, nothing else.
+relay --drop-list c2s:2-3 --pcap "$WORK/p.pcap"
+fetch
+stop_relay
+[ "$(field c2s dropped_list)" = 2 ] || fail "drop list: $(cat "$WORK/sum")"
+[ "$(field s2c dropped_list)" = 0 ] || fail "drop list s2c: $(cat "$WORK/sum")"
+seen=$(field c2s seen)
+fwd=$(field c2s forwarded)
+[ $((seen - fwd)) = 2 ] || fail "c2s seen $seen forwarded $fwd"
+# The pcap: a 24-byte header, then per datagram 16 + 28 + payload bytes.
+total=$(($(field c2s forwarded) + $(field s2c forwarded)))
+bytes=$(($(field c2s bytes) + $(field s2c bytes)))
+[ "$(wc -c <"$WORK/p.pcap")" -eq $((24 + total * 44 + bytes)) ] || fail "pcap size"
+echo "ok: drop list and pcap"
+
+# Delay: 100 ms each way makes a fetch take at least two round trips (400 ms).
+relay --delay 100
+t0=$(date +%s%N)
+fetch
+t1=$(date +%s%N)
+stop_relay
+[ $(((t1 - t0) / 1000000)) -ge 400 ] || fail "delay: fetch took $(((t1 - t0) / 1000000)) ms"
+echo "ok: delay ($(((t1 - t0) / 1000000)) ms)"
+
+# Random loss and corruption are counted (and the transfer still completes).
+relay --drop 10 --corrupt 10 --seed 3
+fetch
+stop_relay
+lost=$(($(field c2s dropped_random) + $(field s2c dropped_random)))
+bad=$(($(field c2s corrupted) + $(field s2c corrupted)))
+[ "$lost" -gt 0 ] && [ "$bad" -gt 0 ] || fail "loss/corruption not applied: $(cat "$WORK/sum")"
+echo "ok: loss $lost and corruption $bad"
+
+# Loopback only.
+"$NETSIM" --listen 10.0.0.1:4433 --server 127.0.0.1:1 --duration 1 2>"$WORK/err"
+[ $? -eq 2 ] && grep -q "loopback only" "$WORK/err" || fail "a non-loopback address was accepted"
+echo "ok: loopback only"

@@ -1,0 +1,114 @@
+/*
+ * quicc-pcap: reads a capture written by quicc-netsim --pcap and reports what the Interop
+ * Runner checks on the wire without keys: the client's first flights. For every client
+ * Initial it removes the Initial protection (the keys derive from the packet's DCID, RFC
+ * 9001 §5.2), finds the ClientHello at CRYPTO offset 0 and prints, once per connection
+ * (distinct original DCID):
+ *   clienthello dcid=HEX ciphers=1301,1302,1303
+ * and at the end a summary line:
+ *   clienthellos=N versions=00000001[,...] (long-header versions seen in either direction)
+ * Usage: quicc-pcap FILE.pcap
+ */
+#include "core/crypto.h"
+#include "core/frame.h"
+#include "core/packet.h"
+#include "tls/tls.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_CONNS 256
+
+static qc_cid seen[MAX_CONNS];
+static size_t nseen;
+static uint32_t versions[16];
+static size_t nversions;
+
+static void note_version(uint32_t v) {
+    for (size_t i = 0; i < nversions; i++)
+        if (versions[i] == v) return;
+    if (nversions < 16) versions[nversions++] = v;
+}
+
+/* Prints the cipher suites of a ClientHello (TLS handshake message at data). */
+static void client_hello(const qc_cid *dcid, const uint8_t *d, size_t n) {
+    if (n < 4 || d[0] != 1) return;
+    size_t p = 4 + 2 + 32; /* type, length, legacy_version, random */
+    if (p >= n) return;
+    p += 1 + d[p]; /* legacy_session_id */
+    if (p + 2 > n) return;
+    size_t cl = (size_t)d[p] << 8 | d[p + 1];
+    p += 2;
+    if (p + cl > n) return;
+    for (size_t i = 0; i < nseen; i++)
+        if (qc_cid_eq(&seen[i], dcid)) return; /* a retransmission */
+    if (nseen < MAX_CONNS) seen[nseen++] = *dcid;
+    printf("clienthello dcid=");
+    for (size_t i = 0; i < dcid->len; i++)
+        printf("%02x", dcid->id[i]);
+    printf(" ciphers=");
+    for (size_t i = 0; i + 1 < cl; i += 2)
+        printf("%s%02x%02x", i ? "," : "", d[p + i], d[p + i + 1]);
+    printf("\n");
+}
+
+static void client_initial(uint8_t *pkt, const qc_pkt_hdr *h) {
+    uint8_t cs[32], ss[32];
+    qc_keys k;
+    if (qc_initial_secrets(&qc_gnutls_crypto, h->version, &h->dcid, cs, ss) != 0 ||
+        qc_keys_from_secret(&qc_gnutls_crypto, &k, QC_SUITE_AES_128_GCM_SHA256, cs, 32) != 0)
+        return;
+    uint64_t tpn;
+    size_t pnl;
+    uint8_t *payload;
+    size_t plen;
+    if (qc_packet_unprotect_header(&qc_gnutls_crypto, &k, pkt, h->pkt_len, h->pn_offset, &tpn,
+                                   &pnl) == 0 &&
+        qc_packet_decrypt(&qc_gnutls_crypto, &k, pkt, h->pkt_len, h->pn_offset + pnl, tpn, &payload,
+                          &plen) == 0) {
+        qc_rd r = qc_rd_init(payload, plen);
+        qc_frame f;
+        while (qc_rd_left(&r) && qc_frame_decode(&r, &f) == 0)
+            if (f.type == QC_FT_CRYPTO && f.u.crypto.offset == 0)
+                client_hello(&h->dcid, f.u.crypto.data, f.u.crypto.len);
+    }
+    qc_keys_clear(&qc_gnutls_crypto, &k);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: quicc-pcap FILE.pcap\n");
+        return 2;
+    }
+    FILE *f = fopen(argv[1], "rb");
+    uint32_t gh[6];
+    if (!f || fread(gh, sizeof(gh), 1, f) != 1 || gh[0] != 0xa1b2c3d4 || gh[5] != 228) {
+        fprintf(stderr, "quicc-pcap: %s: not a quicc-netsim capture\n", argv[1]);
+        return 1;
+    }
+    static uint8_t buf[70000];
+    uint32_t rec[4];
+    uint16_t server_port = 0;
+    while (fread(rec, sizeof(rec), 1, f) == 1) {
+        if (rec[2] > sizeof(buf) || fread(buf, 1, rec[2], f) != rec[2]) break;
+        if (rec[2] < 28) continue;
+        uint16_t dport = (uint16_t)(buf[22] << 8 | buf[23]);
+        if (!server_port) server_port = dport; /* the first datagram goes to the server */
+        uint8_t *dg = buf + 28;
+        size_t len = rec[2] - 28, off = 0;
+        while (off < len) {
+            qc_pkt_hdr h;
+            if (qc_pkt_parse(dg + off, len - off, 0, &h) != 0 || !qc_pkt_is_long(h.type)) break;
+            note_version(h.version);
+            if (dport == server_port && h.type == QC_PT_INITIAL) client_initial(dg + off, &h);
+            off += h.pkt_len;
+        }
+    }
+    fclose(f);
+    printf("clienthellos=%zu versions=", nseen);
+    for (size_t i = 0; i < nversions; i++)
+        printf("%s%08x", i ? "," : "", versions[i]);
+    printf("\n");
+    return 0;
+}
