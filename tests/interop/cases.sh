@@ -18,10 +18,11 @@ CLIENT="$BUILD/bin/quicc-client"
 # The loss cases: the runner's 30 % in bursts of up to 3 in full mode; in make test, whose
 # result must not depend on luck, 20 % in bursts of up to 2 (at 30 % one handshake in a few
 # dozen takes longer than a server's 10 s handshake timeout).
+# LIMIT: seconds a client run may take (the runner allows 300).
 if [ "$MODE" = full ]; then
-    NCONN=50 BIG=10000000 HSLOSS="30 --burst 3"
+    NCONN=50 BIG=10000000 HSLOSS="30 --burst 3" LIMIT=300
 else
-    NCONN=10 BIG=1000000 HSLOSS="20 --burst 2"
+    NCONN=10 BIG=1000000 HSLOSS="20 --burst 2" LIMIT=120
 fi
 
 WWW="$WORK/www"
@@ -163,7 +164,7 @@ run_quicc() {
     _lines0=$(grep -c 'alpn=' "$WORK/$_srv.log" 2>/dev/null || true)
     _t0=$(now)
     # shellcheck disable=SC2086
-    TESTCASE=$_case REQUESTS="$(urls "$RPORT" $_names)" DOWNLOADS="$_out" timeout 120 \
+    TESTCASE=$_case REQUESTS="$(urls "$RPORT" $_names)" DOWNLOADS="$_out" timeout "$LIMIT" \
         "$CLIENT" -v $_alpn --cacert "$WORK/ca.pem" \
         >"$WORK/client-$_case-$_srv.log" 2>&1
     _rc=$?
