@@ -388,15 +388,18 @@ int qc_conn_set_hs(qc_conn *c, qc_hs hs) {
     return 0;
 }
 
+bool qc_conn_crypto_resend(qc_conn *c, enum qc_pn_space sp) {
+    qc_stream *cr = &c->spaces[sp].crypto;
+    if (c->spaces[sp].discarded || cr->snd.sent <= cr->snd.acked_floor) return false;
+    qc_stream_on_lost(cr, cr->snd.acked_floor, (size_t)(cr->snd.sent - cr->snd.acked_floor), false);
+    return true;
+}
+
 void qc_conn_resend_crypto_early(qc_conn *c) {
     if (c->early_resends >= 2 || c->handshake_confirmed) return;
     c->early_resends++;
-    for (int sp = QC_PNS_INITIAL; sp <= QC_PNS_HANDSHAKE; sp++) {
-        qc_stream *cr = &c->spaces[sp].crypto;
-        if (c->spaces[sp].discarded || cr->snd.sent <= cr->snd.acked_floor) continue;
-        qc_stream_on_lost(cr, cr->snd.acked_floor, (size_t)(cr->snd.sent - cr->snd.acked_floor),
-                          false);
-    }
+    qc_conn_crypto_resend(c, QC_PNS_INITIAL);
+    qc_conn_crypto_resend(c, QC_PNS_HANDSHAKE);
 }
 
 int qc_conn_start(qc_conn *c, qc_ts now) {
@@ -587,26 +590,16 @@ int qc_conn_on_timeout(qc_conn *c, qc_ts now) {
             if (c->is_server && probe == QC_PNS_APP && c->handshake_confirmed &&
                 !c->handshake_done_acked)
                 qc_conn_ctl_queue(c, QC_CTL_HANDSHAKE_DONE);
-            if (probe != QC_PNS_APP || c->keys.has_tx[QC_EPOCH_1RTT]) {
-                qc_stream *cr = &c->spaces[probe].crypto;
-                if (cr->snd.sent > cr->snd.acked_floor)
-                    qc_stream_on_lost(cr, cr->snd.acked_floor,
-                                      (size_t)(cr->snd.sent - cr->snd.acked_floor), false);
-            }
+            if (probe != QC_PNS_APP || c->keys.has_tx[QC_EPOCH_1RTT])
+                qc_conn_crypto_resend(c, probe);
             /* An earlier space with CRYPTO data still unacknowledged (say the server's
              * Initial, declared lost while the congestion window is full of Handshake probes
              * the client cannot read without it) goes with the probe: otherwise nothing but
              * those unreadable probes would ever leave (RFC 9002 §6.2.4). */
-            for (int sp = QC_PNS_INITIAL; sp < (int)probe && sp <= QC_PNS_HANDSHAKE; sp++) {
-                qc_stream *cr = &c->spaces[sp].crypto;
-                if (c->spaces[sp].discarded ||
-                    !c->keys.has_tx[qc_space_epoch((enum qc_pn_space)sp)] ||
-                    cr->snd.sent <= cr->snd.acked_floor)
-                    continue;
-                qc_stream_on_lost(cr, cr->snd.acked_floor,
-                                  (size_t)(cr->snd.sent - cr->snd.acked_floor), false);
-                if (!c->probes_pending[sp]) c->probes_pending[sp] = 1;
-            }
+            for (int sp = QC_PNS_INITIAL; sp < (int)probe && sp <= QC_PNS_HANDSHAKE; sp++)
+                if (c->keys.has_tx[qc_space_epoch((enum qc_pn_space)sp)] &&
+                    qc_conn_crypto_resend(c, (enum qc_pn_space)sp) && !c->probes_pending[sp])
+                    c->probes_pending[sp] = 1;
         }
     }
     return 0;

@@ -178,6 +178,9 @@ void qc_conn_discard_epoch(qc_conn *c, enum qc_epoch ep);
 int qc_conn_reinstall_initial_keys(qc_conn *c, const qc_cid *dcid);
 void qc_conn_on_handshake_confirmed(qc_conn *c);
 qc_ts qc_conn_pto(const qc_conn *c);
+/* Queues all of a space's unacknowledged CRYPTO data to be sent again; false when there is
+ * none (or the space is discarded). */
+bool qc_conn_crypto_resend(qc_conn *c, enum qc_pn_space sp);
 /* The handshake is stuck on a lost flight: sends the unacknowledged Initial and Handshake
  * CRYPTO data again without waiting for the PTO (RFC 9002 §6.2.3), twice per connection. */
 void qc_conn_resend_crypto_early(qc_conn *c);

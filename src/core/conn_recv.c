@@ -57,10 +57,7 @@ static int on_retry(qc_conn *c, const uint8_t *pkt, const qc_pkt_hdr *h, qc_ts n
     /* Everything sent in Initial packets is to be sent again with the new keys; packet
      * numbers continue (RFC 9000 §17.2.5.3). */
     qc_recovery_reset_space(&c->rec, QC_PNS_INITIAL);
-    qc_stream *cr = &c->spaces[QC_PNS_INITIAL].crypto;
-    if (cr->snd.sent > cr->snd.acked_floor)
-        qc_stream_on_lost(cr, cr->snd.acked_floor, (size_t)(cr->snd.sent - cr->snd.acked_floor),
-                          false);
+    qc_conn_crypto_resend(c, QC_PNS_INITIAL);
     (void)now;
     return 0;
 }

@@ -552,12 +552,8 @@ int qc_conn_send(qc_conn *c, uint8_t *buf, size_t cap, qc_ts now) {
             /* Both handshake probes carry the unacknowledged CRYPTO data: either one that
              * arrives moves the handshake on (a ClientHello probe followed by a bare PING
              * probe fails whenever the first is the one lost). */
-            if (probe && sp != QC_PNS_APP && c->probes_pending[sp] > 0) {
-                qc_stream *cr = &c->spaces[sp].crypto;
-                if (cr->snd.sent > cr->snd.acked_floor)
-                    qc_stream_on_lost(cr, cr->snd.acked_floor,
-                                      (size_t)(cr->snd.sent - cr->snd.acked_floor), false);
-            }
+            if (probe && sp != QC_PNS_APP && c->probes_pending[sp] > 0)
+                qc_conn_crypto_resend(c, sp);
             if (sp == QC_PNS_APP && b->eliciting) c->timers.ping_pending = false;
             if (sp == QC_PNS_APP) c->acks_only_sent = b->eliciting ? 0 : c->acks_only_sent + 1;
             if (sp == QC_PNS_INITIAL && b->eliciting) has_initial_eliciting = true;

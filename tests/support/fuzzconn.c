@@ -2,18 +2,11 @@
 #include "support/fuzzconn.h"
 
 #include "core/conn_internal.h"
+#include "fuzz/fuzz.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define FZC_CHECK(cond)                                                                            \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: fuzz check failed: %s\n", __FILE__, __LINE__, #cond);          \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 typedef struct script {
     const uint8_t *p;
@@ -73,7 +66,7 @@ static void app_act(qc_conn *v, uint8_t what, qc_ts now) {
             for (size_t i = 0; i < len; i++)
                 data[i] = (uint8_t)(i * 13);
             int64_t w = qc_conn_stream_write(v, id, data, len, (what & 4) != 0);
-            FZC_CHECK(w >= 0 || w == QC_ERR_STREAM_STATE);
+            FZ_CHECK(w >= 0 || w == QC_ERR_STREAM_STATE);
         }
         break;
     case 2:
@@ -112,8 +105,8 @@ static bool drop_all(sim *s, int to_server, uint8_t *data, size_t *len, void *us
 
 void fzc_play(sim *s, bool attack_server, const uint8_t *data, size_t size) {
     sim_reset(s, 7);
-    FZC_CHECK(sim_start(s) == 0);
-    if (attack_server) FZC_CHECK(sim_run(s, s->now + 5 * QC_SEC, sim_cond_established, NULL));
+    FZ_CHECK(sim_start(s) == 0);
+    if (attack_server) FZ_CHECK(sim_run(s, s->now + 5 * QC_SEC, sim_cond_established, NULL));
     script sc = {data, size};
     for (int rec = 0; sc.n && rec < 200; rec++) {
         uint8_t op = next8(&sc);
@@ -146,7 +139,7 @@ void fzc_play(sim *s, bool attack_server, const uint8_t *data, size_t size) {
     if (victim) {
         const qc_close_info *ci = qc_conn_close_info(victim);
         if (ci->set && ci->local && !ci->app && !ci->idle)
-            FZC_CHECK(ci->error_code <= 0x10 ||
-                      (ci->error_code >= 0x100 && ci->error_code <= 0x1ff));
+            FZ_CHECK(ci->error_code <= 0x10 ||
+                     (ci->error_code >= 0x100 && ci->error_code <= 0x1ff));
     }
 }
