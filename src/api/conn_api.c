@@ -983,9 +983,14 @@ int quicc_get_conn_close_info(quicc *s, quicc_conn_close_info *info) {
     return ok;
 }
 
+/* Flushed: every stream's data acknowledged and the handshake confirmed (a client that
+ * closes before HANDSHAKE_DONE would lose the server's NEW_TOKEN, which usually comes with
+ * it, and would have to send its close in Handshake packets too: RFC 9000 §10.2.3). */
 static bool flushed_or_closing(quicc *s, void *arg) {
     (void)arg;
-    return qc_conn_send_flushed(s->c->engine) || qc_conn_state(s->c->engine) >= QC_CONN_CLOSING;
+    const qc_conn *e = s->c->engine;
+    return (qc_conn_send_flushed(e) && qc_conn_is_confirmed(e)) ||
+           qc_conn_state(e) >= QC_CONN_CLOSING;
 }
 
 static bool peer_closing(quicc *s, void *arg) {

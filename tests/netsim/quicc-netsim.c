@@ -276,7 +276,15 @@ static void summary(FILE *f) {
                 (unsigned long long)x->dropped_random, (unsigned long long)x->dropped_queue,
                 (unsigned long long)x->dropped_hole, (unsigned long long)x->corrupted);
     }
-    fprintf(f, "clients=%d\n", nclients);
+    /* The relay's own address toward the server for each client: what the server logs. */
+    fprintf(f, "clients=%d upstream=", nclients);
+    for (int i = 0; i < nclients; i++) {
+        struct sockaddr_in a;
+        socklen_t alen = sizeof(a);
+        if (getsockname(clients[i].up, (struct sockaddr *)&a, &alen) != 0) a.sin_port = 0;
+        fprintf(f, "%s%u", i ? "," : "", (unsigned)ntohs(a.sin_port));
+    }
+    fprintf(f, "\n");
 }
 
 static void usage(FILE *f) {
