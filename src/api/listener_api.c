@@ -233,7 +233,8 @@ static void server_established(qc_api_port *p, qc_api_conn *c, qc_ts now) {
     pending_unlink(p, c);
     uint8_t key[17], tok[QC_TOKEN_MAX_LEN];
     size_t klen = addr_key(&c->peer, key);
-    int tl = qc_endpoint_new_token(&p->ep, key, klen, now, tok, sizeof(tok));
+    int tl =
+        qc_endpoint_new_token(&p->ep, key, klen, qc_conn_version(c->engine), now, tok, sizeof(tok));
     if (tl > 0) qc_conn_send_new_token(c->engine, tok, (size_t)tl);
     if (c->queued || c->released) return;
     if (p->accept_len == p->accept_cap) {

@@ -111,7 +111,8 @@ const char *qc_transport_error_name(uint64_t code) {
                                         "CRYPTO_BUFFER_EXCEEDED",
                                         "KEY_UPDATE_ERROR",
                                         "AEAD_LIMIT_REACHED",
-                                        "NO_VIABLE_PATH"};
+                                        "NO_VIABLE_PATH",
+                                        "VERSION_NEGOTIATION_ERROR"};
     if (code < QC_ARRAY_LEN(names)) return names[code];
     if (code >= 0x100 && code <= 0x1ff) return "CRYPTO_ERROR";
     return "UNKNOWN_ERROR";

@@ -74,6 +74,7 @@ enum qc_transport_error {
     QC_TE_KEY_UPDATE_ERROR = 0xe,
     QC_TE_AEAD_LIMIT_REACHED = 0xf,
     QC_TE_NO_VIABLE_PATH = 0x10,
+    QC_TE_VERSION_NEGOTIATION_ERROR = 0x11, /* RFC 9368 §10.2 */
     QC_TE_CRYPTO_ERROR = 0x100
 };
 
@@ -114,7 +115,9 @@ enum qc_transport_error {
     X(QC_ERR_CONNECTION_REFUSED, -28, "connection refused", QC_TE_CONNECTION_REFUSED)              \
     X(QC_ERR_HANDSHAKE_TIMEOUT, -29, "handshake timeout", QC_TE_NO_ERROR)                          \
     X(QC_ERR_AEAD_LIMIT, -30, "AEAD usage limit reached", QC_TE_AEAD_LIMIT_REACHED)                \
-    X(QC_ERR_RECV_PIECES, -31, "stream data in too many pieces", QC_TE_PROTOCOL_VIOLATION)
+    X(QC_ERR_RECV_PIECES, -31, "stream data in too many pieces", QC_TE_PROTOCOL_VIOLATION)         \
+    X(QC_ERR_VERSION_NEGOTIATION, -32, "version negotiation failed",                               \
+      QC_TE_VERSION_NEGOTIATION_ERROR)
 
 enum qc_err {
 #define QC_ERR_ENUM(name, val, text, te) name = val,

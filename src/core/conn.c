@@ -15,6 +15,10 @@ void qc_conn_config_default(qc_conn_config *cfg, bool is_server) {
     memset(cfg, 0, sizeof(*cfg));
     cfg->is_server = is_server;
     cfg->version = QC_VERSION_1;
+    if (is_server)
+        cfg->versions = (qc_version_list){{QC_VERSION_2, QC_VERSION_1}, 2};
+    else
+        cfg->versions = (qc_version_list){{QC_VERSION_1}, 1};
     cfg->scid_len = 8;
     cfg->idle_timeout_ms = 30000;
     cfg->initial_max_data = 4u << 20;
@@ -77,6 +81,9 @@ bool qc_conn_key_update_pending(const qc_conn *c) {
 }
 uint64_t qc_conn_key_updates(const qc_conn *c) {
     return c->keys.updates;
+}
+uint32_t qc_conn_version(const qc_conn *c) {
+    return c->version;
 }
 const qc_tparams *qc_conn_peer_tparams(const qc_conn *c) {
     return c->has_peer_tp ? &c->peer_tp : NULL;
@@ -195,18 +202,69 @@ static int hs_send_crypto(void *user, enum qc_epoch ep, const uint8_t *data, siz
     return (size_t)n == len ? 0 : QC_ERR_NOMEM;
 }
 
+/* The version_information we send (RFC 9368 §3): the client's Available Versions are its
+ * compatible versions, the server's the versions it supports. */
+static void set_version_info(qc_conn *c, uint32_t chosen) {
+    qc_tparams *tp = &c->local_tp;
+    tp->has_version_info = true;
+    tp->chosen_version = chosen;
+    tp->n_available = 0;
+    if (!c->is_server && !qc_version_list_has(&c->cfg.versions, chosen))
+        tp->available_versions[tp->n_available++] = chosen;
+    for (size_t i = 0; i < c->cfg.versions.n; i++)
+        tp->available_versions[tp->n_available++] = c->cfg.versions.v[i];
+}
+
+/*
+ * Server: the client's version information decides the connection's version (RFC 9368
+ * §2.3, §4): its Chosen Version must be the version of its Initial, and the connection
+ * moves to the first of our versions it offers. Our own version information (sent in
+ * EncryptedExtensions, after this) names the result.
+ */
+static int server_negotiate_version(qc_conn *c, const qc_tparams *tp) {
+    uint32_t chosen = c->vn.original;
+    if (tp->has_version_info) {
+        if (tp->chosen_version != c->vn.original) return QC_ERR_VERSION_NEGOTIATION;
+        chosen = qc_version_negotiate(&c->cfg.versions, c->vn.original, tp->available_versions,
+                                      tp->n_available);
+    }
+    if (chosen != c->version) {
+        int rv = qc_ks_switch_version(&c->keys, c->cp, true, qc_version_find(chosen),
+                                      &c->ids.initial_dcid, true);
+        if (rv) return rv;
+        c->version = chosen;
+    }
+    set_version_info(c, chosen);
+    uint8_t buf[512];
+    int rv = qc_tparams_encode(&c->local_tp, true, buf, sizeof(buf));
+    if (rv >= 0) rv = c->hs.ops->set_local_tparams(c->hs.impl, buf, (size_t)rv);
+    return rv;
+}
+
+/* Client: the server's version information must name the version its packets came in,
+ * one we offered; a server that moved us to another version must send it (RFC 9368 §4). */
+static int client_check_version(const qc_conn *c, const qc_tparams *tp) {
+    if (!tp->has_version_info) return c->version == c->vn.original ? 0 : QC_ERR_VERSION_NEGOTIATION;
+    if (tp->chosen_version != c->version) return QC_ERR_VERSION_NEGOTIATION;
+    if (tp->chosen_version != c->vn.original &&
+        !qc_version_list_has(&c->cfg.versions, tp->chosen_version))
+        return QC_ERR_VERSION_NEGOTIATION;
+    return 0;
+}
+
 static int hs_peer_tparams(void *user, const uint8_t *data, size_t len) {
     qc_conn *c = user;
     qc_tparams tp;
     int rv = qc_tparams_decode(&tp, !c->is_server, data, len);
     if (rv) return rv;
     if (c->is_server) {
-        rv = qc_tparams_check_cids(&tp, false, NULL, &c->ids.initial_dcid, NULL);
         /* initial_scid must equal the SCID of the client's Initial: our peer CID 0. */
         rv = qc_tparams_check_cids(&tp, false, NULL, &c->cids.peer[0].cid, NULL);
+        if (!rv) rv = server_negotiate_version(c, &tp);
     } else {
         rv = qc_tparams_check_cids(&tp, true, &c->ids.odcid, &c->cids.peer[0].cid,
                                    c->ids.retried ? &c->ids.retry_scid : NULL);
+        if (!rv) rv = client_check_version(c, &tp);
     }
     if (rv) return rv;
     c->peer_tp = tp;
@@ -238,10 +296,11 @@ void qc_conn_hs_callbacks(qc_conn *c, qc_hs_callbacks *cbs) {
 
 /* ---- creation ---- */
 
-static int conn_init_common(qc_conn *c, const qc_conn_config *cfg, qc_ts now) {
+static int conn_init_common(qc_conn *c, const qc_conn_config *cfg, uint32_t version, qc_ts now) {
     c->cfg = *cfg;
     c->is_server = cfg->is_server;
-    c->version = cfg->version ? cfg->version : QC_VERSION_1;
+    c->version = version;
+    c->vn.original = version;
     c->cp = cfg->crypto;
     c->state = QC_CONN_HANDSHAKING;
     c->path.max_payload =
@@ -267,7 +326,7 @@ static int conn_init_common(qc_conn *c, const qc_conn_config *cfg, qc_ts now) {
     c->timers.last_tx = now;
     c->timers.close_deadline = QC_TS_NONE;
     c->timers.created = now;
-    qc_ks_init(&c->keys);
+    qc_ks_init(&c->keys, qc_version_find(version));
 
     qc_tparams *tp = &c->local_tp;
     qc_tparams_default(tp);
@@ -282,33 +341,37 @@ static int conn_init_common(qc_conn *c, const qc_conn_config *cfg, qc_ts now) {
     tp->ack_delay_exponent = cfg->ack_delay_exponent;
     tp->max_ack_delay_ms = cfg->max_ack_delay_ms;
     tp->active_connection_id_limit = QC_CID_SLOTS;
+    set_version_info(c, version);
     return 0;
 }
 
 static int install_initial_keys(qc_conn *c, const qc_cid *dcid) {
-    uint8_t cs[32], ss[32];
-    int rv = qc_initial_secrets(c->cp, c->version, dcid, cs, ss);
-    if (rv) return rv;
-    const uint8_t *txs = c->is_server ? ss : cs, *rxs = c->is_server ? cs : ss;
-    rv = qc_ks_set_secret(&c->keys, c->cp, QC_EPOCH_INITIAL, true, QC_SUITE_AES_128_GCM_SHA256, txs,
-                          32);
-    if (rv) return rv;
-    return qc_ks_set_secret(&c->keys, c->cp, QC_EPOCH_INITIAL, false, QC_SUITE_AES_128_GCM_SHA256,
-                            rxs, 32);
+    return qc_ks_set_initial(&c->keys, c->cp, c->is_server, dcid);
 }
 
 int qc_conn_reinstall_initial_keys(qc_conn *c, const qc_cid *dcid) {
     return install_initial_keys(c, dcid);
 }
 
+/* A usable version list: known versions, at most QC_MAX_VERSIONS; empty means only the
+ * connection's own version. */
+static bool versions_ok(const qc_version_list *l) {
+    if (l->n > QC_MAX_VERSIONS) return false;
+    for (size_t i = 0; i < l->n; i++)
+        if (!qc_version_find(l->v[i])) return false;
+    return true;
+}
+
 int qc_conn_new_client(qc_conn **out, const qc_conn_config *cfg, const qc_cid *dcid,
                        const qc_cid *scid, qc_ts now) {
+    uint32_t version = cfg->version ? cfg->version : QC_VERSION_1;
     if (!cfg->crypto || !cfg->rand || dcid->len < 8 || dcid->len > QC_MAX_CID_LEN ||
-        scid->len > QC_MAX_CID_LEN)
+        scid->len > QC_MAX_CID_LEN || !qc_version_find(version) || !versions_ok(&cfg->versions) ||
+        (cfg->versions.n == QC_MAX_VERSIONS && !qc_version_list_has(&cfg->versions, version)))
         return QC_ERR_INVAL;
     qc_conn *c = qc_calloc(1, sizeof(*c));
     if (!c) return QC_ERR_NOMEM;
-    conn_init_common(c, cfg, now);
+    conn_init_common(c, cfg, version, now);
     c->ids.odcid = *dcid;
     qc_cids_init(&c->cids, scid, dcid);
     c->local_tp.has_initial_scid = true;
@@ -325,11 +388,12 @@ int qc_conn_new_client(qc_conn **out, const qc_conn_config *cfg, const qc_cid *d
 int qc_conn_new_server(qc_conn **out, const qc_conn_config *cfg, const qc_pkt_hdr *hdr,
                        const qc_cid *scid, const qc_cid *odcid, const qc_cid *retry_scid,
                        bool addr_validated, qc_ts now) {
-    if (!cfg->crypto || !cfg->rand || hdr->type != QC_PT_INITIAL || hdr->dcid.len < 8)
+    if (!cfg->crypto || !cfg->rand || hdr->type != QC_PT_INITIAL || hdr->dcid.len < 8 ||
+        !qc_version_find(hdr->version) || !versions_ok(&cfg->versions))
         return QC_ERR_INVAL;
     qc_conn *c = qc_calloc(1, sizeof(*c));
     if (!c) return QC_ERR_NOMEM;
-    conn_init_common(c, cfg, now);
+    conn_init_common(c, cfg, hdr->version, now);
     c->ids.initial_dcid = hdr->dcid;
     c->ids.odcid = odcid ? *odcid : hdr->dcid;
     qc_cids_init(&c->cids, scid, &hdr->scid);

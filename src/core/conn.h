@@ -45,7 +45,12 @@ typedef struct qc_cid_hooks {
 
 typedef struct qc_conn_config {
     bool is_server;
-    uint32_t version;
+    uint32_t version; /* client: the version of its first Initial (default v1) */
+    /* Compatible version negotiation (RFC 9368, core/version.h). Client: the versions its
+     * first flight may be converted to, in order of preference (its Available Versions;
+     * default v1 only); the server may answer in any of them. Server: the versions it may
+     * move a connection to, in order of preference (default v2, v1). */
+    qc_version_list versions;
     const qc_crypto_provider *crypto;
     qc_rand_fn rand;
     void *rand_user;
@@ -168,6 +173,9 @@ int qc_conn_send_new_token(qc_conn *c, const uint8_t *token, size_t len);
 int qc_conn_initiate_key_update(qc_conn *c);
 /* Number of key updates completed (either side). */
 uint64_t qc_conn_key_updates(const qc_conn *c);
+/* The QUIC version in use: the negotiated one once known (RFC 9368), before that the
+ * client's original version. */
+uint32_t qc_conn_version(const qc_conn *c);
 
 /* ---- Streams ---- */
 

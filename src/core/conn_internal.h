@@ -66,8 +66,13 @@ struct qc_conn {
     qc_conn_config cfg;
     bool is_server;
     enum qc_conn_state state;
-    uint32_t version;
+    uint32_t version; /* of the long headers we send; the key schedule derives with it */
     const qc_crypto_provider *cp;
+    /* Compatible version negotiation (RFC 9368, RFC 9369 §4) */
+    struct {
+        uint32_t original; /* the version of the client's first Initial */
+        bool settled;      /* client: the server's version is known (it sent CRYPTO data) */
+    } vn;
 
     /* TLS */
     qc_hs hs;

@@ -12,6 +12,18 @@
 
 /* ---- Version Negotiation and Retry (client) ---- */
 
+/* Client: an Initial of this version may be the server's answer in a version we offered,
+ * until the server's version is known. */
+static bool client_may_switch(const qc_conn *c, uint32_t version) {
+    return !c->is_server && !c->vn.settled && version != c->version &&
+           qc_version_list_has(&c->cfg.versions, version);
+}
+
+/* Client: the DCID its Initial keys come from (the first one, or the Retry's SCID). */
+static const qc_cid *client_initial_dcid(const qc_conn *c) {
+    return c->ids.retried ? &c->ids.retry_scid : &c->ids.odcid;
+}
+
 static int on_version_negotiation(qc_conn *c, const qc_pkt_hdr *h, qc_ts now) {
     /* Only before any packet from the server was processed, and only if it lists
      * neither our version (RFC 9000 §6.2). The DCID must be our SCID. */
@@ -39,6 +51,8 @@ static int on_retry(qc_conn *c, const uint8_t *pkt, const qc_pkt_hdr *h, qc_ts n
         return QC_ERR_DROP;
     if (!qc_cids_is_local(&c->cids, &h->dcid) || h->token_len == 0) return QC_ERR_DROP;
     if (qc_cid_eq(&h->scid, &c->ids.odcid)) return QC_ERR_DROP;
+    /* A Retry comes in the original version; others are ignored (RFC 9369 §4). */
+    if (h->version != c->version) return QC_ERR_DROP;
     uint8_t tag[16];
     if (qc_retry_tag(c->cp, c->version, &c->ids.odcid, pkt, h->pkt_len - 16, tag) ||
         memcmp(tag, h->retry_tag, 16) != 0)
@@ -128,6 +142,8 @@ static int feed_tls(qc_conn *c, enum qc_pn_space sp, qc_ts now) {
 static int on_crypto(qc_conn *c, enum qc_pn_space sp, const qc_frame *f, qc_ts now) {
     qc_stream *cr = &c->spaces[sp].crypto;
     uint64_t end = f->u.crypto.offset + f->u.crypto.len;
+    /* CRYPTO data from the server: its version is the negotiated one (RFC 9369 §4). */
+    if (!c->is_server && f->u.crypto.len) c->vn.settled = true;
     /* A client Initial with CRYPTO data we already have: it did not get all of ours (RFC
      * 9002 §6.2.3). Our unacknowledged Initial and Handshake data goes again now. */
     if (c->is_server && sp == QC_PNS_INITIAL && f->u.crypto.len && end <= cr->rcv.read)
@@ -367,7 +383,19 @@ static int recv_packet(qc_conn *c, uint8_t *pkt, const qc_pkt_hdr *h, qc_ts now)
     default:
         break;
     }
-    if (h->type != QC_PT_1RTT && h->version != c->version) return QC_ERR_DROP;
+    /* Long headers carry the connection's version; an Initial may also come in the other
+     * version of a compatible version negotiation (RFC 9369 §4). */
+    qc_keys *initial_rx = NULL;
+    if (h->type == QC_PT_INITIAL) {
+        if (client_may_switch(c, h->version) && !qc_ks_initial_rx(&c->keys, h->version) &&
+            qc_ks_set_initial_alt(&c->keys, c->cp, false, qc_version_find(h->version),
+                                  client_initial_dcid(c)) != 0)
+            return QC_ERR_DROP;
+        initial_rx = qc_ks_initial_rx(&c->keys, h->version);
+        if (!initial_rx) return QC_ERR_DROP;
+    } else if (h->type != QC_PT_1RTT && h->version != c->version) {
+        return QC_ERR_DROP;
+    }
     if (!qc_cids_is_local(&c->cids, &h->dcid) &&
         !(c->is_server && h->type == QC_PT_INITIAL && qc_cid_eq(&h->dcid, &c->ids.initial_dcid)))
         return QC_ERR_DROP;
@@ -385,16 +413,15 @@ static int recv_packet(qc_conn *c, uint8_t *pkt, const qc_pkt_hdr *h, qc_ts now)
         qc_conn_resend_crypto_early(c);
     if (space->discarded || !c->keys.has_rx[ep]) return QC_ERR_DROP;
 
+    qc_keys *k = initial_rx ? initial_rx : &c->keys.rx[ep];
     uint64_t tpn;
     size_t pnl;
-    if (qc_packet_unprotect_header(c->cp, &c->keys.rx[ep], pkt, h->pkt_len, h->pn_offset, &tpn,
-                                   &pnl))
+    if (qc_packet_unprotect_header(c->cp, k, pkt, h->pkt_len, h->pn_offset, &tpn, &pnl))
         return QC_ERR_DROP;
     uint64_t pn = qc_pn_decode(space->largest_rx, tpn, pnl);
     size_t hdr_len = h->pn_offset + pnl;
     uint8_t first = pkt[0];
 
-    qc_keys *k = &c->keys.rx[ep];
     bool next_phase = false;
     if (h->type == QC_PT_1RTT) k = qc_ks_rx_keys(&c->keys, (first & 0x04) != 0, pn, &next_phase);
     uint8_t *payload;
@@ -433,6 +460,18 @@ static int recv_packet(qc_conn *c, uint8_t *pkt, const qc_pkt_hdr *h, qc_ts now)
         }
     }
     c->stats.pkts_recv++;
+    if (!c->is_server && h->type == QC_PT_INITIAL && h->version != c->version) {
+        /* The server's Initial in another version we offered opened: that is the negotiated
+         * version, for every packet from now on (RFC 9369 §4). */
+        int rv = qc_ks_switch_version(&c->keys, c->cp, false, qc_version_find(h->version),
+                                      client_initial_dcid(c), false);
+        if (rv) {
+            qc_conn_fail(c, rv, 0, "cannot derive the negotiated version's keys", now);
+            return rv;
+        }
+        c->version = h->version;
+        c->vn.settled = true;
+    }
     if (!c->is_server && h->type == QC_PT_INITIAL && !c->ids.got_server_scid) {
         /* The client switches to the server's chosen connection ID (RFC 9000 §7.2). */
         c->cids.peer[0].cid = h->scid;

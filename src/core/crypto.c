@@ -5,14 +5,6 @@
  */
 #include "core/crypto.h"
 
-static const uint8_t initial_salt_v1[20] = {0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34,
-                                            0xb3, 0x4d, 0x17, 0x9a, 0xe6, 0xa4, 0xc8,
-                                            0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a};
-static const uint8_t retry_key_v1[16] = {0xbe, 0x0c, 0x69, 0x0b, 0x9f, 0x66, 0x57, 0x5a,
-                                         0x1d, 0x76, 0x6b, 0x54, 0xe3, 0x68, 0xc8, 0x4e};
-static const uint8_t retry_nonce_v1[12] = {0x46, 0x15, 0x99, 0xd3, 0x5d, 0x63,
-                                           0x2b, 0xf2, 0x23, 0x98, 0x25, 0xbb};
-
 size_t qc_suite_secret_len(enum qc_suite s) {
     switch (s) {
     case QC_SUITE_AES_128_GCM_SHA256:
@@ -48,9 +40,10 @@ size_t qc_suite_key_len(enum qc_suite s) {
 
 int qc_initial_secrets(const qc_crypto_provider *cp, uint32_t version, const qc_cid *dcid,
                        uint8_t client_secret[32], uint8_t server_secret[32]) {
-    if (version != QC_VERSION_1) return QC_ERR_VERSION;
+    const qc_version *v = qc_version_find(version);
+    if (!v) return QC_ERR_VERSION;
     uint8_t initial[32];
-    int rv = cp->hkdf_extract(QC_SUITE_AES_128_GCM_SHA256, initial_salt_v1, sizeof(initial_salt_v1),
+    int rv = cp->hkdf_extract(QC_SUITE_AES_128_GCM_SHA256, v->initial_salt, sizeof(v->initial_salt),
                               dcid->id, dcid->len, initial);
     if (!rv)
         rv = cp->hkdf_expand_label(QC_SUITE_AES_128_GCM_SHA256, initial, 32, "client in",
@@ -63,25 +56,27 @@ int qc_initial_secrets(const qc_crypto_provider *cp, uint32_t version, const qc_
 }
 
 /* Derives key and IV (and, with hp_out, the HP key) of secret into k (not yet initialised). */
-static int derive(const qc_crypto_provider *cp, qc_keys *k, enum qc_suite suite,
-                  const uint8_t *secret, size_t secret_len, uint8_t *key, uint8_t *hp_out) {
+static int derive(const qc_crypto_provider *cp, qc_keys *k, const qc_version *ver,
+                  enum qc_suite suite, const uint8_t *secret, size_t secret_len, uint8_t *key,
+                  uint8_t *hp_out) {
     size_t klen = qc_suite_key_len(suite);
-    if (!klen || secret_len != qc_suite_secret_len(suite)) return QC_ERR_INVAL;
+    if (!klen || !ver || secret_len != qc_suite_secret_len(suite)) return QC_ERR_INVAL;
     memset(k, 0, sizeof(*k));
+    k->ver = ver;
     k->suite = suite;
     memcpy(k->secret, secret, secret_len);
     k->secret_len = secret_len;
-    int rv = cp->hkdf_expand_label(suite, secret, secret_len, "quic key", key, klen);
-    if (!rv) rv = cp->hkdf_expand_label(suite, secret, secret_len, "quic iv", k->iv, QC_IV_LEN);
+    int rv = cp->hkdf_expand_label(suite, secret, secret_len, ver->label_key, key, klen);
+    if (!rv) rv = cp->hkdf_expand_label(suite, secret, secret_len, ver->label_iv, k->iv, QC_IV_LEN);
     if (!rv && hp_out)
-        rv = cp->hkdf_expand_label(suite, secret, secret_len, "quic hp", hp_out, klen);
+        rv = cp->hkdf_expand_label(suite, secret, secret_len, ver->label_hp, hp_out, klen);
     return rv;
 }
 
-int qc_keys_from_secret(const qc_crypto_provider *cp, qc_keys *k, enum qc_suite suite,
-                        const uint8_t *secret, size_t secret_len) {
+int qc_keys_from_secret(const qc_crypto_provider *cp, qc_keys *k, const qc_version *ver,
+                        enum qc_suite suite, const uint8_t *secret, size_t secret_len) {
     uint8_t key[QC_MAX_KEY_LEN], hp[QC_MAX_KEY_LEN];
-    int rv = derive(cp, k, suite, secret, secret_len, key, hp);
+    int rv = derive(cp, k, ver, suite, secret, secret_len, key, hp);
     if (!rv) rv = cp->keys_init(k, key, hp);
     memset(key, 0, sizeof(key));
     memset(hp, 0, sizeof(hp));
@@ -90,9 +85,10 @@ int qc_keys_from_secret(const qc_crypto_provider *cp, qc_keys *k, enum qc_suite 
 
 int qc_keys_update(const qc_crypto_provider *cp, qc_keys *next, const qc_keys *cur) {
     uint8_t secret[QC_MAX_SECRET_LEN], key[QC_MAX_KEY_LEN];
-    int rv = cp->hkdf_expand_label(cur->suite, cur->secret, cur->secret_len, "quic ku", secret,
-                                   cur->secret_len);
-    if (!rv) rv = derive(cp, next, cur->suite, secret, cur->secret_len, key, NULL);
+    if (!cur->ver) return QC_ERR_INVAL;
+    int rv = cp->hkdf_expand_label(cur->suite, cur->secret, cur->secret_len, cur->ver->label_ku,
+                                   secret, cur->secret_len);
+    if (!rv) rv = derive(cp, next, cur->ver, cur->suite, secret, cur->secret_len, key, NULL);
     if (!rv) rv = cp->keys_init(next, key, NULL);
     if (!rv) next->hp = cp->hp_ref(cur->hp); /* header protection keys are not updated */
     memset(secret, 0, sizeof(secret));
@@ -160,11 +156,12 @@ int qc_packet_decrypt(const qc_crypto_provider *cp, qc_keys *k, uint8_t *pkt, si
 
 int qc_retry_tag(const qc_crypto_provider *cp, uint32_t version, const qc_cid *odcid,
                  const uint8_t *retry, size_t retry_len, uint8_t tag[16]) {
-    if (version != QC_VERSION_1) return QC_ERR_VERSION;
+    const qc_version *v = qc_version_find(version);
+    if (!v) return QC_ERR_VERSION;
     uint8_t pseudo[1 + QC_MAX_CID_LEN + 1500];
     if (retry_len > 1500) return QC_ERR_INVAL;
     pseudo[0] = odcid->len;
     memcpy(pseudo + 1, odcid->id, odcid->len);
     memcpy(pseudo + 1 + odcid->len, retry, retry_len);
-    return cp->aes128gcm_tag(retry_key_v1, retry_nonce_v1, pseudo, 1 + odcid->len + retry_len, tag);
+    return cp->aes128gcm_tag(v->retry_key, v->retry_nonce, pseudo, 1 + odcid->len + retry_len, tag);
 }

@@ -11,6 +11,7 @@
 #define QC_CRYPTO_H
 
 #include "core/common.h"
+#include "core/version.h"
 
 enum qc_suite {
     QC_SUITE_NONE = 0,
@@ -29,6 +30,7 @@ typedef struct qc_crypto_provider qc_crypto_provider;
 
 /* Keys for one direction of one epoch (one key phase for 1-RTT). */
 typedef struct qc_keys {
+    const qc_version *ver; /* whose labels derived these keys (key update uses them too) */
     enum qc_suite suite;
     uint8_t secret[QC_MAX_SECRET_LEN]; /* kept for key update */
     size_t secret_len;
@@ -74,16 +76,19 @@ uint64_t qc_suite_confidentiality_limit(enum qc_suite s);
 uint64_t qc_suite_integrity_limit(enum qc_suite s);
 
 /*
- * Derives the client and server Initial secrets (RFC 9001 §5.2) from the
- * client's first Destination Connection ID, for QUIC v1.
+ * Derives the client and server Initial secrets (RFC 9001 §5.2, RFC 9369 §3.3.1) from
+ * the client's first Destination Connection ID with the salt of version; QC_ERR_VERSION
+ * for a version quicc does not speak.
  */
 int qc_initial_secrets(const qc_crypto_provider *cp, uint32_t version, const qc_cid *dcid,
                        uint8_t client_secret[32], uint8_t server_secret[32]);
 
-/* Derives key, iv and hp from secret ("quic key", "quic iv", "quic hp") and fills k. */
-int qc_keys_from_secret(const qc_crypto_provider *cp, qc_keys *k, enum qc_suite suite,
-                        const uint8_t *secret, size_t secret_len);
-/* Next-generation keys for key update ("quic ku"), header protection kept from old. */
+/* Derives key, iv and hp from secret with the labels of ver ("quic key", "quic iv",
+ * "quic hp" for v1; "quicv2 ..." for v2) and fills k. */
+int qc_keys_from_secret(const qc_crypto_provider *cp, qc_keys *k, const qc_version *ver,
+                        enum qc_suite suite, const uint8_t *secret, size_t secret_len);
+/* Next-generation keys for key update ("quic ku" or "quicv2 ku", as cur's version),
+ * header protection kept from old. */
 int qc_keys_update(const qc_crypto_provider *cp, qc_keys *next, const qc_keys *cur);
 void qc_keys_clear(const qc_crypto_provider *cp, qc_keys *k);
 
@@ -115,7 +120,8 @@ int qc_packet_unprotect_header(const qc_crypto_provider *cp, qc_keys *k, uint8_t
 int qc_packet_decrypt(const qc_crypto_provider *cp, qc_keys *k, uint8_t *pkt, size_t pkt_len,
                       size_t hdr_len, uint64_t pn, uint8_t **payload, size_t *payload_len);
 
-/* Retry integrity tag (RFC 9001 §5.8) over the pseudo-packet built from odcid and retry. */
+/* Retry integrity tag (RFC 9001 §5.8; key and nonce of the version, RFC 9369 §3.3.3) over
+ * the pseudo-packet built from odcid and retry; QC_ERR_VERSION for an unknown version. */
 int qc_retry_tag(const qc_crypto_provider *cp, uint32_t version, const qc_cid *odcid,
                  const uint8_t *retry, size_t retry_len, uint8_t tag[16]);
 

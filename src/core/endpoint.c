@@ -13,6 +13,7 @@ void qc_endpoint_config_default(qc_endpoint_config *cfg) {
     cfg->max_conns = 4096;
     cfg->retry_token_life = 10 * QC_SEC;
     cfg->new_token_life = 24 * 3600 * QC_SEC;
+    cfg->versions = (qc_version_list){{QC_VERSION_2, QC_VERSION_1}, 2};
 }
 
 int qc_endpoint_init(qc_endpoint *ep, const qc_endpoint_config *cfg) {
@@ -20,6 +21,9 @@ int qc_endpoint_init(qc_endpoint *ep, const qc_endpoint_config *cfg) {
     if (!cfg->cp || !cfg->rand || cfg->scid_len < 4 || cfg->scid_len > QC_MAX_CID_LEN)
         return QC_ERR_INVAL;
     ep->cfg = *cfg;
+    if (ep->cfg.versions.n == 0 || ep->cfg.versions.n > QC_MAX_VERSIONS) return QC_ERR_INVAL;
+    for (size_t i = 0; i < ep->cfg.versions.n; i++)
+        if (!qc_version_find(ep->cfg.versions.v[i])) return QC_ERR_INVAL;
     if (ep->cfg.max_pending == 0) ep->cfg.max_pending = 1;
     ep->tab_cap = 64;
     ep->tab = qc_calloc(ep->tab_cap, sizeof(*ep->tab));
@@ -198,11 +202,23 @@ void qc_endpoint_closed(qc_endpoint *ep, bool was_pending, const uint8_t *addr, 
     if (ep->conns) ep->conns--;
 }
 
-int qc_endpoint_new_token(qc_endpoint *ep, const uint8_t *addr, size_t addr_len, qc_ts now,
-                          uint8_t *out, size_t cap) {
-    uint8_t nonce[12];
+/* What a token is bound to: the client's address and the QUIC version (RFC 9369 §5: a
+ * token from a v1 connection is no good for v2, and a Retry's for no other version). */
+static size_t token_binding(const uint8_t *addr, size_t addr_len, uint32_t version,
+                            uint8_t out[QC_EP_ADDR_MAX + 4]) {
+    if (addr_len > QC_EP_ADDR_MAX) addr_len = QC_EP_ADDR_MAX;
+    memcpy(out, addr, addr_len);
+    for (int i = 0; i < 4; i++)
+        out[addr_len + (size_t)i] = (uint8_t)(version >> (24 - 8 * i));
+    return addr_len + 4;
+}
+
+int qc_endpoint_new_token(qc_endpoint *ep, const uint8_t *addr, size_t addr_len, uint32_t version,
+                          qc_ts now, uint8_t *out, size_t cap) {
+    uint8_t nonce[12], bind[QC_EP_ADDR_MAX + 4];
+    size_t blen = token_binding(addr, addr_len, version, bind);
     ep->cfg.rand(ep->cfg.rand_user, nonce, sizeof(nonce));
-    return qc_token_mint(&ep->tk, QC_TOKEN_NEW, addr, addr_len, NULL, NULL, now, nonce, out, cap);
+    return qc_token_mint(&ep->tk, QC_TOKEN_NEW, bind, blen, NULL, NULL, now, nonce, out, cap);
 }
 
 /* ---- the decision ---- */
@@ -218,16 +234,26 @@ void qc_endpoint_decide(qc_endpoint *ep, const uint8_t *dgram, size_t len, const
     memset(d, 0, sizeof(*d));
     qc_pkt_hdr *h = &d->hdr;
     int rv = qc_pkt_parse(dgram, len, ep->cfg.scid_len, h);
+    /* A version quicc speaks but this endpoint does not accept is unknown here, unless the
+     * packet belongs to a connection (which may have negotiated it). */
+    if (rv == 0 && h->type != QC_PT_1RTT && !qc_version_list_has(&ep->cfg.versions, h->version) &&
+        !qc_endpoint_lookup(ep, &h->dcid))
+        rv = QC_ERR_VERSION;
     if (rv == QC_ERR_VERSION) {
         /* Only Initial-sized datagrams get a Version Negotiation (RFC 9000 §6.1). */
         if (len < QC_MIN_INITIAL_SIZE) {
             drop(ep, d, "unknown version, short datagram");
             return;
         }
-        uint32_t versions[2] = {QC_VERSION_1, 0x1a2a3a4a}; /* and a greased version */
+        /* Our versions and a greased one (RFC 9000 §15), which no client may pick. */
+        uint32_t versions[QC_MAX_VERSIONS + 1];
+        size_t nv = 0;
+        for (; nv < ep->cfg.versions.n; nv++)
+            versions[nv] = ep->cfg.versions.v[nv];
         uint8_t r;
         ep->cfg.rand(ep->cfg.rand_user, &r, 1);
-        d->reply_len = qc_pkt_write_vn(out, cap, &h->scid, &h->dcid, versions, 2, r);
+        versions[nv++] = 0x0a0a0a0au | ((uint32_t)(r & 0xf0) * 0x01010101u);
+        d->reply_len = qc_pkt_write_vn(out, cap, &h->scid, &h->dcid, versions, nv, r);
         d->action = d->reply_len ? QC_EP_REPLY : QC_EP_DROP;
         ep->vn_sent += d->reply_len != 0;
         return;
@@ -277,14 +303,16 @@ void qc_endpoint_decide(qc_endpoint *ep, const uint8_t *dgram, size_t len, const
         drop(ep, d, "too many connections");
         return;
     }
+    uint8_t bind[QC_EP_ADDR_MAX + 4];
+    size_t blen = token_binding(addr, addr_len, h->version, bind);
     if (h->token_len) {
         enum qc_token_kind kind;
         qc_cid od, rs;
         /* First: is it one of ours at all (ignoring age)? */
-        if (qc_token_check(&ep->tk, h->token, h->token_len, addr, addr_len, now, QC_TS_NONE / 2,
-                           &kind, &od, &rs) == 0) {
+        if (qc_token_check(&ep->tk, h->token, h->token_len, bind, blen, now, QC_TS_NONE / 2, &kind,
+                           &od, &rs) == 0) {
             qc_ts life = kind == QC_TOKEN_RETRY ? ep->cfg.retry_token_life : ep->cfg.new_token_life;
-            bool fresh = qc_token_check(&ep->tk, h->token, h->token_len, addr, addr_len, now, life,
+            bool fresh = qc_token_check(&ep->tk, h->token, h->token_len, bind, blen, now, life,
                                         &kind, &od, &rs) == 0;
             if (kind == QC_TOKEN_RETRY) {
                 if (!fresh || !qc_cid_eq(&rs, &h->dcid)) {
@@ -320,15 +348,16 @@ void qc_endpoint_decide(qc_endpoint *ep, const uint8_t *dgram, size_t len, const
         ep->cfg.rand(ep->cfg.rand_user, rscid.id, rscid.len);
         uint8_t nonce[12], tok[QC_TOKEN_MAX_LEN];
         ep->cfg.rand(ep->cfg.rand_user, nonce, sizeof(nonce));
-        int tl = qc_token_mint(&ep->tk, QC_TOKEN_RETRY, addr, addr_len, &h->dcid, &rscid, now,
-                               nonce, tok, sizeof(tok));
+        int tl = qc_token_mint(&ep->tk, QC_TOKEN_RETRY, bind, blen, &h->dcid, &rscid, now, nonce,
+                               tok, sizeof(tok));
         uint8_t r;
         ep->cfg.rand(ep->cfg.rand_user, &r, 1);
-        size_t n = tl > 0 ? qc_pkt_write_retry_body(out, cap, QC_VERSION_1, &h->scid, &rscid, tok,
+        /* The Retry is in the client's original version (RFC 9369 §4). */
+        size_t n = tl > 0 ? qc_pkt_write_retry_body(out, cap, h->version, &h->scid, &rscid, tok,
                                                     (size_t)tl, r)
                           : 0;
         if (!n || n + 16 > cap ||
-            qc_retry_tag(ep->cfg.cp, QC_VERSION_1, &h->dcid, out, n, out + n) != 0) {
+            qc_retry_tag(ep->cfg.cp, h->version, &h->dcid, out, n, out + n) != 0) {
             drop(ep, d, "cannot build Retry");
             return;
         }

@@ -17,6 +17,8 @@
 
 enum qc_retry_mode { QC_RETRY_AUTO = 0, QC_RETRY_ALWAYS = 1, QC_RETRY_NEVER = 2 };
 
+#define QC_EP_ADDR_MAX 32 /* bytes of the address key a caller identifies a client by */
+
 typedef struct qc_endpoint_config {
     const qc_crypto_provider *cp;
     qc_rand_fn rand;
@@ -31,6 +33,9 @@ typedef struct qc_endpoint_config {
     size_t max_conns;            /* connections; Initials beyond are dropped */
     qc_ts retry_token_life;      /* default 10 s */
     qc_ts new_token_life;        /* default 24 h */
+    /* Versions a client's first Initial may come in (default v2, v1); others get a Version
+     * Negotiation listing these. */
+    qc_version_list versions;
 } qc_endpoint_config;
 
 void qc_endpoint_config_default(qc_endpoint_config *cfg);
@@ -43,7 +48,7 @@ typedef struct qc_ep_entry {
 
 /* Handshakes in progress from one address (as the caller identifies it). */
 typedef struct qc_ep_addr_count {
-    uint8_t key[32];
+    uint8_t key[QC_EP_ADDR_MAX];
     uint8_t len;
     uint32_t count; /* 0: a free slot */
 } qc_ep_addr_count;
@@ -116,8 +121,9 @@ void qc_endpoint_closed(qc_endpoint *ep, bool was_pending, const uint8_t *addr, 
 /* Handshakes in progress from addr. */
 size_t qc_endpoint_pending_from(const qc_endpoint *ep, const uint8_t *addr, size_t addr_len);
 
-/* Mints a NEW_TOKEN token for a client at addr (nonce from the endpoint's RNG). */
-int qc_endpoint_new_token(qc_endpoint *ep, const uint8_t *addr, size_t addr_len, qc_ts now,
-                          uint8_t *out, size_t cap);
+/* Mints a NEW_TOKEN token for a client at addr, valid for connections of this QUIC version
+ * only (RFC 9369 §5; nonce from the endpoint's RNG). */
+int qc_endpoint_new_token(qc_endpoint *ep, const uint8_t *addr, size_t addr_len, uint32_t version,
+                          qc_ts now, uint8_t *out, size_t cap);
 
 #endif

@@ -24,7 +24,8 @@ typedef struct qc_hs_callbacks {
 } qc_hs_callbacks;
 
 typedef struct qc_hs_ops {
-    /* Sets the local transport parameters to send (copied); before start. */
+    /* Sets the local transport parameters to send (copied); until they are sent (a server
+     * may replace them from the peer_tparams callback). */
     int (*set_local_tparams)(void *impl, const uint8_t *data, size_t len);
     /* Client: produces the ClientHello through send_crypto. Server: no-op. */
     int (*start)(void *impl);

@@ -5,10 +5,12 @@
  */
 #include "core/keys.h"
 
+#include <assert.h>
 #include <string.h>
 
-void qc_ks_init(qc_key_schedule *ks) {
+void qc_ks_init(qc_key_schedule *ks, const qc_version *ver) {
     memset(ks, 0, sizeof(*ks));
+    ks->ver = ver;
     ks->rx_prev_discard = QC_TS_NONE;
 }
 
@@ -25,6 +27,7 @@ void qc_ks_free(qc_key_schedule *ks, const qc_crypto_provider *cp) {
     clear_if(cp, &ks->tx_next, &ks->has_next_tx);
     clear_if(cp, &ks->rx_next, &ks->has_next_rx);
     clear_if(cp, &ks->rx_prev, &ks->has_rx_prev);
+    clear_if(cp, &ks->rx_initial_alt, &ks->has_rx_initial_alt);
 }
 
 int qc_ks_set_secret(qc_key_schedule *ks, const qc_crypto_provider *cp, enum qc_epoch ep,
@@ -32,7 +35,7 @@ int qc_ks_set_secret(qc_key_schedule *ks, const qc_crypto_provider *cp, enum qc_
     qc_keys *k = is_write ? &ks->tx[ep] : &ks->rx[ep];
     bool *has = is_write ? &ks->has_tx[ep] : &ks->has_rx[ep];
     clear_if(cp, k, has);
-    int rv = qc_keys_from_secret(cp, k, suite, secret, len);
+    int rv = qc_keys_from_secret(cp, k, ks->ver, suite, secret, len);
     if (rv) return rv;
     *has = true;
     if (ep != QC_EPOCH_1RTT) return 0;
@@ -48,6 +51,74 @@ int qc_ks_set_secret(qc_key_schedule *ks, const qc_crypto_provider *cp, enum qc_
 void qc_ks_discard(qc_key_schedule *ks, const qc_crypto_provider *cp, enum qc_epoch ep) {
     clear_if(cp, &ks->tx[ep], &ks->has_tx[ep]);
     clear_if(cp, &ks->rx[ep], &ks->has_rx[ep]);
+    if (ep == QC_EPOCH_INITIAL) clear_if(cp, &ks->rx_initial_alt, &ks->has_rx_initial_alt);
+}
+
+/* Initial keys of ver for one direction: the client's secret or the server's. */
+static int initial_keys(const qc_crypto_provider *cp, const qc_version *ver, const qc_cid *dcid,
+                        bool client_side, qc_keys *k) {
+    uint8_t cs[32], ss[32];
+    int rv = qc_initial_secrets(cp, ver->number, dcid, cs, ss);
+    if (!rv)
+        rv =
+            qc_keys_from_secret(cp, k, ver, QC_SUITE_AES_128_GCM_SHA256, client_side ? cs : ss, 32);
+    memset(cs, 0, sizeof(cs));
+    memset(ss, 0, sizeof(ss));
+    return rv;
+}
+
+static int set_initial_dir(qc_key_schedule *ks, const qc_crypto_provider *cp, bool is_write,
+                           bool client_side, const qc_cid *dcid) {
+    qc_keys *k = is_write ? &ks->tx[QC_EPOCH_INITIAL] : &ks->rx[QC_EPOCH_INITIAL];
+    bool *has = is_write ? &ks->has_tx[QC_EPOCH_INITIAL] : &ks->has_rx[QC_EPOCH_INITIAL];
+    clear_if(cp, k, has);
+    int rv = initial_keys(cp, ks->ver, dcid, client_side, k);
+    *has = rv == 0;
+    return rv;
+}
+
+int qc_ks_set_initial(qc_key_schedule *ks, const qc_crypto_provider *cp, bool is_server,
+                      const qc_cid *dcid) {
+    /* We write with our side's secret and read with the peer's. */
+    int rv = set_initial_dir(ks, cp, true, !is_server, dcid);
+    if (!rv) rv = set_initial_dir(ks, cp, false, is_server, dcid);
+    return rv;
+}
+
+int qc_ks_set_initial_alt(qc_key_schedule *ks, const qc_crypto_provider *cp, bool is_server,
+                          const qc_version *ver, const qc_cid *dcid) {
+    clear_if(cp, &ks->rx_initial_alt, &ks->has_rx_initial_alt);
+    int rv = initial_keys(cp, ver, dcid, is_server, &ks->rx_initial_alt);
+    ks->has_rx_initial_alt = rv == 0;
+    return rv;
+}
+
+qc_keys *qc_ks_initial_rx(qc_key_schedule *ks, uint32_t version) {
+    if (ks->has_rx[QC_EPOCH_INITIAL] && ks->rx[QC_EPOCH_INITIAL].ver->number == version)
+        return &ks->rx[QC_EPOCH_INITIAL];
+    if (ks->has_rx_initial_alt && ks->rx_initial_alt.ver->number == version)
+        return &ks->rx_initial_alt;
+    return NULL;
+}
+
+int qc_ks_switch_version(qc_key_schedule *ks, const qc_crypto_provider *cp, bool is_server,
+                         const qc_version *ver, const qc_cid *dcid, bool keep_old_rx) {
+    /* Only Initial keys may exist yet: every later key is derived with the new labels. */
+    assert(!ks->has_tx[QC_EPOCH_HANDSHAKE] && !ks->has_rx[QC_EPOCH_HANDSHAKE] &&
+           !ks->has_tx[QC_EPOCH_1RTT] && !ks->has_rx[QC_EPOCH_1RTT]);
+    clear_if(cp, &ks->rx_initial_alt, &ks->has_rx_initial_alt);
+    if (keep_old_rx && ks->has_rx[QC_EPOCH_INITIAL]) {
+        ks->rx_initial_alt = ks->rx[QC_EPOCH_INITIAL];
+        ks->has_rx_initial_alt = true;
+        memset(&ks->rx[QC_EPOCH_INITIAL], 0, sizeof(ks->rx[QC_EPOCH_INITIAL]));
+        ks->has_rx[QC_EPOCH_INITIAL] = false;
+    }
+    ks->ver = ver;
+    return qc_ks_set_initial(ks, cp, is_server, dcid);
+}
+
+void qc_ks_drop_initial_alt(qc_key_schedule *ks, const qc_crypto_provider *cp) {
+    clear_if(cp, &ks->rx_initial_alt, &ks->has_rx_initial_alt);
 }
 
 qc_keys *qc_ks_rx_keys(qc_key_schedule *ks, bool phase, uint64_t pn, bool *next) {

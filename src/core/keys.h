@@ -13,8 +13,14 @@
 #include "core/crypto.h"
 
 typedef struct qc_key_schedule {
+    const qc_version *ver; /* the connection's version: its labels derive every key */
     qc_keys tx[QC_EPOCH_COUNT], rx[QC_EPOCH_COUNT]; /* current keys of each epoch */
     bool has_tx[QC_EPOCH_COUNT], has_rx[QC_EPOCH_COUNT];
+    /* Initial receive keys of another version: a server's for the client's original version
+     * after it negotiated another (RFC 9369 §4), a client's for the version a server's
+     * Initial came in before it proved itself. */
+    qc_keys rx_initial_alt;
+    bool has_rx_initial_alt;
     /* 1-RTT key update */
     qc_keys tx_next, rx_next, rx_prev;
     bool has_next_tx, has_next_rx, has_rx_prev;
@@ -27,7 +33,7 @@ typedef struct qc_key_schedule {
     uint64_t rx_auth_failures;  /* Handshake and 1-RTT packets that failed authentication */
 } qc_key_schedule;
 
-void qc_ks_init(qc_key_schedule *ks);
+void qc_ks_init(qc_key_schedule *ks, const qc_version *ver);
 /* Wipes every key. */
 void qc_ks_free(qc_key_schedule *ks, const qc_crypto_provider *cp);
 
@@ -35,7 +41,23 @@ void qc_ks_free(qc_key_schedule *ks, const qc_crypto_provider *cp);
  * 1-RTT also derives the next generation. */
 int qc_ks_set_secret(qc_key_schedule *ks, const qc_crypto_provider *cp, enum qc_epoch ep,
                      bool is_write, enum qc_suite suite, const uint8_t *secret, size_t len);
-/* Drops an epoch's keys (RFC 9001 §4.9). */
+/* Installs both directions' Initial keys of the schedule's version, from the client's
+ * first Destination Connection ID (or the Retry's SCID). */
+int qc_ks_set_initial(qc_key_schedule *ks, const qc_crypto_provider *cp, bool is_server,
+                      const qc_cid *dcid);
+/* Installs Initial receive keys of version ver beside the current ones. */
+int qc_ks_set_initial_alt(qc_key_schedule *ks, const qc_crypto_provider *cp, bool is_server,
+                          const qc_version *ver, const qc_cid *dcid);
+/* The keys that open an Initial packet of this version: the current ones, the other
+ * version's, or NULL. */
+qc_keys *qc_ks_initial_rx(qc_key_schedule *ks, uint32_t version);
+/* Moves the schedule to version ver before any Handshake key exists (compatible version
+ * negotiation): new Initial keys in both directions; keep_old_rx keeps the old Initial
+ * receive keys as the alternative (a server still reads the client's original version). */
+int qc_ks_switch_version(qc_key_schedule *ks, const qc_crypto_provider *cp, bool is_server,
+                         const qc_version *ver, const qc_cid *dcid, bool keep_old_rx);
+void qc_ks_drop_initial_alt(qc_key_schedule *ks, const qc_crypto_provider *cp);
+/* Drops an epoch's keys (RFC 9001 §4.9); Initial takes the alternative with it. */
 void qc_ks_discard(qc_key_schedule *ks, const qc_crypto_provider *cp, enum qc_epoch ep);
 
 /* The keys that open a 1-RTT packet with key phase bit phase and packet number pn: the

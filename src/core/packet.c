@@ -6,6 +6,7 @@
 #include "core/packet.h"
 
 #include "core/varint.h"
+#include "core/version.h"
 
 static int read_cid(qc_rd *r, qc_cid *cid, size_t max) {
     uint8_t len;
@@ -24,7 +25,7 @@ int qc_pkt_parse(const uint8_t *buf, size_t len, size_t short_dcid_len, qc_pkt_h
         /* Short header: fixed bit, DCID of our length, then the protected packet number. */
         if (!(first & 0x40) || short_dcid_len > QC_MAX_CID_LEN) return QC_ERR_DECODE;
         hdr->type = QC_PT_1RTT;
-        hdr->version = QC_VERSION_1;
+        hdr->version = 0; /* short headers carry none: the connection knows */
         hdr->dcid.len = (uint8_t)short_dcid_len;
         if (qc_rd_copy(&r, hdr->dcid.id, short_dcid_len)) return QC_ERR_DECODE;
         hdr->pn_offset = (size_t)(r.p - buf);
@@ -37,7 +38,8 @@ int qc_pkt_parse(const uint8_t *buf, size_t len, size_t short_dcid_len, qc_pkt_h
     if (qc_rd_u32(&r, &version)) return QC_ERR_DECODE;
     hdr->version = version;
     /* Invariants (RFC 8999): connection IDs of up to 255 bytes. */
-    size_t max_cid = version == QC_VERSION_1 ? QC_MAX_CID_LEN : 255;
+    const qc_version *ver = qc_version_find(version);
+    size_t max_cid = ver ? QC_MAX_CID_LEN : 255;
     if (max_cid > QC_MAX_CID_LEN) {
         /* Other versions: keep what fits in a qc_cid; longer IDs cannot be answered. */
         uint8_t l;
@@ -60,15 +62,16 @@ int qc_pkt_parse(const uint8_t *buf, size_t len, size_t short_dcid_len, qc_pkt_h
         hdr->pkt_len = len;
         return 0;
     }
-    if (version != QC_VERSION_1) {
+    if (!ver) {
         hdr->type = QC_PT_INITIAL;
         hdr->pkt_len = len;
         return QC_ERR_VERSION;
     }
     if (!(first & 0x40)) return QC_ERR_DECODE;
-    static const enum qc_pkt_type types[4] = {QC_PT_INITIAL, QC_PT_0RTT, QC_PT_HANDSHAKE,
-                                              QC_PT_RETRY};
-    hdr->type = types[(first >> 4) & 3];
+    /* The Type bits mean different packet types in v1 and v2 (RFC 9369 §3.2). */
+    unsigned bits = (first >> 4) & 3;
+    for (int t = QC_PT_INITIAL; t <= QC_PT_RETRY; t++)
+        if (ver->type_bits[t] == bits) hdr->type = (enum qc_pkt_type)t;
     if (hdr->type == QC_PT_RETRY) {
         size_t rest = qc_rd_left(&r);
         if (rest < 16 + 1) /* a non-empty token and the tag */
@@ -102,11 +105,11 @@ size_t qc_pkt_write_hdr(uint8_t *buf, size_t cap, const qc_pkt_out *out, size_t 
         uint8_t first = 0x40 | pnbits | (out->key_phase ? 0x04 : 0) | (out->spin ? 0x20 : 0);
         if (qc_wr_u8(&w, first) || qc_wr_bytes(&w, out->dcid->id, out->dcid->len)) return 0;
     } else {
-        static const uint8_t tbits[] = {
-            [QC_PT_INITIAL] = 0, [QC_PT_0RTT] = 1, [QC_PT_HANDSHAKE] = 2};
-        if (out->type != QC_PT_INITIAL && out->type != QC_PT_0RTT && out->type != QC_PT_HANDSHAKE)
+        const qc_version *ver = qc_version_find(out->version);
+        if (!ver ||
+            (out->type != QC_PT_INITIAL && out->type != QC_PT_0RTT && out->type != QC_PT_HANDSHAKE))
             return 0;
-        uint8_t first = 0xc0 | (uint8_t)(tbits[out->type] << 4) | pnbits;
+        uint8_t first = 0xc0 | (uint8_t)(ver->type_bits[out->type] << 4) | pnbits;
         if (qc_wr_u8(&w, first) || qc_wr_u32(&w, out->version) || qc_wr_u8(&w, out->dcid->len) ||
             qc_wr_bytes(&w, out->dcid->id, out->dcid->len) || qc_wr_u8(&w, out->scid->len) ||
             qc_wr_bytes(&w, out->scid->id, out->scid->len))
@@ -163,10 +166,13 @@ size_t qc_pkt_write_retry_body(uint8_t *buf, size_t cap, uint32_t version, const
                                const qc_cid *scid, const uint8_t *token, size_t token_len,
                                uint8_t unused_bits) {
     qc_wr w = qc_wr_init(buf, cap);
-    if (token_len == 0 || qc_wr_u8(&w, 0xf0 | (unused_bits & 0x0f)) || qc_wr_u32(&w, version) ||
-        qc_wr_u8(&w, dcid->len) || qc_wr_bytes(&w, dcid->id, dcid->len) ||
-        qc_wr_u8(&w, scid->len) || qc_wr_bytes(&w, scid->id, scid->len) ||
-        qc_wr_bytes(&w, token, token_len) || qc_wr_left(&w) < 16)
+    const qc_version *ver = qc_version_find(version);
+    if (!ver || token_len == 0) return 0;
+    uint8_t first = (uint8_t)(0xc0 | (ver->type_bits[QC_PT_RETRY] << 4) | (unused_bits & 0x0f));
+    if (qc_wr_u8(&w, first) || qc_wr_u32(&w, version) || qc_wr_u8(&w, dcid->len) ||
+        qc_wr_bytes(&w, dcid->id, dcid->len) || qc_wr_u8(&w, scid->len) ||
+        qc_wr_bytes(&w, scid->id, scid->len) || qc_wr_bytes(&w, token, token_len) ||
+        qc_wr_left(&w) < 16)
         return 0;
     return (size_t)(w.p - buf);
 }

@@ -26,7 +26,7 @@ enum qc_pkt_type {
 typedef struct qc_pkt_hdr {
     enum qc_pkt_type type;
     uint8_t first;        /* first byte as received (protected bits included) */
-    uint32_t version;     /* long header version; 0 for VN; QC_VERSION_1 for short headers */
+    uint32_t version;     /* long header version; 0 for VN and for short headers */
     qc_cid dcid, scid;    /* scid unset (len 0) for short headers */
     const uint8_t *token; /* Initial: token; Retry: retry token */
     size_t token_len;
@@ -40,8 +40,9 @@ typedef struct qc_pkt_hdr {
 
 /*
  * Parses the header of the packet at buf. short_dcid_len is the length of
- * the connection IDs this endpoint issued (for short headers). For a long
- * header with a version other than 1, only the invariant fields (version,
+ * the connection IDs this endpoint issued (for short headers). The Type bits
+ * are read as the version says (core/version.h). For a long header of a
+ * version quicc does not speak, only the invariant fields (version,
  * dcid, scid) are filled, type is QC_PT_INITIAL and QC_ERR_VERSION is
  * returned, so that a server can answer with Version Negotiation.
  * Returns 0, QC_ERR_VERSION, or QC_ERR_DECODE (truncated, cid > 20 bytes,

@@ -66,6 +66,15 @@ static int put_preferred_address(qc_wr *w, const qc_tparams *tp) {
     return rv;
 }
 
+static int put_version_info(qc_wr *w, const qc_tparams *tp) {
+    if (tp->n_available > QC_TP_MAX_VERSIONS) return QC_ERR_INVAL;
+    int rv = put_header(w, QC_TP_VERSION_INFORMATION, 4 + 4 * (uint64_t)tp->n_available);
+    if (!rv) rv = qc_wr_u32(w, tp->chosen_version);
+    for (size_t i = 0; !rv && i < tp->n_available; i++)
+        rv = qc_wr_u32(w, tp->available_versions[i]);
+    return rv;
+}
+
 /* Returns the length written, QC_ERR_NOBUF, or QC_ERR_INVAL for unencodable values. */
 int qc_tparams_encode(const qc_tparams *tp, bool is_server, uint8_t *buf, size_t cap) {
     qc_wr w = qc_wr_init(buf, cap);
@@ -110,6 +119,7 @@ int qc_tparams_encode(const qc_tparams *tp, bool is_server, uint8_t *buf, size_t
     if (!rv && is_server && tp->has_retry_scid) rv = put_cid(&w, QC_TP_RETRY_SCID, &tp->retry_scid);
     if (!rv)
         rv = put_int_nondefault(&w, QC_TP_MAX_DATAGRAM_FRAME_SIZE, tp->max_datagram_frame_size, 0);
+    if (!rv && tp->has_version_info) rv = put_version_info(&w, tp);
     if (rv) return rv;
     return (int)(w.p - buf);
 }
@@ -147,6 +157,26 @@ static int get_preferred_address(const uint8_t *v, size_t len, qc_tparams *tp) {
     (void)qc_rd_copy(&r, tp->preferred_address.cid.id, l);
     (void)qc_rd_copy(&r, tp->preferred_address.reset_token, QC_RESET_TOKEN_LEN);
     tp->has_preferred_address = true;
+    return 0;
+}
+
+/* version_information: parsing failures are TRANSPORT_PARAMETER_ERROR (RFC 9368 §4). */
+static int get_version_info(const uint8_t *v, size_t len, bool from_server, qc_tparams *tp) {
+    if (len < 4 || len % 4 != 0) return QC_ERR_TPARAM;
+    qc_rd r = qc_rd_init(v, len);
+    uint32_t chosen, x;
+    (void)qc_rd_u32(&r, &chosen);
+    if (chosen == 0) return QC_ERR_TPARAM;
+    bool listed = false;
+    tp->n_available = 0;
+    while (qc_rd_u32(&r, &x) == 0) {
+        if (x == 0) return QC_ERR_TPARAM;
+        listed |= x == chosen;
+        if (tp->n_available < QC_TP_MAX_VERSIONS) tp->available_versions[tp->n_available++] = x;
+    }
+    if (!from_server && !listed) return QC_ERR_TPARAM;
+    tp->has_version_info = true;
+    tp->chosen_version = chosen;
     return 0;
 }
 
@@ -219,6 +249,8 @@ static int decode_one(qc_tparams *tp, bool is_server, uint64_t id, const uint8_t
         return get_cid(v, len, &tp->retry_scid);
     case QC_TP_MAX_DATAGRAM_FRAME_SIZE:
         return get_int(v, len, &tp->max_datagram_frame_size);
+    case QC_TP_VERSION_INFORMATION:
+        return get_version_info(v, len, is_server, tp);
     }
     return 0;
 }
@@ -227,6 +259,7 @@ static int decode_one(qc_tparams *tp, bool is_server, uint64_t id, const uint8_t
 static int known_bit(uint64_t id) {
     if (id <= QC_TP_RETRY_SCID) return (int)id;
     if (id == QC_TP_MAX_DATAGRAM_FRAME_SIZE) return 17;
+    if (id == QC_TP_VERSION_INFORMATION) return 18;
     return -1;
 }
 

@@ -25,8 +25,11 @@ enum qc_tp_id {
     QC_TP_ACTIVE_CONNECTION_ID_LIMIT = 0x0e,
     QC_TP_INITIAL_SCID = 0x0f,
     QC_TP_RETRY_SCID = 0x10,
+    QC_TP_VERSION_INFORMATION = 0x11, /* RFC 9368 §3 */
     QC_TP_MAX_DATAGRAM_FRAME_SIZE = 0x20,
 };
+
+#define QC_TP_MAX_VERSIONS 16 /* Available Versions kept from a peer's list */
 
 typedef struct qc_tparams {
     /* Presence flags for the optional connection-ID parameters. */
@@ -55,6 +58,12 @@ typedef struct qc_tparams {
         qc_cid cid;
         uint8_t reset_token[QC_RESET_TOKEN_LEN];
     } preferred_address;
+    /* version_information (RFC 9368 §3): the Chosen Version and the first
+     * QC_TP_MAX_VERSIONS Available Versions (all of them were checked). */
+    bool has_version_info;
+    uint32_t chosen_version;
+    uint32_t available_versions[QC_TP_MAX_VERSIONS];
+    size_t n_available;
 } qc_tparams;
 
 /* Fills tp with the RFC defaults (all limits zero, defaults where the RFC gives one). */
@@ -69,7 +78,10 @@ int qc_tparams_encode(const qc_tparams *tp, bool is_server, uint8_t *buf, size_t
  * is a server. Unknown parameters are skipped; duplicates, bad lengths,
  * values out of range (max_udp_payload_size < 1200, ack_delay_exponent >
  * 20, max_ack_delay >= 2^14, active_connection_id_limit < 2, streams >
- * 2^60) and server-only parameters from a client give QC_ERR_TPARAM.
+ * 2^60), server-only parameters from a client and a version_information that
+ * does not parse (RFC 9368 §4: a length not a multiple of 4, a zero version, a
+ * client's Chosen Version missing from its Available Versions) give
+ * QC_ERR_TPARAM.
  */
 int qc_tparams_decode(qc_tparams *tp, bool is_server, const uint8_t *buf, size_t len);
 

@@ -67,6 +67,7 @@ typedef struct qc_tls {
     uint8_t *local_tp;
     size_t local_tp_len;
     bool local_tp_set;
+    bool local_tp_sent; /* in the ClientHello or EncryptedExtensions: no more changes */
     bool peer_tp_seen;
     bool started;
     bool complete;
@@ -466,6 +467,7 @@ static int alert_hook(gnutls_session_t s, gnutls_record_encryption_level_t level
 static int tp_send(gnutls_session_t s, gnutls_buffer_t buf) {
     qc_tls *t = gnutls_session_get_ptr(s);
     if (!t->local_tp_set) return 0;
+    t->local_tp_sent = true;
     int rv = gnutls_buffer_append_data(buf, t->local_tp, t->local_tp_len);
     if (rv < 0) return rv;
     return (int)t->local_tp_len;
@@ -535,7 +537,9 @@ static int keylog_hook(gnutls_session_t s, const char *label, const gnutls_datum
 
 static int op_set_local_tparams(void *impl, const uint8_t *data, size_t len) {
     qc_tls *t = impl;
-    if (t->started || (len > 0 && data == NULL) || len > 65535) return QC_ERR_INVAL;
+    /* A server may still change them while reading the ClientHello (the version it
+     * negotiates goes into them); once sent they are fixed. */
+    if (t->local_tp_sent || (len > 0 && data == NULL) || len > 65535) return QC_ERR_INVAL;
     uint8_t *copy = qc_malloc(len ? len : 1);
     if (copy == NULL) return QC_ERR_NOMEM;
     if (len) memcpy(copy, data, len);

@@ -19,6 +19,8 @@
 #include "core/packet.h"
 #include "support/sim.h"
 
+#define V1 qc_version_find(QC_VERSION_1)
+
 static sim S;
 static bool ready;
 static qc_keys client_keys;
@@ -30,8 +32,8 @@ static void setup(void) {
     FZ_CHECK(sim_init(&S, 1, "hq-interop") == 0);
     uint8_t cs[32], ss[32];
     FZ_CHECK(qc_initial_secrets(&qc_gnutls_crypto, QC_VERSION_1, &dcid, cs, ss) == 0);
-    FZ_CHECK(qc_keys_from_secret(&qc_gnutls_crypto, &client_keys, QC_SUITE_AES_128_GCM_SHA256, cs,
-                                 32) == 0);
+    FZ_CHECK(qc_keys_from_secret(&qc_gnutls_crypto, &client_keys, V1, QC_SUITE_AES_128_GCM_SHA256,
+                                 cs, 32) == 0);
     ready = true;
 }
 

@@ -18,6 +18,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#define V1 qc_version_find(QC_VERSION_1)
+
 static const char *root;
 
 static void put(const char *target, const char *name, const uint8_t *data, size_t len) {
@@ -187,7 +189,7 @@ static size_t client_hello_frames(sim *s, uint8_t *out, size_t cap) {
     uint8_t cs[32], ss[32];
     qc_keys k;
     qc_initial_secrets(&qc_gnutls_crypto, QC_VERSION_1, &s->client_odcid, cs, ss);
-    qc_keys_from_secret(&qc_gnutls_crypto, &k, QC_SUITE_AES_128_GCM_SHA256, cs, 32);
+    qc_keys_from_secret(&qc_gnutls_crypto, &k, V1, QC_SUITE_AES_128_GCM_SHA256, cs, 32);
     uint64_t tpn;
     size_t pn_len;
     if (qc_packet_unprotect_header(&qc_gnutls_crypto, &k, dg, h.pkt_len, h.pn_offset, &tpn,

@@ -57,7 +57,8 @@ static void client_initial(uint8_t *pkt, const qc_pkt_hdr *h) {
     uint8_t cs[32], ss[32];
     qc_keys k;
     if (qc_initial_secrets(&qc_gnutls_crypto, h->version, &h->dcid, cs, ss) != 0 ||
-        qc_keys_from_secret(&qc_gnutls_crypto, &k, QC_SUITE_AES_128_GCM_SHA256, cs, 32) != 0)
+        qc_keys_from_secret(&qc_gnutls_crypto, &k, qc_version_find(h->version),
+                            QC_SUITE_AES_128_GCM_SHA256, cs, 32) != 0)
         return;
     uint64_t tpn;
     size_t pnl;

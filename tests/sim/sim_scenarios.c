@@ -527,7 +527,12 @@ static void test_endpoint_stateless_replies(void) {
     CHECK_EQ(h.type, QC_PT_VN);
     CHECK_EQ(h.dcid.len, 4); /* the client's SCID */
     CHECK_EQ(h.scid.len, 8);
-    CHECK_EQ(h.vn_versions[3], 1);
+    /* Our versions in order (v2, v1), then a greased one of the 0x?a?a?a?a pattern. */
+    CHECK_EQ(h.vn_count, 3);
+    static const uint8_t ours[] = {0x6b, 0x33, 0x43, 0xcf, 0, 0, 0, 1};
+    CHECK_MEM(h.vn_versions, ours, 8);
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ(h.vn_versions[8 + i] & 0x0f, 0x0a);
     /* The same in a short datagram gets nothing. */
     qc_endpoint_decide(&s.ep, dg, 100, addr, 3, s.now, out, sizeof(out), &d);
     CHECK_EQ(d.action, QC_EP_DROP);

@@ -247,6 +247,11 @@ static void enqueue(sim *s, int to_server, const uint8_t *data, size_t len);
 
 static const uint8_t sim_client_addr[] = {2, 10, 0, 0, 1, 0x30, 0x39};
 
+static bool reply_is_retry(const uint8_t *out, size_t len) {
+    qc_pkt_hdr h;
+    return qc_pkt_parse(out, len, 0, &h) == 0 && h.type == QC_PT_RETRY;
+}
+
 /* Returns the connection the datagram goes to (NULL: handled or dropped). */
 static qc_conn *server_dispatch(sim *s, uint8_t *data, size_t len) {
     uint8_t out[1500];
@@ -257,7 +262,7 @@ static qc_conn *server_dispatch(sim *s, uint8_t *data, size_t len) {
     case QC_EP_ROUTE:
         return d.conn;
     case QC_EP_REPLY:
-        if ((out[0] & 0xf0) == 0xf0) s->retry_sent = true;
+        if (reply_is_retry(out, d.reply_len)) s->retry_sent = true;
         enqueue(s, 0, out, d.reply_len);
         return NULL;
     case QC_EP_ACCEPT:

@@ -4,6 +4,8 @@
 #include "tls/tls.h"
 #include "unit/test.h"
 
+#define V1 qc_version_find(QC_VERSION_1)
+
 static const qc_crypto_provider *cp = &qc_gnutls_crypto;
 
 static const char *a2_crypto = "060040f1010000ed0303ebf8fa56f12939b9584a3896472ec40bb863cfd3e868"
@@ -89,8 +91,8 @@ static void initial_keys(qc_keys *client, qc_keys *server) {
     unhex("8394c8f03e515708", dcid.id, 8);
     uint8_t cs[32], ss[32];
     qc_initial_secrets(cp, QC_VERSION_1, &dcid, cs, ss);
-    CHECK_EQ(qc_keys_from_secret(cp, client, QC_SUITE_AES_128_GCM_SHA256, cs, 32), 0);
-    CHECK_EQ(qc_keys_from_secret(cp, server, QC_SUITE_AES_128_GCM_SHA256, ss, 32), 0);
+    CHECK_EQ(qc_keys_from_secret(cp, client, V1, QC_SUITE_AES_128_GCM_SHA256, cs, 32), 0);
+    CHECK_EQ(qc_keys_from_secret(cp, server, V1, QC_SUITE_AES_128_GCM_SHA256, ss, 32), 0);
 }
 
 /* Protects hdr+payload and compares with expect; then unprotects and decrypts it back. */
@@ -179,7 +181,7 @@ static void test_a5_chacha20(void) {
     unhex("1223504755036d556342ee9361d253421a826c9ecdf3c7148684b36b714881f9", want, 32);
     CHECK_MEM(ku, want, 32);
     qc_keys k;
-    CHECK_EQ(qc_keys_from_secret(cp, &k, QC_SUITE_CHACHA20_POLY1305_SHA256, secret, 32), 0);
+    CHECK_EQ(qc_keys_from_secret(cp, &k, V1, QC_SUITE_CHACHA20_POLY1305_SHA256, secret, 32), 0);
     uint8_t iv[12];
     unhex("e0459b3474bdd0e44a41c144", iv, 12);
     CHECK_MEM(k.iv, iv, 12);
@@ -244,9 +246,10 @@ static void test_aes256_roundtrip(void) {
     for (int i = 0; i < 48; i++)
         secret[i] = (uint8_t)i;
     qc_keys k;
-    CHECK_EQ(qc_keys_from_secret(cp, &k, QC_SUITE_AES_256_GCM_SHA384, secret, 32), QC_ERR_INVAL);
+    CHECK_EQ(qc_keys_from_secret(cp, &k, V1, QC_SUITE_AES_256_GCM_SHA384, secret, 32),
+             QC_ERR_INVAL);
     qc_keys_clear(cp, &k);
-    CHECK_EQ(qc_keys_from_secret(cp, &k, QC_SUITE_AES_256_GCM_SHA384, secret, 48), 0);
+    CHECK_EQ(qc_keys_from_secret(cp, &k, V1, QC_SUITE_AES_256_GCM_SHA384, secret, 48), 0);
     uint8_t pkt[1300], orig[1300];
     pkt[0] = 0x41;            /* short header, 2-byte pn */
     memset(pkt + 1, 0xab, 8); /* dcid */

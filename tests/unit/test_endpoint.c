@@ -162,7 +162,8 @@ static void test_never_retry_pending_cap(void) {
     CHECK_EQ(ep.pending, 3);
     /* A NEW_TOKEN token proves the address, but a validated client is held to the cap too. */
     uint8_t tok[QC_TOKEN_MAX_LEN];
-    int tl = qc_endpoint_new_token(&ep, addr, sizeof(addr), 5 * QC_SEC, tok, sizeof(tok));
+    int tl =
+        qc_endpoint_new_token(&ep, addr, sizeof(addr), QC_VERSION_1, 5 * QC_SEC, tok, sizeof(tok));
     CHECK(tl > 0);
     decide(&ep, dg, initial(dg, &dcid, tok, (size_t)tl), &d, out);
     CHECK_EQ(d.action, QC_EP_ACCEPT);
@@ -185,7 +186,8 @@ static void test_per_address_cap(void) {
     qc_ep_decision d;
     static const uint8_t flood[] = {4, 127, 0, 0, 2}, good[] = {4, 127, 0, 0, 1};
     uint8_t tok[QC_TOKEN_MAX_LEN];
-    int tl = qc_endpoint_new_token(&ep, flood, sizeof(flood), QC_SEC, tok, sizeof(tok));
+    int tl =
+        qc_endpoint_new_token(&ep, flood, sizeof(flood), QC_VERSION_1, QC_SEC, tok, sizeof(tok));
     CHECK(tl > 0);
     for (int i = 0; i < 10; i++) {
         qc_cid dcid = {.len = 8, .id = {9, 9, 9, 9, 9, 9, 9, (uint8_t)i}};

@@ -26,8 +26,8 @@ static void setup(qc_key_schedule *client, qc_key_schedule *server) {
         c2s[i] = (uint8_t)i;
         s2c[i] = (uint8_t)(0xa0 + i);
     }
-    qc_ks_init(client);
-    qc_ks_init(server);
+    qc_ks_init(client, qc_version_find(QC_VERSION_1));
+    qc_ks_init(server, qc_version_find(QC_VERSION_1));
     enum qc_suite suite = QC_SUITE_AES_128_GCM_SHA256;
     CHECK_EQ(qc_ks_set_secret(client, cp, QC_EPOCH_1RTT, true, suite, c2s, 32), 0);
     CHECK_EQ(qc_ks_set_secret(client, cp, QC_EPOCH_1RTT, false, suite, s2c, 32), 0);
@@ -117,7 +117,7 @@ static void test_update_round_trip(void) {
 
 static void test_no_keys(void) {
     qc_key_schedule ks;
-    qc_ks_init(&ks);
+    qc_ks_init(&ks, qc_version_find(QC_VERSION_1));
     CHECK_EQ(qc_ks_initiate(&ks, cp, 0), QC_ERR_AGAIN);
     CHECK_EQ(qc_ks_timer(&ks), QC_TS_NONE);
     qc_ks_on_timeout(&ks, cp, 1);

@@ -362,6 +362,67 @@ static void test_check_cids(void) {
     CHECK_EQ(qc_tparams_check_cids(&p, true, NULL, &sscid, &rscid), QC_ERR_INVAL);
 }
 
+/* version_information (RFC 9368 §3, §4): round trip, and every parsing failure. */
+static void test_version_info(void) {
+    qc_tparams tp, got;
+    qc_tparams_default(&tp);
+    tp.has_version_info = true;
+    tp.chosen_version = 1;
+    tp.available_versions[0] = 0x6b3343cf;
+    tp.available_versions[1] = 1;
+    tp.n_available = 2;
+    uint8_t buf[64];
+    int n = qc_tparams_encode(&tp, false, buf, sizeof(buf));
+    static const uint8_t want[] = {0x11, 12, 0, 0, 0, 1, 0x6b, 0x33, 0x43, 0xcf, 0, 0, 0, 1};
+    CHECK_EQ(n, sizeof(want));
+    CHECK_MEM(buf, want, sizeof(want));
+    CHECK_EQ(qc_tparams_decode(&got, false, buf, (size_t)n), 0);
+    CHECK(got.has_version_info);
+    CHECK_U64(got.chosen_version, 1);
+    CHECK_EQ(got.n_available, 2);
+    CHECK_U64(got.available_versions[0], 0x6b3343cf);
+    /* Not present: not set. */
+    CHECK_EQ(qc_tparams_decode(&got, false, buf, 0), 0);
+    CHECK(!got.has_version_info);
+    /* A server's list may be empty and need not hold its Chosen Version. */
+    static const uint8_t srv_empty[] = {0x11, 4, 0x6b, 0x33, 0x43, 0xcf};
+    CHECK_EQ(qc_tparams_decode(&got, true, srv_empty, sizeof(srv_empty)), 0);
+    CHECK_EQ(got.n_available, 0);
+    CHECK_U64(got.chosen_version, 0x6b3343cf);
+    /* A client's must. */
+    CHECK_EQ(qc_tparams_decode(&got, false, srv_empty, sizeof(srv_empty)), QC_ERR_TPARAM);
+    static const uint8_t bad_len[] = {0x11, 6, 0, 0, 0, 1, 0, 0};
+    CHECK_EQ(qc_tparams_decode(&got, true, bad_len, sizeof(bad_len)), QC_ERR_TPARAM);
+    static const uint8_t too_short[] = {0x11, 2, 0, 1};
+    CHECK_EQ(qc_tparams_decode(&got, true, too_short, sizeof(too_short)), QC_ERR_TPARAM);
+    static const uint8_t zero_chosen[] = {0x11, 8, 0, 0, 0, 0, 0, 0, 0, 1};
+    CHECK_EQ(qc_tparams_decode(&got, true, zero_chosen, sizeof(zero_chosen)), QC_ERR_TPARAM);
+    static const uint8_t zero_avail[] = {0x11, 12, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0};
+    CHECK_EQ(qc_tparams_decode(&got, false, zero_avail, sizeof(zero_avail)), QC_ERR_TPARAM);
+    static const uint8_t twice[] = {0x11, 4, 0, 0, 0, 1, 0x11, 4, 0, 0, 0, 1};
+    CHECK_EQ(qc_tparams_decode(&got, true, twice, sizeof(twice)), QC_ERR_TPARAM);
+    /* A long list: every entry checked, the first 16 kept. */
+    uint8_t lbuf[2 + 4 + 4 * 40 + 1];
+    size_t off = 0;
+    lbuf[off++] = 0x11;
+    lbuf[off++] = 0x40; /* a two-byte varint length: 164 */
+    lbuf[off++] = 4 + 4 * 40;
+    for (int i = 0; i < 41; i++) {
+        uint32_t v = i == 0 || i == 40 ? 1 : 0x0a0a0a0a + (uint32_t)i; /* chosen first */
+        lbuf[off++] = (uint8_t)(v >> 24);
+        lbuf[off++] = (uint8_t)(v >> 16);
+        lbuf[off++] = (uint8_t)(v >> 8);
+        lbuf[off++] = (uint8_t)v;
+    }
+    CHECK_EQ(qc_tparams_decode(&got, false, lbuf, off), 0);
+    CHECK_EQ(got.n_available, QC_TP_MAX_VERSIONS);
+    lbuf[off - 1] = 0; /* the last one (beyond what is kept) zero: still refused */
+    lbuf[off - 2] = 0;
+    lbuf[off - 3] = 0;
+    lbuf[off - 4] = 0;
+    CHECK_EQ(qc_tparams_decode(&got, false, lbuf, off), QC_ERR_TPARAM);
+}
+
 int main(void) {
     TEST_RUN(test_defaults);
     TEST_RUN(test_wire_format);
@@ -371,5 +432,6 @@ int main(void) {
     TEST_RUN(test_duplicates_and_unknown);
     TEST_RUN(test_truncation);
     TEST_RUN(test_check_cids);
+    TEST_RUN(test_version_info);
     return test_summary();
 }
