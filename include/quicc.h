@@ -84,6 +84,19 @@ int quicc_ctx_load_verify_locations(quicc_ctx *ctx, const char *pem_file, const 
 int quicc_ctx_set_ciphersuites(quicc_ctx *ctx, const char *list);
 /* Append TLS secrets in NSS key log format to this file. */
 int quicc_ctx_set_keylog_file(quicc_ctx *ctx, const char *path);
+/* QUIC versions (a quicc extension: OpenSSL speaks QUIC v1 only). */
+#define QUICC_QUIC_VERSION_1 0x00000001u
+#define QUICC_QUIC_VERSION_2 0x6b3343cfu       /* RFC 9369 */
+#define QUICC_QUIC_VERSION_2_DRAFT 0x709a50c4u /* draft-ietf-quic-v2, for older peers */
+/* The versions connections of ctx may use (1 to 4, none twice), for compatible version
+ * negotiation (RFC 9368). Client: the first is the version of its first Initial, unless
+ * the server's address-validation token came from another one of the list (tokens are
+ * good for one version); all are offered, and the server may move the connection to any
+ * of them. Default: v1 only. Server (set before quicc_new_listener): the versions a
+ * client's first Initial may come in, and the order of preference in which the server
+ * moves a connection to one the client offers. Default: v2, v1. Returns 1, or 0 for a bad
+ * list. */
+int quicc_ctx_set_quic_versions(quicc_ctx *ctx, const uint32_t *versions, size_t n);
 
 /* The certificate chain and private key (PEM files): a server's, or a client's, sent when
  * the server asks for one. */
@@ -199,9 +212,14 @@ int quicc_get_shutdown(const quicc *s);
  * 1, or 0 before the handshake completed. */
 int quicc_get_handshake_rtt(const quicc *s, uint64_t *rtt_us);
 /* The negotiated TLS 1.3 suite by its IANA name (SSL_CIPHER_get_name of
- * SSL_get_current_cipher), NULL before the handshake; and the protocol ("QUICv1"). */
+ * SSL_get_current_cipher), NULL before the handshake; and the protocol ("QUICv1", or
+ * "QUICv2" once a connection moved to QUIC v2). */
 const char *quicc_get_current_cipher_name(const quicc *s);
 const char *quicc_get_version(const quicc *s);
+/* The QUIC version a connection uses (a QUICC_QUIC_VERSION_*): the negotiated one once the
+ * server answered, before that the version of the client's first Initial; 0 for a
+ * listener or a connection not started. */
+uint32_t quicc_get_quic_version(const quicc *s);
 /* Keying material from the session (SSL_export_keying_material, RFC 8446 §7.5): 1, or 0
  * before the handshake completed or for bad arguments. Without use_context the context is
  * empty, which TLS 1.3 does not tell apart from none. */

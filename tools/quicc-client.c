@@ -6,6 +6,7 @@
  */
 #include "h3/h3.h"
 #include "quicc.h"
+#include "versions.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -48,7 +49,7 @@ enum conn_plan {
 
 static struct {
     enum proto proto;
-    const char *outdir, *cacert, *keylog, *ciphers, *session_file;
+    const char *outdir, *cacert, *keylog, *ciphers, *session_file, *versions;
     bool insecure, verbose, quiet, key_update;
     size_t max_concurrent;
     enum conn_plan plan;
@@ -77,6 +78,9 @@ static void usage(FILE *f) {
                "  --session-file FILE   resume the session kept in FILE, and keep the newest\n"
                "                        session there\n"
                "  --key-update          update the keys as soon as the handshake is confirmed\n"
+               "  --quic-versions LIST  QUIC versions, comma-separated: the first Initial goes\n"
+               "                        in the first, the server may move the connection to\n"
+               "                        any (v1, v2, v2draft; default v1)\n"
                "  --testcase NAME       behave as the QUIC Interop Runner's test case NAME asks\n"
                "                        (also TESTCASE; see quicc-client(1))\n"
                "  -v                    report progress on stderr\n"
@@ -331,8 +335,10 @@ static bool apply_testcase(const char *name) {
         opt.ciphers = "TLS_CHACHA20_POLY1305_SHA256";
     } else if (!strcmp(name, "keyupdate")) {
         opt.key_update = true;
+    } else if (!strcmp(name, "v2")) {
+        if (!opt.versions) opt.versions = "v1,v2"; /* start in v1, offer v2: the server upgrades */
     } else {
-        return false; /* zerortt, ecn, v2, connectionmigration, rebind-port, rebind-addr... */
+        return false; /* zerortt, ecn, connectionmigration, rebind-port, rebind-addr... */
     }
     return true;
 }
@@ -408,7 +414,8 @@ static void run_group(quicc_ctx *ctx, int g) {
         conn_failure(conn, why, sizeof(why));
         goto fail_all;
     }
-    vlog("connected (%s, %s)", quicc_get_current_cipher_name(conn),
+    vlog("connected (QUIC %s, %s, %s)", tool_version_name(quicc_get_quic_version(conn)),
+         quicc_get_current_cipher_name(conn),
          quicc_session_reused(conn) ? "session resumed" : "full handshake");
     bool key_update = opt.key_update;
     quicc_set_blocking_mode(conn, 0);
@@ -536,14 +543,21 @@ fail_all:
 }
 
 int main(int argc, char **argv) {
-    static const struct option longopts[] = {
-        {"alpn", required_argument, NULL, 'A'},    {"output-dir", required_argument, NULL, 'o'},
-        {"cacert", required_argument, NULL, 'C'},  {"insecure", no_argument, NULL, 'k'},
-        {"keylog", required_argument, NULL, 'L'},  {"max-concurrent", required_argument, NULL, 'M'},
-        {"ciphers", required_argument, NULL, 'c'}, {"each-url", no_argument, NULL, 'E'},
-        {"resume", no_argument, NULL, 'R'},        {"session-file", required_argument, NULL, 'S'},
-        {"key-update", no_argument, NULL, 'U'},    {"testcase", required_argument, NULL, 'T'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"alpn", required_argument, NULL, 'A'},
+                                             {"output-dir", required_argument, NULL, 'o'},
+                                             {"cacert", required_argument, NULL, 'C'},
+                                             {"insecure", no_argument, NULL, 'k'},
+                                             {"keylog", required_argument, NULL, 'L'},
+                                             {"max-concurrent", required_argument, NULL, 'M'},
+                                             {"ciphers", required_argument, NULL, 'c'},
+                                             {"each-url", no_argument, NULL, 'E'},
+                                             {"resume", no_argument, NULL, 'R'},
+                                             {"session-file", required_argument, NULL, 'S'},
+                                             {"key-update", no_argument, NULL, 'U'},
+                                             {"testcase", required_argument, NULL, 'T'},
+                                             {"quic-versions", required_argument, NULL, 'V'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
     const char *testcase = getenv("TESTCASE");
     int c;
     while ((c = getopt_long(argc, argv, "o:kvqh", longopts, NULL)) != -1) {
@@ -598,6 +612,9 @@ int main(int argc, char **argv) {
             break;
         case 'T':
             testcase = optarg;
+            break;
+        case 'V':
+            opt.versions = optarg;
             break;
         case 'v':
             opt.verbose = true;
@@ -675,6 +692,12 @@ int main(int argc, char **argv) {
         quicc_ctx_set_default_verify_paths(ctx);
     }
     if (opt.keylog) quicc_ctx_set_keylog_file(ctx, opt.keylog);
+    uint32_t versions[4];
+    size_t nversions = opt.versions ? tool_parse_versions(opt.versions, versions, 4) : 0;
+    if (opt.versions && (!nversions || !quicc_ctx_set_quic_versions(ctx, versions, nversions))) {
+        fprintf(stderr, "quicc-client: bad --quic-versions '%s' (v1, v2, v2draft)\n", opt.versions);
+        return 2;
+    }
     if (opt.ciphers && !quicc_ctx_set_ciphersuites(ctx, opt.ciphers)) {
         fprintf(stderr, "quicc-client: no usable cipher suite in '%s'\n", opt.ciphers);
         return 2;

@@ -6,6 +6,7 @@
  */
 #include "h3/h3.h"
 #include "quicc.h"
+#include "versions.h"
 #include "tls/tls.h"
 
 #include <arpa/inet.h>
@@ -70,6 +71,9 @@ static void usage(FILE *f) {
                "                     for localhost and 127.0.0.1)\n"
                "  --write-cert FILE  write that generated certificate to FILE (for clients)\n"
                "  --retry            validate every client address with Retry\n"
+               "  --quic-versions LIST  QUIC versions a client may start in, and the order in\n"
+               "                     which the server moves a connection to one the client\n"
+               "                     offers (comma-separated: v1, v2, v2draft; default v2,v1)\n"
                "  --testcase NAME    behave as the QUIC Interop Runner's test case NAME asks\n"
                "                     (also TESTCASE; retry turns on --retry; a case this\n"
                "                     server does not support exits with status 127)\n"
@@ -78,7 +82,7 @@ static void usage(FILE *f) {
                "  --help             show this help\n"
                "\n"
                "ADDR defaults to 127.0.0.1. Logs one line per connection: peer, ALPN,\n"
-               "requests, bytes, duration and close reason.\n");
+               "requests, bytes, duration, QUIC version and close reason.\n");
 }
 
 /* Opens ROOT/path for a request path; refuses "..". */
@@ -277,11 +281,11 @@ static void log_close(sconn *sc) {
     quicc_get_value_uint(sc->conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_QUIC_KEY_UPDATES, &kus);
     const char *cipher = quicc_get_current_cipher_name(sc->conn);
     printf("quicc-server: %s alpn=%s requests=%llu bytes=%llu duration=%.3fs packets=%llu "
-           "lost=%llu rtt=%lluus cipher=%s resumed=%d key_updates=%llu %s\n",
+           "lost=%llu rtt=%lluus cipher=%s resumed=%d key_updates=%llu version=%s %s\n",
            sc->peer, names[sc->proto], (unsigned long long)sc->requests,
            (unsigned long long)sc->bytes, secs, (unsigned long long)sent, (unsigned long long)lost,
            (unsigned long long)srtt, cipher ? cipher : "-", quicc_session_reused(sc->conn),
-           (unsigned long long)kus, why);
+           (unsigned long long)kus, tool_version_name(quicc_get_quic_version(sc->conn)), why);
     fflush(stdout);
 }
 
@@ -386,6 +390,7 @@ static bool testcase_supported(const char *name, bool *retry) {
                                   "resumption",
                                   "chacha20",
                                   "keyupdate",
+                                  "v2",
                                   "retry"};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         if (!strcmp(name, cases[i])) {
@@ -396,12 +401,16 @@ static bool testcase_supported(const char *name, bool *retry) {
 }
 
 int main(int argc, char **argv) {
-    static const struct option longopts[] = {
-        {"root", required_argument, NULL, 'r'}, {"cert", required_argument, NULL, 'c'},
-        {"key", required_argument, NULL, 'k'},  {"write-cert", required_argument, NULL, 'w'},
-        {"retry", no_argument, NULL, 'R'},      {"testcase", required_argument, NULL, 'T'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0}};
-    const char *cert = NULL, *key = NULL, *write_cert = NULL;
+    static const struct option longopts[] = {{"root", required_argument, NULL, 'r'},
+                                             {"cert", required_argument, NULL, 'c'},
+                                             {"key", required_argument, NULL, 'k'},
+                                             {"write-cert", required_argument, NULL, 'w'},
+                                             {"retry", no_argument, NULL, 'R'},
+                                             {"testcase", required_argument, NULL, 'T'},
+                                             {"quic-versions", required_argument, NULL, 'V'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    const char *cert = NULL, *key = NULL, *write_cert = NULL, *versions = NULL;
     bool retry = false;
     const char *testcase = getenv("TESTCASE");
     int c;
@@ -424,6 +433,9 @@ int main(int argc, char **argv) {
             break;
         case 'T':
             testcase = optarg;
+            break;
+        case 'V':
+            versions = optarg;
             break;
         case 'q':
             opt.quiet = true;
@@ -486,6 +498,12 @@ int main(int argc, char **argv) {
         quicc_ctx_set_alpn_protos(ctx, alpn, sizeof(alpn) - 1) != 0) {
         quicc_err_print(stderr);
         return 1;
+    }
+    uint32_t vlist[4];
+    size_t nv = versions ? tool_parse_versions(versions, vlist, 4) : 0;
+    if (versions && (!nv || !quicc_ctx_set_quic_versions(ctx, vlist, nv))) {
+        fprintf(stderr, "quicc-server: bad --quic-versions '%s' (v1, v2, v2draft)\n", versions);
+        return 2;
     }
     quicc *l = quicc_new_listener(ctx, retry ? QUICC_LISTENER_FLAG_RETRY : 0);
     if (!l || !quicc_set_fd(l, fd) || !quicc_listen(l)) {

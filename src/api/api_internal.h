@@ -38,11 +38,15 @@ struct quicc_ctx {
     char *cert_file, *key_file; /* server */
     unsigned char alpn[256];    /* server preference list, wire format */
     size_t alpn_len;
-    /* Client: NEW_TOKEN tokens from servers, by server address (most recent first) */
+    /* QUIC versions (quicc_ctx_set_quic_versions; n == 0: the role's default) */
+    qc_version_list versions;
+    /* Client: NEW_TOKEN tokens from servers, by server address (most recent first), each
+     * good for connections of the QUIC version it came in only (RFC 9369 §5) */
     struct {
         qc_addr peer;
         uint8_t token[96];
         size_t len;
+        uint32_t version;
     } tokens[8];
     size_t ntokens;
     /* Client session cache (QUICC_SESS_CACHE_CLIENT): the latest session per server name and

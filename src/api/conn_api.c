@@ -173,6 +173,37 @@ int quicc_ctx_set_ciphersuites(quicc_ctx *ctx, const char *list) {
     return 1;
 }
 
+int quicc_ctx_set_quic_versions(quicc_ctx *ctx, const uint32_t *versions, size_t n) {
+    if (!ctx || !versions || n == 0 || n > QC_MAX_VERSIONS) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT,
+                        "quicc_ctx_set_quic_versions: 1 to %d versions", QC_MAX_VERSIONS);
+        return 0;
+    }
+    qc_version_list l = {.n = 0};
+    for (size_t i = 0; i < n; i++) {
+        if (!qc_version_find(versions[i]) || qc_version_list_has(&l, versions[i])) {
+            qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "QUIC version 0x%08x: %s",
+                            (unsigned)versions[i],
+                            qc_version_find(versions[i]) ? "listed twice" : "not supported");
+            return 0;
+        }
+        l.v[l.n++] = versions[i];
+    }
+    pthread_mutex_lock(&ctx->lock);
+    ctx->versions = l;
+    pthread_mutex_unlock(&ctx->lock);
+    return 1;
+}
+
+uint32_t quicc_get_quic_version(const quicc *s) {
+    if (!s || !s->c) return 0;
+    qc_api_conn *c = s->c;
+    pthread_mutex_lock(c->lock);
+    uint32_t v = c->engine ? qc_conn_version(c->engine) : 0;
+    pthread_mutex_unlock(c->lock);
+    return v;
+}
+
 int quicc_ctx_use_certificate_chain_file(quicc_ctx *ctx, const char *file) {
     if (!file || access(file, R_OK) != 0) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "cannot read certificate file %s",
@@ -335,6 +366,7 @@ static void client_conn_free(quicc *s) {
         ctx->tokens[0].peer = c->peer;
         memcpy(ctx->tokens[0].token, tok, tlen);
         ctx->tokens[0].len = tlen;
+        ctx->tokens[0].version = qc_conn_version(c->engine);
         pthread_mutex_unlock(&ctx->lock);
     }
     qc_api_port_remove(c->port, c);
@@ -723,6 +755,25 @@ static int conn_start(quicc *s) {
     cfg.rand = qc_api_rand;
     cfg.idle_timeout_ms = c->idle_timeout_ms;
     cfg.keepalive_auto = true; /* like OpenSSL: a ticked connection stays alive */
+    /* The server's token for this address, if any: it is good for one QUIC version only,
+     * so a connection that has one starts in that version (if still ours). */
+    uint8_t token[sizeof(ctx->tokens[0].token)];
+    size_t token_len = 0;
+    pthread_mutex_lock(&ctx->lock);
+    if (ctx->versions.n) cfg.versions = ctx->versions;
+    cfg.version = cfg.versions.v[0];
+    for (size_t i = 0; i < ctx->ntokens; i++) {
+        if (ctx->tokens[i].peer.len == c->peer.len &&
+            memcmp(&ctx->tokens[i].peer.ss, &c->peer.ss, c->peer.len) == 0) {
+            if (qc_version_list_has(&cfg.versions, ctx->tokens[i].version)) {
+                cfg.version = ctx->tokens[i].version;
+                token_len = ctx->tokens[i].len;
+                memcpy(token, ctx->tokens[i].token, token_len);
+            }
+            break;
+        }
+    }
+    pthread_mutex_unlock(&ctx->lock);
     if (qc_api_port_buffers(c->port, cfg.max_udp_payload) != 0) {
         qc_api_err_push(QUICC_R_INTERNAL_ERROR, "out of memory");
         return 0;
@@ -765,15 +816,7 @@ static int conn_start(quicc *s) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "the session to resume is not valid");
         return 0;
     }
-    pthread_mutex_lock(&ctx->lock);
-    for (size_t i = 0; i < ctx->ntokens; i++) {
-        if (ctx->tokens[i].peer.len == c->peer.len &&
-            memcmp(&ctx->tokens[i].peer.ss, &c->peer.ss, c->peer.len) == 0) {
-            qc_conn_set_token(c->engine, ctx->tokens[i].token, ctx->tokens[i].len);
-            break;
-        }
-    }
-    pthread_mutex_unlock(&ctx->lock);
+    if (token_len) qc_conn_set_token(c->engine, token, token_len);
     rv = qc_conn_set_hs(c->engine, hs);
     if (rv) {
         qc_api_err_push(QUICC_R_INTERNAL_ERROR, "transport parameters: %s", qc_strerror(rv));
@@ -1048,3 +1091,7 @@ out:
 int quicc_shutdown(quicc *s) {
     return quicc_shutdown_ex(s, 0, NULL);
 }
+
+_Static_assert(QUICC_QUIC_VERSION_1 == QC_VERSION_1 && QUICC_QUIC_VERSION_2 == QC_VERSION_2 &&
+                   QUICC_QUIC_VERSION_2_DRAFT == QC_VERSION_2_DRAFT,
+               "public and engine version numbers agree");

@@ -124,6 +124,7 @@ static qc_api_conn *server_conn_new(qc_api_port *p, const qc_ep_decision *d, con
     qc_conn_config_default(&cfg, true);
     cfg.crypto = &qc_gnutls_crypto;
     cfg.rand = qc_api_rand;
+    cfg.versions = p->ep.cfg.versions; /* the listener's: accepted and negotiated alike */
     cfg.idle_timeout_ms = c->idle_timeout_ms;
     /* Half-open handshakes go well before the idle timeout (they hold a slot each). */
     cfg.handshake_timeout_ms =
@@ -286,6 +287,9 @@ quicc *quicc_new_listener(quicc_ctx *ctx, uint64_t flags) {
     p->is_server = true;
     p->listener = l;
     qc_endpoint_config_default(&p->ep.cfg);
+    pthread_mutex_lock(&ctx->lock);
+    if (ctx->versions.n) p->ep.cfg.versions = ctx->versions;
+    pthread_mutex_unlock(&ctx->lock);
     p->ep.cfg.retry = (flags & QUICC_LISTENER_FLAG_RETRY)      ? QC_RETRY_ALWAYS
                       : (flags & QUICC_LISTENER_FLAG_NO_RETRY) ? QC_RETRY_NEVER
                                                                : QC_RETRY_AUTO;

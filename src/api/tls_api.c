@@ -195,7 +195,15 @@ const char *quicc_get_current_cipher_name(const quicc *s) {
 }
 
 const char *quicc_get_version(const quicc *s) {
-    return s && s->kind != QC_OBJ_LISTENER ? "QUICv1" : NULL;
+    if (!s || s->kind == QC_OBJ_LISTENER) return NULL;
+    switch (quicc_get_quic_version(s)) {
+    case QUICC_QUIC_VERSION_2:
+        return "QUICv2";
+    case QUICC_QUIC_VERSION_2_DRAFT:
+        return "QUICv2draft";
+    default:
+        return "QUICv1"; /* OpenSSL's answer for every QUIC object */
+    }
 }
 
 int quicc_export_keying_material(quicc *s, unsigned char *out, size_t olen, const char *label,

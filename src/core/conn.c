@@ -207,6 +207,9 @@ static int hs_send_crypto(void *user, enum qc_epoch ep, const uint8_t *data, siz
 static void set_version_info(qc_conn *c, uint32_t chosen) {
     qc_tparams *tp = &c->local_tp;
     tp->has_version_info = true;
+    /* Peers of the v2 draft know the draft's parameter only: send it too for them. */
+    tp->version_info_draft = qc_version_list_has(&c->cfg.versions, QC_VERSION_2_DRAFT) ||
+                             (c->has_peer_tp && c->peer_tp.version_info_draft);
     tp->chosen_version = chosen;
     tp->n_available = 0;
     if (!c->is_server && !qc_version_list_has(&c->cfg.versions, chosen))
@@ -235,6 +238,7 @@ static int server_negotiate_version(qc_conn *c, const qc_tparams *tp) {
         c->version = chosen;
     }
     set_version_info(c, chosen);
+    if (tp->version_info_draft) c->local_tp.version_info_draft = true; /* answer in kind */
     uint8_t buf[512];
     int rv = qc_tparams_encode(&c->local_tp, true, buf, sizeof(buf));
     if (rv >= 0) rv = c->hs.ops->set_local_tparams(c->hs.impl, buf, (size_t)rv);

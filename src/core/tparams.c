@@ -66,9 +66,9 @@ static int put_preferred_address(qc_wr *w, const qc_tparams *tp) {
     return rv;
 }
 
-static int put_version_info(qc_wr *w, const qc_tparams *tp) {
+static int put_version_info(qc_wr *w, const qc_tparams *tp, uint64_t id) {
     if (tp->n_available > QC_TP_MAX_VERSIONS) return QC_ERR_INVAL;
-    int rv = put_header(w, QC_TP_VERSION_INFORMATION, 4 + 4 * (uint64_t)tp->n_available);
+    int rv = put_header(w, id, 4 + 4 * (uint64_t)tp->n_available);
     if (!rv) rv = qc_wr_u32(w, tp->chosen_version);
     for (size_t i = 0; !rv && i < tp->n_available; i++)
         rv = qc_wr_u32(w, tp->available_versions[i]);
@@ -119,7 +119,9 @@ int qc_tparams_encode(const qc_tparams *tp, bool is_server, uint8_t *buf, size_t
     if (!rv && is_server && tp->has_retry_scid) rv = put_cid(&w, QC_TP_RETRY_SCID, &tp->retry_scid);
     if (!rv)
         rv = put_int_nondefault(&w, QC_TP_MAX_DATAGRAM_FRAME_SIZE, tp->max_datagram_frame_size, 0);
-    if (!rv && tp->has_version_info) rv = put_version_info(&w, tp);
+    if (!rv && tp->has_version_info) rv = put_version_info(&w, tp, QC_TP_VERSION_INFORMATION);
+    if (!rv && tp->has_version_info && tp->version_info_draft)
+        rv = put_version_info(&w, tp, QC_TP_VERSION_INFORMATION_DRAFT);
     if (rv) return rv;
     return (int)(w.p - buf);
 }
@@ -161,7 +163,8 @@ static int get_preferred_address(const uint8_t *v, size_t len, qc_tparams *tp) {
 }
 
 /* version_information: parsing failures are TRANSPORT_PARAMETER_ERROR (RFC 9368 §4). */
-static int get_version_info(const uint8_t *v, size_t len, bool from_server, qc_tparams *tp) {
+static int get_version_info(const uint8_t *v, size_t len, bool from_server, bool draft,
+                            qc_tparams *tp) {
     if (len < 4 || len % 4 != 0) return QC_ERR_TPARAM;
     qc_rd r = qc_rd_init(v, len);
     uint32_t chosen, x;
@@ -174,7 +177,7 @@ static int get_version_info(const uint8_t *v, size_t len, bool from_server, qc_t
         listed |= x == chosen;
         if (tp->n_available < QC_TP_MAX_VERSIONS) tp->available_versions[tp->n_available++] = x;
     }
-    if (!from_server && !listed) return QC_ERR_TPARAM;
+    if (!from_server && !listed && !draft) return QC_ERR_TPARAM;
     tp->has_version_info = true;
     tp->chosen_version = chosen;
     return 0;
@@ -250,7 +253,19 @@ static int decode_one(qc_tparams *tp, bool is_server, uint64_t id, const uint8_t
     case QC_TP_MAX_DATAGRAM_FRAME_SIZE:
         return get_int(v, len, &tp->max_datagram_frame_size);
     case QC_TP_VERSION_INFORMATION:
-        return get_version_info(v, len, is_server, tp);
+        tp->version_info_draft = false;
+        return get_version_info(v, len, is_server, false, tp);
+    case QC_TP_VERSION_INFORMATION_DRAFT: {
+        /* Parsed the same way; the RFC's parameter wins when both came. */
+        qc_tparams d;
+        rv = get_version_info(v, len, is_server, true, &d);
+        if (rv || (tp->has_version_info && !tp->version_info_draft)) return rv;
+        tp->has_version_info = tp->version_info_draft = true;
+        tp->chosen_version = d.chosen_version;
+        tp->n_available = d.n_available;
+        memcpy(tp->available_versions, d.available_versions, sizeof(d.available_versions));
+        return 0;
+    }
     }
     return 0;
 }
@@ -260,6 +275,7 @@ static int known_bit(uint64_t id) {
     if (id <= QC_TP_RETRY_SCID) return (int)id;
     if (id == QC_TP_MAX_DATAGRAM_FRAME_SIZE) return 17;
     if (id == QC_TP_VERSION_INFORMATION) return 18;
+    if (id == QC_TP_VERSION_INFORMATION_DRAFT) return 19;
     return -1;
 }
 

@@ -26,6 +26,8 @@ enum qc_tp_id {
     QC_TP_INITIAL_SCID = 0x0f,
     QC_TP_RETRY_SCID = 0x10,
     QC_TP_VERSION_INFORMATION = 0x11, /* RFC 9368 §3 */
+    /* The same in draft-ietf-quic-version-negotiation, still used with the v2 draft */
+    QC_TP_VERSION_INFORMATION_DRAFT = 0xff73db,
     QC_TP_MAX_DATAGRAM_FRAME_SIZE = 0x20,
 };
 
@@ -61,6 +63,7 @@ typedef struct qc_tparams {
     /* version_information (RFC 9368 §3): the Chosen Version and the first
      * QC_TP_MAX_VERSIONS Available Versions (all of them were checked). */
     bool has_version_info;
+    bool version_info_draft; /* encode: also under the draft's id; decode: only that came */
     uint32_t chosen_version;
     uint32_t available_versions[QC_TP_MAX_VERSIONS];
     size_t n_available;

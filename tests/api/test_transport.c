@@ -50,7 +50,13 @@ static void body_byte_fill(unsigned char *b, size_t len, size_t off) {
 typedef struct {
     quicc_dgram_pair *pair;
     int ok;
+    uint32_t version; /* the QUIC version of the server's connection */
 } server_arg;
+
+/* The client's QUIC versions in fetch() (none: the default) and the version expected. */
+static const uint32_t *client_versions;
+static size_t n_client_versions;
+static uint32_t want_version = QUICC_QUIC_VERSION_1;
 
 /* The server: one connection, one request on the default stream, the body, close. */
 static void *serve(void *arg) {
@@ -81,6 +87,7 @@ static void *serve(void *arg) {
         if (!quicc_write_ex(c, chunk, sizeof(chunk), &n)) goto out;
     }
     if (!quicc_stream_conclude(c, 0)) goto out;
+    a->version = quicc_get_quic_version(c);
     a->ok = quicc_shutdown_ex(c, QUICC_SHUTDOWN_FLAG_WAIT_PEER, NULL) == 1;
 out:
     quicc_free(c);
@@ -110,11 +117,13 @@ static void fetch(bool blocking, enum quicc_method method) {
     int sockets = count_sockets();
     quicc_dgram_pair *pair = quicc_dgram_pair_new(0);
     CHECK(pair != NULL);
-    server_arg sa = {pair, 0};
+    server_arg sa = {pair, 0, 0};
     pthread_t th;
     pthread_create(&th, NULL, serve, &sa);
     quicc_ctx *ctx = quicc_ctx_new(method);
     CHECK(quicc_ctx_load_verify_file(ctx, cert));
+    if (n_client_versions)
+        CHECK(quicc_ctx_set_quic_versions(ctx, client_versions, n_client_versions));
     quicc *c = quicc_new(ctx);
     quicc_transport t;
     struct sockaddr_storage peer;
@@ -131,6 +140,9 @@ static void fetch(bool blocking, enum quicc_method method) {
     while ((r = quicc_connect(c)) != 1 && quicc_get_error(c, r) == QUICC_ERROR_WANT_READ)
         wait_for(c, 0);
     CHECK_EQ(r, 1);
+    CHECK_U64(quicc_get_quic_version(c), want_version);
+    CHECK(strcmp(quicc_get_version(c),
+                 want_version == QUICC_QUIC_VERSION_2 ? "QUICv2" : "QUICv1") == 0);
     static const char req[] = "GET /big HTTP/1.0\r\nHost: localhost\r\n\r\n";
     size_t n;
     CHECK(quicc_write_ex2(c, req, sizeof(req) - 1, QUICC_WRITE_FLAG_CONCLUDE, &n));
@@ -172,6 +184,7 @@ static void fetch(bool blocking, enum quicc_method method) {
     }
     pthread_join(th, NULL);
     CHECK(sa.ok);
+    CHECK_U64(sa.version, want_version);
     CHECK_EQ(count_sockets(), sockets); /* no socket, on either side */
     quicc_free(c);
     quicc_ctx_free(ctx);
@@ -192,6 +205,39 @@ static void test_fetch_thread_assisted(void) {
 }
 
 /* A transport whose send fails for good: the handshake fails with a network error. */
+/* QUIC v2 by compatible version negotiation: the client starts in v1 and offers v2, which
+ * the server prefers by default; the same fetch, verified by SHA-256. Bad version lists are
+ * refused with an error on the queue. */
+static void test_quic_v2(void) {
+    static const uint32_t v1v2[] = {QUICC_QUIC_VERSION_1, QUICC_QUIC_VERSION_2};
+    client_versions = v1v2;
+    n_client_versions = 2;
+    want_version = QUICC_QUIC_VERSION_2;
+    fetch(true, QUICC_CLIENT);
+    fetch(false, QUICC_CLIENT);
+    client_versions = NULL;
+    n_client_versions = 0;
+    want_version = QUICC_QUIC_VERSION_1;
+    quicc_ctx *ctx = quicc_ctx_new(QUICC_CLIENT);
+    static const uint32_t bad[] = {QUICC_QUIC_VERSION_1, 0x1a2a3a4a}, twice[] = {1, 1},
+                          five[] = {1, QUICC_QUIC_VERSION_2, QUICC_QUIC_VERSION_2_DRAFT, 1, 1};
+    quicc_err_clear();
+    CHECK_EQ(quicc_ctx_set_quic_versions(ctx, bad, 2), 0);
+    CHECK_EQ(quicc_err_get(), QUICC_R_PASSED_INVALID_ARGUMENT);
+    CHECK_EQ(quicc_ctx_set_quic_versions(ctx, twice, 2), 0);
+    CHECK_EQ(quicc_ctx_set_quic_versions(ctx, five, 5), 0);
+    CHECK_EQ(quicc_ctx_set_quic_versions(ctx, v1v2, 0), 0);
+    CHECK_EQ(quicc_ctx_set_quic_versions(ctx, NULL, 1), 0);
+    CHECK_EQ(quicc_ctx_set_quic_versions(NULL, v1v2, 2), 0);
+    quicc_err_clear();
+    CHECK_EQ(quicc_ctx_set_quic_versions(ctx, v1v2, 2), 1);
+    quicc *c = quicc_new(ctx);
+    CHECK_U64(quicc_get_quic_version(c), 0); /* not started */
+    CHECK_U64(quicc_get_quic_version(NULL), 0);
+    quicc_free(c);
+    quicc_ctx_free(ctx);
+}
+
 static int broken_send(void *user, const quicc_dgram *d, size_t n) {
     (void)user, (void)d, (void)n;
     return -1;
@@ -398,6 +444,7 @@ int main(void) {
     TEST_RUN(test_fetch_nonblocking);
     TEST_RUN(test_fetch_thread_assisted);
     TEST_RUN(test_failing_transport);
+    TEST_RUN(test_quic_v2);
     TEST_RUN(test_client_certificate);
     TEST_RUN(test_verify_callback);
     unlink(cert);

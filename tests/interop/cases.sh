@@ -74,12 +74,14 @@ start_server() { # NAME [quicc-server options]
 start_server quicc --cert "$WORK/srv.pem" --key "$WORK/srv.key"
 start_server retry --cert "$WORK/srv.pem" --key "$WORK/srv.key" --testcase retry
 start_server chain --cert "$WORK/chain.pem" --key "$WORK/leaf.key"
-start_gtlsserver "$WWW" "$WORK/srv.key" "$WORK/srv.pem"
+# QUIC v2 for ngtcp2 0.12, which knows only the draft version of v2 (0x709a50c4)
+start_server v2 --cert "$WORK/srv.pem" --key "$WORK/srv.key" --testcase v2 --quic-versions v2,v2draft,v1
+GTLS_OPTS="--preferred-versions v2draft,v1" start_gtlsserver "$WWW" "$WORK/srv.key" "$WORK/srv.pem"
 PID_gtls=$SERVER_PID
 PORT_gtls=$PORT
 SERVER_PID=""
 stop_all() {
-    for pid in "$PID_quicc" "$PID_retry" "$PID_chain" "$PID_gtls"; do
+    for pid in "$PID_quicc" "$PID_retry" "$PID_chain" "$PID_v2" "$PID_gtls"; do
         [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
     done
     [ -n "${RELAY_PID:-}" ] && kill "$RELAY_PID" 2>/dev/null
@@ -166,7 +168,7 @@ run_quicc() {
     _t0=$(now)
     # shellcheck disable=SC2086
     TESTCASE=$_case REQUESTS="$(urls "$RPORT" $_names)" DOWNLOADS="$_out" timeout "$LIMIT" \
-        "$CLIENT" -v $_alpn --cacert "$WORK/ca.pem" \
+        "$CLIENT" -v $_alpn ${CLIENT_OPTS:-} --cacert "$WORK/ca.pem" \
         >"$WORK/client-$_case-$_srv.log" 2>&1
     _rc=$?
     _secs=$(elapsed "$_t0")
@@ -203,7 +205,7 @@ for srv in quicc gtls; do
             record longrtt "$RESULT_PAIR" FAIL "$RESULT_SECS" "slower than 6 s"
     fi
     if run_quicc chacha20 $srv small; then
-        grep -q 'connected (TLS_CHACHA20_POLY1305_SHA256' "$CLOG" && wire_ok 1 1303 &&
+        grep -q 'connected (QUIC v1, TLS_CHACHA20_POLY1305_SHA256' "$CLOG" && wire_ok 1 1303 &&
             record chacha20 "$RESULT_PAIR" ok "$RESULT_SECS" ||
             record chacha20 "$RESULT_PAIR" FAIL "$RESULT_SECS" "another cipher: $(grep connected "$CLOG") $(cat "$WORK/wire")"
     fi
@@ -242,6 +244,15 @@ for srv in quicc gtls; do
     run_quicc blackhole $srv big --rate 10 --blackhole 400-2400 && record blackhole "$RESULT_PAIR" ok "$RESULT_SECS"
     # shellcheck disable=SC2086
     run_quicc multiplexing $srv "$M_ALL" && record multiplexing "$RESULT_PAIR" ok "$RESULT_SECS"
+    # v2: the first Initial in v1 offering v2, every Handshake packet in v2 (the draft
+    # version against ngtcp2 0.12)
+    v2=6b3343cf v2opts=""
+    [ "$srv" = gtls ] && v2=709a50c4 v2opts="--quic-versions v1,v2draft"
+    if CLIENT_OPTS=$v2opts run_quicc v2 $srv "big small"; then
+        grep -q 'connected (QUIC v2' "$CLOG" && grep -q "^wire first_initial=00000001 handshake=$v2\$" "$WORK/wire" &&
+            record v2 "$RESULT_PAIR" ok "$RESULT_SECS" ||
+            record v2 "$RESULT_PAIR" FAIL "$RESULT_SECS" "$(grep connected "$CLOG") $(cat "$WORK/wire")"
+    fi
 done
 run_quicc http3 quicc "f0 f1 f2" && record http3 quicc-quicc ok "$RESULT_SECS"
 if run_quicc amplificationlimit chain small --delay 15 --drop-list c2s:2-7; then
@@ -264,7 +275,8 @@ run_gtls() { # CASE FILE NETSIM-OPTIONS -- GTLSCLIENT-OPTIONS
     while [ $# -gt 0 ] && [ "$1" != -- ]; do _nargs="$_nargs $1"; shift; done
     [ "${1:-}" = -- ] && shift
     # shellcheck disable=SC2086
-    relay_start "$PORT_quicc" $_nargs
+    eval "_gp=\$PORT_${GTLS_SRV:-quicc}"
+    relay_start "$_gp" $_nargs
     _out="$WORK/gdl-$_case"
     rm -rf "$_out"
     mkdir -p "$_out"
@@ -283,12 +295,13 @@ run_gtls() { # CASE FILE NETSIM-OPTIONS -- GTLSCLIENT-OPTIONS
 # gtlsclient's connection in the server's log: the line with the relay's port toward the
 # server for that run (RELAY_UP). h3_line waits (20 s at most) for it and prints it.
 h3_line() {
+    _log="$WORK/${GTLS_SRV:-quicc}.log"
     _n=0
-    while ! grep -q "127.0.0.1:$RELAY_UP alpn=h3" "$WORK/quicc.log" && [ $_n -lt 200 ]; do
+    while ! grep -q "127.0.0.1:$RELAY_UP alpn=h3" "$_log" && [ $_n -lt 200 ]; do
         sleep 0.1
         _n=$((_n + 1))
     done
-    grep "127.0.0.1:$RELAY_UP alpn=h3" "$WORK/quicc.log"
+    grep "127.0.0.1:$RELAY_UP alpn=h3" "$_log"
 }
 if run_gtls handshake small; then
     h3_line | grep -q 'requests=1' && wire_ok 1 && record handshake gtlsclient-quicc ok "$RESULT_SECS" ||
@@ -313,13 +326,21 @@ if run_gtls resumption small -- --session-file="$WORK/gsess" --tp-file="$WORK/gt
         record resumption gtlsclient-quicc ok "$RESULT_SECS" ||
         record resumption gtlsclient-quicc FAIL "$RESULT_SECS" "$(h3_line)"
 fi
+# v2: gtlsclient starts in v1 and offers the v2 draft, which this server prefers
+GTLS_SRV=v2
+if run_gtls v2 big -- -v v1 --other-versions v2draft,v1; then
+    h3_line | grep -q 'version=v2draft' && grep -q '^wire first_initial=00000001 handshake=709a50c4$' "$WORK/wire" &&
+        record v2 gtlsclient-quicc ok "$RESULT_SECS" ||
+        record v2 gtlsclient-quicc FAIL "$RESULT_SECS" "$(h3_line) $(cat "$WORK/wire")"
+fi
+GTLS_SRV=quicc
 run_gtls longrtt small --delay 750 && record longrtt gtlsclient-quicc ok "$RESULT_SECS"
 run_gtls transferloss big --drop 2 --seed 11 && record transferloss gtlsclient-quicc ok "$RESULT_SECS"
 
 # The table: one row per case, one column per pairing (seconds, or FAIL, or - not run)
 printf '%-20s %-16s %-16s %-16s\n' case quicc-quicc quicc-gtlsserver gtlsclient-quicc
 for c in handshake transfer longrtt chacha20 resumption keyupdate handshakeloss handshakecorruption \
-    transferloss transfercorruption blackhole multiplexing http3 amplificationlimit retry; do
+    transferloss transfercorruption blackhole multiplexing http3 amplificationlimit retry v2; do
     row=$(printf '%-20s' "$c")
     for p in quicc-quicc quicc-gtlsserver gtlsclient-quicc; do
         cell=$(awk -v c="$c" -v p="$p" '$1 == c && $2 == p {print ($3 == "ok" ? $4 " s" : "FAIL")}' "$WORK/results" | tail -1)

@@ -5,8 +5,11 @@
  * 9001 §5.2), finds the ClientHello at CRYPTO offset 0 and prints, once per connection
  * (distinct original DCID):
  *   clienthello dcid=HEX ciphers=1301,1302,1303
- * and at the end a summary line:
+ * and at the end two summary lines:
  *   clienthellos=N versions=00000001[,...] (long-header versions seen in either direction)
+ *   wire first_initial=00000001 handshake=6b3343cf[,...]
+ * (the version of the first client Initial, and those of Handshake packets both ways: what
+ * the runner's v2 case checks).
  * Usage: quicc-pcap FILE.pcap
  */
 #include "core/crypto.h"
@@ -25,10 +28,19 @@ static size_t nseen;
 static uint32_t versions[16];
 static size_t nversions;
 
-static void note_version(uint32_t v) {
-    for (size_t i = 0; i < nversions; i++)
-        if (versions[i] == v) return;
-    if (nversions < 16) versions[nversions++] = v;
+static uint32_t hs_versions[16];
+static size_t nhs_versions;
+static uint32_t first_initial;
+
+static void note(uint32_t *set, size_t *n, uint32_t v) {
+    for (size_t i = 0; i < *n; i++)
+        if (set[i] == v) return;
+    if (*n < 16) set[(*n)++] = v;
+}
+
+static void print_set(const uint32_t *set, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        printf("%s%08x", i ? "," : "", set[i]);
 }
 
 /* Prints the cipher suites of a ClientHello (TLS handshake message at data). */
@@ -101,15 +113,20 @@ int main(int argc, char **argv) {
         while (off < len) {
             qc_pkt_hdr h;
             if (qc_pkt_parse(dg + off, len - off, 0, &h) != 0 || !qc_pkt_is_long(h.type)) break;
-            note_version(h.version);
-            if (dport == server_port && h.type == QC_PT_INITIAL) client_initial(dg + off, &h);
+            note(versions, &nversions, h.version);
+            if (h.type == QC_PT_HANDSHAKE) note(hs_versions, &nhs_versions, h.version);
+            if (dport == server_port && h.type == QC_PT_INITIAL) {
+                if (!first_initial) first_initial = h.version;
+                client_initial(dg + off, &h);
+            }
             off += h.pkt_len;
         }
     }
     fclose(f);
     printf("clienthellos=%zu versions=", nseen);
-    for (size_t i = 0; i < nversions; i++)
-        printf("%s%08x", i ? "," : "", versions[i]);
+    print_set(versions, nversions);
+    printf("\nwire first_initial=%08x handshake=", first_initial);
+    print_set(hs_versions, nhs_versions);
     printf("\n");
     return 0;
 }

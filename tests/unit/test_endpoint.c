@@ -26,11 +26,13 @@ static void init(qc_endpoint *ep, enum qc_retry_mode mode) {
     CHECK_EQ(qc_endpoint_init(ep, &cfg), 0);
 }
 
-/* A client Initial of 1200 bytes with the given DCID and token (payload is not decrypted). */
-static size_t initial(uint8_t *buf, const qc_cid *dcid, const uint8_t *tok, size_t tok_len) {
+/* A client Initial of 1200 bytes of a version with the given DCID and token (payload is not
+ * decrypted). */
+static size_t initial_v(uint8_t *buf, uint32_t version, const qc_cid *dcid, const uint8_t *tok,
+                        size_t tok_len) {
     qc_cid scid = {.len = 4, .id = {1, 2, 3, 4}};
     qc_pkt_out out = {.type = QC_PT_INITIAL,
-                      .version = QC_VERSION_1,
+                      .version = version,
                       .dcid = dcid,
                       .scid = &scid,
                       .token = tok,
@@ -42,6 +44,10 @@ static size_t initial(uint8_t *buf, const qc_cid *dcid, const uint8_t *tok, size
     memset(buf + h, 0, 1200 - h);
     qc_pkt_set_length(buf, pn_off, 1200 - pn_off);
     return 1200;
+}
+
+static size_t initial(uint8_t *buf, const qc_cid *dcid, const uint8_t *tok, size_t tok_len) {
+    return initial_v(buf, QC_VERSION_1, dcid, tok, tok_len);
 }
 
 static void decide(qc_endpoint *ep, const uint8_t *dg, size_t len, qc_ep_decision *d,
@@ -214,10 +220,72 @@ static void test_per_address_cap(void) {
     qc_endpoint_free(&ep);
 }
 
+/* Versions: a v2 Initial is accepted by default; an endpoint without v2 answers it with
+ * Version Negotiation listing its versions; tokens and Retry are bound to the version. */
+static void test_versions(void) {
+    qc_endpoint ep;
+    init(&ep, QC_RETRY_ALWAYS);
+    uint8_t dg[1500], out[1500];
+    qc_cid dcid = {.len = 8, .id = {7, 7, 7, 7, 7, 7, 7, 7}};
+    qc_ep_decision d;
+    /* Retry in the client's version (v2: Type bits 00). */
+    decide(&ep, dg, initial_v(dg, QC_VERSION_2, &dcid, NULL, 0), &d, out);
+    CHECK_EQ(d.action, QC_EP_REPLY);
+    qc_pkt_hdr h;
+    CHECK_EQ(qc_pkt_parse(out, d.reply_len, 8, &h), 0);
+    CHECK_EQ(h.type, QC_PT_RETRY);
+    CHECK_U64(h.version, QC_VERSION_2);
+    CHECK_EQ(out[0] & 0x30, 0x00);
+    uint8_t tag[16];
+    CHECK_EQ(qc_retry_tag(&qc_gnutls_crypto, QC_VERSION_2, &dcid, out, d.reply_len - 16, tag), 0);
+    CHECK_MEM(tag, out + d.reply_len - 16, 16);
+    /* Its token validates a v2 Initial, not a v1 one (which gets a new Retry). */
+    uint8_t tok[QC_TOKEN_MAX_LEN];
+    memcpy(tok, h.token, h.token_len);
+    size_t tl = h.token_len;
+    qc_cid rscid = h.scid;
+    decide(&ep, dg, initial_v(dg, QC_VERSION_1, &rscid, tok, tl), &d, out);
+    CHECK_EQ(d.action, QC_EP_REPLY);
+    decide(&ep, dg, initial_v(dg, QC_VERSION_2, &rscid, tok, tl), &d, out);
+    CHECK_EQ(d.action, QC_EP_ACCEPT);
+    CHECK(d.validated && d.has_odcid);
+    /* NEW_TOKEN tokens likewise. */
+    int ntl =
+        qc_endpoint_new_token(&ep, addr, sizeof(addr), QC_VERSION_2, 5 * QC_SEC, tok, sizeof(tok));
+    CHECK(ntl > 0);
+    qc_cid d2 = {.len = 8, .id = {6, 6, 6, 6, 6, 6, 6, 6}};
+    decide(&ep, dg, initial_v(dg, QC_VERSION_1, &d2, tok, (size_t)ntl), &d, out);
+    CHECK_EQ(d.action, QC_EP_REPLY); /* not validated: Retry */
+    decide(&ep, dg, initial_v(dg, QC_VERSION_2, &d2, tok, (size_t)ntl), &d, out);
+    CHECK_EQ(d.action, QC_EP_ACCEPT);
+    CHECK(d.validated && !d.has_odcid);
+    qc_endpoint_free(&ep);
+    /* An endpoint of v1 only: Version Negotiation for v2, listing v1 and a greased version. */
+    qc_endpoint_config cfg;
+    qc_endpoint_config_default(&cfg);
+    cfg.cp = &qc_gnutls_crypto;
+    cfg.rand = rnd;
+    cfg.versions = (qc_version_list){{QC_VERSION_1}, 1};
+    CHECK_EQ(qc_endpoint_init(&ep, &cfg), 0);
+    decide(&ep, dg, initial_v(dg, QC_VERSION_2, &dcid, NULL, 0), &d, out);
+    CHECK_EQ(d.action, QC_EP_REPLY);
+    CHECK_EQ(qc_pkt_parse(out, d.reply_len, 8, &h), 0);
+    CHECK_EQ(h.type, QC_PT_VN);
+    CHECK_EQ(h.vn_count, 2);
+    static const uint8_t v1[] = {0, 0, 0, 1};
+    CHECK_MEM(h.vn_versions, v1, 4);
+    CHECK_EQ(h.vn_versions[4] & 0x0f, 0x0a);
+    CHECK_U64(ep.vn_sent, 1);
+    decide(&ep, dg, initial_v(dg, QC_VERSION_1, &dcid, NULL, 0), &d, out);
+    CHECK_EQ(d.action, QC_EP_ACCEPT);
+    qc_endpoint_free(&ep);
+}
+
 int main(void) {
     TEST_RUN(test_accept_and_route);
     TEST_RUN(test_caps_and_auto_retry);
     TEST_RUN(test_never_retry_pending_cap);
     TEST_RUN(test_per_address_cap);
+    TEST_RUN(test_versions);
     return test_summary();
 }

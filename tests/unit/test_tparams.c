@@ -421,6 +421,21 @@ static void test_version_info(void) {
     lbuf[off - 3] = 0;
     lbuf[off - 4] = 0;
     CHECK_EQ(qc_tparams_decode(&got, false, lbuf, off), QC_ERR_TPARAM);
+    /* The draft's parameter (0xff73db): sent beside the RFC's when asked, read when it is
+     * the only one, the RFC's winning when both came. */
+    tp.version_info_draft = true;
+    n = qc_tparams_encode(&tp, false, buf, sizeof(buf));
+    static const uint8_t draft_hdr[] = {0x80, 0xff, 0x73, 0xdb, 12};
+    CHECK_EQ(n, 2 * (int)sizeof(want) + 3);
+    CHECK_MEM(buf + sizeof(want), draft_hdr, sizeof(draft_hdr));
+    CHECK_EQ(qc_tparams_decode(&got, false, buf, (size_t)n), 0);
+    CHECK(got.has_version_info && !got.version_info_draft);
+    CHECK_EQ(qc_tparams_decode(&got, false, buf + sizeof(want), (size_t)n - sizeof(want)), 0);
+    CHECK(got.has_version_info && got.version_info_draft);
+    CHECK_U64(got.chosen_version, 1);
+    CHECK_EQ(got.n_available, 2);
+    static const uint8_t draft_bad[] = {0x80, 0xff, 0x73, 0xdb, 3, 0, 0, 1};
+    CHECK_EQ(qc_tparams_decode(&got, false, draft_bad, sizeof(draft_bad)), QC_ERR_TPARAM);
 }
 
 int main(void) {
