@@ -151,6 +151,7 @@ typedef struct qc_api_conn {
     bool explicit_events; /* EXPLICIT event handling: nonblocking calls do no network work */
     /* State */
     bool started, connected, failed;
+    bool vn_restarted; /* client: started again after a Version Negotiation (once only) */
     long verify_result;
     uint64_t handshake_rtt_us; /* the RTT when the handshake completed */
     char verify_text[128];

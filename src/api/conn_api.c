@@ -568,22 +568,6 @@ void qc_api_conn_run(qc_api_conn *c, qc_ts now) {
     qc_api_conn_flush(c, now);
 }
 
-/* A client port has one connection: datagrams from its peer go to it (on an unconnected
- * socket others are dropped). */
-static qc_api_conn *client_route(qc_api_port *p, qc_udp_dgram *d, qc_ts now) {
-    qc_api_conn *c = p->conns;
-    if (!c || (!p->connected && !addr_eq(&d->peer, &c->peer))) return NULL;
-    qc_conn_recv(c->engine, d->data, d->len, qc_api_rx_time(p, now, d));
-    return c;
-}
-
-static void client_run(qc_api_port *p, qc_api_conn *c, qc_ts now) {
-    (void)p;
-    qc_api_conn_run(c, now);
-}
-
-static const qc_api_port_ops client_port_ops = {.route = client_route, .run = client_run};
-
 int quicc_handle_events(quicc *s) {
     if (!s) return 0;
     qc_api_conn *c = s->c;
@@ -704,65 +688,28 @@ int quicc_get_event_timeout(quicc *s, struct timeval *tv, int *is_infinite) {
 
 /* ---- connecting ---- */
 
-/* Creates TLS, socket and engine, and sends the first flight. Lock held. */
-static int conn_start(quicc *s) {
-    qc_api_conn *c = s->c;
+/*
+ * The client's engine and TLS session, and its first flight. after_vn: this attempt follows
+ * a Version Negotiation packet and uses that version (RFC 9368 §2.1; 0: the first attempt).
+ * Lock held.
+ */
+static int client_engine_start(qc_api_conn *c, uint32_t after_vn) {
     quicc_ctx *ctx = c->ctx;
-    if (c->alpn_len == 0 && ctx->alpn_len == 0) {
-        qc_api_err_push(QUICC_R_NO_ALPN, "ALPN must be set before connecting");
-        return 0;
-    }
-    if (!c->has_peer && c->port->fd < 0) {
-        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "no peer address and no socket");
-        return 0;
-    }
-    if (!c->has_peer && c->port->has_transport) {
-        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT,
-                        "a connection over a transport needs quicc_set1_initial_peer_addr");
-        return 0;
-    }
-    if (!c->has_peer) {
-        /* A connected socket names its peer. */
-        if (qc_udp_peer_addr(c->port->fd, &c->peer) != 0) {
-            qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "socket has no peer address");
-            return 0;
-        }
-        c->has_peer = true;
-    }
-    char err[256] = "";
-    c->tls_ctx = qc_api_ctx_client_tls(ctx, err, sizeof(err));
-    if (!c->tls_ctx) {
-        qc_api_err_push(QUICC_R_HANDSHAKE_FAILED, "TLS setup: %s", err);
-        return 0;
-    }
-    if (c->port->fd < 0) {
-        int fd = qc_udp_open(&c->peer, NULL, true);
-        if (fd < 0) {
-            qc_api_err_push(QUICC_R_NETWORK_ERROR, "socket: %s", strerror(-fd));
-            return 0;
-        }
-        c->port->fd = fd;
-        c->port->own_fd = true;
-        c->port->connected = true;
-    }
-    if (c->port->has_transport)
-        c->port->connected = true; /* every datagram of the transport is the peer's */
-    else
-        c->port->udp_features = qc_udp_features(c->port->fd);
     qc_conn_config cfg;
     qc_conn_config_default(&cfg, false);
     cfg.crypto = &qc_gnutls_crypto;
     cfg.rand = qc_api_rand;
     cfg.idle_timeout_ms = c->idle_timeout_ms;
     cfg.keepalive_auto = true; /* like OpenSSL: a ticked connection stays alive */
+    cfg.after_vn = after_vn != 0;
     /* The server's token for this address, if any: it is good for one QUIC version only,
      * so a connection that has one starts in that version (if still ours). */
     uint8_t token[sizeof(ctx->tokens[0].token)];
     size_t token_len = 0;
     pthread_mutex_lock(&ctx->lock);
     if (ctx->versions.n) cfg.versions = ctx->versions;
-    cfg.version = cfg.versions.v[0];
-    for (size_t i = 0; i < ctx->ntokens; i++) {
+    cfg.version = after_vn ? after_vn : cfg.versions.v[0];
+    for (size_t i = 0; !after_vn && i < ctx->ntokens; i++) {
         if (ctx->tokens[i].peer.len == c->peer.len &&
             memcmp(&ctx->tokens[i].peer.ss, &c->peer.ss, c->peer.len) == 0) {
             if (qc_version_list_has(&cfg.versions, ctx->tokens[i].version)) {
@@ -822,18 +769,101 @@ static int conn_start(quicc *s) {
         qc_api_err_push(QUICC_R_INTERNAL_ERROR, "transport parameters: %s", qc_strerror(rv));
         return 0;
     }
-    c->started = true;
     rv = qc_conn_start(c->engine, now);
     if (rv) {
         qc_api_err_push(QUICC_R_HANDSHAKE_FAILED, "TLS start: %s", qc_strerror(rv));
         return 0;
     }
+    return 1;
+}
+
+/* A Version Negotiation packet listed a version we offer but did not start in: the
+ * connection starts again in it (incompatible version negotiation, RFC 9368 §2.1), once,
+ * before any stream exists. If that cannot be done the first attempt's failure stands. */
+static void client_after_vn(qc_api_conn *c) {
+    uint32_t v = qc_conn_vn_retry_version(c->engine);
+    if (!v || c->vn_restarted || c->nstream_objs) return;
+    c->vn_restarted = true;
+    qc_conn *old = c->engine;
+    c->engine = NULL;
+    if (client_engine_start(c, v)) {
+        qc_conn_free(old);
+        return;
+    }
+    qc_conn_free(c->engine);
+    c->engine = old;
+}
+
+/* A client port has one connection: datagrams from its peer go to it (on an unconnected
+ * socket others are dropped). */
+static qc_api_conn *client_route(qc_api_port *p, qc_udp_dgram *d, qc_ts now) {
+    qc_api_conn *c = p->conns;
+    if (!c || (!p->connected && !addr_eq(&d->peer, &c->peer))) return NULL;
+    qc_conn_recv(c->engine, d->data, d->len, qc_api_rx_time(p, now, d));
+    client_after_vn(c);
+    return c;
+}
+
+static void client_run(qc_api_port *p, qc_api_conn *c, qc_ts now) {
+    (void)p;
+    qc_api_conn_run(c, now);
+}
+
+static const qc_api_port_ops client_port_ops = {.route = client_route, .run = client_run};
+
+/* Creates TLS, socket and engine, and sends the first flight. Lock held. */
+static int conn_start(quicc *s) {
+    qc_api_conn *c = s->c;
+    quicc_ctx *ctx = c->ctx;
+    if (c->alpn_len == 0 && ctx->alpn_len == 0) {
+        qc_api_err_push(QUICC_R_NO_ALPN, "ALPN must be set before connecting");
+        return 0;
+    }
+    if (!c->has_peer && c->port->fd < 0) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "no peer address and no socket");
+        return 0;
+    }
+    if (!c->has_peer && c->port->has_transport) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT,
+                        "a connection over a transport needs quicc_set1_initial_peer_addr");
+        return 0;
+    }
+    if (!c->has_peer) {
+        /* A connected socket names its peer. */
+        if (qc_udp_peer_addr(c->port->fd, &c->peer) != 0) {
+            qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "socket has no peer address");
+            return 0;
+        }
+        c->has_peer = true;
+    }
+    char err[256] = "";
+    c->tls_ctx = qc_api_ctx_client_tls(ctx, err, sizeof(err));
+    if (!c->tls_ctx) {
+        qc_api_err_push(QUICC_R_HANDSHAKE_FAILED, "TLS setup: %s", err);
+        return 0;
+    }
+    if (c->port->fd < 0) {
+        int fd = qc_udp_open(&c->peer, NULL, true);
+        if (fd < 0) {
+            qc_api_err_push(QUICC_R_NETWORK_ERROR, "socket: %s", strerror(-fd));
+            return 0;
+        }
+        c->port->fd = fd;
+        c->port->own_fd = true;
+        c->port->connected = true;
+    }
+    if (c->port->has_transport)
+        c->port->connected = true; /* every datagram of the transport is the peer's */
+    else
+        c->port->udp_features = qc_udp_features(c->port->fd);
+    if (!client_engine_start(c, 0)) return 0;
+    c->started = true;
     c->port->ops = &client_port_ops;
     if (qc_api_port_add(c->port, c) != 0) {
         qc_api_err_push(QUICC_R_INTERNAL_ERROR, "out of memory");
         return 0;
     }
-    qc_api_conn_flush(c, now);
+    qc_api_conn_flush(c, qc_api_now());
     return 1;
 }
 

@@ -85,6 +85,9 @@ uint64_t qc_conn_key_updates(const qc_conn *c) {
 uint32_t qc_conn_version(const qc_conn *c) {
     return c->version;
 }
+uint32_t qc_conn_vn_retry_version(const qc_conn *c) {
+    return c->vn.retry_version;
+}
 const qc_tparams *qc_conn_peer_tparams(const qc_conn *c) {
     return c->has_peer_tp ? &c->peer_tp : NULL;
 }
@@ -245,9 +248,25 @@ static int server_negotiate_version(qc_conn *c, const qc_tparams *tp) {
     return rv;
 }
 
+/* After a Version Negotiation: the version we would have picked from one listing the
+ * server's Available Versions and the negotiated version must be the one we attempted, or
+ * the Version Negotiation was forged to downgrade us (RFC 9368 §4). */
+static bool vn_was_honest(const qc_conn *c, const qc_tparams *tp) {
+    for (size_t i = 0; i < c->cfg.versions.n; i++) {
+        uint32_t v = c->cfg.versions.v[i];
+        bool listed = v == tp->chosen_version;
+        for (size_t j = 0; j < tp->n_available && !listed; j++)
+            listed = tp->available_versions[j] == v;
+        if (listed) return v == c->vn.original;
+    }
+    return false;
+}
+
 /* Client: the server's version information must name the version its packets came in,
  * one we offered; a server that moved us to another version must send it (RFC 9368 §4). */
 static int client_check_version(const qc_conn *c, const qc_tparams *tp) {
+    if (c->cfg.after_vn && (!tp->has_version_info || !vn_was_honest(c, tp)))
+        return QC_ERR_VERSION_NEGOTIATION;
     if (!tp->has_version_info) return c->version == c->vn.original ? 0 : QC_ERR_VERSION_NEGOTIATION;
     if (tp->chosen_version != c->version) return QC_ERR_VERSION_NEGOTIATION;
     if (tp->chosen_version != c->vn.original &&

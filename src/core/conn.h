@@ -51,6 +51,10 @@ typedef struct qc_conn_config {
      * default v1 only); the server may answer in any of them. Server: the versions it may
      * move a connection to, in order of preference (default v2, v1). */
     qc_version_list versions;
+    /* Client: this attempt follows a Version Negotiation packet (incompatible version
+     * negotiation, RFC 9368 §2.1; version is the one chosen from it): later ones are
+     * ignored, and the server's version information must show no downgrade (§4). */
+    bool after_vn;
     const qc_crypto_provider *crypto;
     qc_rand_fn rand;
     void *rand_user;
@@ -176,6 +180,9 @@ uint64_t qc_conn_key_updates(const qc_conn *c);
 /* The QUIC version in use: the negotiated one once known (RFC 9368), before that the
  * client's original version. */
 uint32_t qc_conn_version(const qc_conn *c);
+/* Client: after a Version Negotiation packet closed the connection, the version to try a
+ * new connection in (the first of ours it lists), or 0. */
+uint32_t qc_conn_vn_retry_version(const qc_conn *c);
 
 /* ---- Streams ---- */
 

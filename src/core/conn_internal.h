@@ -70,8 +70,9 @@ struct qc_conn {
     const qc_crypto_provider *cp;
     /* Compatible version negotiation (RFC 9368, RFC 9369 §4) */
     struct {
-        uint32_t original; /* the version of the client's first Initial */
-        bool settled;      /* client: the server's version is known (it sent CRYPTO data) */
+        uint32_t original;      /* the version of the client's first Initial */
+        bool settled;           /* client: the server's version is known (it sent CRYPTO data) */
+        uint32_t retry_version; /* client: a Version Negotiation's choice for a new attempt */
     } vn;
 
     /* TLS */

@@ -25,21 +25,34 @@ static const qc_cid *client_initial_dcid(const qc_conn *c) {
 }
 
 static int on_version_negotiation(qc_conn *c, const qc_pkt_hdr *h, qc_ts now) {
-    /* Only before any packet from the server was processed, and only if it lists
-     * neither our version (RFC 9000 §6.2). The DCID must be our SCID. */
-    if (c->ids.got_server_scid || c->spaces[QC_PNS_INITIAL].largest_rx != UINT64_MAX)
+    /* Only before any packet from the server was processed, only if it does not list our
+     * version, and not in answer to an attempt that followed one (RFC 9000 §6.2, RFC 9368
+     * §4). The DCID must be our SCID. */
+    if (c->ids.got_server_scid || c->spaces[QC_PNS_INITIAL].largest_rx != UINT64_MAX ||
+        c->cfg.after_vn)
         return QC_ERR_DROP;
     if (!qc_cids_is_local(&c->cids, &h->dcid) || !qc_cid_eq(&h->scid, &c->ids.odcid))
         return QC_ERR_DROP;
+    qc_version_list theirs = {.n = 0}; /* the versions it lists that quicc speaks */
     for (size_t i = 0; i < h->vn_count; i++) {
         const uint8_t *v = h->vn_versions + 4 * i;
         uint32_t ver =
             ((uint32_t)v[0] << 24) | ((uint32_t)v[1] << 16) | ((uint32_t)v[2] << 8) | v[3];
         if (ver == c->version) return QC_ERR_DROP; /* lists our version: ignore */
+        if (qc_version_find(ver) && theirs.n < QC_MAX_VERSIONS) theirs.v[theirs.n++] = ver;
     }
+    /* The first of our versions it lists is for a new attempt (the caller starts it). */
+    for (size_t i = 0; i < c->cfg.versions.n && !c->vn.retry_version; i++)
+        if (qc_version_list_has(&theirs, c->cfg.versions.v[i]))
+            c->vn.retry_version = c->cfg.versions.v[i];
     static const char why[] = "version negotiation: no common version";
-    qc_conn_set_close_info(c, true, false, QC_TE_CONNECTION_REFUSED, 0, QC_ERR_VERSION, why,
-                           sizeof(why) - 1);
+    static const char why_retry[] = "version negotiation: try another version";
+    if (c->vn.retry_version)
+        qc_conn_set_close_info(c, true, false, QC_TE_CONNECTION_REFUSED, 0, QC_ERR_VERSION,
+                               why_retry, sizeof(why_retry) - 1);
+    else
+        qc_conn_set_close_info(c, true, false, QC_TE_CONNECTION_REFUSED, 0, QC_ERR_VERSION, why,
+                               sizeof(why) - 1);
     qc_conn_set_state(c, QC_CONN_CLOSED);
     (void)now;
     return 0;

@@ -57,6 +57,8 @@ typedef struct {
 static const uint32_t *client_versions;
 static size_t n_client_versions;
 static uint32_t want_version = QUICC_QUIC_VERSION_1;
+static const uint32_t *server_versions; /* the server's (none: the default) */
+static size_t n_server_versions;
 
 /* The server: one connection, one request on the default stream, the body, close. */
 static void *serve(void *arg) {
@@ -67,6 +69,8 @@ static void *serve(void *arg) {
     if (!quicc_ctx_use_certificate_chain_file(ctx, cert) ||
         !quicc_ctx_use_PrivateKey_file(ctx, key) ||
         quicc_ctx_set_alpn_protos(ctx, ALPN, sizeof(ALPN) - 1) != 0 ||
+        (n_server_versions &&
+         !quicc_ctx_set_quic_versions(ctx, server_versions, n_server_versions)) ||
         !quicc_dgram_pair_transport(a->pair, 1, &t) || !(l = quicc_new_listener(ctx, 0)) ||
         !quicc_set_transport(l, &t) || !quicc_listen(l) || !(c = quicc_accept_connection(l, 0))) {
         quicc_err_print(stderr);
@@ -215,6 +219,18 @@ static void test_quic_v2(void) {
     want_version = QUICC_QUIC_VERSION_2;
     fetch(true, QUICC_CLIENT);
     fetch(false, QUICC_CLIENT);
+    /* A client starting in v2 meets a server of v1 only: Version Negotiation, and the
+     * connection starts again in v1 by itself. */
+    static const uint32_t v2v1[] = {QUICC_QUIC_VERSION_2, QUICC_QUIC_VERSION_1},
+                          v1only[] = {QUICC_QUIC_VERSION_1};
+    client_versions = v2v1;
+    server_versions = v1only;
+    n_server_versions = 1;
+    want_version = QUICC_QUIC_VERSION_1;
+    fetch(true, QUICC_CLIENT);
+    fetch(false, QUICC_CLIENT);
+    server_versions = NULL;
+    n_server_versions = 0;
     client_versions = NULL;
     n_client_versions = 0;
     want_version = QUICC_QUIC_VERSION_1;

@@ -167,10 +167,12 @@ static void test_key_update_v2(void) {
     sim_free(&s);
 }
 
-/* Drives a pair until one side closes; returns the error code the other side received. */
-static uint64_t closed_with(sim *s, qc_conn *victim_side) {
+/* Drives a pair until both sides closed; returns the error code the server (or the client)
+ * received or sent. */
+static uint64_t closed_with(sim *s, bool server_side) {
     sim_run(s, s->now + 10 * QC_SEC, sim_cond_both_closed, NULL);
-    const qc_close_info *ci = qc_conn_close_info(victim_side);
+    qc_conn *c = server_side ? s->server : s->client;
+    const qc_close_info *ci = c ? qc_conn_close_info(c) : NULL;
     return ci ? ci->error_code : UINT64_MAX;
 }
 
@@ -194,7 +196,7 @@ static void test_client_lies(void) {
     CHECK_EQ(qc_tls_new(s.tls_client, "localhost", &cbs, &hs), 0);
     CHECK_EQ(qc_conn_set_hs(s.client, hs), 0);
     CHECK_EQ(qc_conn_start(s.client, s.now), 0);
-    uint64_t code = closed_with(&s, s.client);
+    uint64_t code = closed_with(&s, false);
     CHECK(s.server != NULL);
     CHECK_U64(qc_conn_close_info(s.server)->error_code, QC_TE_VERSION_NEGOTIATION_ERROR);
     CHECK_EQ(qc_conn_close_info(s.server)->lib_error, QC_ERR_VERSION_NEGOTIATION);
@@ -261,6 +263,62 @@ static void test_client_checks(void) {
     }
 }
 
+/* A client that started in v2 and also offers v1 meets a v1-only server: the Version
+ * Negotiation names the version for a new attempt (the API starts it), and the attempt
+ * that follows ignores any further Version Negotiation. */
+static void test_vn_names_next_attempt(void) {
+    sim s;
+    CHECK_EQ(sim_init(&s, 9700, "sim"), 0);
+    s.ccfg.version = QC_VERSION_2;
+    s.ccfg.versions = (qc_version_list)L2(QC_VERSION_2, QC_VERSION_1);
+    s.epcfg.versions = s.scfg.versions = (qc_version_list)L1(QC_VERSION_1);
+    CHECK_EQ(sim_start(&s), 0);
+    sim_run(&s, s.now + 5 * QC_SEC, NULL, NULL);
+    CHECK_EQ(qc_conn_state(s.client), QC_CONN_CLOSED);
+    CHECK_EQ(qc_conn_close_info(s.client)->lib_error, QC_ERR_VERSION);
+    CHECK_U64(qc_conn_vn_retry_version(s.client), QC_VERSION_1);
+    sim_free(&s);
+    /* An attempt made after a Version Negotiation ignores the next one. */
+    CHECK_EQ(sim_init(&s, 9701, "sim"), 0);
+    s.ccfg.version = QC_VERSION_2;
+    s.ccfg.after_vn = true;
+    s.ccfg.versions = (qc_version_list)L2(QC_VERSION_2, QC_VERSION_1);
+    s.epcfg.versions = s.scfg.versions = (qc_version_list)L1(QC_VERSION_1);
+    CHECK_EQ(sim_start(&s), 0);
+    sim_run(&s, s.now + 2 * QC_SEC, NULL, NULL);
+    CHECK_EQ(qc_conn_state(s.client), QC_CONN_HANDSHAKING);
+    CHECK_U64(qc_conn_vn_retry_version(s.client), 0);
+    sim_free(&s);
+}
+
+/* The attempt after a Version Negotiation checks the server's Available Versions: honest
+ * (the server speaks only v1) it completes in v1; forged (the server speaks v2 too, which
+ * the client prefers) it ends in VERSION_NEGOTIATION_ERROR. */
+static void test_vn_downgrade(void) {
+    for (int forged = 0; forged < 2; forged++) {
+        sim s;
+        CHECK_EQ(sim_init(&s, 9800 + (uint64_t)forged, "sim"), 0);
+        s.ccfg.version = QC_VERSION_1;
+        s.ccfg.after_vn = true;
+        s.ccfg.versions = (qc_version_list)L2(QC_VERSION_2, QC_VERSION_1);
+        if (!forged) s.epcfg.versions = s.scfg.versions = (qc_version_list)L1(QC_VERSION_1);
+        sim_app app;
+        sim_app_init(&app, 1, 50000, 1);
+        CHECK_EQ(sim_start(&s), 0);
+        if (!forged) {
+            CHECK(sim_run(&s, s.now + 10 * QC_SEC, sim_app_step, &app));
+            CHECK_EQ(app.failed, 0);
+            CHECK_U64(qc_conn_version(s.client), QC_VERSION_1);
+        } else {
+            uint64_t code = closed_with(&s, true);
+            CHECK_EQ(qc_conn_close_info(s.client)->lib_error, QC_ERR_VERSION_NEGOTIATION);
+            CHECK_U64(code, QC_TE_VERSION_NEGOTIATION_ERROR);
+        }
+        sim_app_free(&app);
+        sim_free(&s);
+    }
+}
+
 /* Bad configurations are refused when the connection is made. */
 static void test_bad_config(void) {
     qc_conn_config cfg;
@@ -290,6 +348,8 @@ int main(void) {
     TEST_RUN(test_key_update_v2);
     TEST_RUN(test_client_lies);
     TEST_RUN(test_client_checks);
+    TEST_RUN(test_vn_names_next_attempt);
+    TEST_RUN(test_vn_downgrade);
     TEST_RUN(test_bad_config);
     return test_summary();
 }
