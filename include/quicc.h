@@ -143,6 +143,10 @@ typedef struct quicc_dgram {
     size_t len;
     struct sockaddr_storage peer; /* send: destination; recv: source (peer_len 0: unknown) */
     socklen_t peer_len;
+    /* The ECN codepoint (RFC 3168: 0 Not-ECT, 1 ECT(1), 2 ECT(0), 3 CE). send: what the
+     * datagram should carry; recv: what it arrived with (0 when the transport cannot tell;
+     * quicc then finds ECN unusable on the path and stops marking). */
+    unsigned char ecn;
 } quicc_dgram;
 
 typedef struct quicc_transport {
@@ -545,6 +549,17 @@ int quicc_set_idle_timeout(quicc *conn, uint64_t ms);
 #define QUICC_VALUE_CONN_SMOOTHED_RTT_US 0x1023
 #define QUICC_VALUE_CONN_MIN_RTT_US 0x1024
 #define QUICC_VALUE_CONN_CWND 0x1025
+/* ECN (RFC 9000 §13.4): whether our ECT(0) marks are validated on the path (a
+ * QUICC_ECN_STATE_*), the packets that arrived ECT(0) and CE-marked, and the CE marks the
+ * peer reported for ours (each a congestion signal). */
+#define QUICC_VALUE_CONN_ECN_STATE 0x1026
+#define QUICC_VALUE_CONN_ECN_ECT0_RECEIVED 0x1027
+#define QUICC_VALUE_CONN_ECN_CE_RECEIVED 0x1028
+#define QUICC_VALUE_CONN_ECN_CE_REPORTED 0x1029
+#define QUICC_ECN_STATE_TESTING 0  /* marking, not yet confirmed */
+#define QUICC_ECN_STATE_CAPABLE 1  /* marking; the peer's counts match */
+#define QUICC_ECN_STATE_FAILED 2   /* not marking: the path loses or bleaches the marks */
+#define QUICC_ECN_STATE_DISABLED 3 /* not marking, by configuration */
 
 /* Implicit: every I/O call also processes network events (the default). Explicit:
  * nonblocking I/O calls touch only buffers; quicc_handle_events does the network work. */

@@ -6,7 +6,7 @@
  */
 #include "h3/h3.h"
 #include "quicc.h"
-#include "versions.h"
+#include "names.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -320,7 +320,8 @@ static bool apply_testcase(const char *name) {
     static const char *plain[] = {"handshake", "transfer",     "longrtt",
                                   "blackhole", "transferloss", "transfercorruption",
                                   "goodput",   "crosstraffic", "amplificationlimit",
-                                  "ipv6",      "retry",        "multiplexing"};
+                                  "ipv6",      "retry",        "multiplexing",
+                                  "ecn"};
     if (!opt.alpn_given) opt.proto = P_HQ;
     for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
         if (!strcmp(name, plain[i])) return true;
@@ -338,7 +339,7 @@ static bool apply_testcase(const char *name) {
     } else if (!strcmp(name, "v2")) {
         if (!opt.versions) opt.versions = "v1,v2"; /* start in v1, offer v2: the server upgrades */
     } else {
-        return false; /* zerortt, ecn, connectionmigration, rebind-port, rebind-addr... */
+        return false; /* zerortt, connectionmigration, rebind-port, rebind-addr... */
     }
     return true;
 }
@@ -524,10 +525,12 @@ static void run_group(quicc_ctx *ctx, int g) {
     quicc_get_value_uint(conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_CONN_SMOOTHED_RTT_US, &srtt);
     uint64_t kus = 0;
     quicc_get_value_uint(conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_QUIC_KEY_UPDATES, &kus);
+    char ecn[128];
+    tool_ecn_summary(conn, ecn, sizeof(ecn));
     vlog("connection closed: %llu packets received, %llu of ours lost, rtt %llu us, %llu key "
-         "updates",
+         "updates, %s",
          (unsigned long long)recvd, (unsigned long long)lost, (unsigned long long)srtt,
-         (unsigned long long)kus);
+         (unsigned long long)kus, ecn);
     quicc_free(conn);
     return;
 fail_all:

@@ -6,7 +6,7 @@
  */
 #include "h3/h3.h"
 #include "quicc.h"
-#include "versions.h"
+#include "names.h"
 #include "tls/tls.h"
 
 #include <arpa/inet.h>
@@ -82,7 +82,7 @@ static void usage(FILE *f) {
                "  --help             show this help\n"
                "\n"
                "ADDR defaults to 127.0.0.1. Logs one line per connection: peer, ALPN,\n"
-               "requests, bytes, duration, QUIC version and close reason.\n");
+               "requests, bytes, duration, QUIC version, ECN and close reason.\n");
 }
 
 /* Opens ROOT/path for a request path; refuses "..". */
@@ -279,13 +279,15 @@ static void log_close(sconn *sc) {
                          &srtt);
     uint64_t kus = 0;
     quicc_get_value_uint(sc->conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_QUIC_KEY_UPDATES, &kus);
+    char ecn[128];
+    tool_ecn_summary(sc->conn, ecn, sizeof(ecn));
     const char *cipher = quicc_get_current_cipher_name(sc->conn);
     printf("quicc-server: %s alpn=%s requests=%llu bytes=%llu duration=%.3fs packets=%llu "
-           "lost=%llu rtt=%lluus cipher=%s resumed=%d key_updates=%llu version=%s %s\n",
+           "lost=%llu rtt=%lluus cipher=%s resumed=%d key_updates=%llu version=%s %s %s\n",
            sc->peer, names[sc->proto], (unsigned long long)sc->requests,
            (unsigned long long)sc->bytes, secs, (unsigned long long)sent, (unsigned long long)lost,
            (unsigned long long)srtt, cipher ? cipher : "-", quicc_session_reused(sc->conn),
-           (unsigned long long)kus, tool_version_name(quicc_get_quic_version(sc->conn)), why);
+           (unsigned long long)kus, tool_version_name(quicc_get_quic_version(sc->conn)), ecn, why);
     fflush(stdout);
 }
 
@@ -391,6 +393,7 @@ static bool testcase_supported(const char *name, bool *retry) {
                                   "chacha20",
                                   "keyupdate",
                                   "v2",
+                                  "ecn",
                                   "retry"};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         if (!strcmp(name, cases[i])) {

@@ -12,6 +12,7 @@
 #define QC_API_INTERNAL_H
 
 #include "core/conn.h"
+#include "core/ecn.h"
 #include "core/endpoint.h"
 #include "net/transport.h"
 #include "net/udp.h"

@@ -799,7 +799,7 @@ static void client_after_vn(qc_api_conn *c) {
 static qc_api_conn *client_route(qc_api_port *p, qc_udp_dgram *d, qc_ts now) {
     qc_api_conn *c = p->conns;
     if (!c || (!p->connected && !addr_eq(&d->peer, &c->peer))) return NULL;
-    qc_conn_recv(c->engine, d->data, d->len, qc_api_rx_time(p, now, d));
+    qc_conn_recv_ecn(c->engine, d->data, d->len, d->ecn, qc_api_rx_time(p, now, d));
     client_after_vn(c);
     return c;
 }

@@ -207,13 +207,13 @@ static qc_api_conn *server_route(qc_api_port *p, qc_udp_dgram *dg, qc_ts now) {
         if (d.shed_oldest && p->pend_head) server_conn_destroy(p, p->pend_head);
         c = server_conn_new(p, &d, &dg->peer, now);
         if (c && d.bad_token) {
-            qc_conn_recv(c->engine, dg->data, dg->len, now);
+            qc_conn_recv_ecn(c->engine, dg->data, dg->len, dg->ecn, now);
             qc_conn_close(c->engine, false, QC_TE_INVALID_TOKEN, "invalid token", now);
             return c;
         }
     }
     if (!c) return NULL;
-    qc_conn_recv(c->engine, dg->data, dg->len, now);
+    qc_conn_recv_ecn(c->engine, dg->data, dg->len, dg->ecn, now);
     qc_conn_stats st;
     qc_conn_get_stats(c->engine, &st);
     if (d.action == QC_EP_ACCEPT && st.pkts_recv == 0) {

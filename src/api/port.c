@@ -232,6 +232,7 @@ void qc_api_conn_flush(qc_api_conn *c, qc_ts now) {
             break;
         }
         p->tx_dst = c->peer;
+        p->tx.ecn = (uint8_t)qc_conn_ecn_mark(c->engine);
         while (p->tx.count < QC_UDP_BATCH) {
             int n = qc_conn_send(c->engine, p->tx.buf + p->tx.count * p->tx.seg_cap, p->tx.seg_cap,
                                  now);

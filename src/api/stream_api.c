@@ -835,19 +835,27 @@ int quicc_get_value_uint(quicc *s, uint32_t class_, uint32_t id, uint64_t *value
     case QUICC_VALUE_CONN_PACKETS_LOST:
     case QUICC_VALUE_CONN_SMOOTHED_RTT_US:
     case QUICC_VALUE_CONN_MIN_RTT_US:
-    case QUICC_VALUE_CONN_CWND: {
+    case QUICC_VALUE_CONN_CWND:
+    case QUICC_VALUE_CONN_ECN_STATE:
+    case QUICC_VALUE_CONN_ECN_ECT0_RECEIVED:
+    case QUICC_VALUE_CONN_ECN_CE_RECEIVED:
+    case QUICC_VALUE_CONN_ECN_CE_REPORTED: {
         if (!c->engine) {
             ok = 0;
             break;
         }
         qc_conn_stats st;
         qc_conn_get_stats(c->engine, &st);
-        *value = id == QUICC_VALUE_CONN_PACKETS_SENT       ? st.pkts_sent
-                 : id == QUICC_VALUE_CONN_PACKETS_RECEIVED ? st.pkts_recv
-                 : id == QUICC_VALUE_CONN_PACKETS_LOST     ? st.pkts_lost
-                 : id == QUICC_VALUE_CONN_SMOOTHED_RTT_US  ? st.srtt / QC_US
-                 : id == QUICC_VALUE_CONN_MIN_RTT_US       ? st.min_rtt / QC_US
-                                                           : st.cwnd;
+        *value = id == QUICC_VALUE_CONN_PACKETS_SENT        ? st.pkts_sent
+                 : id == QUICC_VALUE_CONN_PACKETS_RECEIVED  ? st.pkts_recv
+                 : id == QUICC_VALUE_CONN_PACKETS_LOST      ? st.pkts_lost
+                 : id == QUICC_VALUE_CONN_SMOOTHED_RTT_US   ? st.srtt / QC_US
+                 : id == QUICC_VALUE_CONN_MIN_RTT_US        ? st.min_rtt / QC_US
+                 : id == QUICC_VALUE_CONN_CWND              ? st.cwnd
+                 : id == QUICC_VALUE_CONN_ECN_STATE         ? (uint64_t)st.ecn_state
+                 : id == QUICC_VALUE_CONN_ECN_ECT0_RECEIVED ? st.ecn_recv[0]
+                 : id == QUICC_VALUE_CONN_ECN_CE_RECEIVED   ? st.ecn_recv[2]
+                                                            : st.ecn_peer_ce;
         break;
     }
     case QUICC_VALUE_QUIC_KEY_UPDATES:
@@ -914,3 +922,9 @@ int quicc_set_value_uint(quicc *s, uint32_t class_, uint32_t id, uint64_t value)
                     class_);
     return 0;
 }
+
+_Static_assert(QUICC_ECN_STATE_TESTING == QC_ECN_TESTING &&
+                   QUICC_ECN_STATE_CAPABLE == QC_ECN_CAPABLE &&
+                   QUICC_ECN_STATE_FAILED == QC_ECN_FAILED &&
+                   QUICC_ECN_STATE_DISABLED == QC_ECN_DISABLED,
+               "public and engine ECN states agree");

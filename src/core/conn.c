@@ -33,6 +33,7 @@ void qc_conn_config_default(qc_conn_config *cfg, bool is_server) {
     cfg->max_ack_delay_ms = 25;
     cfg->ack_delay_exponent = 3;
     cfg->max_crypto_buffer = 64u << 10;
+    cfg->ecn = true;
 }
 
 /* The legal moves of the connection's lifecycle (RFC 9000 §10): forward only, CLOSING may
@@ -87,6 +88,9 @@ uint32_t qc_conn_version(const qc_conn *c) {
 }
 uint32_t qc_conn_vn_retry_version(const qc_conn *c) {
     return c->vn.retry_version;
+}
+unsigned qc_conn_ecn_mark(const qc_conn *c) {
+    return qc_ecn_mark(&c->ecn);
 }
 const qc_tparams *qc_conn_peer_tparams(const qc_conn *c) {
     return c->has_peer_tp ? &c->peer_tp : NULL;
@@ -170,6 +174,7 @@ static void on_frames(qc_conn *c, enum qc_pn_space space, const qc_sent_pkt *p, 
 static void rec_on_acked(void *user, enum qc_pn_space space, const qc_sent_pkt *p) {
     qc_conn *c = user;
     on_frames(c, space, p, true);
+    c->ecn_newly_marked += p->ecn_marked;
     /* Key update completes when a packet of the new phase is acknowledged. */
     if (space == QC_PNS_APP) qc_ks_on_acked(&c->keys, p->pn);
     for (unsigned i = 0; i < p->nframes; i++)
@@ -181,7 +186,9 @@ static void rec_on_acked(void *user, enum qc_pn_space space, const qc_sent_pkt *
 }
 
 static void rec_on_lost(void *user, enum qc_pn_space space, const qc_sent_pkt *p) {
-    on_frames(user, space, p, false);
+    qc_conn *c = user;
+    on_frames(c, space, p, false);
+    qc_ecn_on_lost(&c->ecn, p->ecn_marked != 0);
 }
 
 /* ---- TLS callbacks ---- */
@@ -350,6 +357,7 @@ static int conn_init_common(qc_conn *c, const qc_conn_config *cfg, uint32_t vers
     c->timers.close_deadline = QC_TS_NONE;
     c->timers.created = now;
     qc_ks_init(&c->keys, qc_version_find(version));
+    qc_ecn_init(&c->ecn, cfg->ecn);
 
     qc_tparams *tp = &c->local_tp;
     qc_tparams_default(tp);
@@ -697,6 +705,9 @@ void qc_conn_get_stats(const qc_conn *c, qc_conn_stats *st) {
     st->srtt = c->rec.rtt.smoothed;
     st->min_rtt = c->rec.rtt.min;
     st->cwnd = c->rec.cc.cwnd;
+    st->ecn_state = (int)c->ecn.state;
+    st->ecn_marked = c->ecn.marked_sent;
+    st->ecn_peer_ce = c->ecn.peer[QC_PNS_APP][2];
 }
 
 int qc_conn_initiate_key_update(qc_conn *c) {

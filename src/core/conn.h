@@ -55,6 +55,7 @@ typedef struct qc_conn_config {
      * negotiation, RFC 9368 §2.1; version is the one chosen from it): later ones are
      * ignored, and the server's version information must show no downgrade (§4). */
     bool after_vn;
+    bool ecn; /* mark packets ECT(0) and validate the path (RFC 9000 §13.4; default on) */
     const qc_crypto_provider *crypto;
     qc_rand_fn rand;
     void *rand_user;
@@ -124,6 +125,9 @@ int qc_conn_start(qc_conn *c, qc_ts now);
  * return value is 0, or QC_ERR_CLOSED once the connection is closed.
  */
 int qc_conn_recv(qc_conn *c, uint8_t *dgram, size_t len, qc_ts now);
+/* The same for a datagram that arrived with an ECN codepoint (core/ecn.h: the two low bits
+ * of its IP TOS / traffic class); qc_conn_recv is this with QC_ECN_NOT_ECT. */
+int qc_conn_recv_ecn(qc_conn *c, uint8_t *dgram, size_t len, unsigned ecn, qc_ts now);
 /*
  * Writes the next datagram to send into buf (cap bytes, at least 1200).
  * Returns its length, 0 when there is nothing to send now, or a negative
@@ -183,6 +187,8 @@ uint32_t qc_conn_version(const qc_conn *c);
 /* Client: after a Version Negotiation packet closed the connection, the version to try a
  * new connection in (the first of ours it lists), or 0. */
 uint32_t qc_conn_vn_retry_version(const qc_conn *c);
+/* The ECN codepoint (core/ecn.h) the datagrams qc_conn_send makes now must carry. */
+unsigned qc_conn_ecn_mark(const qc_conn *c);
 
 /* ---- Streams ---- */
 
@@ -244,6 +250,10 @@ typedef struct qc_conn_stats {
     uint64_t bytes_sent, bytes_recv;
     qc_ts srtt, min_rtt;
     uint64_t cwnd;
+    int ecn_state;        /* enum qc_ecn_state: our marks' validation */
+    uint64_t ecn_recv[3]; /* packets received ECT(0), ECT(1), CE (all spaces) */
+    uint64_t ecn_marked;  /* packets we sent ECT(0) */
+    uint64_t ecn_peer_ce; /* CE marks the peer reported (1-RTT) */
 } qc_conn_stats;
 void qc_conn_get_stats(const qc_conn *c, qc_conn_stats *st);
 

@@ -10,6 +10,7 @@
 #include "core/ack.h"
 #include "core/cid.h"
 #include "core/conn.h"
+#include "core/ecn.h"
 #include "core/flowctl.h"
 #include "core/frame.h"
 #include "core/keys.h"
@@ -80,6 +81,11 @@ struct qc_conn {
     bool hs_set;
     bool handshake_complete, handshake_confirmed;
     bool sent_handshake_pkt; /* client: first Handshake packet sent -> drop Initial keys */
+
+    /* ECN on the path (ecn.h); ecn_newly_marked counts, while an ACK is processed, the
+     * ECT(0) packets it newly acknowledges */
+    qc_ecn ecn;
+    uint64_t ecn_newly_marked;
 
     /* Keys of every epoch and the 1-RTT key phases (keys.h) */
     qc_key_schedule keys;

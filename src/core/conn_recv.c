@@ -271,7 +271,12 @@ static int on_frame(qc_conn *c, enum qc_pkt_type pt, const qc_frame *f, qc_ts no
             uint64_t us = f->u.ack.ack_delay;
             delay = (us >> (62 - exp)) ? QC_TS_NONE / 2 : (us << exp) * QC_US;
         }
-        return qc_recovery_on_ack(&c->rec, sp, f, delay, c->handshake_confirmed, now);
+        c->ecn_newly_marked = 0;
+        int rv = qc_recovery_on_ack(&c->rec, sp, f, delay, c->handshake_confirmed, now);
+        if (rv) return rv;
+        uint64_t counts[3] = {f->u.ack.ect0, f->u.ack.ect1, f->u.ack.ce};
+        qc_ecn_on_ack(&c->ecn, sp, c->ecn_newly_marked, f->u.ack.ecn ? counts : NULL);
+        return 0;
     }
     case QC_FT_RESET_STREAM:
         return on_reset_stream(c, f);
@@ -384,7 +389,7 @@ static enum qc_epoch pkt_epoch(enum qc_pkt_type t) {
                               : (t == QC_PT_HANDSHAKE ? QC_EPOCH_HANDSHAKE : QC_EPOCH_1RTT);
 }
 
-static int recv_packet(qc_conn *c, uint8_t *pkt, const qc_pkt_hdr *h, qc_ts now) {
+static int recv_packet(qc_conn *c, uint8_t *pkt, const qc_pkt_hdr *h, unsigned ecn, qc_ts now) {
     if (c->state == QC_CONN_DRAINING) return QC_ERR_DROP;
     switch (h->type) {
     case QC_PT_VN:
@@ -473,6 +478,12 @@ static int recv_packet(qc_conn *c, uint8_t *pkt, const qc_pkt_hdr *h, qc_ts now)
         }
     }
     c->stats.pkts_recv++;
+    /* The datagram's ECN mark counts for each of its packets, in its space (§13.4.1). */
+    static const int ecn_slot[4] = {-1, 1, 0, 2}; /* Not-ECT, ECT(1), ECT(0), CE */
+    if (ecn_slot[ecn & 3] >= 0) {
+        space->ack.ecn[ecn_slot[ecn & 3]]++;
+        c->stats.ecn_recv[ecn_slot[ecn & 3]]++;
+    }
     if (!c->is_server && h->type == QC_PT_INITIAL && h->version != c->version) {
         /* The server's Initial in another version we offered opened: that is the negotiated
          * version, for every packet from now on (RFC 9369 §4). */
@@ -503,14 +514,19 @@ static int recv_packet(qc_conn *c, uint8_t *pkt, const qc_pkt_hdr *h, qc_ts now)
     if (pn > space->largest_rx || space->largest_rx == UINT64_MAX) space->largest_rx = pn;
     if (rv && c->state >= QC_CONN_CLOSING) return rv;
     qc_ts max_ack_delay = c->cfg.max_ack_delay_ms * QC_MS;
-    qc_ack_on_packet(&space->ack, pn, eliciting, sp != QC_PNS_APP || !c->handshake_complete, now,
-                     max_ack_delay);
+    /* CE-marked packets are acknowledged at once (RFC 9000 §13.2.1). */
+    bool immediate = sp != QC_PNS_APP || !c->handshake_complete || (ecn & 3) == QC_ECN_CE;
+    qc_ack_on_packet(&space->ack, pn, eliciting, immediate, now, max_ack_delay);
     c->timers.last_activity = now;
     c->timers.sent_eliciting_since_rx = false;
     return rv;
 }
 
 int qc_conn_recv(qc_conn *c, uint8_t *dgram, size_t len, qc_ts now) {
+    return qc_conn_recv_ecn(c, dgram, len, QC_ECN_NOT_ECT, now);
+}
+
+int qc_conn_recv_ecn(qc_conn *c, uint8_t *dgram, size_t len, unsigned ecn, qc_ts now) {
     if (c->state == QC_CONN_CLOSED) return QC_ERR_CLOSED;
     c->stats.bytes_recv += len;
     if (c->path.amp_limited) c->path.bytes_recv_unvalidated += len;
@@ -520,7 +536,7 @@ int qc_conn_recv(qc_conn *c, uint8_t *dgram, size_t len, qc_ts now) {
         qc_pkt_hdr h;
         if (qc_pkt_parse(dgram + off, len - off, c->cfg.scid_len, &h)) break;
         /* Padding after the last packet of a coalesced datagram is fine; junk stops parsing. */
-        if (recv_packet(c, dgram + off, &h, now) == 0) any = true;
+        if (recv_packet(c, dgram + off, &h, ecn, now) == 0) any = true;
         if (c->state == QC_CONN_CLOSED) break;
         off += h.pkt_len;
     }

@@ -421,6 +421,8 @@ static int finish_packet(qc_conn *c, pkt_build *b, qc_ts now) {
     p->size = (uint32_t)b->len;
     p->ack_eliciting = b->eliciting;
     p->in_flight = b->in_flight;
+    p->ecn_marked = qc_ecn_mark(&c->ecn) == QC_ECN_ECT0; /* the datagram's mark */
+    qc_ecn_on_sent(&c->ecn, p->ecn_marked);
     qc_recovery_on_sent(&c->rec, b->sp, p, now);
     c->spaces[b->sp].next_pn++;
     c->stats.pkts_sent++;

@@ -50,7 +50,8 @@ typedef struct qc_sent_pkt {
     uint32_t size; /* bytes on the wire, counted in flight if in_flight */
     uint8_t ack_eliciting;
     uint8_t in_flight;
-    uint8_t state; /* internal: in flight, acked, lost */
+    uint8_t ecn_marked; /* sent ECT(0) */
+    uint8_t state;      /* internal: in flight, acked, lost */
     uint8_t nframes;
     qc_sent_frame frames[QC_SENT_MAX_FRAMES];
 } qc_sent_pkt;

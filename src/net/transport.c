@@ -26,6 +26,7 @@ int qc_transport_send_batch(const quicc_transport *t, const qc_addr *dst, qc_udp
             d[n].len = b->len[k];
             memcpy(&d[n].peer, &dst->ss, dst->len);
             d[n].peer_len = dst->len;
+            d[n].ecn = b->ecn;
         }
         int r = t->send(t->user, d, n);
         if (r < 0) {
@@ -63,6 +64,7 @@ int qc_transport_recv_batch(const quicc_transport *t, qc_udp_rx *rx) {
         memcpy(&o->peer.ss, &d[i].peer, sizeof(d[i].peer));
         o->peer.len = d[i].peer_len;
         o->waited_ns = 0;
+        o->ecn = d[i].ecn & 3;
     }
     return (int)rx->count;
 }
@@ -71,6 +73,7 @@ int qc_transport_recv_batch(const quicc_transport *t, qc_udp_rx *rx) {
 
 typedef struct pair_msg {
     size_t len;
+    unsigned char ecn; /* the pair carries ECN marks as a network would */
     unsigned char data[];
 } pair_msg;
 
@@ -105,6 +108,7 @@ static int pair_send(void *user, const quicc_dgram *d, size_t n) {
         pair_msg *m = qc_malloc(sizeof(*m) + d[i].len);
         if (!m) continue;
         m->len = d[i].len;
+        m->ecn = d[i].ecn & 3;
         memcpy(m->data, d[i].data, d[i].len);
         q->ring[(q->head + q->len++) % p->cap] = m;
     }
@@ -131,6 +135,7 @@ static int pair_recv(void *user, quicc_dgram *d, size_t n) {
         size_t len = m->len < d[got].len ? m->len : d[got].len;
         memcpy(d[got].data, m->data, len);
         d[got].len = len;
+        d[got].ecn = m->ecn;
         memcpy(&d[got].peer, &p->addr[1 - e->id], sizeof(p->addr[0]));
         d[got].peer_len = sizeof(p->addr[0]);
         qc_free(m);

@@ -56,15 +56,45 @@ unsigned qc_udp_features(int fd) {
     if (getsockopt(fd, SOL_UDP, UDP_SEGMENT, &seg, &sl) == 0) f |= QC_UDP_HAS_GSO;
     /* Arrival times, so that an application slow to read does not inflate RTT samples. */
     if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) == 0) f |= QC_UDP_HAS_RX_TIME;
+    /* ECN marks of arriving datagrams (IPv4, and IPv6 for a v6 socket). */
+    struct sockaddr_storage ss;
+    socklen_t sslen = sizeof(ss);
+    if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0 && ss.ss_family == AF_INET6) {
+        f |= QC_UDP_IS_V6;
+        if (setsockopt(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, &one, sizeof(one)) == 0)
+            f |= QC_UDP_HAS_ECN;
+        (void)setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof(one)); /* v4-mapped peers */
+    } else if (setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof(one)) == 0) {
+        f |= QC_UDP_HAS_ECN;
+    }
     return f;
 }
 
-static int send_gso(int fd, const qc_addr *peer, uint8_t *data, size_t total, size_t seg) {
+/* Adds the cmsg that sets the datagram's ECN codepoint (IP_TOS for IPv4 and v4-mapped
+ * destinations, IPV6_TCLASS for IPv6) at cm. */
+static void put_tos(struct cmsghdr *cm, const qc_addr *dst, unsigned features, uint8_t ecn) {
+    bool v4 = !(features & QC_UDP_IS_V6);
+    if (!v4 && dst) {
+        const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&dst->ss;
+        v4 = dst->ss.ss_family == AF_INET || IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr);
+    }
+    int tos = ecn & 3;
+    cm->cmsg_level = v4 ? IPPROTO_IP : IPPROTO_IPV6;
+    cm->cmsg_type = v4 ? IP_TOS : IPV6_TCLASS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &tos, sizeof(tos));
+}
+
+#define CTL_SPACE (CMSG_SPACE(sizeof(uint16_t)) + CMSG_SPACE(sizeof(int)))
+
+static int send_gso(int fd, const qc_addr *peer, uint8_t *data, size_t total, size_t seg,
+                    unsigned features, uint8_t ecn) {
     struct iovec iov = {data, total};
     union {
-        char buf[CMSG_SPACE(sizeof(uint16_t))];
+        char buf[CTL_SPACE];
         struct cmsghdr align;
     } u;
+    memset(&u, 0, sizeof(u));
     struct msghdr msg = {0};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
@@ -72,17 +102,25 @@ static int send_gso(int fd, const qc_addr *peer, uint8_t *data, size_t total, si
         msg.msg_name = (void *)&peer->ss;
         msg.msg_namelen = peer->len;
     }
+    msg.msg_control = u.buf;
+    msg.msg_controllen = sizeof(u.buf);
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    size_t used = 0;
     if (total > seg) {
-        memset(&u, 0, sizeof(u));
-        msg.msg_control = u.buf;
-        msg.msg_controllen = sizeof(u.buf);
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
         cm->cmsg_level = SOL_UDP;
         cm->cmsg_type = UDP_SEGMENT;
         cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
         uint16_t s = (uint16_t)seg;
         memcpy(CMSG_DATA(cm), &s, sizeof(s));
+        used += CMSG_SPACE(sizeof(uint16_t));
+        cm = (struct cmsghdr *)(u.buf + used);
     }
+    if ((features & QC_UDP_HAS_ECN) && ecn) {
+        put_tos(cm, peer, features, ecn);
+        used += CMSG_SPACE(sizeof(int));
+    }
+    msg.msg_controllen = used;
+    if (!used) msg.msg_control = NULL;
     ssize_t n = sendmsg(fd, &msg, 0);
     if (n < 0) return -errno;
     return 0;
@@ -106,7 +144,7 @@ int qc_udp_send_batch(int fd, const qc_addr *peer, qc_udp_batch *b, unsigned fea
                 memmove(base + off, b->buf + k * b->seg_cap, b->len[k]);
                 off += b->len[k];
             }
-            int rv = send_gso(fd, peer, base, total, seg);
+            int rv = send_gso(fd, peer, base, total, seg, features, b->ecn);
             if (rv == -EAGAIN || rv == -EWOULDBLOCK) {
                 /* Undo the compaction so the batch stays addressable by stride. */
                 for (size_t k = j; k-- > i + 1;) {
@@ -129,6 +167,10 @@ int qc_udp_send_batch(int fd, const qc_addr *peer, qc_udp_batch *b, unsigned fea
         }
         struct mmsghdr msgs[QC_UDP_BATCH];
         struct iovec iovs[QC_UDP_BATCH];
+        union {
+            char buf[CMSG_SPACE(sizeof(int))];
+            struct cmsghdr align;
+        } ctl[QC_UDP_BATCH];
         size_t n = 0;
         for (size_t k = i; k < b->count; k++, n++) {
             iovs[n].iov_base = b->buf + k * b->seg_cap;
@@ -140,8 +182,18 @@ int qc_udp_send_batch(int fd, const qc_addr *peer, qc_udp_batch *b, unsigned fea
                 msgs[n].msg_hdr.msg_name = (void *)&peer->ss;
                 msgs[n].msg_hdr.msg_namelen = peer->len;
             }
+            if ((features & QC_UDP_HAS_ECN) && b->ecn) {
+                memset(&ctl[n], 0, sizeof(ctl[n]));
+                msgs[n].msg_hdr.msg_control = ctl[n].buf;
+                msgs[n].msg_hdr.msg_controllen = sizeof(ctl[n].buf);
+                put_tos(CMSG_FIRSTHDR(&msgs[n].msg_hdr), peer, features, b->ecn);
+            }
         }
         int r = sendmmsg(fd, msgs, (unsigned)n, 0);
+        if (r < 0 && errno == EINVAL && (features & QC_UDP_HAS_ECN) && b->ecn) {
+            features &= ~(unsigned)QC_UDP_HAS_ECN; /* marks refused: send unmarked */
+            continue;
+        }
         if (r < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) return -EAGAIN;
             b->sent++; /* drop the one that failed */
@@ -183,7 +235,8 @@ int qc_udp_recv_batch(int fd, qc_udp_rx *rx) {
     struct iovec iovs[QC_UDP_RX_MSGS];
     struct sockaddr_storage addrs[QC_UDP_RX_MSGS];
     union {
-        char buf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct timespec))];
+        char buf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct timespec)) +
+                 CMSG_SPACE(sizeof(int))];
         struct cmsghdr align;
     } ctl[QC_UDP_RX_MSGS];
     memset(msgs, 0, sizeof(msgs));
@@ -209,6 +262,7 @@ int qc_udp_recv_batch(int fd, qc_udp_rx *rx) {
     for (int i = 0; i < r; i++) {
         size_t len = msgs[i].msg_len, seg = len;
         uint64_t waited = 0;
+        uint8_t ecn = 0;
         for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msgs[i].msg_hdr); cm;
              cm = CMSG_NXTHDR(&msgs[i].msg_hdr, cm)) {
             if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) {
@@ -221,6 +275,12 @@ int qc_udp_recv_batch(int fd, qc_udp_rx *rx) {
                 int64_t w = now_ns - ((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
                 /* Both stamps come from CLOCK_REALTIME; a clock step makes nonsense: ignore. */
                 if (w > 0 && w < 10 * (int64_t)1000000000) waited = (uint64_t)w;
+            } else if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_TOS) {
+                ecn = *(const uint8_t *)CMSG_DATA(cm) & 3; /* one byte (IP_RECVTOS) */
+            } else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_TCLASS) {
+                int tc;
+                memcpy(&tc, CMSG_DATA(cm), sizeof(tc));
+                ecn = (uint8_t)(tc & 3);
             }
         }
         uint8_t *p = iovs[i].iov_base;
@@ -232,6 +292,7 @@ int qc_udp_recv_batch(int fd, qc_udp_rx *rx) {
             memcpy(&d->peer.ss, &addrs[i], msgs[i].msg_hdr.msg_namelen);
             d->peer.len = msgs[i].msg_hdr.msg_namelen;
             d->waited_ns = waited;
+            d->ecn = ecn;
         }
     }
     return (int)rx->count;

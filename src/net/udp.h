@@ -5,6 +5,7 @@
  * with UDP_SEGMENT (GSO) where the kernel supports it, else one
  * sendmmsg() per batch. Receiving uses recvmmsg() with UDP_GRO, splitting
  * coalesced segments back into datagrams. No allocation per datagram.
+ * Datagrams carry an ECN codepoint both ways (IP_TOS / IPV6_TCLASS, RFC 3168).
  */
 #ifndef QC_UDP_H
 #define QC_UDP_H
@@ -31,6 +32,8 @@ void qc_udp_close(int fd);
 #define QC_UDP_HAS_GSO 1
 #define QC_UDP_HAS_GRO 2
 #define QC_UDP_HAS_RX_TIME 4
+#define QC_UDP_HAS_ECN 8 /* marks can be set on send and are reported on receive */
+#define QC_UDP_IS_V6 16  /* an AF_INET6 socket (IPv4 peers appear v4-mapped) */
 unsigned qc_udp_features(int fd);
 
 /* A batch of outgoing datagrams stored back to back in buf. */
@@ -41,6 +44,7 @@ typedef struct qc_udp_batch {
     size_t len[QC_UDP_BATCH];
     size_t count;
     size_t sent; /* datagrams of this batch already handed to the kernel */
+    uint8_t ecn; /* the ECN codepoint every datagram of the batch carries */
 } qc_udp_batch;
 
 /* Sends batch datagrams [sent, count) to peer (NULL on a connected socket).
@@ -59,6 +63,7 @@ typedef struct qc_udp_dgram {
     size_t len;
     qc_addr peer;
     uint64_t waited_ns; /* time spent queued in the socket (kernel timestamp), or 0 */
+    uint8_t ecn;        /* the ECN codepoint it arrived with (0: Not-ECT or unknown) */
 } qc_udp_dgram;
 
 #define QC_UDP_RX_MSGS 8

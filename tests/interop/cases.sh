@@ -116,6 +116,10 @@ relay_stop() {
     WIRE_VERSIONS=$(sed -n 's/.* versions=//p' "$WORK/wire")
     WIRE_CIPHERS=$(sed -n 's/^clienthello .* ciphers=//p' "$WORK/wire" | sort -u | tr '\n' ' ')
 }
+# ecn_both_ways: the capture shows ECT(0) marks in both directions
+ecn_both_ways() {
+    grep -q '^ecn c2s_ect0=[1-9].* s2c_ect0=[1-9]' "$WORK/wire"
+}
 # wire_ok HELLOS [CIPHERS]: the capture shows HELLOS ClientHellos, only QUIC v1, and (if
 # given) every ClientHello offering exactly CIPHERS
 wire_ok() {
@@ -154,6 +158,19 @@ urls() {
     echo "$_u"
 }
 
+# conn_line [LOG]: the server's log line of the last run's connection: the one from the
+# relay's port toward the server (RELAY_UP). Waits for it (20 s at most): a quicc-server
+# logs a connection when it ends, a little after the client exits.
+conn_line() {
+    _log=${1:-$SRV_LOG}
+    _n=0
+    while ! grep -q "127.0.0.1:$RELAY_UP alpn=" "$_log" && [ $_n -lt 200 ]; do
+        sleep 0.1
+        _n=$((_n + 1))
+    done
+    grep "127.0.0.1:$RELAY_UP alpn=" "$_log"
+}
+
 # run_quicc CASE SERVER NAMES -- NETSIM-OPTIONS: quicc-client with TESTCASE through the relay
 run_quicc() {
     _case=$1 _srv=$2 _names=$3
@@ -164,7 +181,6 @@ run_quicc() {
     rm -rf "$_out"
     _alpn=""
     [ "$_srv" = gtls ] && _alpn="--alpn h3"
-    _lines0=$(grep -c 'alpn=' "$WORK/$_srv.log" 2>/dev/null || true)
     _t0=$(now)
     # shellcheck disable=SC2086
     TESTCASE=$_case REQUESTS="$(urls "$RPORT" $_names)" DOWNLOADS="$_out" timeout "$LIMIT" \
@@ -182,7 +198,7 @@ run_quicc() {
         return 1
     fi
     CLOG="$WORK/client-$_case-$_srv.log"
-    SLOG_NEW=$(tail -n +"$((_lines0 + 1))" "$WORK/$_srv.log" 2>/dev/null | grep 'alpn=')
+    SRV_LOG="$WORK/$_srv.log"
     RESULT_SECS=$_secs
     RESULT_PAIR=$_pair
     return 0
@@ -244,6 +260,14 @@ for srv in quicc gtls; do
     run_quicc blackhole $srv big --rate 10 --blackhole 400-2400 && record blackhole "$RESULT_PAIR" ok "$RESULT_SECS"
     # shellcheck disable=SC2086
     run_quicc multiplexing $srv "$M_ALL" && record multiplexing "$RESULT_PAIR" ok "$RESULT_SECS"
+    # ecn: both sides mark ECT(0) on the wire and find the path ECN-capable (the peer's
+    # ACK_ECN counts matched their marks)
+    if run_quicc ecn $srv "big small"; then
+        grep -q 'connection closed:.* ecn=capable ect0=[1-9]' "$CLOG" && ecn_both_ways &&
+            { [ "$srv" = gtls ] || conn_line | grep -q 'ecn=capable ect0=[1-9]'; } &&
+            record ecn "$RESULT_PAIR" ok "$RESULT_SECS" ||
+            record ecn "$RESULT_PAIR" FAIL "$RESULT_SECS" "$(grep 'closed:' "$CLOG") $(conn_line) $(grep ^ecn "$WORK/wire")"
+    fi
     # v2: the first Initial in v1 offering v2, every Handshake packet in v2 (the draft
     # version against ngtcp2 0.12)
     v2=6b3343cf v2opts=""
@@ -255,6 +279,18 @@ for srv in quicc gtls; do
     fi
 done
 run_quicc http3 quicc "f0 f1 f2" && record http3 quicc-quicc ok "$RESULT_SECS"
+# A path that clears the marks: validation fails and both stop marking; the transfer is
+# unharmed. A congested path that marks CE: the sender sees the CE counts (and slows down).
+if run_quicc ecn quicc big --bleach; then
+    grep -q 'connection closed:.* ecn=failed' "$CLOG" && conn_line | grep -q 'ecn=failed' &&
+        record ecnbleach quicc-quicc ok "$RESULT_SECS" ||
+        record ecnbleach quicc-quicc FAIL "$RESULT_SECS" "$(grep 'closed:' "$CLOG") $(conn_line)"
+fi
+if run_quicc ecn quicc big --ce 3 --seed 12; then
+    conn_line | grep -q 'ecn=capable .* ce_reported=[1-9]' &&
+        record ecnce quicc-quicc ok "$RESULT_SECS" ||
+        record ecnce quicc-quicc FAIL "$RESULT_SECS" "$(conn_line)"
+fi
 if run_quicc amplificationlimit chain small --delay 15 --drop-list c2s:2-7; then
     awk "BEGIN{exit !($RESULT_SECS < 10)}" && record amplificationlimit quicc-quicc ok "$RESULT_SECS" ||
         record amplificationlimit quicc-quicc FAIL "$RESULT_SECS" "slower than 10 s"
@@ -292,16 +328,9 @@ run_gtls() { # CASE FILE NETSIM-OPTIONS -- GTLSCLIENT-OPTIONS
     fi
     return 0
 }
-# gtlsclient's connection in the server's log: the line with the relay's port toward the
-# server for that run (RELAY_UP). h3_line waits (20 s at most) for it and prints it.
+# gtlsclient's connection in the server's log (conn_line); it speaks h3
 h3_line() {
-    _log="$WORK/${GTLS_SRV:-quicc}.log"
-    _n=0
-    while ! grep -q "127.0.0.1:$RELAY_UP alpn=h3" "$_log" && [ $_n -lt 200 ]; do
-        sleep 0.1
-        _n=$((_n + 1))
-    done
-    grep "127.0.0.1:$RELAY_UP alpn=h3" "$_log"
+    conn_line "$WORK/${GTLS_SRV:-quicc}.log" | grep 'alpn=h3'
 }
 if run_gtls handshake small; then
     h3_line | grep -q 'requests=1' && wire_ok 1 && record handshake gtlsclient-quicc ok "$RESULT_SECS" ||
@@ -327,6 +356,11 @@ if run_gtls resumption small -- --session-file="$WORK/gsess" --tp-file="$WORK/gt
         record resumption gtlsclient-quicc FAIL "$RESULT_SECS" "$(h3_line)"
 fi
 # v2: gtlsclient starts in v1 and offers the v2 draft, which this server prefers
+if run_gtls ecn big; then
+    h3_line | grep -q 'ecn=capable ect0=[1-9]' && ecn_both_ways &&
+        record ecn gtlsclient-quicc ok "$RESULT_SECS" ||
+        record ecn gtlsclient-quicc FAIL "$RESULT_SECS" "$(h3_line) $(grep ^ecn "$WORK/wire")"
+fi
 GTLS_SRV=v2
 if run_gtls v2 big -- -v v1 --other-versions v2draft,v1; then
     h3_line | grep -q 'version=v2draft' && grep -q '^wire first_initial=00000001 handshake=709a50c4$' "$WORK/wire" &&
@@ -340,7 +374,8 @@ run_gtls transferloss big --drop 2 --seed 11 && record transferloss gtlsclient-q
 # The table: one row per case, one column per pairing (seconds, or FAIL, or - not run)
 printf '%-20s %-16s %-16s %-16s\n' case quicc-quicc quicc-gtlsserver gtlsclient-quicc
 for c in handshake transfer longrtt chacha20 resumption keyupdate handshakeloss handshakecorruption \
-    transferloss transfercorruption blackhole multiplexing http3 amplificationlimit retry v2; do
+    transferloss transfercorruption blackhole multiplexing http3 amplificationlimit retry v2 ecn \
+    ecnbleach ecnce; do
     row=$(printf '%-20s' "$c")
     for p in quicc-quicc quicc-gtlsserver gtlsclient-quicc; do
         cell=$(awk -v c="$c" -v p="$p" '$1 == c && $2 == p {print ($3 == "ok" ? $4 " s" : "FAIL")}' "$WORK/results" | tail -1)

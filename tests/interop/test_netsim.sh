@@ -1,7 +1,8 @@
 #!/bin/sh
 # The network emulator does what its options say: a drop list drops exactly those packets,
 # corruption and loss counts add up, the delay shows in the handshake time, the pcap holds
-# every forwarded datagram, and non-loopback addresses are refused.
+# every forwarded datagram, ECN marks pass (or are cleared, or set CE, as asked), and
+# non-loopback addresses are refused.
 BUILD=${1:?usage: $0 BUILD_DIR}
 . "$(dirname "$0")/lib.sh"
 NETSIM="$BUILD/tests/quicc-netsim"
@@ -66,6 +67,29 @@ lost=$(($(field c2s dropped_random) + $(field s2c dropped_random)))
 bad=$(($(field c2s corrupted) + $(field s2c corrupted)))
 [ "$lost" -gt 0 ] && [ "$bad" -gt 0 ] || fail "loss/corruption not applied: $(cat "$WORK/sum")"
 echo "ok: loss $lost and corruption $bad"
+
+# ECN: quicc marks ECT(0) and the relay passes the marks on (summary and capture agree);
+# --bleach clears them all; --ce marks a share CE.
+relay --pcap "$WORK/e.pcap"
+fetch
+stop_relay
+"$BUILD/tests/quicc-pcap" "$WORK/e.pcap" >"$WORK/e.txt" || fail "quicc-pcap failed"
+[ "$(field c2s ect0)" -gt 0 ] && [ "$(field s2c ect0)" -gt 0 ] &&
+    [ "$(field c2s ect0)" = "$(field c2s forwarded)" ] ||
+    fail "ECN marks not forwarded: $(cat "$WORK/sum")"
+grep -q "^ecn c2s_ect0=$(field c2s ect0) c2s_ect1=0 c2s_ce=0 s2c_ect0=$(field s2c ect0) " "$WORK/e.txt" ||
+    fail "capture and summary disagree on ECN: $(grep ^ecn "$WORK/e.txt") / $(cat "$WORK/sum")"
+relay --bleach
+fetch
+stop_relay
+[ "$(field c2s ect0)" = 0 ] && [ "$(field s2c ect0)" = 0 ] && [ "$(field c2s ce)" = 0 ] ||
+    fail "--bleach left marks: $(cat "$WORK/sum")"
+relay --ce 20 --seed 5
+fetch
+stop_relay
+[ "$(field s2c ce_marked)" -gt 0 ] && [ "$(field s2c ce)" = "$(field s2c ce_marked)" ] ||
+    fail "--ce marked nothing: $(cat "$WORK/sum")"
+echo "ok: ECN marks forwarded, bleached, CE-marked"
 
 # Loopback only.
 "$NETSIM" --listen 10.0.0.1:4433 --server 127.0.0.1:1 --duration 1 2>"$WORK/err"

@@ -12,7 +12,9 @@
  * direction. The relay ends after --duration seconds or on SIGTERM/SIGINT and writes a
  * summary per direction (to --summary FILE, or stderr); --pcap FILE records what it
  * forwarded (after corruption) as IPv4/UDP packets for wireshark or a test's own parser.
- * Only loopback addresses are accepted.
+ * ECN marks (the two low bits of the IP TOS byte) travel on with each datagram; --bleach
+ * clears them, --ce marks a share of the ECN-capable ones CE, and the summary and the
+ * capture show them. Only loopback addresses are accepted.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +46,7 @@ typedef struct pkt {
     int client;       /* index of the client mapping */
     size_t len;
     uint8_t *data;
+    uint8_t ecn; /* the ECN codepoint it carries on (RFC 3168) */
 } pkt;
 
 typedef struct dir {
@@ -54,6 +58,8 @@ typedef struct dir {
     unsigned queue_pkts; /* bottleneck queue (0: 100) */
     uint64_t drop_list[MAX_LIST];
     size_t ndrop_list;
+    bool bleach;   /* clear ECN marks, as some middleboxes do */
+    double ce_pct; /* mark this share of ECT packets CE, as a congested queue would */
     /* state */
     uint64_t index; /* packets seen */
     unsigned drop_burst, corrupt_burst;
@@ -63,6 +69,8 @@ typedef struct dir {
     /* counters */
     uint64_t seen, forwarded, dropped_list, dropped_random, dropped_queue, dropped_hole, corrupted,
         bytes;
+    uint64_t ecn_fwd[4]; /* forwarded with each ECN codepoint (after bleaching, CE marking) */
+    uint64_t ce_marked;  /* set to CE here */
 } dir;
 
 typedef struct client {
@@ -148,9 +156,9 @@ static uint16_t ip_checksum(const uint8_t *p, size_t n) {
 }
 
 /* Records a forwarded datagram as an IPv4/UDP packet between the client and the server. */
-static void pcap_write(int d, const client *c, const uint8_t *data, size_t len) {
+static void pcap_write(int d, const client *c, const uint8_t *data, size_t len, uint8_t ecn) {
     if (!pcap) return;
-    uint8_t hdr[28] = {0x45, 0};
+    uint8_t hdr[28] = {0x45, ecn};
     size_t total = 28 + len;
     hdr[2] = (uint8_t)(total >> 8), hdr[3] = (uint8_t)total;
     hdr[8] = 64, hdr[9] = 17;
@@ -179,7 +187,7 @@ static bool in_hole(uint64_t t) {
 }
 
 /* Decides a datagram's fate and queues it for release. */
-static void admit(int d, int ci, const uint8_t *data, size_t len) {
+static void admit(int d, int ci, const uint8_t *data, size_t len, uint8_t ecn) {
     dir *x = &dirs[d];
     uint64_t t = now_ns();
     if (!t_first) t_first = t;
@@ -219,11 +227,63 @@ static void admit(int d, int ci, const uint8_t *data, size_t len) {
         start += (uint64_t)len * 8ull * 1000000000ull / x->rate_bps;
         x->link_free = start;
     }
+    if (x->bleach) ecn = 0;
+    if ((ecn == 1 || ecn == 2) && x->ce_pct > 0 && rnd_pct() < x->ce_pct) {
+        ecn = 3;
+        x->ce_marked++;
+    }
     pkt *p = &x->q[(x->head + x->count++) % MAX_QUEUE];
     p->release = start + x->delay_ns;
     p->client = ci;
     p->len = len;
     p->data = copy;
+    p->ecn = ecn;
+}
+
+/* Sends a datagram with its ECN codepoint in the IP header (to: NULL on a connected socket). */
+static ssize_t send_marked(int fd, const struct sockaddr_in *to, const pkt *p) {
+    struct iovec iov = {p->data, p->len};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    memset(&u, 0, sizeof(u));
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (to) {
+        m.msg_name = (void *)to;
+        m.msg_namelen = sizeof(*to);
+    }
+    m.msg_control = u.buf;
+    m.msg_controllen = sizeof(u.buf);
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+    cm->cmsg_level = IPPROTO_IP;
+    cm->cmsg_type = IP_TOS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    int tos = p->ecn & 3;
+    memcpy(CMSG_DATA(cm), &tos, sizeof(tos));
+    return sendmsg(fd, &m, 0);
+}
+
+/* Receives one datagram and the ECN codepoint it came with (IP_RECVTOS). */
+static ssize_t recv_marked(int fd, uint8_t *buf, size_t cap, struct sockaddr_in *from,
+                           uint8_t *ecn) {
+    struct iovec iov = {buf, cap};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+    if (from) {
+        m.msg_name = from;
+        m.msg_namelen = sizeof(*from);
+    }
+    ssize_t n = recvmsg(fd, &m, 0);
+    *ecn = 0;
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); n >= 0 && cm; cm = CMSG_NXTHDR(&m, cm))
+        if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_TOS)
+            *ecn = *(const uint8_t *)CMSG_DATA(cm) & 3;
+    return n;
 }
 
 static void release_due(uint64_t t) {
@@ -232,13 +292,12 @@ static void release_due(uint64_t t) {
         while (x->count && x->q[x->head].release <= t) {
             pkt *p = &x->q[x->head];
             client *c = &clients[p->client];
-            ssize_t rv = d == C2S ? send(c->up, p->data, p->len, 0)
-                                  : sendto(lfd, p->data, p->len, 0, (struct sockaddr *)&c->addr,
-                                           sizeof(c->addr));
+            ssize_t rv = send_marked(d == C2S ? c->up : lfd, d == C2S ? NULL : &c->addr, p);
             if (rv == (ssize_t)p->len) {
                 x->forwarded++;
                 x->bytes += p->len;
-                pcap_write(d, c, p->data, p->len);
+                x->ecn_fwd[p->ecn & 3]++;
+                pcap_write(d, c, p->data, p->len, p->ecn);
             }
             free(p->data);
             x->head = (x->head + 1) % MAX_QUEUE;
@@ -255,6 +314,8 @@ static int client_for(const struct sockaddr_in *a) {
     if (nclients == MAX_CLIENTS) return -1;
     int up = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
     struct sockaddr_in any = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
+    int one = 1;
+    if (up >= 0) (void)setsockopt(up, IPPROTO_IP, IP_RECVTOS, &one, sizeof(one));
     if (up < 0 || bind(up, (struct sockaddr *)&any, sizeof(any)) != 0 ||
         connect(up, (struct sockaddr *)&server_addr, sizeof(server_addr)) != 0) {
         if (up >= 0) close(up);
@@ -270,11 +331,14 @@ static void summary(FILE *f) {
         dir *x = &dirs[d];
         fprintf(f,
                 "%s seen=%llu forwarded=%llu bytes=%llu dropped_list=%llu dropped_random=%llu "
-                "dropped_queue=%llu dropped_blackhole=%llu corrupted=%llu\n",
+                "dropped_queue=%llu dropped_blackhole=%llu corrupted=%llu ect0=%llu ect1=%llu "
+                "ce=%llu ce_marked=%llu\n",
                 dir_name[d], (unsigned long long)x->seen, (unsigned long long)x->forwarded,
                 (unsigned long long)x->bytes, (unsigned long long)x->dropped_list,
                 (unsigned long long)x->dropped_random, (unsigned long long)x->dropped_queue,
-                (unsigned long long)x->dropped_hole, (unsigned long long)x->corrupted);
+                (unsigned long long)x->dropped_hole, (unsigned long long)x->corrupted,
+                (unsigned long long)x->ecn_fwd[2], (unsigned long long)x->ecn_fwd[1],
+                (unsigned long long)x->ecn_fwd[3], (unsigned long long)x->ce_marked);
     }
     /* The relay's own address toward the server for each client: what the server logs. */
     fprintf(f, "clients=%d upstream=", nclients);
@@ -298,6 +362,8 @@ static void usage(FILE *f) {
                "  --burst N           loss and corruption come in bursts of 1..N packets\n"
                "  --drop-list DIR:LIST  drop these packets by index (1-based), e.g. c2s:2-7\n"
                "  --blackhole A-B     drop everything from A to B ms after the first packet\n"
+               "  --bleach            clear the ECN bits of every datagram\n"
+               "  --ce PCT            mark this share of ECN-capable datagrams CE\n"
                "  --seed N            random seed (default 1)\n"
                "  --duration S        stop after S seconds (default: on SIGTERM)\n"
                "  --summary FILE      write the per-direction summary there (default stderr)\n"
@@ -308,17 +374,15 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
-    static const struct option opts[] = {{"listen", 1, 0, 'l'},    {"server", 1, 0, 's'},
-                                         {"delay", 1, 0, 'd'},     {"rate", 1, 0, 'r'},
-                                         {"queue", 1, 0, 'Q'},     {"drop", 1, 0, 'x'},
-                                         {"corrupt", 1, 0, 'c'},   {"burst", 1, 0, 'b'},
-                                         {"drop-list", 1, 0, 'L'}, {"blackhole", 1, 0, 'B'},
-                                         {"seed", 1, 0, 'S'},      {"duration", 1, 0, 'T'},
-                                         {"summary", 1, 0, 'o'},   {"pcap", 1, 0, 'p'},
-                                         {"c2s-drop", 1, 0, 1},    {"s2c-drop", 1, 0, 2},
-                                         {"c2s-corrupt", 1, 0, 3}, {"s2c-corrupt", 1, 0, 4},
-                                         {"c2s-delay", 1, 0, 5},   {"s2c-delay", 1, 0, 6},
-                                         {"help", 0, 0, 'h'},      {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"listen", 1, 0, 'l'},    {"server", 1, 0, 's'},    {"delay", 1, 0, 'd'},
+        {"rate", 1, 0, 'r'},      {"queue", 1, 0, 'Q'},     {"drop", 1, 0, 'x'},
+        {"corrupt", 1, 0, 'c'},   {"burst", 1, 0, 'b'},     {"drop-list", 1, 0, 'L'},
+        {"blackhole", 1, 0, 'B'}, {"seed", 1, 0, 'S'},      {"duration", 1, 0, 'T'},
+        {"summary", 1, 0, 'o'},   {"pcap", 1, 0, 'p'},      {"c2s-drop", 1, 0, 1},
+        {"s2c-drop", 1, 0, 2},    {"c2s-corrupt", 1, 0, 3}, {"s2c-corrupt", 1, 0, 4},
+        {"c2s-delay", 1, 0, 5},   {"s2c-delay", 1, 0, 6},   {"bleach", 0, 0, 'E'},
+        {"ce", 1, 0, 'C'},        {"help", 0, 0, 'h'},      {0, 0, 0, 0}};
     bool have_listen = false, have_server = false;
     double duration = 0;
     const char *summary_path = NULL, *pcap_path = NULL;
@@ -390,6 +454,12 @@ int main(int argc, char **argv) {
         case 6:
             dirs[o == 5 ? C2S : S2C].delay_ns = (uint64_t)(atof(optarg) * 1e6);
             break;
+        case 'E':
+            dirs[C2S].bleach = dirs[S2C].bleach = true;
+            break;
+        case 'C':
+            dirs[C2S].ce_pct = dirs[S2C].ce_pct = atof(optarg);
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -405,6 +475,8 @@ int main(int argc, char **argv) {
     for (int d = 0; d < 2; d++)
         if (!dirs[d].queue_pkts) dirs[d].queue_pkts = 100;
     lfd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    int one = 1;
+    if (lfd >= 0) (void)setsockopt(lfd, IPPROTO_IP, IP_RECVTOS, &one, sizeof(one));
     if (lfd < 0 || bind(lfd, (struct sockaddr *)&listen_addr, sizeof(listen_addr)) != 0) {
         fprintf(stderr, "quicc-netsim: cannot listen: %s\n", strerror(errno));
         return 1;
@@ -434,17 +506,18 @@ int main(int argc, char **argv) {
         poll(pfd, (nfds_t)(1 + nclients), ms);
         for (;;) {
             struct sockaddr_in from;
-            socklen_t fl = sizeof(from);
-            ssize_t n = recvfrom(lfd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+            uint8_t ecn;
+            ssize_t n = recv_marked(lfd, buf, sizeof(buf), &from, &ecn);
             if (n < 0) break;
             int ci = client_for(&from);
-            if (ci >= 0) admit(C2S, ci, buf, (size_t)n);
+            if (ci >= 0) admit(C2S, ci, buf, (size_t)n, ecn);
         }
         for (int i = 0; i < nclients; i++)
             for (;;) {
-                ssize_t n = recv(clients[i].up, buf, sizeof(buf), 0);
+                uint8_t ecn;
+                ssize_t n = recv_marked(clients[i].up, buf, sizeof(buf), NULL, &ecn);
                 if (n < 0) break;
-                admit(S2C, i, buf, (size_t)n);
+                admit(S2C, i, buf, (size_t)n, ecn);
             }
         release_due(now_ns());
     }

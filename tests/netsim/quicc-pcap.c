@@ -9,7 +9,8 @@
  *   clienthellos=N versions=00000001[,...] (long-header versions seen in either direction)
  *   wire first_initial=00000001 handshake=6b3343cf[,...]
  * (the version of the first client Initial, and those of Handshake packets both ways: what
- * the runner's v2 case checks).
+ * the runner's v2 case checks), and the ECN marks of the IP headers per direction:
+ *   ecn c2s_ect0=N c2s_ect1=N c2s_ce=N s2c_ect0=N s2c_ect1=N s2c_ce=N
  * Usage: quicc-pcap FILE.pcap
  */
 #include "core/crypto.h"
@@ -31,6 +32,7 @@ static size_t nversions;
 static uint32_t hs_versions[16];
 static size_t nhs_versions;
 static uint32_t first_initial;
+static uint64_t ecn[2][4]; /* [to the server?][codepoint] */
 
 static void note(uint32_t *set, size_t *n, uint32_t v) {
     for (size_t i = 0; i < *n; i++)
@@ -108,6 +110,7 @@ int main(int argc, char **argv) {
         if (rec[2] < 28) continue;
         uint16_t dport = (uint16_t)(buf[22] << 8 | buf[23]);
         if (!server_port) server_port = dport; /* the first datagram goes to the server */
+        ecn[dport == server_port][buf[1] & 3]++;
         uint8_t *dg = buf + 28;
         size_t len = rec[2] - 28, off = 0;
         while (off < len) {
@@ -127,6 +130,10 @@ int main(int argc, char **argv) {
     print_set(versions, nversions);
     printf("\nwire first_initial=%08x handshake=", first_initial);
     print_set(hs_versions, nhs_versions);
-    printf("\n");
+    printf(
+        "\necn c2s_ect0=%llu c2s_ect1=%llu c2s_ce=%llu s2c_ect0=%llu s2c_ect1=%llu s2c_ce=%llu\n",
+        (unsigned long long)ecn[1][2], (unsigned long long)ecn[1][1], (unsigned long long)ecn[1][3],
+        (unsigned long long)ecn[0][2], (unsigned long long)ecn[0][1],
+        (unsigned long long)ecn[0][3]);
     return 0;
 }

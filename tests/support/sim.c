@@ -1,6 +1,8 @@
 /* sim.c: the in-process network simulator (see sim.h). */
 #include "support/sim.h"
 
+#include "core/ecn.h"
+
 #include "core/conn_internal.h"
 #include "core/crypto.h"
 #include "core/packet.h"
@@ -243,7 +245,7 @@ int sim_start(sim *s) {
 
 /* ---- the listener role for the server side: the endpoint decides ---- */
 
-static void enqueue(sim *s, int to_server, const uint8_t *data, size_t len);
+static void enqueue(sim *s, int to_server, const uint8_t *data, size_t len, unsigned ecn);
 
 static const uint8_t sim_client_addr[] = {2, 10, 0, 0, 1, 0x30, 0x39};
 
@@ -263,7 +265,7 @@ static qc_conn *server_dispatch(sim *s, uint8_t *data, size_t len) {
         return d.conn;
     case QC_EP_REPLY:
         if (reply_is_retry(out, d.reply_len)) s->retry_sent = true;
-        enqueue(s, 0, out, d.reply_len);
+        enqueue(s, 0, out, d.reply_len, QC_ECN_NOT_ECT);
         return NULL;
     case QC_EP_ACCEPT:
         break;
@@ -304,7 +306,7 @@ static qc_conn *server_dispatch(sim *s, uint8_t *data, size_t len) {
 
 /* ---- the links ---- */
 
-static void enqueue(sim *s, int to_server, const uint8_t *data, size_t len) {
+static void enqueue(sim *s, int to_server, const uint8_t *data, size_t len, unsigned ecn) {
     int dir = to_server ? 0 : 1;
     sim_link *l = &s->link[dir];
     s->dgrams[dir]++;
@@ -341,12 +343,18 @@ static void enqueue(sim *s, int to_server, const uint8_t *data, size_t len) {
     trace_mix(s, fate);
     if (fate) return;
     at += l->delay;
+    if (l->bleach) ecn = QC_ECN_NOT_ECT;
+    if ((ecn == QC_ECN_ECT0 || ecn == QC_ECN_ECT1) && l->ce > 0 && sim_rand01(s) < l->ce) {
+        ecn = QC_ECN_CE;
+        s->ce_marked[dir]++;
+    }
     int copies = sim_rand01(s) < l->dup ? 2 : 1;
     for (int i = 0; i < copies; i++) {
         sim_dgram *d = malloc(sizeof(*d));
         d->at = at + (sim_rand01(s) < l->reorder ? l->reorder_delay : 0) + (qc_ts)i * QC_US;
         d->seq = s->seq++;
         d->to_server = to_server;
+        d->ecn = (uint8_t)ecn;
         d->len = len;
         memcpy(d->data, data, len);
         heap_push(s, d);
@@ -356,9 +364,10 @@ static void enqueue(sim *s, int to_server, const uint8_t *data, size_t len) {
 static void flush(sim *s, qc_conn *c, int to_server) {
     uint8_t buf[1500];
     for (int i = 0; i < 10000; i++) {
+        unsigned ecn = qc_conn_ecn_mark(c);
         int n = qc_conn_send(c, buf, sizeof(buf), s->now);
         if (n <= 0) break;
-        enqueue(s, to_server, buf, (size_t)n);
+        enqueue(s, to_server, buf, (size_t)n, ecn);
     }
 }
 
@@ -367,9 +376,9 @@ static void deliver(sim *s, sim_dgram *d) {
     if (s->tap && !s->tap(s, d->to_server, d->data, &len, s->tap_user)) return;
     if (d->to_server) {
         qc_conn *c = server_dispatch(s, d->data, len);
-        if (c) qc_conn_recv(c, d->data, len, s->now);
+        if (c) qc_conn_recv_ecn(c, d->data, len, d->ecn, s->now);
     } else if (s->client) {
-        qc_conn_recv(s->client, d->data, len, s->now);
+        qc_conn_recv_ecn(s->client, d->data, len, d->ecn, s->now);
     }
 }
 

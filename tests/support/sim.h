@@ -27,6 +27,8 @@ typedef struct sim_link {
     uint64_t rate_bps;   /* bottleneck rate in bits/s; 0 = unlimited */
     size_t queue_bytes;  /* bottleneck queue; beyond it datagrams are dropped (0 = 1 MB) */
     unsigned burst;      /* a loss takes 1..burst datagrams in a row (0 or 1: one) */
+    bool bleach;         /* clear ECN marks (a middlebox that does); marks pass otherwise */
+    double ce;           /* probability an ECN-capable datagram is marked CE */
     unsigned burst_left; /* (state) datagrams the current loss burst still takes */
 } sim_link;
 
@@ -34,6 +36,7 @@ typedef struct sim_dgram {
     qc_ts at;
     uint64_t seq;
     int to_server;
+    uint8_t ecn; /* the ECN codepoint it carries */
     size_t len;
     uint8_t data[1500];
 } sim_dgram;
@@ -58,7 +61,8 @@ typedef struct sim {
     bool ep_ready;
     uint64_t trace; /* FNV-1a over (time, direction, length, fate) of each datagram */
     uint64_t dgrams[2], dropped[2];
-    char dir[256]; /* temp dir with the certificate */
+    uint64_t ce_marked[2]; /* datagrams the links marked CE */
+    char dir[256];         /* temp dir with the certificate */
     /* Optional tap: sees (and may change) each datagram about to be delivered. Returns
      * false to drop it. */
     bool (*tap)(struct sim *s, int to_server, uint8_t *data, size_t *len, void *user);

@@ -1,12 +1,13 @@
 /*
- * versions.h: QUIC version names for the command-line tools ("v1", "v2", "v2draft"), over
- * the public QUICC_QUIC_VERSION_* numbers.
+ * names.h: names the command-line tools print and parse: QUIC versions ("v1", "v2",
+ * "v2draft") over the public QUICC_QUIC_VERSION_* numbers, ECN validation states.
  */
-#ifndef QUICC_TOOLS_VERSIONS_H
-#define QUICC_TOOLS_VERSIONS_H
+#ifndef QUICC_TOOLS_NAMES_H
+#define QUICC_TOOLS_NAMES_H
 
 #include <quicc.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 static const struct {
@@ -38,6 +39,24 @@ static inline size_t tool_parse_versions(const char *s, uint32_t *out, size_t ca
         if (*s == ',' && !*++s) return 0;
     }
     return n;
+}
+
+/* QUICC_ECN_STATE_* as a word. */
+static inline const char *tool_ecn_name(uint64_t state) {
+    static const char *names[] = {"testing", "capable", "failed", "off"};
+    return state < 4 ? names[state] : "?";
+}
+
+/* "ecn=capable ect0=N ce=N ce_reported=N": what ECN did on a connection. */
+static inline void tool_ecn_summary(quicc *conn, char *buf, size_t len) {
+    uint64_t st = 0, ect0 = 0, ce = 0, rep = 0;
+    quicc_get_value_uint(conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_CONN_ECN_STATE, &st);
+    quicc_get_value_uint(conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_CONN_ECN_ECT0_RECEIVED,
+                         &ect0);
+    quicc_get_value_uint(conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_CONN_ECN_CE_RECEIVED, &ce);
+    quicc_get_value_uint(conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_CONN_ECN_CE_REPORTED, &rep);
+    snprintf(buf, len, "ecn=%s ect0=%llu ce=%llu ce_reported=%llu", tool_ecn_name(st),
+             (unsigned long long)ect0, (unsigned long long)ce, (unsigned long long)rep);
 }
 
 #endif
