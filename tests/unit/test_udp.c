@@ -1,5 +1,6 @@
 /* Unit tests for net/udp.c: batched sends (GSO or sendmmsg) and batched receives (GRO or
- * recvmmsg) over loopback, checked byte for byte. */
+ * recvmmsg) over IPv4 and IPv6 loopback, checked byte for byte, with the ECN codepoint
+ * each datagram was sent with arriving with it. */
 #include "net/udp.h"
 #include "unit/test.h"
 
@@ -19,20 +20,33 @@ static void loopback(qc_addr *a, uint16_t port) {
     a->len = sizeof(*sin);
 }
 
+static void loopback6(qc_addr *a) {
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&a->ss;
+    memset(a, 0, sizeof(*a));
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_addr = in6addr_loopback;
+    a->len = sizeof(*sin6);
+}
+
 static void fill(uint8_t *p, size_t len, unsigned seed) {
     for (size_t i = 0; i < len; i++)
         p[i] = (uint8_t)(seed * 131 + i * 7);
 }
 
-static void run_batch(unsigned features_mask) {
+static void run_batch(unsigned features_mask, uint8_t ecn, uint8_t ecn_expect, bool v6) {
     qc_addr any, dst;
-    loopback(&any, 0);
+    if (v6)
+        loopback6(&any);
+    else
+        loopback(&any, 0);
     int rfd = qc_udp_open(NULL, &any, false);
     CHECK(rfd >= 0);
     socklen_t sl = sizeof(dst.ss);
     getsockname(rfd, (struct sockaddr *)&dst.ss, &sl);
     dst.len = sl;
     unsigned rf = qc_udp_features(rfd);
+    CHECK(rf & QC_UDP_HAS_ECN);
+    CHECK_EQ((rf & QC_UDP_IS_V6) != 0, v6);
     int sfd = qc_udp_open(&dst, NULL, true);
     CHECK(sfd >= 0);
     unsigned sf = qc_udp_features(sfd) & features_mask;
@@ -48,6 +62,7 @@ static void run_batch(unsigned features_mask) {
         fill(b.buf + i * b.seg_cap, sizes[i], (unsigned)i);
     }
     b.count = 40;
+    b.ecn = ecn;
     CHECK_EQ(qc_udp_send_batch(sfd, NULL, &b, sf), 0);
     CHECK_EQ(b.sent, 40);
 
@@ -62,12 +77,12 @@ static void run_batch(unsigned features_mask) {
         CHECK(n >= 0);
         for (int i = 0; i < n && got < 40; i++, got++) {
             CHECK_EQ(rx.d[i].len, sizes[got]);
+            CHECK_EQ(rx.d[i].ecn, ecn_expect);
             fill(expect, sizes[got], (unsigned)got);
             if (rx.d[i].len == sizes[got]) CHECK_MEM(rx.d[i].data, expect, sizes[got]);
         }
     }
     CHECK_EQ(got, 40);
-    (void)rf;
     qc_udp_rx_free(&rx);
     free(b.buf);
     close(sfd);
@@ -75,10 +90,16 @@ static void run_batch(unsigned features_mask) {
 }
 
 static void test_batch_gso(void) {
-    run_batch(~0u);
+    run_batch(~0u, 0, 0, false);
+    run_batch(~0u, 2, 2, false); /* ECT(0) */
+    run_batch(~0u, 3, 3, true);  /* CE, IPv6 */
 }
 static void test_batch_sendmmsg(void) {
-    run_batch(0);
+    unsigned no_gso = ~(unsigned)QC_UDP_HAS_GSO;
+    run_batch(no_gso, 2, 2, false);
+    run_batch(no_gso, 1, 1, true); /* ECT(1), IPv6 */
+    /* A socket that may not set marks sends unmarked. */
+    run_batch(no_gso & ~(unsigned)QC_UDP_HAS_ECN, 2, 0, false);
 }
 
 /* The kernel's receive timestamp tells how long a datagram waited in the socket. */
