@@ -60,7 +60,7 @@ cat "$WORK/leaf.pem" "$WORK"/chain7.pem "$WORK"/chain6.pem "$WORK"/chain5.pem "$
 start_server() { # NAME [quicc-server options]
     _name=$1
     shift
-    "$BUILD/bin/quicc-server" --root "$WWW" "$@" 127.0.0.1 0 >"$WORK/$_name.log" 2>&1 &
+    "$BUILD/bin/quicc-server" --root "$WWW" "$@" "${SRV_ADDR:-127.0.0.1}" 0 >"$WORK/$_name.log" 2>&1 &
     eval "PID_$_name=$!"
     _n=0
     while ! grep -q listening "$WORK/$_name.log" 2>/dev/null && [ $_n -lt 50 ]; do
@@ -76,12 +76,16 @@ start_server retry --cert "$WORK/srv.pem" --key "$WORK/srv.key" --testcase retry
 start_server chain --cert "$WORK/chain.pem" --key "$WORK/leaf.key"
 # QUIC v2 for ngtcp2 0.12, which knows only the draft version of v2 (0x709a50c4)
 start_server v2 --cert "$WORK/srv.pem" --key "$WORK/srv.key" --testcase v2 --quic-versions v2,v2draft,v1
+SRV_ADDR=::1 start_server v6 --cert "$WORK/srv.pem" --key "$WORK/srv.key"
+start_gtlsserver "$WWW" "$WORK/srv.key" "$WORK/srv.pem" ::1
+PID_gtls6=$SERVER_PID
+PORT_gtls6=$PORT
 GTLS_OPTS="--preferred-versions v2draft,v1" start_gtlsserver "$WWW" "$WORK/srv.key" "$WORK/srv.pem"
 PID_gtls=$SERVER_PID
 PORT_gtls=$PORT
 SERVER_PID=""
 stop_all() {
-    for pid in "$PID_quicc" "$PID_retry" "$PID_chain" "$PID_v2" "$PID_gtls"; do
+    for pid in "$PID_quicc" "$PID_retry" "$PID_chain" "$PID_v2" "$PID_v6" "$PID_gtls" "$PID_gtls6"; do
         [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
     done
     [ -n "${RELAY_PID:-}" ] && kill "$RELAY_PID" 2>/dev/null
@@ -96,7 +100,8 @@ relay_start() {
     shift
     for _try in 1 2 3 4 5 6 7 8; do
         RPORT=$((30000 + ($$ * 13 + _try * 977 + $(od -An -N2 -tu2 /dev/urandom | tr -d " ")) % 30000))
-        "$NETSIM" --listen "127.0.0.1:$RPORT" --server "127.0.0.1:$_sp" --summary "$WORK/relay.sum" \
+        "$NETSIM" --listen "${RELAY_HOST:-127.0.0.1}:$RPORT" --server "${RELAY_HOST:-127.0.0.1}:$_sp" \
+            --summary "$WORK/relay.sum" \
             --pcap "$WORK/relay.pcap" --duration 300 "$@" 2>"$WORK/relay.err" &
         RELAY_PID=$!
         sleep 0.1
@@ -154,7 +159,7 @@ urls() {
     _p=$1
     shift
     _u=""
-    for _f in "$@"; do _u="$_u https://localhost:$_p/$_f"; done
+    for _f in "$@"; do _u="$_u https://${URL_HOST:-localhost}:$_p/$_f"; done
     echo "$_u"
 }
 
@@ -180,7 +185,7 @@ run_quicc() {
     _out="$WORK/dl-$_case-$_srv"
     rm -rf "$_out"
     _alpn=""
-    [ "$_srv" = gtls ] && _alpn="--alpn h3"
+    [ "$_srv" = gtls ] || [ "$_srv" = gtls6 ] && _alpn="--alpn h3"
     _t0=$(now)
     # shellcheck disable=SC2086
     TESTCASE=$_case REQUESTS="$(urls "$RPORT" $_names)" DOWNLOADS="$_out" timeout "$LIMIT" \
@@ -190,8 +195,8 @@ run_quicc() {
     _secs=$(elapsed "$_t0")
     relay_stop
     _pair="quicc-$_srv"
-    [ "$_srv" = gtls ] && _pair="quicc-gtlsserver"
-    [ "$_srv" = retry ] || [ "$_srv" = chain ] && _pair="quicc-quicc"
+    [ "$_srv" = gtls ] || [ "$_srv" = gtls6 ] && _pair="quicc-gtlsserver"
+    [ "$_srv" = retry ] || [ "$_srv" = chain ] || [ "$_srv" = v6 ] && _pair="quicc-quicc"
     # shellcheck disable=SC2086
     if [ $_rc -ne 0 ] || ! files_ok "$_out" $_names; then
         record "$_case" "$_pair" FAIL "$_secs" "exit $_rc, files differ: $(tail -3 "$WORK/client-$_case-$_srv.log")"
@@ -279,6 +284,17 @@ for srv in quicc gtls; do
     fi
 done
 run_quicc http3 quicc "f0 f1 f2" && record http3 quicc-quicc ok "$RESULT_SECS"
+# ipv6: the transfer over IPv6 loopback, every datagram on the wire IPv6
+v6_ok() {
+    _all=$(($(sed -n 's/^c2s .* forwarded=\([0-9]*\) .*/\1/p' "$WORK/relay.sum") + $(sed -n 's/^s2c .* forwarded=\([0-9]*\) .*/\1/p' "$WORK/relay.sum")))
+    [ "$_all" -gt 0 ] && grep -q "^ip ipv6=$_all\$" "$WORK/wire"
+}
+for srv in v6 gtls6; do
+    if RELAY_HOST="[::1]" URL_HOST="[::1]" run_quicc ipv6 $srv "big small"; then
+        v6_ok && record ipv6 "$RESULT_PAIR" ok "$RESULT_SECS" ||
+            record ipv6 "$RESULT_PAIR" FAIL "$RESULT_SECS" "$(grep ^ip "$WORK/wire") $(cat "$WORK/relay.sum")"
+    fi
+done
 # A path that clears the marks: validation fails and both stop marking; the transfer is
 # unharmed. A congested path that marks CE: the sender sees the CE counts (and slows down).
 if run_quicc ecn quicc big --bleach; then
@@ -318,7 +334,8 @@ run_gtls() { # CASE FILE NETSIM-OPTIONS -- GTLSCLIENT-OPTIONS
     mkdir -p "$_out"
     _t0=$(now)
     timeout 60 gtlsclient -q --exit-on-all-streams-close --download="$_out" "$@" \
-        127.0.0.1 "$RPORT" "https://localhost:$RPORT/$_file" >"$WORK/gclient-$_case.log" 2>&1
+        "${GTLS_HOST:-127.0.0.1}" "$RPORT" "https://${URL_HOST:-localhost}:$RPORT/$_file" \
+        >"$WORK/gclient-$_case.log" 2>&1
     _rc=$?
     RESULT_SECS=$(elapsed "$_t0")
     relay_stop
@@ -361,6 +378,11 @@ if run_gtls ecn big; then
         record ecn gtlsclient-quicc ok "$RESULT_SECS" ||
         record ecn gtlsclient-quicc FAIL "$RESULT_SECS" "$(h3_line) $(grep ^ecn "$WORK/wire")"
 fi
+GTLS_SRV=v6
+if RELAY_HOST="[::1]" URL_HOST="[::1]" GTLS_HOST=::1 run_gtls ipv6 big; then
+    v6_ok && record ipv6 gtlsclient-quicc ok "$RESULT_SECS" ||
+        record ipv6 gtlsclient-quicc FAIL "$RESULT_SECS" "$(grep ^ip "$WORK/wire")"
+fi
 GTLS_SRV=v2
 if run_gtls v2 big -- -v v1 --other-versions v2draft,v1; then
     h3_line | grep -q 'version=v2draft' && grep -q '^wire first_initial=00000001 handshake=709a50c4$' "$WORK/wire" &&
@@ -374,7 +396,7 @@ run_gtls transferloss big --drop 2 --seed 11 && record transferloss gtlsclient-q
 # The table: one row per case, one column per pairing (seconds, or FAIL, or - not run)
 printf '%-20s %-16s %-16s %-16s\n' case quicc-quicc quicc-gtlsserver gtlsclient-quicc
 for c in handshake transfer longrtt chacha20 resumption keyupdate handshakeloss handshakecorruption \
-    transferloss transfercorruption blackhole multiplexing http3 amplificationlimit retry v2 ecn \
+    transferloss transfercorruption blackhole multiplexing http3 amplificationlimit retry ipv6 v2 ecn \
     ecnbleach ecnce; do
     row=$(printf '%-20s' "$c")
     for p in quicc-quicc quicc-gtlsserver gtlsclient-quicc; do

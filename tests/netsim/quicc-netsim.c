@@ -11,7 +11,8 @@
  * number of packets (tail drop), and a one-way delay. Datagrams leave in order per
  * direction. The relay ends after --duration seconds or on SIGTERM/SIGINT and writes a
  * summary per direction (to --summary FILE, or stderr); --pcap FILE records what it
- * forwarded (after corruption) as IPv4/UDP packets for wireshark or a test's own parser.
+ * forwarded (after corruption) as IP/UDP packets (LINKTYPE_RAW) for wireshark or a test's
+ * own parser. Both addresses are IPv4 or both IPv6.
  * ECN marks (the two low bits of the IP TOS byte) travel on with each datagram; --bleach
  * clears them, --ce marks a share of the ECN-capable ones CE, and the summary and the
  * capture show them. Only loopback addresses are accepted.
@@ -73,16 +74,22 @@ typedef struct dir {
     uint64_t ce_marked;  /* set to CE here */
 } dir;
 
+/* A loopback address of either family. */
+typedef struct addr {
+    struct sockaddr_storage ss;
+    socklen_t len;
+} addr;
+
 typedef struct client {
-    struct sockaddr_in addr;
-    int up; /* socket towards the server */
+    addr from; /* the client's address */
+    int up;    /* socket towards the server */
 } client;
 
 static dir dirs[2];
 static client clients[MAX_CLIENTS];
 static int nclients;
 static int lfd = -1;
-static struct sockaddr_in server_addr, listen_addr;
+static addr server_addr, listen_addr;
 static uint64_t holes[MAX_HOLES][2]; /* blackholes: [start, end) in ms since the first packet */
 static int nholes;
 static uint64_t t_first; /* ns, first packet seen */
@@ -112,18 +119,42 @@ static void on_signal(int sig) {
     stop = 1;
 }
 
-static int parse_addr(const char *s, struct sockaddr_in *a) {
+/* "127.x.y.z:PORT" or "[::1]:PORT"; loopback only. */
+static int parse_addr(const char *s, addr *a) {
     char host[64];
     const char *colon = strrchr(s, ':');
     if (!colon || (size_t)(colon - s) >= sizeof(host)) return -1;
     memcpy(host, s, (size_t)(colon - s));
     host[colon - s] = 0;
     memset(a, 0, sizeof(*a));
-    a->sin_family = AF_INET;
-    a->sin_port = htons((uint16_t)atoi(colon + 1));
-    if (inet_pton(AF_INET, host, &a->sin_addr) != 1) return -1;
-    if ((ntohl(a->sin_addr.s_addr) >> 24) != 127) return -2; /* loopback only */
+    uint16_t port = htons((uint16_t)atoi(colon + 1));
+    if (host[0] == '[') {
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&a->ss;
+        size_t hl = strlen(host);
+        if (hl < 3 || host[hl - 1] != ']') return -1;
+        host[hl - 1] = 0;
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = port;
+        if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1) return -1;
+        if (!IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr)) return -2; /* loopback only */
+        a->len = sizeof(*a6);
+        return 0;
+    }
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&a->ss;
+    a4->sin_family = AF_INET;
+    a4->sin_port = port;
+    if (inet_pton(AF_INET, host, &a4->sin_addr) != 1) return -1;
+    if ((ntohl(a4->sin_addr.s_addr) >> 24) != 127) return -2; /* loopback only */
+    a->len = sizeof(*a4);
     return 0;
+}
+
+static bool addr_eq(const addr *a, const addr *b) {
+    return a->len == b->len && memcmp(&a->ss, &b->ss, a->len) == 0;
+}
+
+static bool is_v6(const addr *a) {
+    return a->ss.ss_family == AF_INET6;
 }
 
 /* "c2s:2,3,4" or "s2c:1" */
@@ -142,7 +173,7 @@ static int parse_drop_list(const char *s) {
 }
 
 static void pcap_header(void) {
-    uint32_t h[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 228 /* LINKTYPE_IPV4 */};
+    uint32_t h[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 101 /* LINKTYPE_RAW: IPv4 or v6 */};
     fwrite(h, sizeof(h), 1, pcap);
 }
 
@@ -155,27 +186,42 @@ static uint16_t ip_checksum(const uint8_t *p, size_t n) {
     return (uint16_t)~sum;
 }
 
-/* Records a forwarded datagram as an IPv4/UDP packet between the client and the server. */
+/* Records a forwarded datagram as an IPv4/UDP or IPv6/UDP packet between the client and
+ * the server, the ECN codepoint in its IP header. */
 static void pcap_write(int d, const client *c, const uint8_t *data, size_t len, uint8_t ecn) {
     if (!pcap) return;
-    uint8_t hdr[28] = {0x45, ecn};
-    size_t total = 28 + len;
-    hdr[2] = (uint8_t)(total >> 8), hdr[3] = (uint8_t)total;
-    hdr[8] = 64, hdr[9] = 17;
-    const struct sockaddr_in *src = d == C2S ? &c->addr : &server_addr;
-    const struct sockaddr_in *dst = d == C2S ? &server_addr : &c->addr;
-    memcpy(hdr + 12, &src->sin_addr, 4);
-    memcpy(hdr + 16, &dst->sin_addr, 4);
-    uint16_t cs = ip_checksum(hdr, 20);
-    hdr[10] = (uint8_t)(cs >> 8), hdr[11] = (uint8_t)cs;
-    memcpy(hdr + 20, &src->sin_port, 2);
-    memcpy(hdr + 22, &dst->sin_port, 2);
-    hdr[24] = (uint8_t)((len + 8) >> 8), hdr[25] = (uint8_t)(len + 8);
+    const addr *src = d == C2S ? &c->from : &server_addr;
+    const addr *dst = d == C2S ? &server_addr : &c->from;
+    uint8_t hdr[48] = {0};
+    size_t ip = is_v6(src) ? 40 : 20, total = ip + 8 + len;
+    const uint8_t *sport, *dport;
+    if (is_v6(src)) {
+        const struct sockaddr_in6 *s6 = (const void *)&src->ss, *d6 = (const void *)&dst->ss;
+        hdr[0] = 0x60 | (uint8_t)(ecn >> 4), hdr[1] = (uint8_t)(ecn << 4);
+        hdr[4] = (uint8_t)((8 + len) >> 8), hdr[5] = (uint8_t)(8 + len);
+        hdr[6] = 17, hdr[7] = 64;
+        memcpy(hdr + 8, &s6->sin6_addr, 16);
+        memcpy(hdr + 24, &d6->sin6_addr, 16);
+        sport = (const uint8_t *)&s6->sin6_port, dport = (const uint8_t *)&d6->sin6_port;
+    } else {
+        const struct sockaddr_in *s4 = (const void *)&src->ss, *d4 = (const void *)&dst->ss;
+        hdr[0] = 0x45, hdr[1] = ecn;
+        hdr[2] = (uint8_t)(total >> 8), hdr[3] = (uint8_t)total;
+        hdr[8] = 64, hdr[9] = 17;
+        memcpy(hdr + 12, &s4->sin_addr, 4);
+        memcpy(hdr + 16, &d4->sin_addr, 4);
+        uint16_t cs = ip_checksum(hdr, 20);
+        hdr[10] = (uint8_t)(cs >> 8), hdr[11] = (uint8_t)cs;
+        sport = (const uint8_t *)&s4->sin_port, dport = (const uint8_t *)&d4->sin_port;
+    }
+    memcpy(hdr + ip, sport, 2);
+    memcpy(hdr + ip + 2, dport, 2);
+    hdr[ip + 4] = (uint8_t)((len + 8) >> 8), hdr[ip + 5] = (uint8_t)(len + 8);
     uint64_t t = now_ns();
     uint32_t rec[4] = {(uint32_t)(t / 1000000000ull), (uint32_t)(t % 1000000000ull / 1000),
                        (uint32_t)total, (uint32_t)total};
     fwrite(rec, sizeof(rec), 1, pcap);
-    fwrite(hdr, sizeof(hdr), 1, pcap);
+    fwrite(hdr, ip + 8, 1, pcap);
     fwrite(data, 1, len, pcap);
 }
 
@@ -241,7 +287,7 @@ static void admit(int d, int ci, const uint8_t *data, size_t len, uint8_t ecn) {
 }
 
 /* Sends a datagram with its ECN codepoint in the IP header (to: NULL on a connected socket). */
-static ssize_t send_marked(int fd, const struct sockaddr_in *to, const pkt *p) {
+static ssize_t send_marked(int fd, const addr *to, const pkt *p, bool v6) {
     struct iovec iov = {p->data, p->len};
     union {
         char buf[CMSG_SPACE(sizeof(int))];
@@ -250,14 +296,14 @@ static ssize_t send_marked(int fd, const struct sockaddr_in *to, const pkt *p) {
     memset(&u, 0, sizeof(u));
     struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
     if (to) {
-        m.msg_name = (void *)to;
-        m.msg_namelen = sizeof(*to);
+        m.msg_name = (void *)&to->ss;
+        m.msg_namelen = to->len;
     }
     m.msg_control = u.buf;
     m.msg_controllen = sizeof(u.buf);
     struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-    cm->cmsg_level = IPPROTO_IP;
-    cm->cmsg_type = IP_TOS;
+    cm->cmsg_level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+    cm->cmsg_type = v6 ? IPV6_TCLASS : IP_TOS;
     cm->cmsg_len = CMSG_LEN(sizeof(int));
     int tos = p->ecn & 3;
     memcpy(CMSG_DATA(cm), &tos, sizeof(tos));
@@ -265,8 +311,7 @@ static ssize_t send_marked(int fd, const struct sockaddr_in *to, const pkt *p) {
 }
 
 /* Receives one datagram and the ECN codepoint it came with (IP_RECVTOS). */
-static ssize_t recv_marked(int fd, uint8_t *buf, size_t cap, struct sockaddr_in *from,
-                           uint8_t *ecn) {
+static ssize_t recv_marked(int fd, uint8_t *buf, size_t cap, addr *from, uint8_t *ecn) {
     struct iovec iov = {buf, cap};
     union {
         char buf[CMSG_SPACE(sizeof(int))];
@@ -275,14 +320,22 @@ static ssize_t recv_marked(int fd, uint8_t *buf, size_t cap, struct sockaddr_in 
     struct msghdr m = {
         .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
     if (from) {
-        m.msg_name = from;
-        m.msg_namelen = sizeof(*from);
+        memset(from, 0, sizeof(*from));
+        m.msg_name = &from->ss;
+        m.msg_namelen = sizeof(from->ss);
     }
     ssize_t n = recvmsg(fd, &m, 0);
+    if (from) from->len = m.msg_namelen;
     *ecn = 0;
-    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); n >= 0 && cm; cm = CMSG_NXTHDR(&m, cm))
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); n >= 0 && cm; cm = CMSG_NXTHDR(&m, cm)) {
         if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_TOS)
             *ecn = *(const uint8_t *)CMSG_DATA(cm) & 3;
+        if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_TCLASS) {
+            int tc;
+            memcpy(&tc, CMSG_DATA(cm), sizeof(tc));
+            *ecn = (uint8_t)(tc & 3);
+        }
+    }
     return n;
 }
 
@@ -292,7 +345,8 @@ static void release_due(uint64_t t) {
         while (x->count && x->q[x->head].release <= t) {
             pkt *p = &x->q[x->head];
             client *c = &clients[p->client];
-            ssize_t rv = send_marked(d == C2S ? c->up : lfd, d == C2S ? NULL : &c->addr, p);
+            ssize_t rv = send_marked(d == C2S ? c->up : lfd, d == C2S ? NULL : &c->from, p,
+                                     is_v6(&server_addr));
             if (rv == (ssize_t)p->len) {
                 x->forwarded++;
                 x->bytes += p->len;
@@ -306,22 +360,34 @@ static void release_due(uint64_t t) {
     }
 }
 
-static int client_for(const struct sockaddr_in *a) {
-    for (int i = 0; i < nclients; i++)
-        if (clients[i].addr.sin_port == a->sin_port &&
-            clients[i].addr.sin_addr.s_addr == a->sin_addr.s_addr)
-            return i;
-    if (nclients == MAX_CLIENTS) return -1;
-    int up = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-    struct sockaddr_in any = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
+/* A UDP socket of the server's family that reports ECN marks. */
+static int marked_socket(void) {
+    bool v6 = is_v6(&server_addr);
+    int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
     int one = 1;
-    if (up >= 0) (void)setsockopt(up, IPPROTO_IP, IP_RECVTOS, &one, sizeof(one));
-    if (up < 0 || bind(up, (struct sockaddr *)&any, sizeof(any)) != 0 ||
-        connect(up, (struct sockaddr *)&server_addr, sizeof(server_addr)) != 0) {
+    if (fd >= 0)
+        (void)setsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_RECVTCLASS : IP_RECVTOS,
+                         &one, sizeof(one));
+    return fd;
+}
+
+static int client_for(const addr *a) {
+    for (int i = 0; i < nclients; i++)
+        if (addr_eq(&clients[i].from, a)) return i;
+    if (nclients == MAX_CLIENTS) return -1;
+    int up = marked_socket();
+    addr any = {.len = server_addr.len};
+    any.ss.ss_family = server_addr.ss.ss_family;
+    if (is_v6(&any))
+        ((struct sockaddr_in6 *)&any.ss)->sin6_addr = in6addr_loopback;
+    else
+        ((struct sockaddr_in *)&any.ss)->sin_addr.s_addr = htonl(0x7f000001);
+    if (up < 0 || bind(up, (struct sockaddr *)&any.ss, any.len) != 0 ||
+        connect(up, (struct sockaddr *)&server_addr.ss, server_addr.len) != 0) {
         if (up >= 0) close(up);
         return -1;
     }
-    clients[nclients].addr = *a;
+    clients[nclients].from = *a;
     clients[nclients].up = up;
     return nclients++;
 }
@@ -343,16 +409,20 @@ static void summary(FILE *f) {
     /* The relay's own address toward the server for each client: what the server logs. */
     fprintf(f, "clients=%d upstream=", nclients);
     for (int i = 0; i < nclients; i++) {
-        struct sockaddr_in a;
+        struct sockaddr_storage a;
         socklen_t alen = sizeof(a);
-        if (getsockname(clients[i].up, (struct sockaddr *)&a, &alen) != 0) a.sin_port = 0;
-        fprintf(f, "%s%u", i ? "," : "", (unsigned)ntohs(a.sin_port));
+        uint16_t port = 0;
+        if (getsockname(clients[i].up, (struct sockaddr *)&a, &alen) == 0)
+            port = a.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&a)->sin6_port
+                                           : ((struct sockaddr_in *)&a)->sin_port;
+        fprintf(f, "%s%u", i ? "," : "", (unsigned)ntohs(port));
     }
     fprintf(f, "\n");
 }
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: quicc-netsim --listen 127.0.0.1:PORT --server 127.0.0.1:PORT [options]\n"
+    fprintf(f, "usage: quicc-netsim --listen ADDR:PORT --server ADDR:PORT [options]\n"
+               "ADDR is a loopback address: 127.x.y.z, or [::1] (both of one family).\n"
                "Relays UDP between a client and a server on loopback, emulating a network.\n\n"
                "  --delay MS          one-way delay, each direction (default 0)\n"
                "  --rate MBPS         bottleneck rate, each direction (default unlimited)\n"
@@ -367,7 +437,7 @@ static void usage(FILE *f) {
                "  --seed N            random seed (default 1)\n"
                "  --duration S        stop after S seconds (default: on SIGTERM)\n"
                "  --summary FILE      write the per-direction summary there (default stderr)\n"
-               "  --pcap FILE         record forwarded datagrams (IPv4/UDP, LINKTYPE_IPV4)\n"
+               "  --pcap FILE         record forwarded datagrams (IP/UDP, LINKTYPE_RAW)\n"
                "  --help              show this help\n\n"
                "Options given once apply to both directions; prefix c2s- or s2c- (for example\n"
                "--c2s-drop 30) to set one direction.\n");
@@ -392,7 +462,9 @@ int main(int argc, char **argv) {
         case 'l':
         case 's':
             if (parse_addr(optarg, o == 'l' ? &listen_addr : &server_addr) != 0) {
-                fprintf(stderr, "quicc-netsim: %s: want 127.x.y.z:PORT (loopback only)\n", optarg);
+                fprintf(stderr,
+                        "quicc-netsim: %s: want 127.x.y.z:PORT or [::1]:PORT (loopback only)\n",
+                        optarg);
                 return 2;
             }
             *(o == 'l' ? &have_listen : &have_server) = true;
@@ -474,10 +546,12 @@ int main(int argc, char **argv) {
     }
     for (int d = 0; d < 2; d++)
         if (!dirs[d].queue_pkts) dirs[d].queue_pkts = 100;
-    lfd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-    int one = 1;
-    if (lfd >= 0) (void)setsockopt(lfd, IPPROTO_IP, IP_RECVTOS, &one, sizeof(one));
-    if (lfd < 0 || bind(lfd, (struct sockaddr *)&listen_addr, sizeof(listen_addr)) != 0) {
+    if (listen_addr.ss.ss_family != server_addr.ss.ss_family) {
+        fprintf(stderr, "quicc-netsim: --listen and --server must be of one address family\n");
+        return 2;
+    }
+    lfd = marked_socket();
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&listen_addr.ss, listen_addr.len) != 0) {
         fprintf(stderr, "quicc-netsim: cannot listen: %s\n", strerror(errno));
         return 1;
     }
@@ -505,7 +579,7 @@ int main(int argc, char **argv) {
         int ms = next > t ? (int)((next - t + 999999) / 1000000) : 0;
         poll(pfd, (nfds_t)(1 + nclients), ms);
         for (;;) {
-            struct sockaddr_in from;
+            addr from;
             uint8_t ecn;
             ssize_t n = recv_marked(lfd, buf, sizeof(buf), &from, &ecn);
             if (n < 0) break;

@@ -11,6 +11,7 @@
  * (the version of the first client Initial, and those of Handshake packets both ways: what
  * the runner's v2 case checks), and the ECN marks of the IP headers per direction:
  *   ecn c2s_ect0=N c2s_ect1=N c2s_ce=N s2c_ect0=N s2c_ect1=N s2c_ce=N
+ *   ip ipv6=N (datagrams carried over IPv6)
  * Usage: quicc-pcap FILE.pcap
  */
 #include "core/crypto.h"
@@ -33,6 +34,7 @@ static uint32_t hs_versions[16];
 static size_t nhs_versions;
 static uint32_t first_initial;
 static uint64_t ecn[2][4]; /* [to the server?][codepoint] */
+static uint64_t ipv6;      /* datagrams over IPv6 */
 
 static void note(uint32_t *set, size_t *n, uint32_t v) {
     for (size_t i = 0; i < *n; i++)
@@ -98,7 +100,7 @@ int main(int argc, char **argv) {
     }
     FILE *f = fopen(argv[1], "rb");
     uint32_t gh[6];
-    if (!f || fread(gh, sizeof(gh), 1, f) != 1 || gh[0] != 0xa1b2c3d4 || gh[5] != 228) {
+    if (!f || fread(gh, sizeof(gh), 1, f) != 1 || gh[0] != 0xa1b2c3d4 || gh[5] != 101) {
         fprintf(stderr, "quicc-pcap: %s: not a quicc-netsim capture\n", argv[1]);
         return 1;
     }
@@ -107,12 +109,17 @@ int main(int argc, char **argv) {
     uint16_t server_port = 0;
     while (fread(rec, sizeof(rec), 1, f) == 1) {
         if (rec[2] > sizeof(buf) || fread(buf, 1, rec[2], f) != rec[2]) break;
-        if (rec[2] < 28) continue;
-        uint16_t dport = (uint16_t)(buf[22] << 8 | buf[23]);
+        /* IPv4 (20-byte header, TOS byte) or IPv6 (40 bytes, traffic class), then UDP. */
+        bool v6 = (buf[0] >> 4) == 6;
+        size_t hl = (v6 ? 40 : 20) + 8;
+        if (rec[2] < hl) continue;
+        uint8_t tos = v6 ? (uint8_t)((buf[0] & 0x0f) << 4 | buf[1] >> 4) : buf[1];
+        uint16_t dport = (uint16_t)(buf[hl - 6] << 8 | buf[hl - 5]);
         if (!server_port) server_port = dport; /* the first datagram goes to the server */
-        ecn[dport == server_port][buf[1] & 3]++;
-        uint8_t *dg = buf + 28;
-        size_t len = rec[2] - 28, off = 0;
+        ecn[dport == server_port][tos & 3]++;
+        if (v6) ipv6++;
+        uint8_t *dg = buf + hl;
+        size_t len = rec[2] - hl, off = 0;
         while (off < len) {
             qc_pkt_hdr h;
             if (qc_pkt_parse(dg + off, len - off, 0, &h) != 0 || !qc_pkt_is_long(h.type)) break;
@@ -135,5 +142,6 @@ int main(int argc, char **argv) {
         (unsigned long long)ecn[1][2], (unsigned long long)ecn[1][1], (unsigned long long)ecn[1][3],
         (unsigned long long)ecn[0][2], (unsigned long long)ecn[0][1],
         (unsigned long long)ecn[0][3]);
+    printf("ip ipv6=%llu\n", (unsigned long long)ipv6);
     return 0;
 }
