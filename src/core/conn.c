@@ -86,6 +86,43 @@ uint64_t qc_conn_key_updates(const qc_conn *c) {
 uint32_t qc_conn_version(const qc_conn *c) {
     return c->version;
 }
+/* The parameters a 0-RTT client may rely on (RFC 9000 §7.4.1). */
+static void remembered_subset(const qc_tparams *from, qc_tparams *to) {
+    qc_tparams_default(to);
+    to->active_connection_id_limit = from->active_connection_id_limit;
+    to->initial_max_data = from->initial_max_data;
+    to->initial_max_stream_data_bidi_local = from->initial_max_stream_data_bidi_local;
+    to->initial_max_stream_data_bidi_remote = from->initial_max_stream_data_bidi_remote;
+    to->initial_max_stream_data_uni = from->initial_max_stream_data_uni;
+    to->initial_max_streams_bidi = from->initial_max_streams_bidi;
+    to->initial_max_streams_uni = from->initial_max_streams_uni;
+    to->max_idle_timeout_ms = from->max_idle_timeout_ms;
+    to->max_udp_payload_size = from->max_udp_payload_size;
+    to->max_datagram_frame_size = from->max_datagram_frame_size;
+    to->disable_active_migration = from->disable_active_migration;
+}
+
+int qc_conn_remembered_tparams(const qc_conn *c, uint8_t *buf, size_t cap) {
+    if (c->is_server || !c->has_peer_tp || !c->handshake_complete) return QC_ERR_AGAIN;
+    qc_tparams tp;
+    remembered_subset(&c->peer_tp, &tp);
+    return qc_tparams_encode(&tp, true, buf, cap);
+}
+
+int qc_conn_set_remembered_tparams(qc_conn *c, const uint8_t *data, size_t len) {
+    if (c->is_server || c->has_peer_tp || c->hs_set) return QC_ERR_INVAL;
+    qc_tparams tp;
+    if (qc_tparams_decode(&tp, true, data, len) != 0) return QC_ERR_INVAL;
+    /* 0-RTT packets obey these until the server's own arrive (hs_peer_tparams). */
+    remembered_subset(&tp, &c->peer_tp);
+    c->has_peer_tp = true;
+    c->remembered_tp = true;
+    qc_fc_send_on_max(&c->fc_send, c->peer_tp.initial_max_data);
+    c->st.peer_max_bidi = c->peer_tp.initial_max_streams_bidi;
+    c->st.peer_max_uni = c->peer_tp.initial_max_streams_uni;
+    return 0;
+}
+
 uint32_t qc_conn_vn_retry_version(const qc_conn *c) {
     return c->vn.retry_version;
 }
@@ -180,8 +217,10 @@ static void rec_on_acked(void *user, enum qc_pn_space space, const qc_sent_pkt *
     for (unsigned i = 0; i < p->nframes; i++)
         if (p->frames[i].kind == QC_SK_CTL && p->frames[i].id == QC_CTL_HANDSHAKE_DONE)
             c->handshake_done_acked = true;
-    /* Client: an acknowledged 1-RTT packet confirms the handshake (RFC 9001 §4.1.2). */
-    if (space == QC_PNS_APP && !c->is_server && c->handshake_complete && !c->handshake_confirmed)
+    /* Client: an acknowledged 1-RTT packet confirms the handshake (RFC 9001 §4.1.2); a 0-RTT
+     * one does not (its ACK can come before our Finished has even left). */
+    if (space == QC_PNS_APP && !p->zero_rtt && !c->is_server && c->handshake_complete &&
+        !c->handshake_confirmed)
         qc_conn_on_handshake_confirmed(c);
 }
 
@@ -196,8 +235,17 @@ static void rec_on_lost(void *user, enum qc_pn_space space, const qc_sent_pkt *p
 static int hs_set_secret(void *user, enum qc_epoch ep, bool is_write, enum qc_suite suite,
                          const uint8_t *secret, size_t len) {
     qc_conn *c = user;
-    if (ep == QC_EPOCH_0RTT) return 0; /* 0-RTT is not used */
-    return qc_ks_set_secret(&c->keys, c->cp, ep, is_write, suite, secret, len);
+    if (ep == QC_EPOCH_0RTT) {
+        /* Client: write; server: read. Under the client's original version's labels. */
+        if (is_write == c->is_server) return 0;
+        return qc_ks_set_secret_ver(&c->keys, c->cp, ep, is_write, qc_version_find(c->vn.original),
+                                    suite, secret, len);
+    }
+    int rv = qc_ks_set_secret(&c->keys, c->cp, ep, is_write, suite, secret, len);
+    /* A client stops 0-RTT once it can send 1-RTT (RFC 9001 §4.9.3). */
+    if (!rv && ep == QC_EPOCH_1RTT && is_write && !c->is_server)
+        qc_ks_discard(&c->keys, c->cp, QC_EPOCH_0RTT);
+    return rv;
 }
 
 static int hs_send_crypto(void *user, enum qc_epoch ep, const uint8_t *data, size_t len) {
@@ -299,6 +347,7 @@ static int hs_peer_tparams(void *user, const uint8_t *data, size_t len) {
     if (rv) return rv;
     c->peer_tp = tp;
     c->has_peer_tp = true;
+    c->remembered_tp = false;
     /* Apply: flow control, stream limits, timers, packet size. */
     qc_fc_send_on_max(&c->fc_send, tp.initial_max_data);
     c->st.peer_max_bidi = tp.initial_max_streams_bidi;
@@ -523,6 +572,8 @@ void qc_conn_on_handshake_confirmed(qc_conn *c) {
     if (c->handshake_confirmed) return;
     c->handshake_confirmed = true;
     qc_conn_discard_epoch(c, QC_EPOCH_HANDSHAKE);
+    /* The server reads no more 0-RTT: what is still on its way comes again in 1-RTT. */
+    if (c->is_server) qc_ks_discard(&c->keys, c->cp, QC_EPOCH_0RTT);
 }
 
 qc_ts qc_conn_pto(const qc_conn *c) {
@@ -708,6 +759,7 @@ void qc_conn_get_stats(const qc_conn *c, qc_conn_stats *st) {
     st->ecn_state = (int)c->ecn.state;
     st->ecn_marked = c->ecn.marked_sent;
     st->ecn_peer_ce = c->ecn.peer[QC_PNS_APP][2];
+    st->early_data = c->hs_set && c->hs.ops->early_data ? c->hs.ops->early_data(c->hs.impl) : 0;
 }
 
 int qc_conn_initiate_key_update(qc_conn *c) {

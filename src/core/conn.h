@@ -187,6 +187,15 @@ uint32_t qc_conn_version(const qc_conn *c);
 /* Client: after a Version Negotiation packet closed the connection, the version to try a
  * new connection in (the first of ours it lists), or 0. */
 uint32_t qc_conn_vn_retry_version(const qc_conn *c);
+/*
+ * 0-RTT (RFC 9000 §7.4.1, RFC 9001 §4.6), client. qc_conn_remembered_tparams encodes the
+ * server's transport parameters that 0-RTT may rely on, to keep with the session ticket
+ * (after the handshake; returns the length or a QC_ERR_*). qc_conn_set_remembered_tparams,
+ * before qc_conn_start, applies them to a connection resuming that session: its 0-RTT
+ * packets respect those limits. Rejected 0-RTT data goes again in 1-RTT by itself.
+ */
+int qc_conn_remembered_tparams(const qc_conn *c, uint8_t *buf, size_t cap);
+int qc_conn_set_remembered_tparams(qc_conn *c, const uint8_t *data, size_t len);
 /* The ECN codepoint (core/ecn.h) the datagrams qc_conn_send makes now must carry. */
 unsigned qc_conn_ecn_mark(const qc_conn *c);
 
@@ -250,10 +259,12 @@ typedef struct qc_conn_stats {
     uint64_t bytes_sent, bytes_recv;
     qc_ts srtt, min_rtt;
     uint64_t cwnd;
-    int ecn_state;        /* enum qc_ecn_state: our marks' validation */
-    uint64_t ecn_recv[3]; /* packets received ECT(0), ECT(1), CE (all spaces) */
-    uint64_t ecn_marked;  /* packets we sent ECT(0) */
-    uint64_t ecn_peer_ce; /* CE marks the peer reported (1-RTT) */
+    int ecn_state;                         /* enum qc_ecn_state: our marks' validation */
+    uint64_t ecn_recv[3];                  /* packets received ECT(0), ECT(1), CE (all spaces) */
+    uint64_t ecn_marked;                   /* packets we sent ECT(0) */
+    uint64_t ecn_peer_ce;                  /* CE marks the peer reported (1-RTT) */
+    uint64_t zero_rtt_sent, zero_rtt_recv; /* bytes of 0-RTT packets sent / received */
+    int early_data;                        /* QC_EARLY_* (core/hs.h): what became of 0-RTT */
 } qc_conn_stats;
 void qc_conn_get_stats(const qc_conn *c, qc_conn_stats *st);
 

@@ -79,6 +79,8 @@ struct qc_conn {
     /* TLS */
     qc_hs hs;
     bool hs_set;
+    bool remembered_tp; /* client: peer_tp holds remembered values for 0-RTT (RFC 9000
+                           §7.4.1) until the server's own arrive */
     bool handshake_complete, handshake_confirmed;
     bool sent_handshake_pkt; /* client: first Handshake packet sent -> drop Initial keys */
 

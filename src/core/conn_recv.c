@@ -115,8 +115,26 @@ static void issue_cids(qc_conn *c) {
     }
 }
 
+/* Client: 0-RTT the server refused is lost; its data goes again in 1-RTT (RFC 9001
+ * §4.6.2). What it assumed must still hold under the server's real limits, or the
+ * connection cannot go on. */
+static void on_0rtt_rejected(qc_conn *c, qc_ts now) {
+    qc_recovery_on_0rtt_rejected(&c->rec, now);
+    const qc_tparams *tp = &c->peer_tp;
+    if (c->fc_send.used > tp->initial_max_data ||
+        c->st.next_local_bidi > tp->initial_max_streams_bidi ||
+        c->st.next_local_uni > tp->initial_max_streams_uni) {
+        qc_conn_fail(c, QC_ERR_INTERNAL, 0, "0-RTT rejected and the server's limits shrank", now);
+        return;
+    }
+    c->fc_send.max = tp->initial_max_data;
+}
+
 static void on_handshake_complete(qc_conn *c, qc_ts now) {
     c->handshake_complete = true;
+    if (!c->is_server && c->hs.ops->early_data &&
+        c->hs.ops->early_data(c->hs.impl) == QC_EARLY_REJECTED)
+        on_0rtt_rejected(c, now);
     issue_cids(c);
     if (c->state == QC_CONN_HANDSHAKING) qc_conn_set_state(c, QC_CONN_ESTABLISHED);
     if (c->is_server) {
@@ -385,8 +403,11 @@ int qc_conn_recv_frames(qc_conn *c, enum qc_pkt_type pt, const uint8_t *payload,
 /* ---- packets ---- */
 
 static enum qc_epoch pkt_epoch(enum qc_pkt_type t) {
-    return t == QC_PT_INITIAL ? QC_EPOCH_INITIAL
-                              : (t == QC_PT_HANDSHAKE ? QC_EPOCH_HANDSHAKE : QC_EPOCH_1RTT);
+    static const enum qc_epoch epochs[] = {[QC_PT_INITIAL] = QC_EPOCH_INITIAL,
+                                           [QC_PT_0RTT] = QC_EPOCH_0RTT,
+                                           [QC_PT_HANDSHAKE] = QC_EPOCH_HANDSHAKE,
+                                           [QC_PT_1RTT] = QC_EPOCH_1RTT};
+    return epochs[t];
 }
 
 static int recv_packet(qc_conn *c, uint8_t *pkt, const qc_pkt_hdr *h, unsigned ecn, qc_ts now) {
@@ -397,7 +418,8 @@ static int recv_packet(qc_conn *c, uint8_t *pkt, const qc_pkt_hdr *h, unsigned e
     case QC_PT_RETRY:
         return c->is_server ? QC_ERR_DROP : on_retry(c, pkt, h, now);
     case QC_PT_0RTT:
-        return QC_ERR_DROP;
+        if (!c->is_server) return QC_ERR_DROP; /* only clients send 0-RTT */
+        break;
     default:
         break;
     }
@@ -411,11 +433,13 @@ static int recv_packet(qc_conn *c, uint8_t *pkt, const qc_pkt_hdr *h, unsigned e
             return QC_ERR_DROP;
         initial_rx = qc_ks_initial_rx(&c->keys, h->version);
         if (!initial_rx) return QC_ERR_DROP;
-    } else if (h->type != QC_PT_1RTT && h->version != c->version) {
-        return QC_ERR_DROP;
+    } else if (h->type == QC_PT_0RTT ? h->version != c->vn.original
+                                     : h->type != QC_PT_1RTT && h->version != c->version) {
+        return QC_ERR_DROP; /* 0-RTT comes in the client's original version (RFC 9369 §4) */
     }
     if (!qc_cids_is_local(&c->cids, &h->dcid) &&
-        !(c->is_server && h->type == QC_PT_INITIAL && qc_cid_eq(&h->dcid, &c->ids.initial_dcid)))
+        !(c->is_server && (h->type == QC_PT_INITIAL || h->type == QC_PT_0RTT) &&
+          qc_cid_eq(&h->dcid, &c->ids.initial_dcid)))
         return QC_ERR_DROP;
     if (!c->is_server && h->type != QC_PT_1RTT && c->ids.got_server_scid &&
         !qc_cid_eq(&h->scid, &c->cids.peer[0].cid))
@@ -478,6 +502,7 @@ static int recv_packet(qc_conn *c, uint8_t *pkt, const qc_pkt_hdr *h, unsigned e
         }
     }
     c->stats.pkts_recv++;
+    if (h->type == QC_PT_0RTT) c->stats.zero_rtt_recv += h->pkt_len;
     /* The datagram's ECN mark counts for each of its packets, in its space (§13.4.1). */
     static const int ecn_slot[4] = {-1, 1, 0, 2}; /* Not-ECT, ECT(1), ECT(0), CE */
     if (ecn_slot[ecn & 3] >= 0) {

@@ -23,9 +23,22 @@ typedef struct pkt_build {
     qc_sent_pkt *rec;
 } pkt_build;
 
-static enum qc_pkt_type space_pkt_type(enum qc_pn_space sp) {
-    return sp == QC_PNS_INITIAL ? QC_PT_INITIAL
-                                : (sp == QC_PNS_HANDSHAKE ? QC_PT_HANDSHAKE : QC_PT_1RTT);
+/* The epoch a space's packets go in now: for the application space a client without
+ * 1-RTT keys yet sends 0-RTT packets when it has 0-RTT keys (RFC 9001 §4.6.1). */
+static enum qc_epoch send_epoch(const qc_conn *c, enum qc_pn_space sp) {
+    /* Never in a version the server moved the connection to (RFC 9369 §4). */
+    if (sp == QC_PNS_APP && !c->is_server && !c->keys.has_tx[QC_EPOCH_1RTT] &&
+        c->keys.has_tx[QC_EPOCH_0RTT] && c->version == c->vn.original)
+        return QC_EPOCH_0RTT;
+    return qc_space_epoch(sp);
+}
+
+static enum qc_pkt_type epoch_pkt_type(enum qc_epoch ep) {
+    static const enum qc_pkt_type types[QC_EPOCH_COUNT] = {[QC_EPOCH_INITIAL] = QC_PT_INITIAL,
+                                                           [QC_EPOCH_0RTT] = QC_PT_0RTT,
+                                                           [QC_EPOCH_HANDSHAKE] = QC_PT_HANDSHAKE,
+                                                           [QC_EPOCH_1RTT] = QC_PT_1RTT};
+    return types[ep];
 }
 
 static size_t room(const pkt_build *b) {
@@ -67,8 +80,8 @@ static bool put_frame(pkt_build *b, const qc_frame *f) {
 static bool begin_packet(qc_conn *c, pkt_build *b, enum qc_pn_space sp, uint8_t *buf, size_t cap) {
     memset(b, 0, sizeof(*b));
     b->sp = sp;
-    b->ep = qc_space_epoch(sp);
-    b->type = space_pkt_type(sp);
+    b->ep = send_epoch(c, sp);
+    b->type = epoch_pkt_type(b->ep);
     b->start = buf;
     b->cap = cap;
     qc_space *space = &c->spaces[sp];
@@ -379,7 +392,10 @@ static bool crypto_pending(const qc_conn *c, enum qc_pn_space sp) {
 }
 
 static bool space_wants_send(const qc_conn *c, enum qc_pn_space sp, qc_ts now, bool cwnd_ok) {
-    if (c->spaces[sp].discarded || !c->keys.has_tx[qc_space_epoch(sp)]) return false;
+    enum qc_epoch ep = send_epoch(c, sp);
+    if (c->spaces[sp].discarded || !c->keys.has_tx[ep]) return false;
+    if (ep == QC_EPOCH_0RTT) /* no ACK, no control frame: stream data (and probes) only */
+        return c->probes_pending[sp] || (cwnd_ok && c->st.send_head != NULL);
     /* An ACK alone justifies a packet only when it is due (never in answer to ACKs alone). */
     if (qc_ack_deadline(&c->spaces[sp].ack) <= now) return true;
     if (c->probes_pending[sp]) return true;
@@ -422,6 +438,8 @@ static int finish_packet(qc_conn *c, pkt_build *b, qc_ts now) {
     p->ack_eliciting = b->eliciting;
     p->in_flight = b->in_flight;
     p->ecn_marked = qc_ecn_mark(&c->ecn) == QC_ECN_ECT0; /* the datagram's mark */
+    p->zero_rtt = b->type == QC_PT_0RTT;
+    if (p->zero_rtt) c->stats.zero_rtt_sent += p->size;
     qc_ecn_on_sent(&c->ecn, p->ecn_marked);
     qc_recovery_on_sent(&c->rec, b->sp, p, now);
     c->spaces[b->sp].next_pn++;
@@ -529,11 +547,12 @@ int qc_conn_send(qc_conn *c, uint8_t *buf, size_t cap, qc_ts now) {
             if (limit - used < MIN_PACKET_ROOM) break;
             pkt_build *b = &pk[npk];
             if (!begin_packet(c, b, sp, buf + used, limit - used)) break;
-            add_ack(c, b, now);
+            bool zero_rtt = b->type == QC_PT_0RTT;
+            if (!zero_rtt) add_ack(c, b, now);
             if (cwnd_ok || probe) {
                 add_crypto(c, b);
                 if (sp == QC_PNS_APP) {
-                    add_control(c, b, now);
+                    if (!zero_rtt) add_control(c, b, now);
                     add_streams(c, b, true, now);
                 }
             }

@@ -41,8 +41,14 @@ typedef struct qc_hs_ops {
     bool (*is_complete)(void *impl);
     /* Negotiated ALPN (NULL before or if none) and its length. */
     const uint8_t *(*alpn)(void *impl, size_t *len);
+    /* 0-RTT (RFC 9001 §4.6): QC_EARLY_NONE when not attempted (client) or not offered
+     * (server), QC_EARLY_ACCEPTED / QC_EARLY_REJECTED once the handshake has decided
+     * (server: as soon as it read the ClientHello; client: at EncryptedExtensions). */
+    int (*early_data)(void *impl);
     void (*free)(void *impl);
 } qc_hs_ops;
+
+enum { QC_EARLY_NONE = 0, QC_EARLY_ACCEPTED = 1, QC_EARLY_REJECTED = 2, QC_EARLY_PENDING = 3 };
 
 typedef struct qc_hs {
     const qc_hs_ops *ops;

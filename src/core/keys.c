@@ -48,6 +48,18 @@ int qc_ks_set_secret(qc_key_schedule *ks, const qc_crypto_provider *cp, enum qc_
     return rv;
 }
 
+int qc_ks_set_secret_ver(qc_key_schedule *ks, const qc_crypto_provider *cp, enum qc_epoch ep,
+                         bool is_write, const qc_version *ver, enum qc_suite suite,
+                         const uint8_t *secret, size_t len) {
+    assert(ep != QC_EPOCH_1RTT); /* 1-RTT keys have a next generation: qc_ks_set_secret */
+    qc_keys *k = is_write ? &ks->tx[ep] : &ks->rx[ep];
+    bool *has = is_write ? &ks->has_tx[ep] : &ks->has_rx[ep];
+    clear_if(cp, k, has);
+    int rv = qc_keys_from_secret(cp, k, ver, suite, secret, len);
+    *has = rv == 0;
+    return rv;
+}
+
 void qc_ks_discard(qc_key_schedule *ks, const qc_crypto_provider *cp, enum qc_epoch ep) {
     clear_if(cp, &ks->tx[ep], &ks->has_tx[ep]);
     clear_if(cp, &ks->rx[ep], &ks->has_rx[ep]);

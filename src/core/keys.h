@@ -41,6 +41,11 @@ void qc_ks_free(qc_key_schedule *ks, const qc_crypto_provider *cp);
  * 1-RTT also derives the next generation. */
 int qc_ks_set_secret(qc_key_schedule *ks, const qc_crypto_provider *cp, enum qc_epoch ep,
                      bool is_write, enum qc_suite suite, const uint8_t *secret, size_t len);
+/* The same with the labels of version ver (0-RTT keys keep the client's original version
+ * when the connection moved to another: RFC 9369 §4). */
+int qc_ks_set_secret_ver(qc_key_schedule *ks, const qc_crypto_provider *cp, enum qc_epoch ep,
+                         bool is_write, const qc_version *ver, enum qc_suite suite,
+                         const uint8_t *secret, size_t len);
 /* Installs both directions' Initial keys of the schedule's version, from the client's
  * first Destination Connection ID (or the Retry's SCID). */
 int qc_ks_set_initial(qc_key_schedule *ks, const qc_crypto_provider *cp, bool is_server,

@@ -279,6 +279,23 @@ static void report_lost(qc_recovery *r, enum qc_pn_space space, size_t n) {
     }
 }
 
+void qc_recovery_on_0rtt_rejected(qc_recovery *r, qc_ts now) {
+    (void)now;
+    qc_sent_ring *g = &r->sent[QC_PNS_APP];
+    for (size_t i = 0; i < g->count; i++) {
+        qc_sent_pkt *p = ring_at(g, i);
+        if (p->state != ST_SENT || !p->zero_rtt) continue;
+        /* Not congestion: the server threw them away unread. */
+        p->state = ST_LOST_NEW;
+        if (p->in_flight) {
+            flight_sub(r, p->size);
+            if (p->ack_eliciting && r->ack_eliciting_in_flight[QC_PNS_APP])
+                r->ack_eliciting_in_flight[QC_PNS_APP]--;
+        }
+    }
+    report_lost(r, QC_PNS_APP, g->count);
+}
+
 const qc_sent_pkt *qc_recovery_oldest_unacked(const qc_recovery *r, enum qc_pn_space space) {
     const qc_sent_ring *g = &r->sent[space];
     for (size_t i = 0; i < g->count; i++) {

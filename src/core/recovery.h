@@ -51,6 +51,7 @@ typedef struct qc_sent_pkt {
     uint8_t ack_eliciting;
     uint8_t in_flight;
     uint8_t ecn_marked; /* sent ECT(0) */
+    uint8_t zero_rtt;   /* a 0-RTT packet */
     uint8_t state;      /* internal: in flight, acked, lost */
     uint8_t nframes;
     qc_sent_frame frames[QC_SENT_MAX_FRAMES];
@@ -118,6 +119,10 @@ void qc_recovery_free(qc_recovery *r);
 qc_sent_pkt *qc_recovery_next(qc_recovery *r, enum qc_pn_space space);
 /* Commits the record returned by qc_recovery_next (sets time_sent = now). */
 void qc_recovery_on_sent(qc_recovery *r, enum qc_pn_space space, qc_sent_pkt *p, qc_ts now);
+
+/* 0-RTT was rejected (RFC 9001 §4.6.2): every 0-RTT packet still in flight is lost, its
+ * frames reported through on_lost (their data goes again in 1-RTT packets). */
+void qc_recovery_on_0rtt_rejected(qc_recovery *r, qc_ts now);
 
 /*
  * Processes a decoded ACK frame received in space. ack_delay_ns is the

@@ -51,6 +51,11 @@ typedef struct qc_tls_ctx_config {
      * 0 = all three (AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305).
      */
     unsigned suites;
+    /* 0-RTT (RFC 9001 §4.6). Server: accept it (tickets then allow it; a replay cache of
+     * early_data_replay_cap entries refuses a ClientHello seen before, or any when full).
+     * Client: attempt it when the resumed session allows it. */
+    bool early_data;
+    size_t early_data_replay_cap; /* default 65536 */
 } qc_tls_ctx_config;
 
 /* Creates a context; on failure returns NULL and writes a reason into err (if not NULL). */

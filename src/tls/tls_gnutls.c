@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -56,6 +57,16 @@ struct qc_tls_ctx {
     size_t alpn_count;
     uint8_t *alpn_buf;
     gnutls_datum_t ticket_key; /* server: session ticket encryption key */
+    /* 0-RTT: attempt (client) or accept (server); the server's anti-replay state and the
+     * ClientHellos seen within its window (hashes and expiry times, open addressing) */
+    bool early_data;
+    gnutls_anti_replay_t anti_replay;
+    pthread_mutex_t replay_lock;
+    struct replay_entry {
+        uint64_t hash;
+        time_t expires;
+    } * replay;
+    size_t replay_cap;
     char *keylog_file;
     char priority[192]; /* GnuTLS priority string applied to every session */
 };
@@ -69,6 +80,7 @@ typedef struct qc_tls {
     bool local_tp_set;
     bool local_tp_sent; /* in the ClientHello or EncryptedExtensions: no more changes */
     bool peer_tp_seen;
+    bool early_keys; /* 0-RTT keys were handed to the engine */
     bool started;
     bool complete;
     int failed;     /* sticky error returned by recv_crypto once failed */
@@ -105,6 +117,9 @@ static void set_err(char *err, size_t err_len, const char *fmt, ...) {
 /* ---- context ---- */
 
 static void ctx_destroy(qc_tls_ctx *ctx) {
+    if (ctx->anti_replay) gnutls_anti_replay_deinit(ctx->anti_replay);
+    if (ctx->replay) pthread_mutex_destroy(&ctx->replay_lock);
+    qc_free(ctx->replay);
     if (ctx->cred) gnutls_certificate_free_credentials(ctx->cred);
     if (ctx->ticket_key.data) {
         gnutls_memset(ctx->ticket_key.data, 0, ctx->ticket_key.size);
@@ -226,6 +241,60 @@ static int verify_hook(gnutls_session_t s) {
     return -1;
 }
 
+/* ---- 0-RTT replay protection (server) ---- */
+
+/* GnuTLS asks to remember a ClientHello's early-data key until exp: 0, or
+ * GNUTLS_E_DB_ENTRY_EXISTS for one seen before (a replay: its 0-RTT is refused). A full
+ * cache refuses too: 0-RTT is an optimisation, never worth a replay. */
+static int replay_add(void *ptr, time_t exp, const gnutls_datum_t *key,
+                      const gnutls_datum_t *data) {
+    (void)data;
+    qc_tls_ctx *ctx = ptr;
+    uint64_t h = 1469598103934665603ull;
+    for (unsigned i = 0; i < key->size; i++)
+        h = (h ^ key->data[i]) * 1099511628211ull;
+    h |= 1; /* 0 marks a free slot */
+    time_t now = time(NULL);
+    int rv = GNUTLS_E_DB_ENTRY_EXISTS;
+    pthread_mutex_lock(&ctx->replay_lock);
+    /* Linear probing; slots are never emptied (that would cut probe chains), expired
+     * ones are reused once the whole chain is known not to hold this key. */
+    size_t reuse = SIZE_MAX;
+    bool seen = false;
+    for (size_t n = 0, i = (size_t)(h % ctx->replay_cap); n < ctx->replay_cap;
+         n++, i = (i + 1) % ctx->replay_cap) {
+        struct replay_entry *e = &ctx->replay[i];
+        if (e->hash == 0) {
+            if (reuse == SIZE_MAX) reuse = i;
+            break; /* the end of the chain */
+        }
+        if (e->hash == h && e->expires >= now) {
+            seen = true;
+            break;
+        }
+        if (e->expires < now && reuse == SIZE_MAX) reuse = i;
+    }
+    if (!seen && reuse != SIZE_MAX) {
+        ctx->replay[reuse].hash = h;
+        ctx->replay[reuse].expires = exp;
+        rv = 0;
+    }
+    pthread_mutex_unlock(&ctx->replay_lock);
+    return rv;
+}
+
+static int replay_init(qc_tls_ctx *ctx, size_t cap) {
+    ctx->early_data = true;
+    ctx->replay_cap = cap ? cap : 65536;
+    ctx->replay = qc_calloc(ctx->replay_cap, sizeof(*ctx->replay));
+    if (!ctx->replay) return QC_ERR_NOMEM;
+    pthread_mutex_init(&ctx->replay_lock, NULL);
+    if (gnutls_anti_replay_init(&ctx->anti_replay) < 0) return QC_ERR_CRYPTO;
+    gnutls_anti_replay_set_add_function(ctx->anti_replay, replay_add);
+    gnutls_anti_replay_set_ptr(ctx->anti_replay, ctx);
+    return 0;
+}
+
 qc_tls_ctx *qc_tls_ctx_new(const qc_tls_ctx_config *cfg, char *err, size_t err_len) {
     if (cfg == NULL) {
         set_err(err, err_len, "no configuration");
@@ -304,6 +373,7 @@ qc_tls_ctx *qc_tls_ctx_new(const qc_tls_ctx_config *cfg, char *err, size_t err_l
         set_err(err, err_len, "cannot allocate credentials: %s", gnutls_strerror(rv));
         goto fail;
     }
+    ctx->early_data = cfg->early_data; /* a server also needs its replay cache, below */
     if (cfg->is_server) {
         rv = gnutls_certificate_set_x509_key_file(ctx->cred, cfg->cert_file, cfg->key_file,
                                                   GNUTLS_X509_FMT_PEM);
@@ -316,6 +386,10 @@ qc_tls_ctx *qc_tls_ctx_new(const qc_tls_ctx_config *cfg, char *err, size_t err_l
         if (rv < 0) {
             ctx->ticket_key.data = NULL;
             set_err(err, err_len, "cannot create ticket key: %s", gnutls_strerror(rv));
+            goto fail;
+        }
+        if (cfg->early_data && replay_init(ctx, cfg->early_data_replay_cap) != 0) {
+            set_err(err, err_len, "cannot set up 0-RTT replay protection");
             goto fail;
         }
         if (ctx->request_peer_cert) {
@@ -434,6 +508,7 @@ static int secret_hook(gnutls_session_t s, gnutls_record_encryption_level_t leve
     enum qc_suite suite = cipher_to_suite(c);
     if (suite == QC_SUITE_NONE) return fail_own(t, QC_ERR_TLS, QC_ALERT_INTERNAL_ERROR);
     int rv;
+    if (epoch == QC_EPOCH_0RTT) t->early_keys = true;
     if (rsecret != NULL) {
         rv = t->cbs.set_secret(t->cbs.user, epoch, false, suite, rsecret, len);
         if (rv != 0) return fail_own(t, rv, QC_ALERT_INTERNAL_ERROR);
@@ -612,7 +687,11 @@ static int op_start(void *impl) {
     if (!t->local_tp_set) return QC_ERR_INVAL;
     t->started = true;
     uint8_t alert;
-    return advance(t, &alert);
+    int rv = advance(t, &alert);
+    /* GnuTLS derives the 0-RTT keys one step after writing the ClientHello: take that step
+     * now, so that 0-RTT goes with the first flight. */
+    if (rv == 0 && t->ctx->early_data && !t->early_keys) rv = advance(t, &alert);
+    return rv;
 }
 
 /*
@@ -681,6 +760,15 @@ static bool op_is_complete(void *impl) {
     return ((qc_tls *)impl)->complete;
 }
 
+static int op_early_data(void *impl) {
+    qc_tls *t = impl;
+    if (!t->early_keys) return QC_EARLY_NONE;
+    if (t->ctx->is_server) return QC_EARLY_ACCEPTED; /* GnuTLS gives the keys only then */
+    if (!t->complete) return QC_EARLY_PENDING;
+    return (gnutls_session_get_flags(t->s) & GNUTLS_SFLAGS_EARLY_DATA) ? QC_EARLY_ACCEPTED
+                                                                       : QC_EARLY_REJECTED;
+}
+
 static const uint8_t *op_alpn(void *impl, size_t *len) {
     qc_tls *t = impl;
     if (!t->complete || t->alpn_len == 0) {
@@ -710,6 +798,7 @@ static const qc_hs_ops qc_tls_ops = {
     .recv_crypto = op_recv_crypto,
     .is_complete = op_is_complete,
     .alpn = op_alpn,
+    .early_data = op_early_data,
     .free = op_free,
 };
 
@@ -786,6 +875,7 @@ int qc_tls_new_ex(qc_tls_ctx *ctx, const qc_tls_session_config *scfg, const qc_h
     }
 
     unsigned flags = (ctx->is_server ? GNUTLS_SERVER : GNUTLS_CLIENT) | GNUTLS_NO_END_OF_EARLY_DATA;
+    if (ctx->early_data) flags |= GNUTLS_ENABLE_EARLY_DATA;
     int rv = gnutls_init(&t->s, flags);
     if (rv < 0) {
         t->s = NULL;
@@ -806,6 +896,11 @@ int qc_tls_new_ex(qc_tls_ctx *ctx, const qc_tls_session_config *scfg, const qc_h
             tp_send, NULL, NULL, NULL,
             GNUTLS_EXT_FLAG_TLS | GNUTLS_EXT_FLAG_CLIENT_HELLO | GNUTLS_EXT_FLAG_EE);
     if (rv == 0 && ctx->is_server) rv = gnutls_session_ticket_enable_server(t->s, &ctx->ticket_key);
+    if (rv == 0 && ctx->is_server && ctx->early_data) {
+        /* QUIC's sentinel in tickets that allow 0-RTT (RFC 9001 §4.6.1). */
+        rv = gnutls_record_set_max_early_data_size(t->s, 0xffffffffu);
+        if (rv == 0) gnutls_anti_replay_enable(t->s, ctx->anti_replay);
+    }
     if (rv == 0 && ctx->request_peer_cert)
         gnutls_certificate_server_set_request(t->s, ctx->require_peer_cert ? GNUTLS_CERT_REQUIRE
                                                                            : GNUTLS_CERT_REQUEST);
@@ -828,6 +923,14 @@ int qc_tls_new_ex(qc_tls_ctx *ctx, const qc_tls_session_config *scfg, const qc_h
     hs->ops = &qc_tls_ops;
     hs->impl = t;
     return 0;
+}
+
+/* The transport GnuTLS would write TLS records to: QUIC has none; only the placeholder
+ * early data byte (qc_tls_set_session) ever comes here. */
+static ssize_t swallow_push(gnutls_transport_ptr_t ptr, const void *data, size_t len) {
+    (void)ptr;
+    (void)data;
+    return (ssize_t)len;
 }
 
 /* ---- extras ---- */
@@ -872,6 +975,12 @@ int qc_tls_set_session(qc_hs *hs, const uint8_t *data, size_t len) {
         len > UINT32_MAX)
         return QC_ERR_INVAL;
     if (gnutls_session_set_data(t->s, data, len) < 0) return QC_ERR_INVAL;
+    /* GnuTLS offers early_data only with TLS early data queued; QUIC sends none (its 0-RTT
+     * goes in 0-RTT packets), so one byte is queued and swallowed on its way out. */
+    if (t->ctx->early_data && gnutls_record_get_max_early_data_size(t->s) == 0xffffffffu) {
+        gnutls_transport_set_push_function(t->s, swallow_push);
+        if (gnutls_record_send_early_data(t->s, "", 1) < 0) return QC_ERR_TLS;
+    }
     return 0;
 }
 

@@ -86,6 +86,39 @@ static sim_dgram *heap_pop(sim *s) {
 
 /* ---- setup ---- */
 
+/* The two TLS contexts, with the certificate in s->dir. */
+static int make_tls(sim *s, bool early_data) {
+    char cert[300], key[300], err[256];
+    snprintf(cert, sizeof(cert), "%s/cert.pem", s->dir);
+    snprintf(key, sizeof(key), "%s/key.pem", s->dir);
+    const char *alpns[] = {s->alpn};
+    qc_tls_ctx_config sc = {.is_server = true,
+                            .alpn = alpns,
+                            .alpn_count = 1,
+                            .cert_file = cert,
+                            .key_file = key,
+                            .early_data = early_data};
+    qc_tls_ctx_config cc = {.is_server = false,
+                            .alpn = alpns,
+                            .alpn_count = 1,
+                            .verify_peer = true,
+                            .ca_file = cert,
+                            .early_data = early_data};
+    if (s->tls_server) qc_tls_ctx_free(s->tls_server);
+    if (s->tls_client) qc_tls_ctx_free(s->tls_client);
+    s->tls_server = qc_tls_ctx_new(&sc, err, sizeof(err));
+    s->tls_client = qc_tls_ctx_new(&cc, err, sizeof(err));
+    if (!s->tls_server || !s->tls_client) {
+        fprintf(stderr, "sim: TLS context: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+int sim_enable_early_data(sim *s) {
+    return make_tls(s, true);
+}
+
 int sim_init(sim *s, uint64_t seed, const char *alpn) {
     memset(s, 0, sizeof(*s));
     s->rng = seed ? seed : 1;
@@ -106,17 +139,8 @@ int sim_init(sim *s, uint64_t seed, const char *alpn) {
         fprintf(stderr, "sim: certificate: %s\n", err);
         return -1;
     }
-    const char *alpns[] = {alpn};
-    qc_tls_ctx_config sc = {
-        .is_server = true, .alpn = alpns, .alpn_count = 1, .cert_file = cert, .key_file = key};
-    qc_tls_ctx_config cc = {
-        .is_server = false, .alpn = alpns, .alpn_count = 1, .verify_peer = true, .ca_file = cert};
-    s->tls_server = qc_tls_ctx_new(&sc, err, sizeof(err));
-    s->tls_client = qc_tls_ctx_new(&cc, err, sizeof(err));
-    if (!s->tls_server || !s->tls_client) {
-        fprintf(stderr, "sim: TLS context: %s\n", err);
-        return -1;
-    }
+    snprintf(s->alpn, sizeof(s->alpn), "%s", alpn);
+    if (make_tls(s, false) != 0) return -1;
     qc_conn_config_default(&s->ccfg, false);
     qc_conn_config_default(&s->scfg, true);
     s->ccfg.crypto = s->scfg.crypto = &qc_gnutls_crypto;
@@ -228,19 +252,29 @@ int sim_listen(sim *s) {
     return 0;
 }
 
-int sim_start(sim *s) {
+int sim_start_resumed(sim *s, const uint8_t *session, size_t len, const uint8_t *tp,
+                      size_t tp_len) {
     if (sim_listen(s) != 0) return -1;
     qc_cid dcid = {.len = 16}, scid = {.len = (uint8_t)s->ccfg.scid_len};
     sim_engine_rand(s, dcid.id, dcid.len);
     sim_engine_rand(s, scid.id, scid.len);
     s->client_odcid = dcid;
     if (qc_conn_new_client(&s->client, &s->ccfg, &dcid, &scid, s->now)) return -1;
+    if (tp && qc_conn_set_remembered_tparams(s->client, tp, tp_len)) return -1;
     qc_hs_callbacks cbs;
     qc_conn_hs_callbacks(s->client, &cbs);
     qc_hs hs;
     if (qc_tls_new(s->tls_client, "localhost", &cbs, &hs)) return -1;
+    if (session && qc_tls_set_session(&hs, session, len)) {
+        hs.ops->free(hs.impl);
+        return -1;
+    }
     if (qc_conn_set_hs(s->client, hs)) return -1;
     return qc_conn_start(s->client, s->now);
+}
+
+int sim_start(sim *s) {
+    return sim_start_resumed(s, NULL, 0, NULL, 0);
 }
 
 /* ---- the listener role for the server side: the endpoint decides ---- */
@@ -504,7 +538,7 @@ void sim_app_free(sim_app *a) {
 
 static void client_pump(sim *s, sim_app *a) {
     qc_conn *c = s->client;
-    if (!c || !qc_conn_is_established(c)) return;
+    if (!c || (!qc_conn_is_established(c) && !a->early)) return;
     for (size_t i = 0; i < a->n && a->open_now < a->max_parallel; i++) {
         sim_req *r = &a->reqs[i];
         if (r->opened) continue;

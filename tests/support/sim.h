@@ -63,6 +63,7 @@ typedef struct sim {
     uint64_t dgrams[2], dropped[2];
     uint64_t ce_marked[2]; /* datagrams the links marked CE */
     char dir[256];         /* temp dir with the certificate */
+    char alpn[64];         /* the protocol both sides use */
     /* Optional tap: sees (and may change) each datagram about to be delivered. Returns
      * false to drop it. */
     bool (*tap)(struct sim *s, int to_server, uint8_t *data, size_t *len, void *user);
@@ -76,6 +77,11 @@ void sim_free(sim *s);
 int sim_listen(sim *s);
 /* Starts the client's handshake. */
 int sim_start(sim *s);
+/* Remakes both TLS contexts with 0-RTT allowed (server) and attempted (client). */
+int sim_enable_early_data(sim *s);
+/* Starts a client that resumes session (a ticket from qc_tls_get_session) with the server
+ * parameters it remembered (qc_conn_remembered_tparams; NULL: none). */
+int sim_start_resumed(sim *s, const uint8_t *session, size_t len, const uint8_t *tp, size_t tp_len);
 /* Advances until cond(s, user) is true or the virtual time passes limit. Returns true if
  * cond became true. */
 bool sim_run(sim *s, qc_ts limit, bool (*cond)(sim *s, void *user), void *user);
@@ -141,6 +147,7 @@ typedef struct sim_srv_stream {
 } sim_srv_stream;
 
 typedef struct sim_app {
+    bool early; /* open requests before the handshake completes (0-RTT) */
     sim_req *reqs;
     size_t n, completed, failed;
     size_t max_parallel, open_now;
