@@ -84,6 +84,24 @@ int quicc_ctx_load_verify_locations(quicc_ctx *ctx, const char *pem_file, const 
 int quicc_ctx_set_ciphersuites(quicc_ctx *ctx, const char *list);
 /* Append TLS secrets in NSS key log format to this file. */
 int quicc_ctx_set_keylog_file(quicc_ctx *ctx, const char *path);
+/* 0-RTT (RFC 9001 §4.6). Server: quicc_ctx_set_max_early_data(ctx, n) with n > 0 (before
+ * quicc_new_listener) makes its session tickets allow 0-RTT, which it then accepts, with a
+ * replay cache that refuses a ClientHello seen before (QUIC sends 0xffffffff whatever n
+ * is; OpenSSL's SSL_CTX_set_max_early_data). Client: a connection resuming such a session
+ * (quicc_set_session, or the context's session cache) may write before the handshake
+ * completes: quicc_write_early_data (SSL_write_early_data) starts the handshake and writes
+ * buf on the default stream in 0-RTT packets; after it, quicc_new_stream and writes on
+ * streams go in 0-RTT too, until the handshake completes. It fails with
+ * QUICC_R_NO_EARLY_DATA when 0-RTT is not possible (no such session). Data the server
+ * refuses goes again in 1-RTT by itself; quicc_get_early_data_status tells what
+ * happened once the handshake is done. */
+int quicc_ctx_set_max_early_data(quicc_ctx *ctx, uint32_t max_early_data);
+uint32_t quicc_ctx_get_max_early_data(const quicc_ctx *ctx);
+int quicc_write_early_data(quicc *s, const void *buf, size_t num, size_t *written);
+#define QUICC_EARLY_DATA_NOT_SENT 0 /* OpenSSL's numbers */
+#define QUICC_EARLY_DATA_REJECTED 1
+#define QUICC_EARLY_DATA_ACCEPTED 2
+int quicc_get_early_data_status(const quicc *s);
 /* QUIC versions (a quicc extension: OpenSSL speaks QUIC v1 only). */
 #define QUICC_QUIC_VERSION_1 0x00000001u
 #define QUICC_QUIC_VERSION_2 0x6b3343cfu       /* RFC 9369 */
@@ -472,6 +490,7 @@ int quicc_get_error(const quicc *s, int ret);
 #define QUICC_R_KEY_UPDATE_PENDING 19
 #define QUICC_R_NO_SESSION 20
 #define QUICC_R_STREAM_SEND_ONLY 21 /* reading a send-only stream */
+#define QUICC_R_NO_EARLY_DATA 22    /* quicc_write_early_data: 0-RTT is not possible */
 /* Pops the oldest error of this thread: (reason << 0); 0 when empty. */
 unsigned long quicc_err_get(void);
 /* Peeks at it without removing. */
@@ -556,6 +575,9 @@ int quicc_set_idle_timeout(quicc *conn, uint64_t ms);
 #define QUICC_VALUE_CONN_ECN_ECT0_RECEIVED 0x1027
 #define QUICC_VALUE_CONN_ECN_CE_RECEIVED 0x1028
 #define QUICC_VALUE_CONN_ECN_CE_REPORTED 0x1029
+/* Bytes of 0-RTT packets this side sent (a client) or received (a server). */
+#define QUICC_VALUE_CONN_0RTT_SENT 0x102a
+#define QUICC_VALUE_CONN_0RTT_RECEIVED 0x102b
 #define QUICC_ECN_STATE_TESTING 0  /* marking, not yet confirmed */
 #define QUICC_ECN_STATE_CAPABLE 1  /* marking; the peer's counts match */
 #define QUICC_ECN_STATE_FAILED 2   /* not marking: the path loses or bleaches the marks */

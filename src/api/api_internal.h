@@ -39,6 +39,7 @@ struct quicc_ctx {
     char *cert_file, *key_file; /* server */
     unsigned char alpn[256];    /* server preference list, wire format */
     size_t alpn_len;
+    uint32_t max_early_data; /* server: 0-RTT accepted when not 0 */
     /* QUIC versions (quicc_ctx_set_quic_versions; n == 0: the role's default) */
     qc_version_list versions;
     /* Client: NEW_TOKEN tokens from servers, by server address (most recent first), each
@@ -153,6 +154,7 @@ typedef struct qc_api_conn {
     /* State */
     bool started, connected, failed;
     bool vn_restarted; /* client: started again after a Version Negotiation (once only) */
+    bool early_mode;   /* client: quicc_write_early_data was called: streams go in 0-RTT */
     long verify_result;
     uint64_t handshake_rtt_us; /* the RTT when the handshake completed */
     char verify_text[128];
@@ -264,6 +266,17 @@ bool qc_api_block_until(struct quicc *s, unsigned flags, bool (*done)(struct qui
 
 /* tls_api.c: a ticket arrived on client connection user (qc_tls ticket callback). */
 void qc_api_on_ticket(void *user);
+/* quicc's session bytes: "QCS1", the QUIC version (4 bytes) and the server parameters the
+ * session lets 0-RTT rely on (2-byte length, then the encoding) ahead of the TLS session.
+ * qc_api_session_make allocates them for the connection's latest ticket (NULL when none);
+ * qc_api_session_parse splits them (bytes without the header are a bare TLS session). */
+uint8_t *qc_api_session_make(qc_api_conn *c, size_t *len);
+typedef struct qc_api_session_view {
+    uint32_t version; /* 0: unknown */
+    const uint8_t *tp, *tls;
+    size_t tp_len, tls_len;
+} qc_api_session_view;
+bool qc_api_session_parse(const uint8_t *data, size_t len, qc_api_session_view *v);
 /* The cached session for a connection to name at peer: a malloc'd copy, or NULL. */
 uint8_t *qc_api_session_lookup(quicc_ctx *ctx, const char *name, const qc_addr *peer, size_t *len);
 /* Drops the context's cached sessions. */

@@ -78,6 +78,7 @@ qc_tls_ctx *qc_api_ctx_client_tls(quicc_ctx *ctx, char *err, size_t err_len) {
             .key_file = ctx->key_file,
             .verify_cb = ctx->verify_cb ? qc_api_verify_trampoline : NULL,
             .verify_user = ctx,
+            .early_data = true, /* offered when a resumed session allows 0-RTT */
         };
         ctx->client_tls = qc_tls_ctx_new(&tcfg, err, err_len);
     }
@@ -702,6 +703,20 @@ static int client_engine_start(qc_api_conn *c, uint32_t after_vn) {
     cfg.idle_timeout_ms = c->idle_timeout_ms;
     cfg.keepalive_auto = true; /* like OpenSSL: a ticked connection stays alive */
     cfg.after_vn = after_vn != 0;
+    /* The session to resume (the application's, or the context's cache): like the server's
+     * token, it is good for the QUIC version it came from only (RFC 9369 §5), and it holds
+     * the parameters 0-RTT may rely on. */
+    pthread_mutex_lock(&ctx->lock);
+    bool cache = ctx->sess_cache_mode != 0;
+    pthread_mutex_unlock(&ctx->lock);
+    if (!c->session && cache)
+        c->session =
+            qc_api_session_lookup(ctx, qc_api_conn_server_name(c), &c->peer, &c->session_len);
+    qc_api_session_view sv = {0};
+    if (c->session && !qc_api_session_parse(c->session, c->session_len, &sv)) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "the session to resume is not valid");
+        return 0;
+    }
     /* The server's token for this address, if any: it is good for one QUIC version only,
      * so a connection that has one starts in that version (if still ours). */
     uint8_t token[sizeof(ctx->tokens[0].token)];
@@ -709,10 +724,13 @@ static int client_engine_start(qc_api_conn *c, uint32_t after_vn) {
     pthread_mutex_lock(&ctx->lock);
     if (ctx->versions.n) cfg.versions = ctx->versions;
     cfg.version = after_vn ? after_vn : cfg.versions.v[0];
+    if (!after_vn && sv.version && qc_version_list_has(&cfg.versions, sv.version))
+        cfg.version = sv.version;
     for (size_t i = 0; !after_vn && i < ctx->ntokens; i++) {
         if (ctx->tokens[i].peer.len == c->peer.len &&
             memcmp(&ctx->tokens[i].peer.ss, &c->peer.ss, c->peer.len) == 0) {
-            if (qc_version_list_has(&cfg.versions, ctx->tokens[i].version)) {
+            if (ctx->tokens[i].version == cfg.version ||
+                (!sv.version && qc_version_list_has(&cfg.versions, ctx->tokens[i].version))) {
                 cfg.version = ctx->tokens[i].version;
                 token_len = ctx->tokens[i].len;
                 memcpy(token, ctx->tokens[i].token, token_len);
@@ -755,10 +773,10 @@ static int client_engine_start(qc_api_conn *c, uint32_t after_vn) {
     bool watch_tickets = ctx->new_session_cb || ctx->sess_cache_mode;
     pthread_mutex_unlock(&ctx->lock);
     if (watch_tickets) qc_tls_set_ticket_cb(&hs, qc_api_on_ticket, c);
-    if (!c->session && ctx->sess_cache_mode)
-        c->session =
-            qc_api_session_lookup(ctx, qc_api_conn_server_name(c), &c->peer, &c->session_len);
-    if (c->session && qc_tls_set_session(&hs, c->session, c->session_len) != 0) {
+    /* A session from another QUIC version resumes nothing (RFC 9369 §5). */
+    bool resume = c->session && (!sv.version || sv.version == cfg.version);
+    if (resume && sv.tp) (void)qc_conn_set_remembered_tparams(c->engine, sv.tp, sv.tp_len);
+    if (resume && qc_tls_set_session(&hs, sv.tls, sv.tls_len) != 0) {
         hs.ops->free(hs.impl);
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "the session to resume is not valid");
         return 0;
@@ -949,6 +967,57 @@ int qc_api_connect_locked(quicc *s) {
     }
     s->last_error = QUICC_ERROR_WANT_READ;
     return 0;
+}
+
+int quicc_write_early_data(quicc *s, const void *buf, size_t num, size_t *written) {
+    if (written) *written = 0;
+    if (!qc_api_need_conn(s, "quicc_write_early_data")) return 0;
+    if (!buf && num) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "quicc_write_early_data: no buffer");
+        return 0;
+    }
+    qc_api_conn *c = s->c;
+    pthread_mutex_lock(c->lock);
+    bool ok = false;
+    if (c->port->is_server || c->connected) {
+        qc_api_err_push(QUICC_R_NO_EARLY_DATA,
+                        c->connected ? "the handshake is done already" : "0-RTT is the client's");
+    } else if (!c->started && !conn_start(s)) {
+        c->failed = c->started;
+        s->last_error = QUICC_ERROR_SSL;
+    } else if (!c->engine || !qc_conn_early_possible(c->engine)) {
+        qc_api_err_push(QUICC_R_NO_EARLY_DATA,
+                        "0-RTT is not possible: no resumed session that allows it");
+    } else {
+        c->early_mode = true;
+        ok = true;
+    }
+    pthread_mutex_unlock(c->lock);
+    if (!ok) return 0;
+    return num == 0 ? 1 : quicc_write_ex(s, buf, num, written);
+}
+
+int quicc_get_early_data_status(const quicc *s) {
+    if (!s || s->kind == QC_OBJ_LISTENER || !s->c->engine) return QUICC_EARLY_DATA_NOT_SENT;
+    pthread_mutex_lock(s->c->lock);
+    qc_conn_stats st;
+    qc_conn_get_stats(s->c->engine, &st);
+    pthread_mutex_unlock(s->c->lock);
+    return st.early_data == QC_EARLY_ACCEPTED   ? QUICC_EARLY_DATA_ACCEPTED
+           : st.early_data == QC_EARLY_REJECTED ? QUICC_EARLY_DATA_REJECTED
+                                                : QUICC_EARLY_DATA_NOT_SENT;
+}
+
+int quicc_ctx_set_max_early_data(quicc_ctx *ctx, uint32_t max_early_data) {
+    if (!ctx) return 0;
+    pthread_mutex_lock(&ctx->lock);
+    ctx->max_early_data = max_early_data;
+    pthread_mutex_unlock(&ctx->lock);
+    return 1;
+}
+
+uint32_t quicc_ctx_get_max_early_data(const quicc_ctx *ctx) {
+    return ctx ? ctx->max_early_data : 0;
 }
 
 int quicc_connect(quicc *s) {

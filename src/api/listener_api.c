@@ -339,6 +339,7 @@ int quicc_listen(quicc *l) {
         n++;
     }
     qc_tls_ctx_config tc = {.is_server = true,
+                            .early_data = ctx->max_early_data != 0,
                             .alpn = alpns,
                             .alpn_count = n,
                             .cert_file = ctx->cert_file,

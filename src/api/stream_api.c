@@ -45,6 +45,8 @@ static quicc *stream_obj_new(quicc *conn, uint64_t sid) {
 static bool ensure_connected(quicc *s) {
     quicc *conn = s->conn_obj;
     if (s->c->connected) return true;
+    /* After quicc_write_early_data, streams work before the handshake, in 0-RTT. */
+    if (s->c->early_mode && s->c->engine && qc_conn_early_possible(s->c->engine)) return true;
     bool saved = conn->blocking;
     conn->blocking = s->blocking;
     int r = qc_api_connect_locked(conn);
@@ -839,7 +841,9 @@ int quicc_get_value_uint(quicc *s, uint32_t class_, uint32_t id, uint64_t *value
     case QUICC_VALUE_CONN_ECN_STATE:
     case QUICC_VALUE_CONN_ECN_ECT0_RECEIVED:
     case QUICC_VALUE_CONN_ECN_CE_RECEIVED:
-    case QUICC_VALUE_CONN_ECN_CE_REPORTED: {
+    case QUICC_VALUE_CONN_ECN_CE_REPORTED:
+    case QUICC_VALUE_CONN_0RTT_SENT:
+    case QUICC_VALUE_CONN_0RTT_RECEIVED: {
         if (!c->engine) {
             ok = 0;
             break;
@@ -855,6 +859,8 @@ int quicc_get_value_uint(quicc *s, uint32_t class_, uint32_t id, uint64_t *value
                  : id == QUICC_VALUE_CONN_ECN_STATE         ? (uint64_t)st.ecn_state
                  : id == QUICC_VALUE_CONN_ECN_ECT0_RECEIVED ? st.ecn_recv[0]
                  : id == QUICC_VALUE_CONN_ECN_CE_RECEIVED   ? st.ecn_recv[2]
+                 : id == QUICC_VALUE_CONN_0RTT_SENT         ? st.zero_rtt_sent
+                 : id == QUICC_VALUE_CONN_0RTT_RECEIVED     ? st.zero_rtt_recv
                                                             : st.ecn_peer_ce;
         break;
     }

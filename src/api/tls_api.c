@@ -71,6 +71,46 @@ void quicc_ctx_set_verify_callback(quicc_ctx *ctx, quicc_verify_cb cb, void *arg
 
 /* ---- sessions and certificates ---- */
 
+uint8_t *qc_api_session_make(qc_api_conn *c, size_t *len) {
+    const qc_hs *hs = c->engine ? qc_conn_hs(c->engine) : NULL;
+    size_t tls_len = 0;
+    if (!hs || qc_tls_get_session(hs, NULL, 0, &tls_len) != QC_ERR_NOBUF) return NULL;
+    uint8_t tp[512];
+    int tp_len = qc_conn_remembered_tparams(c->engine, tp, sizeof(tp));
+    if (tp_len < 0) tp_len = 0;
+    size_t total = 4 + 4 + 2 + (size_t)tp_len + tls_len;
+    uint8_t *out = qc_malloc(total);
+    if (!out) return NULL;
+    uint32_t v = qc_conn_version(c->engine);
+    memcpy(out, "QCS1", 4);
+    for (int i = 0; i < 4; i++)
+        out[4 + i] = (uint8_t)(v >> (24 - 8 * i));
+    out[8] = (uint8_t)(tp_len >> 8), out[9] = (uint8_t)tp_len;
+    memcpy(out + 10, tp, (size_t)tp_len);
+    if (qc_tls_get_session(hs, out + 10 + tp_len, tls_len, &tls_len) != 0) {
+        qc_free(out);
+        return NULL;
+    }
+    *len = total;
+    return out;
+}
+
+bool qc_api_session_parse(const uint8_t *d, size_t len, qc_api_session_view *v) {
+    memset(v, 0, sizeof(*v));
+    if (len < 10 || memcmp(d, "QCS1", 4) != 0) {
+        v->tls = d; /* a bare TLS session (older session files) */
+        v->tls_len = len;
+        return len > 0;
+    }
+    v->version = (uint32_t)d[4] << 24 | (uint32_t)d[5] << 16 | (uint32_t)d[6] << 8 | d[7];
+    v->tp_len = (size_t)d[8] << 8 | d[9];
+    if (10 + v->tp_len >= len) return false;
+    v->tp = v->tp_len ? d + 10 : NULL;
+    v->tls = d + 10 + v->tp_len;
+    v->tls_len = len - 10 - v->tp_len;
+    return true;
+}
+
 int quicc_get_session(quicc *s, unsigned char *buf, size_t *len) {
     if (!s || !len || s->kind == QC_OBJ_LISTENER) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "quicc_get_session: bad arguments");
@@ -78,18 +118,19 @@ int quicc_get_session(quicc *s, unsigned char *buf, size_t *len) {
     }
     qc_api_conn *c = s->c;
     pthread_mutex_lock(c->lock);
-    const qc_hs *hs = c->engine ? qc_conn_hs(c->engine) : NULL;
     size_t need = 0;
-    int rv = hs ? qc_tls_get_session(hs, buf, buf ? *len : 0, &need) : QC_ERR_AGAIN;
+    uint8_t *blob = qc_api_session_make(c, &need);
     pthread_mutex_unlock(c->lock);
-    if (rv == QC_ERR_AGAIN) {
+    if (!blob) {
         qc_api_err_push(QUICC_R_NO_SESSION, "no session ticket from the server yet");
         return 0;
     }
+    int ok = buf && *len >= need;
+    if (ok) memcpy(buf, blob, need);
+    if (buf && !ok) qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "session buffer too small");
     *len = need;
-    if (rv == 0) return 1;
-    if (buf) qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "session buffer too small");
-    return 0;
+    qc_free(blob);
+    return ok;
 }
 
 int quicc_set_session(quicc *s, const unsigned char *data, size_t len) {
@@ -303,11 +344,9 @@ long quicc_ctx_get_session_cache_mode(const quicc_ctx *ctx) {
 void qc_api_on_ticket(void *user) {
     qc_api_conn *c = user;
     quicc_ctx *ctx = c->ctx;
-    const qc_hs *hs = c->engine ? qc_conn_hs(c->engine) : NULL;
     size_t need = 0;
-    if (!hs || qc_tls_get_session(hs, NULL, 0, &need) != QC_ERR_NOBUF) return;
-    uint8_t *buf = qc_malloc(need);
-    if (buf && qc_tls_get_session(hs, buf, need, &need) == 0) {
+    uint8_t *buf = qc_api_session_make(c, &need);
+    if (buf) {
         pthread_mutex_lock(&ctx->lock);
         quicc_new_session_cb cb = ctx->new_session_cb;
         void *arg = ctx->new_session_arg;

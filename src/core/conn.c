@@ -123,6 +123,11 @@ int qc_conn_set_remembered_tparams(qc_conn *c, const uint8_t *data, size_t len) 
     return 0;
 }
 
+bool qc_conn_early_possible(const qc_conn *c) {
+    return !c->is_server && c->keys.has_tx[QC_EPOCH_0RTT] && !c->keys.has_tx[QC_EPOCH_1RTT] &&
+           c->state == QC_CONN_HANDSHAKING;
+}
+
 uint32_t qc_conn_vn_retry_version(const qc_conn *c) {
     return c->vn.retry_version;
 }

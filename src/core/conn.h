@@ -196,6 +196,8 @@ uint32_t qc_conn_vn_retry_version(const qc_conn *c);
  */
 int qc_conn_remembered_tparams(const qc_conn *c, uint8_t *buf, size_t cap);
 int qc_conn_set_remembered_tparams(qc_conn *c, const uint8_t *data, size_t len);
+/* Client: 0-RTT packets can be sent now (0-RTT keys, no 1-RTT keys yet). */
+bool qc_conn_early_possible(const qc_conn *c);
 /* The ECN codepoint (core/ecn.h) the datagrams qc_conn_send makes now must carry. */
 unsigned qc_conn_ecn_mark(const qc_conn *c);
 
