@@ -50,7 +50,7 @@ enum conn_plan {
 static struct {
     enum proto proto;
     const char *outdir, *cacert, *keylog, *ciphers, *session_file, *versions;
-    bool insecure, verbose, quiet, key_update;
+    bool insecure, verbose, quiet, key_update, early_data;
     size_t max_concurrent;
     enum conn_plan plan;
     bool alpn_given; /* --alpn: kept even with a test case */
@@ -78,6 +78,8 @@ static void usage(FILE *f) {
                "  --session-file FILE   resume the session kept in FILE, and keep the newest\n"
                "                        session there\n"
                "  --key-update          update the keys as soon as the handshake is confirmed\n"
+               "  --early-data          send the requests in 0-RTT when a session is resumed\n"
+               "                        (hq-interop and http/1.0)\n"
                "  --quic-versions LIST  QUIC versions, comma-separated: the first Initial goes\n"
                "                        in the first, the server may move the connection to\n"
                "                        any (v1, v2, v2draft; default v1)\n"
@@ -332,6 +334,9 @@ static bool apply_testcase(const char *name) {
         opt.plan = PLAN_EACH_URL;
     } else if (!strcmp(name, "resumption")) {
         opt.plan = PLAN_RESUME;
+    } else if (!strcmp(name, "zerortt")) {
+        opt.plan = PLAN_RESUME; /* the second connection's requests go in 0-RTT */
+        opt.early_data = true;
     } else if (!strcmp(name, "chacha20")) {
         opt.ciphers = "TLS_CHACHA20_POLY1305_SHA256";
     } else if (!strcmp(name, "keyupdate")) {
@@ -339,7 +344,7 @@ static bool apply_testcase(const char *name) {
     } else if (!strcmp(name, "v2")) {
         if (!opt.versions) opt.versions = "v1,v2"; /* start in v1, offer v2: the server upgrades */
     } else {
-        return false; /* zerortt, connectionmigration, rebind-port, rebind-addr... */
+        return false; /* connectionmigration, rebind-port, rebind-addr... */
     }
     return true;
 }
@@ -380,6 +385,42 @@ static void wait_for_ticket(quicc *conn) {
     quicc_err_clear();
 }
 
+/* Starts the group's queued requests while the server's stream limit allows; false when the
+ * limit stopped it. */
+static bool start_requests(quicc *conn, qc_h3 *h3, int g, size_t *running) {
+    for (size_t i = 0; i < nreqs; i++) {
+        request *r = &reqs[i];
+        if (r->group != g || r->state != 0) continue;
+        if (opt.max_concurrent && *running >= opt.max_concurrent) break;
+        if (open_output(r) != 0) {
+            req_fail(r, "cannot open output: %s", strerror(errno));
+            continue;
+        }
+        int rv;
+        if (h3) {
+            qc_h3_request_cbs cbs = {r, h3_on_body, h3_on_done};
+            rv = qc_h3_submit_get(h3, r->authority, r->path, &cbs);
+        } else {
+            rv = raw_start(conn, r);
+        }
+        if (rv == 1) {
+            fclose(r->out);
+            r->out = NULL;
+            free(r->out_path);
+            r->out_path = NULL;
+            return false;
+        }
+        if (rv < 0) {
+            req_fail(r, "cannot start request");
+            continue;
+        }
+        r->state = 1;
+        (*running)++;
+        vlog("GET %s", r->url);
+    }
+    return true;
+}
+
 static void run_group(quicc_ctx *ctx, int g) {
     request *first = NULL;
     for (size_t i = 0; i < nreqs; i++)
@@ -410,14 +451,26 @@ static void run_group(quicc_ctx *ctx, int g) {
     freeaddrinfo(ai);
     ai = NULL;
     if (g == 0) session_load(conn);
+    size_t running = 0;
+    /* A resumed session may carry the requests in 0-RTT (hq-interop and HTTP/1.0: each
+     * request on a stream of its own); without one, they wait for the handshake. */
+    size_t w;
+    if (opt.early_data && opt.proto != P_H3 && quicc_write_early_data(conn, NULL, 0, &w) == 1) {
+        vlog("sending the requests in 0-RTT");
+        start_requests(conn, NULL, g, &running);
+    }
+    quicc_err_clear();
     vlog("connecting to %s:%s", first->host, first->port);
     if (quicc_connect(conn) != 1) {
         conn_failure(conn, why, sizeof(why));
         goto fail_all;
     }
-    vlog("connected (QUIC %s, %s, %s)", tool_version_name(quicc_get_quic_version(conn)),
+    vlog("connected (QUIC %s, %s, %s%s)", tool_version_name(quicc_get_quic_version(conn)),
          quicc_get_current_cipher_name(conn),
-         quicc_session_reused(conn) ? "session resumed" : "full handshake");
+         quicc_session_reused(conn) ? "session resumed" : "full handshake",
+         quicc_get_early_data_status(conn) == QUICC_EARLY_DATA_ACCEPTED   ? ", 0-RTT accepted"
+         : quicc_get_early_data_status(conn) == QUICC_EARLY_DATA_REJECTED ? ", 0-RTT rejected"
+                                                                          : "");
     bool key_update = opt.key_update;
     quicc_set_blocking_mode(conn, 0);
     quicc_set_value_uint(conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_EVENT_HANDLING_MODE,
@@ -428,41 +481,8 @@ static void run_group(quicc_ctx *ctx, int g) {
         goto fail_all;
     }
     static uint8_t buf[65536];
-    size_t running = 0;
     for (;;) {
-        /* Start queued requests while the server's stream limit allows. */
-        bool limited = false;
-        for (size_t i = 0; i < nreqs && !limited; i++) {
-            request *r = &reqs[i];
-            if (r->group != g || r->state != 0) continue;
-            if (opt.max_concurrent && running >= opt.max_concurrent) break;
-            if (open_output(r) != 0) {
-                req_fail(r, "cannot open output: %s", strerror(errno));
-                continue;
-            }
-            int rv;
-            if (h3) {
-                qc_h3_request_cbs cbs = {r, h3_on_body, h3_on_done};
-                rv = qc_h3_submit_get(h3, r->authority, r->path, &cbs);
-            } else {
-                rv = raw_start(conn, r);
-            }
-            if (rv == 1) {
-                limited = true;
-                fclose(r->out);
-                r->out = NULL;
-                free(r->out_path);
-                r->out_path = NULL;
-                break;
-            }
-            if (rv < 0) {
-                req_fail(r, "cannot start request");
-                continue;
-            }
-            r->state = 1;
-            running++;
-            vlog("GET %s", r->url);
-        }
+        start_requests(conn, h3, g, &running);
         quicc_handle_events(conn);
         /* The keys can be updated once the handshake is confirmed (RFC 9001 §6.1). */
         if (key_update && quicc_key_update(conn, QUICC_KEY_UPDATE_NOT_REQUESTED) == 1) {
@@ -525,8 +545,12 @@ static void run_group(quicc_ctx *ctx, int g) {
     quicc_get_value_uint(conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_CONN_SMOOTHED_RTT_US, &srtt);
     uint64_t kus = 0;
     quicc_get_value_uint(conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_QUIC_KEY_UPDATES, &kus);
-    char ecn[128];
+    char ecn[160];
     tool_ecn_summary(conn, ecn, sizeof(ecn));
+    uint64_t zrtt = 0;
+    quicc_get_value_uint(conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_CONN_0RTT_SENT, &zrtt);
+    size_t el = strlen(ecn);
+    snprintf(ecn + el, sizeof(ecn) - el, " zerortt=%llu", (unsigned long long)zrtt);
     vlog("connection closed: %llu packets received, %llu of ours lost, rtt %llu us, %llu key "
          "updates, %s",
          (unsigned long long)recvd, (unsigned long long)lost, (unsigned long long)srtt,
@@ -559,6 +583,7 @@ int main(int argc, char **argv) {
                                              {"key-update", no_argument, NULL, 'U'},
                                              {"testcase", required_argument, NULL, 'T'},
                                              {"quic-versions", required_argument, NULL, 'V'},
+                                             {"early-data", no_argument, NULL, 'Z'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     const char *testcase = getenv("TESTCASE");
@@ -618,6 +643,9 @@ int main(int argc, char **argv) {
             break;
         case 'V':
             opt.versions = optarg;
+            break;
+        case 'Z':
+            opt.early_data = true;
             break;
         case 'v':
             opt.verbose = true;

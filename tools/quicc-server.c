@@ -279,8 +279,13 @@ static void log_close(sconn *sc) {
                          &srtt);
     uint64_t kus = 0;
     quicc_get_value_uint(sc->conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_QUIC_KEY_UPDATES, &kus);
-    char ecn[128];
+    char ecn[160];
     tool_ecn_summary(sc->conn, ecn, sizeof(ecn));
+    uint64_t zrtt = 0;
+    quicc_get_value_uint(sc->conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_CONN_0RTT_RECEIVED,
+                         &zrtt);
+    size_t el = strlen(ecn);
+    snprintf(ecn + el, sizeof(ecn) - el, " zerortt=%llu", (unsigned long long)zrtt);
     const char *cipher = quicc_get_current_cipher_name(sc->conn);
     printf("quicc-server: %s alpn=%s requests=%llu bytes=%llu duration=%.3fs packets=%llu "
            "lost=%llu rtt=%lluus cipher=%s resumed=%d key_updates=%llu version=%s %s %s\n",
@@ -394,6 +399,7 @@ static bool testcase_supported(const char *name, bool *retry) {
                                   "keyupdate",
                                   "v2",
                                   "ecn",
+                                  "zerortt",
                                   "retry"};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         if (!strcmp(name, cases[i])) {
@@ -502,6 +508,8 @@ int main(int argc, char **argv) {
         quicc_err_print(stderr);
         return 1;
     }
+    /* 0-RTT requests are accepted: every request here (GET) is safe to repeat. */
+    quicc_ctx_set_max_early_data(ctx, 0xffffffffu);
     uint32_t vlist[4];
     size_t nv = versions ? tool_parse_versions(versions, vlist, 4) : 0;
     if (versions && (!nv || !quicc_ctx_set_quic_versions(ctx, vlist, nv))) {

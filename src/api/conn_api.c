@@ -881,7 +881,8 @@ static int conn_start(quicc *s) {
         qc_api_err_push(QUICC_R_INTERNAL_ERROR, "out of memory");
         return 0;
     }
-    qc_api_conn_flush(c, qc_api_now());
+    /* In 0-RTT mode the ClientHello waits for the first write: they leave together. */
+    if (!c->early_mode) qc_api_conn_flush(c, qc_api_now());
     return 1;
 }
 
@@ -982,10 +983,13 @@ int quicc_write_early_data(quicc *s, const void *buf, size_t num, size_t *writte
     if (c->port->is_server || c->connected) {
         qc_api_err_push(QUICC_R_NO_EARLY_DATA,
                         c->connected ? "the handshake is done already" : "0-RTT is the client's");
-    } else if (!c->started && !conn_start(s)) {
+    } else if (!c->started && !(c->early_mode = true, conn_start(s))) {
+        c->early_mode = false;
         c->failed = c->started;
         s->last_error = QUICC_ERROR_SSL;
     } else if (!c->engine || !qc_conn_early_possible(c->engine)) {
+        if (c->early_mode) qc_api_conn_flush(c, qc_api_now()); /* the ClientHello alone */
+        c->early_mode = false;
         qc_api_err_push(QUICC_R_NO_EARLY_DATA,
                         "0-RTT is not possible: no resumed session that allows it");
     } else {

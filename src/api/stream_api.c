@@ -145,7 +145,9 @@ quicc *quicc_new_stream(quicc *conn, uint64_t flags) {
         if (c->default_sid == UINT64_MAX) c->default_inhibited = true;
         st = stream_obj_new(conn, t.sid);
         if (!st) qc_conn_stream_release(c->engine, t.sid);
-        io_tick(conn); /* let a STREAMS_BLOCKED or queued data go out */
+        /* Let a STREAMS_BLOCKED or queued data go out; in 0-RTT mode the ClientHello waits
+         * for the stream's first data instead, to leave with it. */
+        if (!(c->early_mode && !c->connected)) io_tick(conn);
     } else if (conn_dead(c)) {
         qc_api_conn_failure(conn);
     } else if (t.rv != QC_ERR_STREAM_LIMIT) {

@@ -163,17 +163,18 @@ urls() {
     echo "$_u"
 }
 
-# conn_line [LOG]: the server's log line of the last run's connection: the one from the
-# relay's port toward the server (RELAY_UP). Waits for it (20 s at most): a quicc-server
+# conn_line [LOG]: the server's log line of the last run's (last) connection: the one from
+# the relay's port toward the server (RELAY_UP). Waits for it (20 s at most): a quicc-server
 # logs a connection when it ends, a little after the client exits.
 conn_line() {
     _log=${1:-$SRV_LOG}
+    _up=${RELAY_UP##*,} # the run's last connection
     _n=0
-    while ! grep -q "127.0.0.1:$RELAY_UP alpn=" "$_log" && [ $_n -lt 200 ]; do
+    while ! grep -q "127.0.0.1:$_up alpn=" "$_log" && [ $_n -lt 200 ]; do
         sleep 0.1
         _n=$((_n + 1))
     done
-    grep "127.0.0.1:$RELAY_UP alpn=" "$_log"
+    grep "127.0.0.1:$_up alpn=" "$_log"
 }
 
 # run_quicc CASE SERVER NAMES -- NETSIM-OPTIONS: quicc-client with TESTCASE through the relay
@@ -295,6 +296,14 @@ for srv in v6 gtls6; do
             record ipv6 "$RESULT_PAIR" FAIL "$RESULT_SECS" "$(grep ^ip "$WORK/wire") $(cat "$WORK/relay.sum")"
     fi
 done
+# zerortt: the first URL on one connection, the others on a second that resumes it and
+# sends its requests in 0-RTT (accepted; 0-RTT packets on the wire; two ClientHellos)
+if run_quicc zerortt quicc "$F_ALL"; then
+    grep -q '0-RTT accepted' "$CLOG" && wire_ok 2 && grep -q '^zerortt packets=[1-9]' "$WORK/wire" &&
+        conn_line | grep -q 'resumed=1 .* zerortt=[1-9]' &&
+        record zerortt quicc-quicc ok "$RESULT_SECS" ||
+        record zerortt quicc-quicc FAIL "$RESULT_SECS" "$(grep connected "$CLOG" | tr '\n' ' ') $(grep ^zerortt "$WORK/wire") $(conn_line)"
+fi
 # A path that clears the marks: validation fails and both stop marking; the transfer is
 # unharmed. A congested path that marks CE: the sender sees the CE counts (and slows down).
 if run_quicc ecn quicc big --bleach; then
@@ -378,6 +387,15 @@ if run_gtls ecn big; then
         record ecn gtlsclient-quicc ok "$RESULT_SECS" ||
         record ecn gtlsclient-quicc FAIL "$RESULT_SECS" "$(h3_line) $(grep ^ecn "$WORK/wire")"
 fi
+# zerortt: gtlsclient resumes with its session and transport parameter files and sends
+# its request in 0-RTT
+rm -f "$WORK/gsess0" "$WORK/gtp0"
+if run_gtls zerortt small -- --session-file="$WORK/gsess0" --tp-file="$WORK/gtp0" &&
+    run_gtls zerortt small -- --session-file="$WORK/gsess0" --tp-file="$WORK/gtp0"; then
+    h3_line | grep -q 'resumed=1 .* zerortt=[1-9]' && grep -q '^zerortt packets=[1-9]' "$WORK/wire" &&
+        record zerortt gtlsclient-quicc ok "$RESULT_SECS" ||
+        record zerortt gtlsclient-quicc FAIL "$RESULT_SECS" "$(h3_line) $(grep ^zerortt "$WORK/wire")"
+fi
 GTLS_SRV=v6
 if RELAY_HOST="[::1]" URL_HOST="[::1]" GTLS_HOST=::1 run_gtls ipv6 big; then
     v6_ok && record ipv6 gtlsclient-quicc ok "$RESULT_SECS" ||
@@ -396,7 +414,7 @@ run_gtls transferloss big --drop 2 --seed 11 && record transferloss gtlsclient-q
 # The table: one row per case, one column per pairing (seconds, or FAIL, or - not run)
 printf '%-20s %-16s %-16s %-16s\n' case quicc-quicc quicc-gtlsserver gtlsclient-quicc
 for c in handshake transfer longrtt chacha20 resumption keyupdate handshakeloss handshakecorruption \
-    transferloss transfercorruption blackhole multiplexing http3 amplificationlimit retry ipv6 v2 ecn \
+    transferloss transfercorruption blackhole multiplexing http3 amplificationlimit retry ipv6 v2 ecn zerortt \
     ecnbleach ecnce; do
     row=$(printf '%-20s' "$c")
     for p in quicc-quicc quicc-gtlsserver gtlsclient-quicc; do

@@ -12,6 +12,7 @@
  * the runner's v2 case checks), and the ECN marks of the IP headers per direction:
  *   ecn c2s_ect0=N c2s_ect1=N c2s_ce=N s2c_ect0=N s2c_ect1=N s2c_ce=N
  *   ip ipv6=N (datagrams carried over IPv6)
+ *   zerortt packets=N bytes=N (the client's 0-RTT packets)
  * Usage: quicc-pcap FILE.pcap
  */
 #include "core/crypto.h"
@@ -33,8 +34,9 @@ static size_t nversions;
 static uint32_t hs_versions[16];
 static size_t nhs_versions;
 static uint32_t first_initial;
-static uint64_t ecn[2][4]; /* [to the server?][codepoint] */
-static uint64_t ipv6;      /* datagrams over IPv6 */
+static uint64_t ecn[2][4];             /* [to the server?][codepoint] */
+static uint64_t ipv6;                  /* datagrams over IPv6 */
+static uint64_t zrtt_pkts, zrtt_bytes; /* the client's 0-RTT packets */
 
 static void note(uint32_t *set, size_t *n, uint32_t v) {
     for (size_t i = 0; i < *n; i++)
@@ -125,6 +127,10 @@ int main(int argc, char **argv) {
             if (qc_pkt_parse(dg + off, len - off, 0, &h) != 0 || !qc_pkt_is_long(h.type)) break;
             note(versions, &nversions, h.version);
             if (h.type == QC_PT_HANDSHAKE) note(hs_versions, &nhs_versions, h.version);
+            if (h.type == QC_PT_0RTT && dport == server_port) {
+                zrtt_pkts++;
+                zrtt_bytes += h.pkt_len;
+            }
             if (dport == server_port && h.type == QC_PT_INITIAL) {
                 if (!first_initial) first_initial = h.version;
                 client_initial(dg + off, &h);
@@ -143,5 +149,7 @@ int main(int argc, char **argv) {
         (unsigned long long)ecn[0][2], (unsigned long long)ecn[0][1],
         (unsigned long long)ecn[0][3]);
     printf("ip ipv6=%llu\n", (unsigned long long)ipv6);
+    printf("zerortt packets=%llu bytes=%llu\n", (unsigned long long)zrtt_pkts,
+           (unsigned long long)zrtt_bytes);
     return 0;
 }
