@@ -102,6 +102,10 @@ int quicc_write_early_data(quicc *s, const void *buf, size_t num, size_t *writte
 #define QUICC_EARLY_DATA_REJECTED 1
 #define QUICC_EARLY_DATA_ACCEPTED 2
 int quicc_get_early_data_status(const quicc *s);
+/* qlog (draft-ietf-quic-qlog): connections made from ctx write their events, one JSON-SEQ
+ * file each, to dir/<original DCID>_<client|server>.sqlog (NULL: no more files). A quicc
+ * extension; the tools honour QLOGDIR with it. Returns 1, or 0 without memory. */
+int quicc_ctx_set_qlog_dir(quicc_ctx *ctx, const char *dir);
 /* QUIC versions (a quicc extension: OpenSSL speaks QUIC v1 only). */
 #define QUICC_QUIC_VERSION_1 0x00000001u
 #define QUICC_QUIC_VERSION_2 0x6b3343cfu       /* RFC 9369 */

@@ -49,7 +49,7 @@ enum conn_plan {
 
 static struct {
     enum proto proto;
-    const char *outdir, *cacert, *keylog, *ciphers, *session_file, *versions;
+    const char *outdir, *cacert, *keylog, *ciphers, *session_file, *versions, *qlog_dir;
     bool insecure, verbose, quiet, key_update, early_data;
     size_t max_concurrent;
     enum conn_plan plan;
@@ -69,6 +69,8 @@ static void usage(FILE *f) {
                "  --cacert FILE         trust the CA certificates in FILE (PEM)\n"
                "  -k, --insecure        do not verify the server certificate\n"
                "  --keylog FILE         append TLS secrets to FILE (also SSLKEYLOGFILE)\n"
+               "  --qlog-dir DIR        write a qlog file per connection into DIR (also\n"
+               "                        QLOGDIR)\n"
                "  --max-concurrent N    at most N requests at once per connection\n"
                "  --ciphers LIST        TLS 1.3 suites to offer, in order, separated by ':'\n"
                "                        (e.g. TLS_CHACHA20_POLY1305_SHA256)\n"
@@ -584,6 +586,7 @@ int main(int argc, char **argv) {
                                              {"testcase", required_argument, NULL, 'T'},
                                              {"quic-versions", required_argument, NULL, 'V'},
                                              {"early-data", no_argument, NULL, 'Z'},
+                                             {"qlog-dir", required_argument, NULL, 'G'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     const char *testcase = getenv("TESTCASE");
@@ -646,6 +649,9 @@ int main(int argc, char **argv) {
             break;
         case 'Z':
             opt.early_data = true;
+            break;
+        case 'G':
+            opt.qlog_dir = optarg;
             break;
         case 'v':
             opt.verbose = true;
@@ -723,6 +729,8 @@ int main(int argc, char **argv) {
         quicc_ctx_set_default_verify_paths(ctx);
     }
     if (opt.keylog) quicc_ctx_set_keylog_file(ctx, opt.keylog);
+    const char *qlog = opt.qlog_dir ? opt.qlog_dir : getenv("QLOGDIR");
+    if (qlog && *qlog) quicc_ctx_set_qlog_dir(ctx, qlog);
     uint32_t versions[4];
     size_t nversions = opt.versions ? tool_parse_versions(opt.versions, versions, 4) : 0;
     if (opt.versions && (!nversions || !quicc_ctx_set_quic_versions(ctx, versions, nversions))) {

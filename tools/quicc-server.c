@@ -71,6 +71,7 @@ static void usage(FILE *f) {
                "                     for localhost and 127.0.0.1)\n"
                "  --write-cert FILE  write that generated certificate to FILE (for clients)\n"
                "  --retry            validate every client address with Retry\n"
+               "  --qlog-dir DIR     write a qlog file per connection into DIR (also QLOGDIR)\n"
                "  --quic-versions LIST  QUIC versions a client may start in, and the order in\n"
                "                     which the server moves a connection to one the client\n"
                "                     offers (comma-separated: v1, v2, v2draft; default v2,v1)\n"
@@ -417,9 +418,10 @@ int main(int argc, char **argv) {
                                              {"retry", no_argument, NULL, 'R'},
                                              {"testcase", required_argument, NULL, 'T'},
                                              {"quic-versions", required_argument, NULL, 'V'},
+                                             {"qlog-dir", required_argument, NULL, 'G'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
-    const char *cert = NULL, *key = NULL, *write_cert = NULL, *versions = NULL;
+    const char *cert = NULL, *key = NULL, *write_cert = NULL, *versions = NULL, *qlog_dir = NULL;
     bool retry = false;
     const char *testcase = getenv("TESTCASE");
     int c;
@@ -445,6 +447,9 @@ int main(int argc, char **argv) {
             break;
         case 'V':
             versions = optarg;
+            break;
+        case 'G':
+            qlog_dir = optarg;
             break;
         case 'q':
             opt.quiet = true;
@@ -510,6 +515,8 @@ int main(int argc, char **argv) {
     }
     /* 0-RTT requests are accepted: every request here (GET) is safe to repeat. */
     quicc_ctx_set_max_early_data(ctx, 0xffffffffu);
+    const char *qlog = qlog_dir ? qlog_dir : getenv("QLOGDIR");
+    if (qlog && *qlog) quicc_ctx_set_qlog_dir(ctx, qlog);
     uint32_t vlist[4];
     size_t nv = versions ? tool_parse_versions(versions, vlist, 4) : 0;
     if (versions && (!nv || !quicc_ctx_set_quic_versions(ctx, vlist, nv))) {

@@ -40,6 +40,7 @@ struct quicc_ctx {
     unsigned char alpn[256];    /* server preference list, wire format */
     size_t alpn_len;
     uint32_t max_early_data; /* server: 0-RTT accepted when not 0 */
+    char *qlog_dir;          /* a qlog file per connection goes there (NULL: none) */
     /* QUIC versions (quicc_ctx_set_quic_versions; n == 0: the role's default) */
     qc_version_list versions;
     /* Client: NEW_TOKEN tokens from servers, by server address (most recent first), each
@@ -153,8 +154,9 @@ typedef struct qc_api_conn {
     bool explicit_events; /* EXPLICIT event handling: nonblocking calls do no network work */
     /* State */
     bool started, connected, failed;
-    bool vn_restarted; /* client: started again after a Version Negotiation (once only) */
-    bool early_mode;   /* client: quicc_write_early_data was called: streams go in 0-RTT */
+    bool vn_restarted;        /* client: started again after a Version Negotiation (once only) */
+    struct qc_api_qlog *qlog; /* the connection's qlog file (qlog_api.c), or NULL */
+    bool early_mode;          /* client: quicc_write_early_data was called: streams go in 0-RTT */
     long verify_result;
     uint64_t handshake_rtt_us; /* the RTT when the handshake completed */
     char verify_text[128];
@@ -266,6 +268,12 @@ bool qc_api_block_until(struct quicc *s, unsigned flags, bool (*done)(struct qui
 
 /* tls_api.c: a ticket arrived on client connection user (qc_tls ticket callback). */
 void qc_api_on_ticket(void *user);
+/* qlog files (qlog_api.c): opened, when the context names a directory, as the engine of a
+ * connection is made (it sets cfg's sink); closed with the engine. */
+typedef struct qc_api_qlog qc_api_qlog;
+void qc_api_qlog_open(qc_api_conn *c, qc_conn_config *cfg, const qc_cid *odcid, bool server,
+                      qc_ts now);
+void qc_api_qlog_close(qc_api_conn *c);
 /* quicc's session bytes: "QCS1", the QUIC version (4 bytes) and the server parameters the
  * session lets 0-RTT rely on (2-byte length, then the encoding) ahead of the TLS session.
  * qc_api_session_make allocates them for the connection's latest ticket (NULL when none);

@@ -46,6 +46,7 @@ static void ctx_unref(quicc_ctx *ctx) {
     qc_free(ctx->ca_file);
     qc_free(ctx->ca_dir);
     qc_free(ctx->keylog_file);
+    qc_free(ctx->qlog_dir);
     qc_free(ctx->cert_file);
     qc_free(ctx->key_file);
     qc_free(ctx);
@@ -372,6 +373,7 @@ static void client_conn_free(quicc *s) {
     }
     qc_api_port_remove(c->port, c);
     qc_conn_free(c->engine);
+    qc_api_qlog_close(c);
     if (c->tls_ctx) qc_tls_ctx_free(c->tls_ctx);
     qc_free(c->sni);
     for (size_t i = 0; i < c->nhosts; i++)
@@ -747,6 +749,7 @@ static int client_engine_start(qc_api_conn *c, uint32_t after_vn) {
     qc_api_rand(NULL, dcid.id, dcid.len);
     qc_api_rand(NULL, scid.id, scid.len);
     qc_ts now = qc_api_now();
+    qc_api_qlog_open(c, &cfg, &dcid, false, now);
     int rv = qc_conn_new_client(&c->engine, &cfg, &dcid, &scid, now);
     if (rv) {
         qc_api_err_push(QUICC_R_INTERNAL_ERROR, "engine: %s", qc_strerror(rv));
@@ -803,13 +806,16 @@ static void client_after_vn(qc_api_conn *c) {
     if (!v || c->vn_restarted || c->nstream_objs) return;
     c->vn_restarted = true;
     qc_conn *old = c->engine;
+    struct qc_api_qlog *old_qlog = c->qlog; /* the first attempt's log goes with it */
     c->engine = NULL;
-    if (client_engine_start(c, v)) {
-        qc_conn_free(old);
-        return;
-    }
-    qc_conn_free(c->engine);
-    c->engine = old;
+    c->qlog = NULL;
+    bool ok = client_engine_start(c, v) != 0;
+    qc_conn_free(ok ? old : c->engine);
+    struct qc_api_qlog *keep = ok ? c->qlog : old_qlog;
+    c->qlog = ok ? old_qlog : c->qlog;
+    qc_api_qlog_close(c);
+    c->qlog = keep;
+    if (!ok) c->engine = old;
 }
 
 /* A client port has one connection: datagrams from its peer go to it (on an unconnected

@@ -85,6 +85,7 @@ static void server_conn_destroy(qc_api_port *p, qc_api_conn *c) {
     qc_endpoint_closed(&p->ep, c->pending, c->addr_key, c->addr_key_len);
     pending_unlink(p, c);
     qc_conn_free(c->engine);
+    qc_api_qlog_close(c);
     if (!c->accepted && c->obj) qc_free(c->obj);
     pthread_mutex_lock(&c->ctx->lock);
     c->ctx->refs--;
@@ -130,6 +131,7 @@ static qc_api_conn *server_conn_new(qc_api_port *p, const qc_ep_decision *d, con
     cfg.handshake_timeout_ms =
         c->idle_timeout_ms && c->idle_timeout_ms < 10000 ? c->idle_timeout_ms : 10000;
     cfg.cid_hooks = qc_endpoint_bind(&c->binding);
+    qc_api_qlog_open(c, &cfg, d->has_odcid ? &d->odcid : &d->hdr.dcid, true, now);
     int rv =
         qc_conn_new_server(&c->engine, &cfg, &d->hdr, &d->scid, d->has_odcid ? &d->odcid : NULL,
                            d->has_odcid ? &d->retry_scid : NULL, d->validated, now);
@@ -145,6 +147,7 @@ static qc_api_conn *server_conn_new(qc_api_port *p, const qc_ep_decision *d, con
     if (rv) {
         qc_endpoint_remove_conn(&p->ep, c);
         qc_conn_free(c->engine);
+        qc_api_qlog_close(c);
         p->refs--;
         pthread_mutex_lock(&c->ctx->lock);
         c->ctx->refs--; /* the listener holds the context, so this never drops to zero */

@@ -233,6 +233,7 @@ static void rec_on_lost(void *user, enum qc_pn_space space, const qc_sent_pkt *p
     qc_conn *c = user;
     on_frames(c, space, p, false);
     qc_ecn_on_lost(&c->ecn, p->ecn_marked != 0);
+    qc_conn_qlog_lost(c, space, p, c->qlog_now);
 }
 
 /* ---- TLS callbacks ---- */
@@ -606,6 +607,7 @@ void qc_conn_set_close_info(qc_conn *c, bool local, bool app, uint64_t code, uin
     ci->reason_len = QC_MIN(reason_len, sizeof(ci->reason) - 1);
     if (ci->reason_len) memcpy(ci->reason, reason, ci->reason_len);
     ci->reason[ci->reason_len] = 0;
+    qc_conn_qlog_closed(c, c->qlog_now);
 }
 
 void qc_conn_fail_code(qc_conn *c, uint64_t code, int err, uint64_t frame_type, const char *reason,
@@ -686,6 +688,7 @@ qc_ts qc_conn_next_timeout(const qc_conn *c) {
 }
 
 int qc_conn_on_timeout(qc_conn *c, qc_ts now) {
+    c->qlog_now = now;
     if (c->state == QC_CONN_CLOSED) return QC_ERR_CLOSED;
     if (c->state >= QC_CONN_CLOSING) {
         if (now >= c->timers.close_deadline) qc_conn_set_state(c, QC_CONN_CLOSED);
@@ -770,7 +773,9 @@ void qc_conn_get_stats(const qc_conn *c, qc_conn_stats *st) {
 int qc_conn_initiate_key_update(qc_conn *c) {
     if (!c->handshake_confirmed) return QC_ERR_AGAIN;
     /* Our send keys move now; the receive side follows when the peer answers. */
-    return qc_ks_initiate(&c->keys, c->cp, c->spaces[QC_PNS_APP].next_pn);
+    int rv = qc_ks_initiate(&c->keys, c->cp, c->spaces[QC_PNS_APP].next_pn);
+    if (!rv) qc_conn_qlog_key_updated(c, true, c->qlog_now);
+    return rv;
 }
 
 int qc_conn_set_token(qc_conn *c, const uint8_t *token, size_t len) {

@@ -19,6 +19,7 @@
 #include "core/crypto.h"
 #include "core/hs.h"
 #include "core/packet.h"
+#include "core/qlog.h"
 #include "core/tparams.h"
 
 typedef struct qc_conn qc_conn;
@@ -55,7 +56,9 @@ typedef struct qc_conn_config {
      * negotiation, RFC 9368 §2.1; version is the one chosen from it): later ones are
      * ignored, and the server's version information must show no downgrade (§4). */
     bool after_vn;
-    bool ecn; /* mark packets ECT(0) and validate the path (RFC 9000 §13.4; default on) */
+    bool ecn;        /* mark packets ECT(0) and validate the path (RFC 9000 §13.4; default on) */
+    qc_qlog_fn qlog; /* qlog events go here (core/qlog.h); NULL: none are made */
+    void *qlog_user;
     const qc_crypto_provider *crypto;
     qc_rand_fn rand;
     void *rand_user;

@@ -53,6 +53,16 @@ typedef struct qc_cstream {
     bool waits_credit;     /* opened with ADVANCE beyond the peer's MAX_STREAMS */
 } qc_cstream;
 
+/* qlog events (conn_qlog.c); each does nothing without a sink. */
+void qc_conn_qlog_sent(qc_conn *c, enum qc_pkt_type t, const qc_sent_pkt *p, qc_ts now);
+void qc_conn_qlog_received(qc_conn *c, enum qc_pkt_type t, uint64_t pn, size_t len,
+                           const uint8_t *payload, size_t plen, qc_ts now);
+void qc_conn_qlog_lost(qc_conn *c, enum qc_pn_space sp, const qc_sent_pkt *p, qc_ts now);
+void qc_conn_qlog_metrics(qc_conn *c, qc_ts now);
+void qc_conn_qlog_key_updated(qc_conn *c, bool local, qc_ts now);
+void qc_conn_qlog_handshake(qc_conn *c, qc_ts now);
+void qc_conn_qlog_closed(qc_conn *c, qc_ts now);
+
 /* Per packet-number-space state. */
 typedef struct qc_space {
     uint64_t next_pn;
@@ -88,6 +98,7 @@ struct qc_conn {
      * ECT(0) packets it newly acknowledges */
     qc_ecn ecn;
     uint64_t ecn_newly_marked;
+    qc_ts qlog_now; /* the time of the call in progress, for events raised without one */
 
     /* Keys of every epoch and the 1-RTT key phases (keys.h) */
     qc_key_schedule keys;

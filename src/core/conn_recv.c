@@ -132,6 +132,7 @@ static void on_0rtt_rejected(qc_conn *c, qc_ts now) {
 
 static void on_handshake_complete(qc_conn *c, qc_ts now) {
     c->handshake_complete = true;
+    qc_conn_qlog_handshake(c, now);
     if (!c->is_server && c->hs.ops->early_data &&
         c->hs.ops->early_data(c->hs.impl) == QC_EARLY_REJECTED)
         on_0rtt_rejected(c, now);
@@ -294,6 +295,7 @@ static int on_frame(qc_conn *c, enum qc_pkt_type pt, const qc_frame *f, qc_ts no
         if (rv) return rv;
         uint64_t counts[3] = {f->u.ack.ect0, f->u.ack.ect1, f->u.ack.ce};
         qc_ecn_on_ack(&c->ecn, sp, c->ecn_newly_marked, f->u.ack.ecn ? counts : NULL);
+        qc_conn_qlog_metrics(c, now);
         return 0;
     }
     case QC_FT_RESET_STREAM:
@@ -500,6 +502,7 @@ static int recv_packet(qc_conn *c, uint8_t *pkt, const qc_pkt_hdr *h, unsigned e
             qc_conn_fail(c, rv, 0, "key update failed", now);
             return rv;
         }
+        qc_conn_qlog_key_updated(c, false, now);
     }
     c->stats.pkts_recv++;
     if (h->type == QC_PT_0RTT) c->stats.zero_rtt_recv += h->pkt_len;
@@ -532,6 +535,7 @@ static int recv_packet(qc_conn *c, uint8_t *pkt, const qc_pkt_hdr *h, unsigned e
         qc_conn_discard_epoch(c, QC_EPOCH_INITIAL);
     }
 
+    qc_conn_qlog_received(c, h->type, pn, h->pkt_len, payload, plen, now);
     bool eliciting = false;
     int rv = qc_conn_recv_frames(c, h->type, payload, plen, &eliciting, now);
     if (c->spaces[sp].discarded)
@@ -552,6 +556,7 @@ int qc_conn_recv(qc_conn *c, uint8_t *dgram, size_t len, qc_ts now) {
 }
 
 int qc_conn_recv_ecn(qc_conn *c, uint8_t *dgram, size_t len, unsigned ecn, qc_ts now) {
+    c->qlog_now = now;
     if (c->state == QC_CONN_CLOSED) return QC_ERR_CLOSED;
     c->stats.bytes_recv += len;
     if (c->path.amp_limited) c->path.bytes_recv_unvalidated += len;

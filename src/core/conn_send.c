@@ -440,6 +440,7 @@ static int finish_packet(qc_conn *c, pkt_build *b, qc_ts now) {
     p->ecn_marked = qc_ecn_mark(&c->ecn) == QC_ECN_ECT0; /* the datagram's mark */
     p->zero_rtt = b->type == QC_PT_0RTT;
     if (p->zero_rtt) c->stats.zero_rtt_sent += p->size;
+    qc_conn_qlog_sent(c, b->type, p, now);
     qc_ecn_on_sent(&c->ecn, p->ecn_marked);
     qc_recovery_on_sent(&c->rec, b->sp, p, now);
     c->spaces[b->sp].next_pn++;
@@ -519,6 +520,7 @@ static void check_confidentiality_limit(qc_conn *c, qc_ts now) {
 }
 
 int qc_conn_send(qc_conn *c, uint8_t *buf, size_t cap, qc_ts now) {
+    c->qlog_now = now;
     if (c->state == QC_CONN_CLOSED || c->state == QC_CONN_DRAINING) return 0;
     check_confidentiality_limit(c, now);
     size_t limit = QC_MIN(cap, c->path.max_payload);

@@ -6,13 +6,16 @@
  * answers; a third, against a new listener context (a restarted server), has its 0-RTT
  * refused and the request goes again in 1-RTT by itself. Every answer is checked byte for
  * byte; without a session, or after the handshake, quicc_write_early_data fails with
- * QUICC_R_NO_EARLY_DATA.
+ * QUICC_R_NO_EARLY_DATA. Both sides write qlog files (quicc_ctx_set_qlog_dir): each is a
+ * well-formed JSON-SEQ trace, and those of the 0-RTT connections show 0-RTT packets.
  */
 #include "quicc.h"
 #include "tls/tls.h"
 #include "unit/test.h"
 
+#include <dirent.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +23,7 @@
 #include <unistd.h>
 
 static const unsigned char ALPN[] = "\x08http/1.0";
-static char dir[64], cert[96], key[96];
+static char dir[64], cert[96], key[96], qlogs[96];
 
 typedef struct server {
     quicc_dgram_pair *pair;
@@ -39,7 +42,7 @@ static void *serve(void *arg) {
     if (!quicc_ctx_use_certificate_chain_file(ctx, cert) ||
         !quicc_ctx_use_PrivateKey_file(ctx, key) ||
         quicc_ctx_set_alpn_protos(ctx, ALPN, sizeof(ALPN) - 1) != 0 ||
-        !quicc_ctx_set_max_early_data(ctx, 0xffffffffu) ||
+        !quicc_ctx_set_max_early_data(ctx, 0xffffffffu) || !quicc_ctx_set_qlog_dir(ctx, qlogs) ||
         !quicc_dgram_pair_transport(sv->pair, 1, &t) || !(l = quicc_new_listener(ctx, 0)) ||
         !quicc_set_transport(l, &t) || !quicc_listen(l)) {
         quicc_err_print(stderr);
@@ -159,6 +162,7 @@ static void test_early_data(void) {
     pthread_create(&th, NULL, serve, &sv);
     quicc_ctx *ctx = quicc_ctx_new(QUICC_CLIENT);
     CHECK(quicc_ctx_load_verify_file(ctx, cert));
+    CHECK(quicc_ctx_set_qlog_dir(ctx, qlogs));
     static unsigned char sess[16384];
     size_t len = first(ctx, pair, sess, sizeof(sess));
     CHECK_EQ(resumed(ctx, pair, sess, len), QUICC_EARLY_DATA_ACCEPTED);
@@ -182,6 +186,65 @@ static void test_early_data(void) {
     CHECK_EQ(quicc_get_early_data_status(NULL), QUICC_EARLY_DATA_NOT_SENT);
 }
 
+/* Every qlog file: JSON-SEQ records (RS, one object, newline) with balanced braces, the
+ * first the header; counts the files and those showing 0-RTT packets sent. */
+static void check_qlogs(int *files, int *zero_rtt_files) {
+    *files = *zero_rtt_files = 0;
+    DIR *d = opendir(qlogs);
+    CHECK(d != NULL);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (!strstr(e->d_name, ".sqlog")) continue;
+        char path[512];
+        snprintf(path, sizeof(path), "%s/%s", qlogs, e->d_name);
+        FILE *f = fopen(path, "r");
+        CHECK(f != NULL);
+        static char buf[1 << 20];
+        size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+        if (f) fclose(f);
+        buf[n] = 0;
+        (*files)++;
+        CHECK(n > 0 && buf[0] == 0x1e && buf[n - 1] == '\n');
+        CHECK(strstr(buf, "\"file_schema\":\"urn:ietf:params:qlog:file:sequential\"") == buf + 2);
+        CHECK(strstr(buf, "quic:packet_sent") && strstr(buf, "quic:packet_received"));
+        int depth = 0, records = 0;
+        bool in_str = false, bad = false;
+        for (size_t i = 0; i < n; i++) {
+            char ch = buf[i];
+            if (in_str) {
+                if (ch == '\\')
+                    i++;
+                else if (ch == '"')
+                    in_str = false;
+                continue;
+            }
+            if (ch == '"')
+                in_str = true;
+            else if (ch == '{')
+                depth++;
+            else if (ch == '}')
+                depth--;
+            else if (ch == 0x1e) {
+                bad |= depth != 0;
+                records++;
+            }
+            bad |= depth < 0;
+        }
+        CHECK(!bad && depth == 0 && records > 5);
+        if (strstr(e->d_name, "_client") && strstr(buf, "\"packet_type\":\"0RTT\""))
+            (*zero_rtt_files)++;
+        unlink(path);
+    }
+    if (d) closedir(d);
+}
+
+static void test_qlogs(void) {
+    int files, zfiles;
+    check_qlogs(&files, &zfiles);
+    CHECK_EQ(files, 6);  /* three connections, a file on each side */
+    CHECK_EQ(zfiles, 2); /* the two that sent 0-RTT */
+}
+
 int main(void) {
     snprintf(dir, sizeof(dir), "/tmp/quicc-early-XXXXXX");
     if (!mkdtemp(dir)) return 1;
@@ -195,7 +258,11 @@ int main(void) {
         fprintf(stderr, "certificate: %s\n", err);
         return 1;
     }
+    snprintf(qlogs, sizeof(qlogs), "%s/qlog", dir);
+    if (mkdir(qlogs, 0700) != 0) return 1;
     TEST_RUN(test_early_data);
+    TEST_RUN(test_qlogs);
+    rmdir(qlogs);
     unlink(cert);
     unlink(key);
     rmdir(dir);
