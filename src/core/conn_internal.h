@@ -55,7 +55,7 @@ typedef struct qc_cstream {
 
 /* qlog events (conn_qlog.c); each does nothing without a sink. */
 void qc_conn_qlog_sent(qc_conn *c, enum qc_pkt_type t, const qc_sent_pkt *p, qc_ts now);
-void qc_conn_qlog_received(qc_conn *c, enum qc_pkt_type t, uint64_t pn, size_t len,
+void qc_conn_qlog_received(qc_conn *c, enum qc_pkt_type t, uint64_t pn, int key_phase, size_t len,
                            const uint8_t *payload, size_t plen, qc_ts now);
 void qc_conn_qlog_lost(qc_conn *c, enum qc_pn_space sp, const qc_sent_pkt *p, qc_ts now);
 void qc_conn_qlog_metrics(qc_conn *c, qc_ts now);

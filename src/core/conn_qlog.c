@@ -73,13 +73,15 @@ void qc_conn_qlog_sent(qc_conn *c, enum qc_pkt_type t, const qc_sent_pkt *p, qc_
     if (!b.full) emit(c, now, "quic:packet_sent", &b);
 }
 
-void qc_conn_qlog_received(qc_conn *c, enum qc_pkt_type t, uint64_t pn, size_t len,
+void qc_conn_qlog_received(qc_conn *c, enum qc_pkt_type t, uint64_t pn, int key_phase, size_t len,
                            const uint8_t *payload, size_t plen, qc_ts now) {
     if (!c->cfg.qlog) return;
     qc_qlog_buf b;
     qc_qlog_init(&b);
-    qc_qlog_add(&b, "{\"header\":{\"packet_type\":\"%s\",\"packet_number\":%llu}",
+    qc_qlog_add(&b, "{\"header\":{\"packet_type\":\"%s\",\"packet_number\":%llu",
                 qc_qlog_packet_type(t), (unsigned long long)pn);
+    if (key_phase >= 0) qc_qlog_add(&b, ",\"key_phase\":%d", key_phase);
+    qc_qlog_add(&b, "}");
     qc_qlog_add(&b, ",\"raw\":{\"length\":%zu},\"frames\":[", len);
     qc_rd r = qc_rd_init(payload, plen);
     bool first = true;

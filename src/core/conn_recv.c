@@ -535,7 +535,8 @@ static int recv_packet(qc_conn *c, uint8_t *pkt, const qc_pkt_hdr *h, unsigned e
         qc_conn_discard_epoch(c, QC_EPOCH_INITIAL);
     }
 
-    qc_conn_qlog_received(c, h->type, pn, h->pkt_len, payload, plen, now);
+    qc_conn_qlog_received(c, h->type, pn, h->type == QC_PT_1RTT ? (first & 0x04) != 0 : -1,
+                          h->pkt_len, payload, plen, now);
     bool eliciting = false;
     int rv = qc_conn_recv_frames(c, h->type, payload, plen, &eliciting, now);
     if (c->spaces[sp].discarded)
