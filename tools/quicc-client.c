@@ -81,7 +81,6 @@ static void usage(FILE *f) {
                "                        session there\n"
                "  --key-update          update the keys as soon as the handshake is confirmed\n"
                "  --early-data          send the requests in 0-RTT when a session is resumed\n"
-               "                        (hq-interop and http/1.0)\n"
                "  --quic-versions LIST  QUIC versions, comma-separated: the first Initial goes\n"
                "                        in the first, the server may move the connection to\n"
                "                        any (v1, v2, v2draft; default v1)\n"
@@ -423,7 +422,22 @@ static bool start_requests(quicc *conn, qc_h3 *h3, int g, size_t *running) {
     return true;
 }
 
+/* quicc_connect on a nonblocking connection, waiting on its descriptor in between. */
+static int connect_wait(quicc *conn) {
+    for (;;) {
+        int r = quicc_connect(conn);
+        if (r == 1) return 1;
+        if (quicc_get_error(conn, r) != QUICC_ERROR_WANT_READ) return 0;
+        struct timeval tv;
+        int inf = 0;
+        quicc_get_event_timeout(conn, &tv, &inf);
+        struct pollfd p = {.fd = quicc_get_fd(conn), .events = POLLIN};
+        poll(&p, 1, inf ? 1000 : (int)(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000));
+    }
+}
+
 static void run_group(quicc_ctx *ctx, int g) {
+    qc_h3 *h3 = NULL;
     request *first = NULL;
     for (size_t i = 0; i < nreqs; i++)
         if (reqs[i].group == g) {
@@ -454,16 +468,28 @@ static void run_group(quicc_ctx *ctx, int g) {
     ai = NULL;
     if (g == 0) session_load(conn);
     size_t running = 0;
-    /* A resumed session may carry the requests in 0-RTT (hq-interop and HTTP/1.0: each
-     * request on a stream of its own); without one, they wait for the handshake. */
+    /* A resumed session may carry the requests in 0-RTT (with HTTP/3 its control streams
+     * too, under the default settings); without one, they wait for the handshake. */
     size_t w;
-    if (opt.early_data && opt.proto != P_H3 && quicc_write_early_data(conn, NULL, 0, &w) == 1) {
+    bool early = false;
+    if (opt.early_data) {
+        /* Nonblocking from the start: the streams made now must not block later. */
+        quicc_set_blocking_mode(conn, 0);
+        early = quicc_write_early_data(conn, NULL, 0, &w) == 1;
+        if (!early) quicc_set_blocking_mode(conn, 1);
+    }
+    if (early) {
         vlog("sending the requests in 0-RTT");
-        start_requests(conn, NULL, g, &running);
+        if (opt.proto == P_H3 && !(h3 = qc_h3_client_new(conn))) {
+            snprintf(why, sizeof(why), "cannot start HTTP/3");
+            goto fail_all;
+        }
+        start_requests(conn, h3, g, &running);
+        if (h3) qc_h3_pump(h3); /* HTTP/3 writes the requests when pumped */
     }
     quicc_err_clear();
     vlog("connecting to %s:%s", first->host, first->port);
-    if (quicc_connect(conn) != 1) {
+    if ((early ? connect_wait(conn) : quicc_connect(conn)) != 1) {
         conn_failure(conn, why, sizeof(why));
         goto fail_all;
     }
@@ -477,8 +503,7 @@ static void run_group(quicc_ctx *ctx, int g) {
     quicc_set_blocking_mode(conn, 0);
     quicc_set_value_uint(conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_EVENT_HANDLING_MODE,
                          QUICC_EVENT_HANDLING_MODE_EXPLICIT);
-    qc_h3 *h3 = NULL;
-    if (opt.proto == P_H3 && !(h3 = qc_h3_client_new(conn))) {
+    if (opt.proto == P_H3 && !h3 && !(h3 = qc_h3_client_new(conn))) {
         snprintf(why, sizeof(why), "cannot start HTTP/3");
         goto fail_all;
     }
@@ -560,6 +585,7 @@ static void run_group(quicc_ctx *ctx, int g) {
     quicc_free(conn);
     return;
 fail_all:
+    qc_h3_free(h3);
     if (ai) freeaddrinfo(ai);
     for (size_t i = 0; i < nreqs; i++)
         if (reqs[i].group == g && reqs[i].state != 2) req_fail(&reqs[i], "%s", why);
