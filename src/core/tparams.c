@@ -170,14 +170,20 @@ static int get_version_info(const uint8_t *v, size_t len, bool from_server, bool
     uint32_t chosen, x;
     (void)qc_rd_u32(&r, &chosen);
     if (chosen == 0) return QC_ERR_TPARAM;
-    bool listed = false;
+    bool listed = false, kept = false;
     tp->n_available = 0;
     while (qc_rd_u32(&r, &x) == 0) {
         if (x == 0) return QC_ERR_TPARAM;
         listed |= x == chosen;
-        if (tp->n_available < QC_TP_MAX_VERSIONS) tp->available_versions[tp->n_available++] = x;
+        if (tp->n_available < QC_TP_MAX_VERSIONS) {
+            tp->available_versions[tp->n_available++] = x;
+            kept |= x == chosen;
+        }
     }
     if (!from_server && !listed && !draft) return QC_ERR_TPARAM;
+    /* A client's Chosen Version stays in what is kept of a long list (the last kept slot):
+     * the list re-encodes to one that is valid again. */
+    if (listed && !kept) tp->available_versions[QC_TP_MAX_VERSIONS - 1] = chosen;
     tp->has_version_info = true;
     tp->chosen_version = chosen;
     return 0;

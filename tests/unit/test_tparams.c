@@ -421,6 +421,16 @@ static void test_version_info(void) {
     lbuf[off - 3] = 0;
     lbuf[off - 4] = 0;
     CHECK_EQ(qc_tparams_decode(&got, false, lbuf, off), QC_ERR_TPARAM);
+    /* A client's Chosen Version listed only past what is kept: it takes the last kept slot,
+     * and the parameters re-encode to valid ones (a fuzzer's find). */
+    lbuf[off - 1] = 1; /* the 40th available version is 1 again: the only listing of 1 */
+    CHECK_EQ(qc_tparams_decode(&got, false, lbuf, off), 0);
+    CHECK_U64(got.available_versions[QC_TP_MAX_VERSIONS - 1], 1);
+    uint8_t re[256];
+    int rl = qc_tparams_encode(&got, false, re, sizeof(re));
+    CHECK(rl > 0);
+    qc_tparams again;
+    CHECK_EQ(qc_tparams_decode(&again, false, re, (size_t)rl), 0);
     /* The draft's parameter (0xff73db): sent beside the RFC's when asked, read when it is
      * the only one, the RFC's winning when both came. */
     tp.version_info_draft = true;
