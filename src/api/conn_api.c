@@ -691,6 +691,52 @@ int quicc_get_event_timeout(quicc *s, struct timeval *tv, int *is_infinite) {
 
 /* ---- connecting ---- */
 
+/* What an attempt starts with: the session to resume (the application's, or the context's
+ * cache) and the server's token for this address. Each is good for the QUIC version it came
+ * from only (RFC 9369 §5), so the attempt starts in that version when it is still ours; the
+ * session also holds the parameters 0-RTT may rely on. Returns false for a session that
+ * does not parse. */
+typedef struct start_choice {
+    qc_api_session_view sv;
+    uint8_t token[sizeof(((quicc_ctx *)0)->tokens[0].token)];
+    size_t token_len;
+} start_choice;
+
+static bool choose_start(qc_api_conn *c, uint32_t after_vn, qc_conn_config *cfg, start_choice *ch) {
+    quicc_ctx *ctx = c->ctx;
+    memset(ch, 0, sizeof(*ch));
+    pthread_mutex_lock(&ctx->lock);
+    bool cache = ctx->sess_cache_mode != 0;
+    pthread_mutex_unlock(&ctx->lock);
+    if (!c->session && cache)
+        c->session =
+            qc_api_session_lookup(ctx, qc_api_conn_server_name(c), &c->peer, &c->session_len);
+    if (c->session && !qc_api_session_parse(c->session, c->session_len, &ch->sv)) {
+        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "the session to resume is not valid");
+        return false;
+    }
+    const qc_api_session_view *sv = &ch->sv;
+    pthread_mutex_lock(&ctx->lock);
+    if (ctx->versions.n) cfg->versions = ctx->versions;
+    cfg->version = after_vn ? after_vn : cfg->versions.v[0];
+    if (!after_vn && sv->version && qc_version_list_has(&cfg->versions, sv->version))
+        cfg->version = sv->version;
+    for (size_t i = 0; !after_vn && i < ctx->ntokens; i++) {
+        if (ctx->tokens[i].peer.len == c->peer.len &&
+            memcmp(&ctx->tokens[i].peer.ss, &c->peer.ss, c->peer.len) == 0) {
+            if (ctx->tokens[i].version == cfg->version ||
+                (!sv->version && qc_version_list_has(&cfg->versions, ctx->tokens[i].version))) {
+                cfg->version = ctx->tokens[i].version;
+                ch->token_len = ctx->tokens[i].len;
+                memcpy(ch->token, ctx->tokens[i].token, ch->token_len);
+            }
+            break;
+        }
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    return true;
+}
+
 /*
  * The client's engine and TLS session, and its first flight. after_vn: this attempt follows
  * a Version Negotiation packet and uses that version (RFC 9368 §2.1; 0: the first attempt).
@@ -705,42 +751,9 @@ static int client_engine_start(qc_api_conn *c, uint32_t after_vn) {
     cfg.idle_timeout_ms = c->idle_timeout_ms;
     cfg.keepalive_auto = true; /* like OpenSSL: a ticked connection stays alive */
     cfg.after_vn = after_vn != 0;
-    /* The session to resume (the application's, or the context's cache): like the server's
-     * token, it is good for the QUIC version it came from only (RFC 9369 §5), and it holds
-     * the parameters 0-RTT may rely on. */
-    pthread_mutex_lock(&ctx->lock);
-    bool cache = ctx->sess_cache_mode != 0;
-    pthread_mutex_unlock(&ctx->lock);
-    if (!c->session && cache)
-        c->session =
-            qc_api_session_lookup(ctx, qc_api_conn_server_name(c), &c->peer, &c->session_len);
-    qc_api_session_view sv = {0};
-    if (c->session && !qc_api_session_parse(c->session, c->session_len, &sv)) {
-        qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "the session to resume is not valid");
-        return 0;
-    }
-    /* The server's token for this address, if any: it is good for one QUIC version only,
-     * so a connection that has one starts in that version (if still ours). */
-    uint8_t token[sizeof(ctx->tokens[0].token)];
-    size_t token_len = 0;
-    pthread_mutex_lock(&ctx->lock);
-    if (ctx->versions.n) cfg.versions = ctx->versions;
-    cfg.version = after_vn ? after_vn : cfg.versions.v[0];
-    if (!after_vn && sv.version && qc_version_list_has(&cfg.versions, sv.version))
-        cfg.version = sv.version;
-    for (size_t i = 0; !after_vn && i < ctx->ntokens; i++) {
-        if (ctx->tokens[i].peer.len == c->peer.len &&
-            memcmp(&ctx->tokens[i].peer.ss, &c->peer.ss, c->peer.len) == 0) {
-            if (ctx->tokens[i].version == cfg.version ||
-                (!sv.version && qc_version_list_has(&cfg.versions, ctx->tokens[i].version))) {
-                cfg.version = ctx->tokens[i].version;
-                token_len = ctx->tokens[i].len;
-                memcpy(token, ctx->tokens[i].token, token_len);
-            }
-            break;
-        }
-    }
-    pthread_mutex_unlock(&ctx->lock);
+    start_choice ch;
+    if (!choose_start(c, after_vn, &cfg, &ch)) return 0;
+    const qc_api_session_view sv = ch.sv;
     if (qc_api_port_buffers(c->port, cfg.max_udp_payload) != 0) {
         qc_api_err_push(QUICC_R_INTERNAL_ERROR, "out of memory");
         return 0;
@@ -784,7 +797,7 @@ static int client_engine_start(qc_api_conn *c, uint32_t after_vn) {
         qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "the session to resume is not valid");
         return 0;
     }
-    if (token_len) qc_conn_set_token(c->engine, token, token_len);
+    if (ch.token_len) qc_conn_set_token(c->engine, ch.token, ch.token_len);
     rv = qc_conn_set_hs(c->engine, hs);
     if (rv) {
         qc_api_err_push(QUICC_R_INTERNAL_ERROR, "transport parameters: %s", qc_strerror(rv));
