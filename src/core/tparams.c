@@ -184,6 +184,11 @@ static int get_version_info(const uint8_t *v, size_t len, bool from_server, bool
     /* A client's Chosen Version stays in what is kept of a long list (the last kept slot):
      * the list re-encodes to one that is valid again. */
     if (listed && !kept) tp->available_versions[QC_TP_MAX_VERSIONS - 1] = chosen;
+    /* The draft let a client leave it out: it is put in, as the RFC requires. */
+    if (!from_server && !listed) {
+        if (tp->n_available < QC_TP_MAX_VERSIONS) tp->n_available++;
+        tp->available_versions[tp->n_available - 1] = chosen;
+    }
     tp->has_version_info = true;
     tp->chosen_version = chosen;
     return 0;
@@ -259,14 +264,16 @@ static int decode_one(qc_tparams *tp, bool is_server, uint64_t id, const uint8_t
     case QC_TP_MAX_DATAGRAM_FRAME_SIZE:
         return get_int(v, len, &tp->max_datagram_frame_size);
     case QC_TP_VERSION_INFORMATION:
-        tp->version_info_draft = false;
         return get_version_info(v, len, is_server, false, tp);
     case QC_TP_VERSION_INFORMATION_DRAFT: {
         /* Parsed the same way; the RFC's parameter wins when both came. */
         qc_tparams d;
         rv = get_version_info(v, len, is_server, true, &d);
-        if (rv || (tp->has_version_info && !tp->version_info_draft)) return rv;
-        tp->has_version_info = tp->version_info_draft = true;
+        if (rv) return rv;
+        bool rfc_seen = tp->has_version_info;
+        tp->version_info_draft = true; /* the peer speaks the draft: answer in it too */
+        if (rfc_seen) return 0;
+        tp->has_version_info = true;
         tp->chosen_version = d.chosen_version;
         tp->n_available = d.n_available;
         memcpy(tp->available_versions, d.available_versions, sizeof(d.available_versions));

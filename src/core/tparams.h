@@ -63,7 +63,7 @@ typedef struct qc_tparams {
     /* version_information (RFC 9368 §3): the Chosen Version and the first
      * QC_TP_MAX_VERSIONS Available Versions (all of them were checked). */
     bool has_version_info;
-    bool version_info_draft; /* encode: also under the draft's id; decode: only that came */
+    bool version_info_draft; /* encode: also under the draft's id; decode: the draft's came */
     uint32_t chosen_version;
     uint32_t available_versions[QC_TP_MAX_VERSIONS];
     size_t n_available;
