@@ -1002,18 +1002,21 @@ int quicc_write_early_data(quicc *s, const void *buf, size_t num, size_t *writte
     if (c->port->is_server || c->connected) {
         qc_api_err_push(QUICC_R_NO_EARLY_DATA,
                         c->connected ? "the handshake is done already" : "0-RTT is the client's");
-    } else if (!c->started && !(c->early_mode = true, conn_start(s))) {
-        c->early_mode = false;
-        c->failed = c->started;
-        s->last_error = QUICC_ERROR_SSL;
-    } else if (!c->engine || !qc_conn_early_possible(c->engine)) {
-        if (c->early_mode) qc_api_conn_flush(c, qc_api_now()); /* the ClientHello alone */
-        c->early_mode = false;
-        qc_api_err_push(QUICC_R_NO_EARLY_DATA,
-                        "0-RTT is not possible: no resumed session that allows it");
     } else {
-        c->early_mode = true;
-        ok = true;
+        bool starting = !c->started;
+        c->early_mode = true; /* a ClientHello made now waits for the first write */
+        if (starting && !conn_start(s)) {
+            c->early_mode = false;
+            c->failed = c->started;
+            s->last_error = QUICC_ERROR_SSL;
+        } else if (!c->engine || !qc_conn_early_possible(c->engine)) {
+            c->early_mode = false;
+            if (starting) qc_api_conn_flush(c, qc_api_now()); /* the ClientHello alone */
+            qc_api_err_push(QUICC_R_NO_EARLY_DATA,
+                            "0-RTT is not possible: no resumed session that allows it");
+        } else {
+            ok = true;
+        }
     }
     pthread_mutex_unlock(c->lock);
     if (!ok) return 0;

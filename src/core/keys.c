@@ -30,16 +30,24 @@ void qc_ks_free(qc_key_schedule *ks, const qc_crypto_provider *cp) {
     clear_if(cp, &ks->rx_initial_alt, &ks->has_rx_initial_alt);
 }
 
-int qc_ks_set_secret(qc_key_schedule *ks, const qc_crypto_provider *cp, enum qc_epoch ep,
-                     bool is_write, enum qc_suite suite, const uint8_t *secret, size_t len) {
+/* Installs the keys of an epoch and direction from a secret, with ver's labels. */
+static int set_keys(qc_key_schedule *ks, const qc_crypto_provider *cp, enum qc_epoch ep,
+                    bool is_write, const qc_version *ver, enum qc_suite suite,
+                    const uint8_t *secret, size_t len) {
     qc_keys *k = is_write ? &ks->tx[ep] : &ks->rx[ep];
     bool *has = is_write ? &ks->has_tx[ep] : &ks->has_rx[ep];
     clear_if(cp, k, has);
-    int rv = qc_keys_from_secret(cp, k, ks->ver, suite, secret, len);
-    if (rv) return rv;
-    *has = true;
-    if (ep != QC_EPOCH_1RTT) return 0;
+    int rv = qc_keys_from_secret(cp, k, ver, suite, secret, len);
+    *has = rv == 0;
+    return rv;
+}
+
+int qc_ks_set_secret(qc_key_schedule *ks, const qc_crypto_provider *cp, enum qc_epoch ep,
+                     bool is_write, enum qc_suite suite, const uint8_t *secret, size_t len) {
+    int rv = set_keys(ks, cp, ep, is_write, ks->ver, suite, secret, len);
+    if (rv || ep != QC_EPOCH_1RTT) return rv;
     /* Derive the next generation now: a packet of the next phase must be openable. */
+    qc_keys *k = is_write ? &ks->tx[ep] : &ks->rx[ep];
     qc_keys *next = is_write ? &ks->tx_next : &ks->rx_next;
     bool *has_next = is_write ? &ks->has_next_tx : &ks->has_next_rx;
     clear_if(cp, next, has_next);
@@ -52,12 +60,7 @@ int qc_ks_set_secret_ver(qc_key_schedule *ks, const qc_crypto_provider *cp, enum
                          bool is_write, const qc_version *ver, enum qc_suite suite,
                          const uint8_t *secret, size_t len) {
     assert(ep != QC_EPOCH_1RTT); /* 1-RTT keys have a next generation: qc_ks_set_secret */
-    qc_keys *k = is_write ? &ks->tx[ep] : &ks->rx[ep];
-    bool *has = is_write ? &ks->has_tx[ep] : &ks->has_rx[ep];
-    clear_if(cp, k, has);
-    int rv = qc_keys_from_secret(cp, k, ver, suite, secret, len);
-    *has = rv == 0;
-    return rv;
+    return set_keys(ks, cp, ep, is_write, ver, suite, secret, len);
 }
 
 void qc_ks_discard(qc_key_schedule *ks, const qc_crypto_provider *cp, enum qc_epoch ep) {
@@ -79,21 +82,19 @@ static int initial_keys(const qc_crypto_provider *cp, const qc_version *ver, con
     return rv;
 }
 
-static int set_initial_dir(qc_key_schedule *ks, const qc_crypto_provider *cp, bool is_write,
-                           bool client_side, const qc_cid *dcid) {
-    qc_keys *k = is_write ? &ks->tx[QC_EPOCH_INITIAL] : &ks->rx[QC_EPOCH_INITIAL];
-    bool *has = is_write ? &ks->has_tx[QC_EPOCH_INITIAL] : &ks->has_rx[QC_EPOCH_INITIAL];
-    clear_if(cp, k, has);
-    int rv = initial_keys(cp, ks->ver, dcid, client_side, k);
-    *has = rv == 0;
-    return rv;
-}
-
 int qc_ks_set_initial(qc_key_schedule *ks, const qc_crypto_provider *cp, bool is_server,
                       const qc_cid *dcid) {
+    uint8_t cs[32], ss[32];
+    int rv = qc_initial_secrets(cp, ks->ver->number, dcid, cs, ss);
     /* We write with our side's secret and read with the peer's. */
-    int rv = set_initial_dir(ks, cp, true, !is_server, dcid);
-    if (!rv) rv = set_initial_dir(ks, cp, false, is_server, dcid);
+    if (!rv)
+        rv = set_keys(ks, cp, QC_EPOCH_INITIAL, true, ks->ver, QC_SUITE_AES_128_GCM_SHA256,
+                      is_server ? ss : cs, 32);
+    if (!rv)
+        rv = set_keys(ks, cp, QC_EPOCH_INITIAL, false, ks->ver, QC_SUITE_AES_128_GCM_SHA256,
+                      is_server ? cs : ss, 32);
+    memset(cs, 0, sizeof(cs));
+    memset(ss, 0, sizeof(ss));
     return rv;
 }
 

@@ -2,20 +2,13 @@
  * key update, AES-256-GCM round trip and error paths. */
 #include "core/crypto.h"
 #include "tls/tls.h"
+#include "unit/rfc_vectors.h"
 #include "unit/test.h"
 
 #define V1 qc_version_find(QC_VERSION_1)
 
 static const qc_crypto_provider *cp = &qc_gnutls_crypto;
 
-static const char *a2_crypto = "060040f1010000ed0303ebf8fa56f12939b9584a3896472ec40bb863cfd3e868"
-                               "04fe3a47f06a2b69484c00000413011302010000c000000010000e00000b6578"
-                               "616d706c652e636f6dff01000100000a00080006001d00170018001000070005"
-                               "04616c706e000500050100000000003300260024001d00209370b2c9caa47fba"
-                               "baf4559fedba753de171fa71f50f1ce15d43e994ec74d748002b000302030400"
-                               "0d0010000e0403050306030203080408050806002d00020101001c0002400100"
-                               "3900320408ffffffffffffffff05048000ffff07048000ffff08011001048000"
-                               "75300901100f088394c8f03e51570806048000ffff";
 static const char *a2_packet = "c000000001088394c8f03e5157080000449e7b9aec34d1b1c98dd7689fb8ec11"
                                "d242b123dc9bd8bab936b47d92ec356c0bab7df5976d27cd449f63300099f399"
                                "1c260ec4c60d17b31f8429157bb35a1282a643a8d2262cad67500cadb8e7378c"
@@ -125,7 +118,7 @@ static void test_a2_client_initial(void) {
     qc_keys c, s;
     initial_keys(&c, &s);
     uint8_t payload[1162] = {0}, expect[1300];
-    unhex(a2_crypto, payload, sizeof(payload));
+    unhex(rfc_client_crypto, payload, sizeof(payload));
     size_t elen = unhex(a2_packet, expect, sizeof(expect));
     CHECK_EQ(elen, 1200);
     protect_roundtrip(&c, "c300000001088394c8f03e5157080000449e00000002", payload, 1162, 18, 2,

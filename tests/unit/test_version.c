@@ -7,21 +7,12 @@
 #include "core/packet.h"
 #include "core/version.h"
 #include "tls/tls.h"
+#include "unit/rfc_vectors.h"
 #include "unit/test.h"
 
 static const qc_crypto_provider *cp = &qc_gnutls_crypto;
 #define V2 qc_version_find(QC_VERSION_2)
 
-/* The client's CRYPTO frame of RFC 9001 A.2 / RFC 9369 A.2 (before padding). */
-static const char *client_crypto =
-    "060040f1010000ed0303ebf8fa56f12939b9584a3896472ec40bb863cfd3e868"
-    "04fe3a47f06a2b69484c00000413011302010000c000000010000e00000b6578"
-    "616d706c652e636f6dff01000100000a00080006001d00170018001000070005"
-    "04616c706e000500050100000000003300260024001d00209370b2c9caa47fba"
-    "baf4559fedba753de171fa71f50f1ce15d43e994ec74d748002b000302030400"
-    "0d0010000e0403050306030203080408050806002d00020101001c0002400100"
-    "3900320408ffffffffffffffff05048000ffff07048000ffff08011001048000"
-    "75300901100f088394c8f03e51570806048000ffff";
 static const char *client_packet =
     "d76b3343cf088394c8f03e5157080000449ea0c95e82ffe67b6abcdb4298b485"
     "dd04de806071bf03dceebfa162e75d6c96058bdbfb127cdfcbf903388e99ad04"
@@ -145,7 +136,7 @@ static void test_initials(void) {
     qc_keys c, s;
     initial_keys(&c, &s);
     uint8_t payload[1162] = {0};
-    test_unhex(client_crypto, payload, sizeof(payload));
+    test_unhex(rfc_client_crypto, payload, sizeof(payload));
     protect_open(&c, "d36b3343cf088394c8f03e5157080000449e00000002", 18, 2, payload, 1162,
                  client_packet);
     uint8_t sp[200];
