@@ -19,6 +19,13 @@ static bool conn_dead(const qc_api_conn *c) {
  * event-handling mode (quicc_handle_events does it). Lock held. */
 static void io_tick(quicc *s) {
     qc_api_touch(s->c);
+    if (s->c->early_mode && !s->c->connected) {
+        /* Before quicc_connect returns, a write only sends: what the application writes
+         * then leaves in 0-RTT however fast the server answers (the answer is read by the
+         * next call that drives the handshake). */
+        qc_api_conn_flush(s->c, qc_api_now());
+        return;
+    }
     if (s->blocking || !s->c->explicit_events) qc_api_port_turn(s->c->port);
 }
 

@@ -298,6 +298,8 @@ static int server_negotiate_version(qc_conn *c, const qc_tparams *tp) {
     if (chosen != c->version) {
         int rv = qc_ks_switch_version(&c->keys, c->cp, true, qc_version_find(chosen),
                                       &c->ids.initial_dcid, true);
+        /* A ticket of the original version is then not accepted (RFC 9369 §5). */
+        if (!rv && c->hs.ops->set_version) rv = c->hs.ops->set_version(c->hs.impl, chosen);
         if (rv) return rv;
         c->version = chosen;
     }
@@ -529,6 +531,8 @@ int qc_conn_set_hs(qc_conn *c, qc_hs hs) {
     uint8_t buf[512];
     int rv = qc_tparams_encode(&c->local_tp, c->is_server, buf, sizeof(buf));
     if (rv >= 0) rv = hs.ops->set_local_tparams(hs.impl, buf, (size_t)rv);
+    if (rv == 0 && c->is_server && hs.ops->set_version)
+        rv = hs.ops->set_version(hs.impl, c->version);
     if (rv) {
         hs.ops->free(hs.impl); /* taken even on failure: the caller never frees it */
         return rv;

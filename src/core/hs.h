@@ -45,6 +45,11 @@ typedef struct qc_hs_ops {
      * (server), QC_EARLY_ACCEPTED / QC_EARLY_REJECTED once the handshake has decided
      * (server: as soon as it read the ClientHello; client: at EncryptedExtensions). */
     int (*early_data)(void *impl);
+    /* Server: the connection's QUIC version, before the ClientHello is read and again when
+     * the version is negotiated (from the peer_tparams callback). Session tickets are bound
+     * to it (RFC 9369 §5): a ticket from another version is not accepted (a full handshake
+     * follows) and the tickets issued belong to it. NULL when the provider has no tickets. */
+    int (*set_version)(void *impl, uint32_t version);
     void (*free)(void *impl);
 } qc_hs_ops;
 

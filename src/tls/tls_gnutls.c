@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <pthread.h>
@@ -769,6 +770,29 @@ static int op_early_data(void *impl) {
                                                                        : QC_EARLY_REJECTED;
 }
 
+/* Server: the session tickets this handshake accepts and issues are those of one QUIC
+ * version (RFC 9369 §5), under a key of that version's own, HMAC-SHA-512 of the context's
+ * ticket key and the version number. A ticket of another version fails to decrypt and
+ * GnuTLS goes on with a full handshake. GnuTLS takes a new key until the first ticket is
+ * decrypted or issued: before the ClientHello, and from the transport parameters
+ * extension, which it parses before pre_shared_key. */
+static int op_set_version(void *impl, uint32_t version) {
+    qc_tls *t = impl;
+    if (!t->ctx->is_server) return 0;
+    const gnutls_datum_t *master = &t->ctx->ticket_key;
+    uint8_t key[64], label[20] = "quicc ticket key ";
+    label[16] = (uint8_t)(version >> 24), label[17] = (uint8_t)(version >> 16);
+    label[18] = (uint8_t)(version >> 8), label[19] = (uint8_t)version;
+    if (master->size != sizeof(key) ||
+        gnutls_hmac_fast(GNUTLS_MAC_SHA512, master->data, master->size, label, sizeof(label), key) <
+            0)
+        return QC_ERR_CRYPTO;
+    gnutls_datum_t d = {key, sizeof(key)};
+    int rv = gnutls_session_ticket_enable_server(t->s, &d);
+    gnutls_memset(key, 0, sizeof(key));
+    return rv < 0 ? QC_ERR_CRYPTO : 0;
+}
+
 static const uint8_t *op_alpn(void *impl, size_t *len) {
     qc_tls *t = impl;
     if (!t->complete || t->alpn_len == 0) {
@@ -799,6 +823,7 @@ static const qc_hs_ops qc_tls_ops = {
     .is_complete = op_is_complete,
     .alpn = op_alpn,
     .early_data = op_early_data,
+    .set_version = op_set_version,
     .free = op_free,
 };
 
@@ -874,7 +899,9 @@ int qc_tls_new_ex(qc_tls_ctx *ctx, const qc_tls_session_config *scfg, const qc_h
         }
     }
 
-    unsigned flags = (ctx->is_server ? GNUTLS_SERVER : GNUTLS_CLIENT) | GNUTLS_NO_END_OF_EARLY_DATA;
+    /* No TLS 1.2 tickets: their extension would fix the ticket key before op_set_version. */
+    unsigned flags = (ctx->is_server ? GNUTLS_SERVER : GNUTLS_CLIENT) |
+                     GNUTLS_NO_END_OF_EARLY_DATA | GNUTLS_NO_TICKETS_TLS12;
     if (ctx->early_data) flags |= GNUTLS_ENABLE_EARLY_DATA;
     int rv = gnutls_init(&t->s, flags);
     if (rv < 0) {

@@ -162,8 +162,54 @@ static void test_remembered_limits(void) {
     sim_free(&s);
 }
 
+/* Tickets belong to the QUIC version of the connection that issued them (RFC 9369 §5). A
+ * client that starts v2 with a v1 ticket gets a full handshake (no 0-RTT); a v1 ticket in
+ * a connection the server moves to v2 is not accepted either, and that connection's
+ * ticket is a v2 one, which a v2 connection resumes, with 0-RTT. */
+static void test_ticket_version(void) {
+    sim s;
+    CHECK_EQ(sim_init(&s, 5400, "sim"), 0);
+    qc_version_list both = {{QC_VERSION_2, QC_VERSION_1}, 2};
+    s.scfg.versions = s.epcfg.versions = both;
+    CHECK_EQ(sim_enable_early_data(&s), 0);
+    ticket t1;
+    first(&s, &t1); /* the client offers v1 only: a v1 connection */
+    CHECK_U64(qc_conn_version(s.server), QC_VERSION_1);
+    /* The v1 ticket again in v1: resumed, 0-RTT accepted. */
+    outcome o = resumed(&s, &t1, 5401);
+    CHECK(o.resumed);
+    CHECK_EQ(o.c.early_data, QC_EARLY_ACCEPTED);
+    /* The v1 ticket in a v2 Initial: a full handshake, the 0-RTT refused and sent again. */
+    s.ccfg.version = QC_VERSION_2;
+    s.ccfg.versions = (qc_version_list){{QC_VERSION_2}, 1};
+    o = resumed(&s, &t1, 5402);
+    CHECK(!o.resumed);
+    CHECK_EQ(o.c.early_data, QC_EARLY_REJECTED);
+    CHECK_U64(o.s.zero_rtt_recv, 0);
+    CHECK_U64(qc_conn_version(s.server), QC_VERSION_2);
+    /* The v1 ticket in v1 offering v2: the server moves to v2 and does not take it. */
+    s.ccfg.version = QC_VERSION_1;
+    s.ccfg.versions = (qc_version_list){{QC_VERSION_1, QC_VERSION_2}, 2};
+    o = resumed(&s, &t1, 5403);
+    CHECK(!o.resumed);
+    CHECK_U64(qc_conn_version(s.server), QC_VERSION_2);
+    CHECK(sim_run(&s, s.now + 5 * QC_SEC, has_ticket, NULL));
+    ticket t2;
+    CHECK_EQ(qc_tls_get_session(qc_conn_hs(s.client), t2.session, sizeof(t2.session), &t2.len), 0);
+    t2.tp_len = qc_conn_remembered_tparams(s.client, t2.tp, sizeof(t2.tp));
+    CHECK(t2.tp_len > 0);
+    /* That connection's ticket is a v2 one: a v2 connection resumes it, with 0-RTT. */
+    s.ccfg.version = QC_VERSION_2;
+    o = resumed(&s, &t2, 5404);
+    CHECK(o.resumed);
+    CHECK_EQ(o.c.early_data, QC_EARLY_ACCEPTED);
+    CHECK_U64(qc_conn_version(s.server), QC_VERSION_2);
+    sim_free(&s);
+}
+
 int main(void) {
     TEST_RUN(test_accept_replay_reject);
+    TEST_RUN(test_ticket_version);
     TEST_RUN(test_server_without_0rtt);
     TEST_RUN(test_remembered_limits);
     return test_summary();
