@@ -35,15 +35,20 @@ make_cert() {
 }
 
 # start_gtlsserver DOCROOT KEY CERT [ADDR]: starts ngtcp2's server on a free loopback port
-# (ADDR defaults to 127.0.0.1), with the options in GTLS_OPTS; sets PORT and SERVER_PID
+# (ADDR defaults to 127.0.0.1), with the options in GTLS_OPTS; sets PORT and SERVER_PID.
+# A port in use makes gtlsserver exit, but under load perhaps only after the check below:
+# so each call picks a random port, never one an earlier call of this script took.
+GTLS_PORTS=""
 start_gtlsserver() {
     for try in 1 2 3 4 5 6 7 8; do
-        PORT=$((20000 + ($$ * 7 + try * 131) % 30000))
+        PORT=$((20000 + ($$ * 7 + try * 131 + $(od -An -N2 -tu2 /dev/urandom | tr -d " ")) % 30000))
+        case " $GTLS_PORTS " in *" $PORT "*) continue ;; esac
         # shellcheck disable=SC2086
         gtlsserver -q ${GTLS_OPTS:-} -d "$1" "${4:-127.0.0.1}" "$PORT" "$2" "$3" >"$WORK/server.log" 2>&1 &
         SERVER_PID=$!
         sleep 0.3
         if kill -0 "$SERVER_PID" 2>/dev/null; then
+            GTLS_PORTS="$GTLS_PORTS $PORT"
             return 0
         fi
         SERVER_PID=""

@@ -1,6 +1,6 @@
 #!/bin/sh
 # The network emulator does what its options say: a drop list drops exactly those packets,
-# corruption and loss counts add up, the delay shows in the handshake time, the pcap holds
+# corruption and loss counts add up, losses never come more than --burst in a row, the delay shows in the handshake time, the pcap holds
 # every forwarded datagram, ECN marks pass (or are cleared, or set CE, as asked), and
 # non-loopback addresses are refused.
 BUILD=${1:?usage: $0 BUILD_DIR}
@@ -67,6 +67,16 @@ lost=$(($(field c2s dropped_random) + $(field s2c dropped_random)))
 bad=$(($(field c2s corrupted) + $(field s2c corrupted)))
 [ "$lost" -gt 0 ] && [ "$bad" -gt 0 ] || fail "loss/corruption not applied: $(cat "$WORK/sum")"
 echo "ok: loss $lost and corruption $bad"
+
+# The runner's drop-rate: each packet lost with the given chance, never more than --burst
+# in a row (at 60 %, runs of 2 come soon; a third is never lost).
+relay --drop 60 --burst 2 --seed 4
+fetch
+stop_relay
+for d in c2s s2c; do
+    [ "$(field $d max_loss_run)" = 2 ] || fail "burst: $d $(cat "$WORK/sum")"
+done
+echo "ok: losses at most 2 in a row"
 
 # ECN: quicc marks ECT(0) and the relay passes the marks on (summary and capture agree);
 # --bleach clears them all; --ce marks a share CE.

@@ -6,16 +6,16 @@
  *
  * Each direction (c2s: client to server, s2c: server to client) applies, in order: a drop
  * list by packet index (1-based, as the runner's "drop the 2nd to 7th packet"), blackhole
- * periods, random loss and corruption (rates in percent, each loss or corruption event
- * lasting a burst of 1..N packets), a bottleneck of a given rate with a queue of a given
- * number of packets (tail drop), and a one-way delay. Datagrams leave in order per
- * direction. The relay ends after --duration seconds or on SIGTERM/SIGINT and writes a
- * summary per direction (to --summary FILE, or stderr); --pcap FILE records what it
- * forwarded (after corruption) as IP/UDP packets (LINKTYPE_RAW) for wireshark or a test's
- * own parser. Both addresses are IPv4 or both IPv6.
- * ECN marks (the two low bits of the IP TOS byte) travel on with each datagram; --bleach
- * clears them, --ce marks a share of the ECN-capable ones CE, and the summary and the
- * capture show them. Only loopback addresses are accepted.
+ * periods, random loss and corruption (rates in percent per packet, never more than N
+ * packets in a row with --burst N, as the runner's drop-rate and corrupt-rate scenarios), a
+ * bottleneck of a given rate with a queue of a given number of packets (tail drop), and a one-way
+ * delay. Datagrams leave in order per direction. The relay ends after --duration seconds or on
+ * SIGTERM/SIGINT and writes a summary per direction (to --summary FILE, or stderr); --pcap FILE
+ * records what it forwarded (after corruption) as IP/UDP packets (LINKTYPE_RAW) for wireshark or a
+ * test's own parser. Both addresses are IPv4 or both IPv6. ECN marks (the two low bits of the IP
+ * TOS byte) travel on with each datagram; --bleach clears them, --ce marks a share of the
+ * ECN-capable ones CE, and the summary and the capture show them. Only loopback addresses are
+ * accepted.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -53,7 +53,7 @@ typedef struct pkt {
 typedef struct dir {
     /* configuration */
     double drop_pct, corrupt_pct;
-    unsigned burst;      /* events last 1..burst packets */
+    unsigned burst;      /* at most this many lost (or corrupted) in a row; 0: no limit */
     uint64_t delay_ns;   /* one way */
     uint64_t rate_bps;   /* 0: unlimited */
     unsigned queue_pkts; /* bottleneck queue (0: 100) */
@@ -62,9 +62,10 @@ typedef struct dir {
     bool bleach;   /* clear ECN marks, as some middleboxes do */
     double ce_pct; /* mark this share of ECT packets CE, as a congested queue would */
     /* state */
-    uint64_t index; /* packets seen */
-    unsigned drop_burst, corrupt_burst;
-    uint64_t link_free; /* when the bottleneck is idle again */
+    uint64_t index;                 /* packets seen */
+    unsigned drop_run, corrupt_run; /* packets lost / corrupted in a row so far */
+    unsigned max_drop_run;          /* the longest run of random losses */
+    uint64_t link_free;             /* when the bottleneck is idle again */
     pkt q[MAX_QUEUE];
     size_t head, count;
     /* counters */
@@ -248,12 +249,15 @@ static void admit(int d, int ci, const uint8_t *data, size_t len, uint8_t ecn) {
         x->dropped_hole++;
         return;
     }
-    if (x->drop_burst || (x->drop_pct > 0 && rnd_pct() < x->drop_pct)) {
-        if (!x->drop_burst) x->drop_burst = 1 + (unsigned)(rnd() % (x->burst ? x->burst : 1));
-        x->drop_burst--;
+    /* The runner's drop-rate: each packet is lost with the given chance, but never more
+     * than burst in a row. */
+    if (x->drop_pct > 0 && (!x->burst || x->drop_run < x->burst) && rnd_pct() < x->drop_pct) {
+        x->drop_run++;
+        if (x->drop_run > x->max_drop_run) x->max_drop_run = x->drop_run;
         x->dropped_random++;
         return;
     }
+    x->drop_run = 0;
     if (x->count == MAX_QUEUE || (x->queue_pkts && x->count >= x->queue_pkts)) {
         x->dropped_queue++;
         return;
@@ -261,11 +265,13 @@ static void admit(int d, int ci, const uint8_t *data, size_t len, uint8_t ecn) {
     uint8_t *copy = malloc(len ? len : 1);
     if (!copy) return;
     memcpy(copy, data, len);
-    if (len && (x->corrupt_burst || (x->corrupt_pct > 0 && rnd_pct() < x->corrupt_pct))) {
-        if (!x->corrupt_burst) x->corrupt_burst = 1 + (unsigned)(rnd() % (x->burst ? x->burst : 1));
-        x->corrupt_burst--;
+    if (len && x->corrupt_pct > 0 && (!x->burst || x->corrupt_run < x->burst) &&
+        rnd_pct() < x->corrupt_pct) {
+        x->corrupt_run++;
         copy[rnd() % len] ^= (uint8_t)(1 + rnd() % 255);
         x->corrupted++;
+    } else {
+        x->corrupt_run = 0;
     }
     uint64_t start = t;
     if (x->rate_bps) {
@@ -398,13 +404,14 @@ static void summary(FILE *f) {
         fprintf(f,
                 "%s seen=%llu forwarded=%llu bytes=%llu dropped_list=%llu dropped_random=%llu "
                 "dropped_queue=%llu dropped_blackhole=%llu corrupted=%llu ect0=%llu ect1=%llu "
-                "ce=%llu ce_marked=%llu\n",
+                "ce=%llu ce_marked=%llu max_loss_run=%u\n",
                 dir_name[d], (unsigned long long)x->seen, (unsigned long long)x->forwarded,
                 (unsigned long long)x->bytes, (unsigned long long)x->dropped_list,
                 (unsigned long long)x->dropped_random, (unsigned long long)x->dropped_queue,
                 (unsigned long long)x->dropped_hole, (unsigned long long)x->corrupted,
                 (unsigned long long)x->ecn_fwd[2], (unsigned long long)x->ecn_fwd[1],
-                (unsigned long long)x->ecn_fwd[3], (unsigned long long)x->ce_marked);
+                (unsigned long long)x->ecn_fwd[3], (unsigned long long)x->ce_marked,
+                x->max_drop_run);
     }
     /* The relay's own address toward the server for each client: what the server logs. */
     fprintf(f, "clients=%d upstream=", nclients);
@@ -429,7 +436,7 @@ static void usage(FILE *f) {
                "  --queue PKTS        bottleneck queue in packets (default 100)\n"
                "  --drop PCT          random loss, each direction\n"
                "  --corrupt PCT       random corruption (one byte changed), each direction\n"
-               "  --burst N           loss and corruption come in bursts of 1..N packets\n"
+               "  --burst N           never more than N packets lost (or corrupted) in a row\n"
                "  --drop-list DIR:LIST  drop these packets by index (1-based), e.g. c2s:2-7\n"
                "  --blackhole A-B     drop everything from A to B ms after the first packet\n"
                "  --bleach            clear the ECN bits of every datagram\n"

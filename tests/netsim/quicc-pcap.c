@@ -14,6 +14,8 @@
  *   ecn c2s_ect0=N c2s_ect1=N c2s_ce=N s2c_ect0=N s2c_ect1=N s2c_ce=N (IP header marks)
  *   ip ipv6=N (datagrams carried over IPv6)
  *   zerortt packets=N bytes=N (the client's 0-RTT packets)
+ *   retry packets=N token_initials=N (Retry packets, and client Initials with a token after
+ *     the first Retry)
  *
  * With --keylog FILE (an SSLKEYLOGFILE written by the client) it decrypts every packet
  * of every connection whose secrets the file holds, as the runner does with its keylog,
@@ -30,7 +32,10 @@
  * and new_paths the times the server started sending to a new client address (with
  * new_paths_challenged of them opening with a PATH_CHALLENGE).
  *
- * Usage: quicc-pcap [--keylog FILE] FILE.pcap
+ * With --trace N as well, it prints every packet of connection N as it goes: time,
+ * direction, type, packet number and frame types (what failed is then plain to see).
+ *
+ * Usage: quicc-pcap [--keylog FILE [--trace N]] FILE.pcap
  */
 #include "core/crypto.h"
 #include "core/frame.h"
@@ -60,6 +65,7 @@ static uint32_t first_initial;
 static uint64_t ecn[2][4];             /* [direction][codepoint] */
 static uint64_t ipv6;                  /* datagrams over IPv6 */
 static uint64_t zrtt_pkts, zrtt_bytes; /* the client's 0-RTT packets */
+static uint64_t retries, retry_tokens; /* Retry packets; client Initials with a token after */
 
 /* One secret of the key log. */
 typedef struct {
@@ -102,6 +108,9 @@ typedef struct {
 } conn;
 static conn *conns[MAX_CONNS];
 static size_t nconns;
+static long trace_conn = -1; /* --trace N */
+static double rec_time;      /* the current record's time (s) */
+static double first_time = -1;
 
 static void note(uint32_t *set, size_t *n, uint32_t v) {
     for (size_t i = 0; i < *n; i++)
@@ -363,6 +372,31 @@ static int open_packet(conn *c, int d, qc_keys *k, const uint8_t *pkt, const qc_
     return 0;
 }
 
+/* --trace: one line per packet of the traced connection. */
+static void trace(int d, const qc_pkt_hdr *h, const uint8_t *pl, size_t n) {
+    static const char *types[] = {"Initial", "0-RTT", "Handshake", "Retry", "1-RTT", "VN"};
+    printf("trace %.6f %s %s len=%zu frames", rec_time - first_time, d == C2S ? "c2s" : "s2c",
+           types[h->type], h->pkt_len);
+    qc_rd r = qc_rd_init(pl, n);
+    qc_frame f;
+    while (qc_rd_left(&r) && qc_frame_decode(&r, &f) == 0) {
+        printf(" %llx", (unsigned long long)f.type);
+        if (f.type == QC_FT_ACK || f.type == QC_FT_ACK_ECN)
+            printf("(%llu)", (unsigned long long)f.u.ack.largest);
+        if (f.type == QC_FT_CRYPTO)
+            printf("(%llu+%zu)", (unsigned long long)f.u.crypto.offset, f.u.crypto.len);
+        if (f.type >= QC_FT_STREAM && f.type <= 0x0f)
+            printf("(%llu:%llu+%zu%s)", (unsigned long long)f.u.stream.stream_id,
+                   (unsigned long long)f.u.stream.offset, f.u.stream.len,
+                   f.u.stream.fin ? " fin" : "");
+        if (f.type == QC_FT_CONNECTION_CLOSE || f.type == QC_FT_CONNECTION_CLOSE_APP)
+            printf("(0x%llx frame 0x%llx \"%.*s\")", (unsigned long long)f.u.close.error_code,
+                   (unsigned long long)f.u.close.frame_type, (int)f.u.close.reason_len,
+                   (const char *)f.u.close.reason);
+    }
+    printf("\n");
+}
+
 /* The keys a packet of connection c needs (Initial keys into *tmp). */
 static qc_keys *keys_for(conn *c, int d, const qc_pkt_hdr *h, qc_keys *tmp, bool *tmp_used) {
     static const char *hs_label[2] = {"SERVER_HANDSHAKE_TRAFFIC_SECRET",
@@ -428,6 +462,8 @@ static void packet(conn **cpp, int d, const uint8_t *pkt, const qc_pkt_hdr *h, b
     if (frames(cpp, d, h, pl, pln)) *challenge = true;
     c = *cpp;
     if (!c) return;
+    if (trace_conn >= 0 && trace_conn < (long)nconns && conns[trace_conn] == c)
+        trace(d, h, pl, pln);
     if (h->type == QC_PT_0RTT) c->bytes_0rtt += pln;
     if (h->type == QC_PT_1RTT) c->bytes_1rtt[d] += pln;
 }
@@ -447,6 +483,8 @@ static void datagram(int d, uint8_t *dg, size_t len, const uint8_t *addr, bool d
             if (h.type == QC_PT_HANDSHAKE) note(hs_versions, &nhs_versions, h.version);
             if (h.type == QC_PT_0RTT && d == C2S) zrtt_pkts++, zrtt_bytes += h.pkt_len;
             if (d == C2S && h.type == QC_PT_INITIAL && !first_initial) first_initial = h.version;
+            if (d == S2C && h.type == QC_PT_RETRY) retries++;
+            if (d == C2S && h.type == QC_PT_INITIAL && retries && h.token_len) retry_tokens++;
             c = find_long(d, &h.dcid);
         } else {
             c = find_short(d, dg + off, len - off, &cid_len);
@@ -512,6 +550,8 @@ static int read_capture(FILE *f, bool decrypt) {
     uint16_t server_port = 0;
     while (fread(rec, sizeof(rec), 1, f) == 1) {
         if (rec[2] > sizeof(buf) || fread(buf, 1, rec[2], f) != rec[2]) return -1;
+        rec_time = rec[0] + rec[1] / 1e6;
+        if (first_time < 0) first_time = rec_time;
         bool v6 = (buf[0] >> 4) == 6;
         size_t hl = (v6 ? 40 : 20) + 8;
         if (rec[2] < hl) continue;
@@ -533,9 +573,10 @@ static int read_capture(FILE *f, bool decrypt) {
 
 int main(int argc, char **argv) {
     const char *keylog_path = NULL;
-    if (argc == 4 && !strcmp(argv[1], "--keylog")) keylog_path = argv[2];
-    if (argc != 2 && !keylog_path) {
-        fprintf(stderr, "usage: quicc-pcap [--keylog FILE] FILE.pcap\n");
+    if (argc >= 4 && !strcmp(argv[1], "--keylog")) keylog_path = argv[2];
+    if (argc == 6 && keylog_path && !strcmp(argv[3], "--trace")) trace_conn = atol(argv[4]);
+    if (argc != 2 && !(keylog_path && (argc == 4 || (argc == 6 && trace_conn >= 0)))) {
+        fprintf(stderr, "usage: quicc-pcap [--keylog FILE [--trace N]] FILE.pcap\n");
         return 2;
     }
     if (keylog_path && load_keylog(keylog_path) != 0) {
@@ -564,6 +605,8 @@ int main(int argc, char **argv) {
     printf("ip ipv6=%llu\n", (unsigned long long)ipv6);
     printf("zerortt packets=%llu bytes=%llu\n", (unsigned long long)zrtt_pkts,
            (unsigned long long)zrtt_bytes);
+    printf("retry packets=%llu token_initials=%llu\n", (unsigned long long)retries,
+           (unsigned long long)retry_tokens);
     for (size_t i = 0; i < nconns; i++) {
         if (keylog_path) print_conn(i, conns[i]);
         conn_free(conns[i]);
