@@ -582,6 +582,10 @@ int quicc_set_idle_timeout(quicc *conn, uint64_t ms);
 /* Bytes of 0-RTT packets this side sent (a client) or received (a server). */
 #define QUICC_VALUE_CONN_0RTT_SENT 0x102a
 #define QUICC_VALUE_CONN_0RTT_RECEIVED 0x102b
+/* A server's moves to a new client address (NAT rebinding, migration; RFC 9000 §9), and
+ * the new paths that failed validation (the connection went back to the old one). */
+#define QUICC_VALUE_CONN_PATH_MIGRATIONS 0x102c
+#define QUICC_VALUE_CONN_PATH_VALIDATION_FAILURES 0x102d
 #define QUICC_ECN_STATE_TESTING 0  /* marking, not yet confirmed */
 #define QUICC_ECN_STATE_CAPABLE 1  /* marking; the peer's counts match */
 #define QUICC_ECN_STATE_FAILED 2   /* not marking: the path loses or bleaches the marks */

@@ -324,7 +324,7 @@ static bool apply_testcase(const char *name) {
                                   "blackhole", "transferloss", "transfercorruption",
                                   "goodput",   "crosstraffic", "amplificationlimit",
                                   "ipv6",      "retry",        "multiplexing",
-                                  "ecn"};
+                                  "ecn",       "rebind-port",  "rebind-addr"};
     if (!opt.alpn_given) opt.proto = P_HQ;
     for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
         if (!strcmp(name, plain[i])) return true;
@@ -345,7 +345,7 @@ static bool apply_testcase(const char *name) {
     } else if (!strcmp(name, "v2")) {
         if (!opt.versions) opt.versions = "v1,v2"; /* start in v1, offer v2: the server upgrades */
     } else {
-        return false; /* connectionmigration, rebind-port, rebind-addr... */
+        return false; /* connectionmigration... */
     }
     return true;
 }

@@ -285,8 +285,14 @@ static void log_close(sconn *sc) {
     uint64_t zrtt = 0;
     quicc_get_value_uint(sc->conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_CONN_0RTT_RECEIVED,
                          &zrtt);
+    uint64_t moves = 0, failed = 0;
+    quicc_get_value_uint(sc->conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_CONN_PATH_MIGRATIONS,
+                         &moves);
+    quicc_get_value_uint(sc->conn, QUICC_VALUE_CLASS_GENERIC,
+                         QUICC_VALUE_CONN_PATH_VALIDATION_FAILURES, &failed);
     size_t el = strlen(ecn);
-    snprintf(ecn + el, sizeof(ecn) - el, " zerortt=%llu", (unsigned long long)zrtt);
+    snprintf(ecn + el, sizeof(ecn) - el, " zerortt=%llu migrations=%llu path_failures=%llu",
+             (unsigned long long)zrtt, (unsigned long long)moves, (unsigned long long)failed);
     const char *cipher = quicc_get_current_cipher_name(sc->conn);
     printf("quicc-server: %s alpn=%s requests=%llu bytes=%llu duration=%.3fs packets=%llu "
            "lost=%llu rtt=%lluus cipher=%s resumed=%d key_updates=%llu version=%s %s %s\n",
@@ -401,6 +407,8 @@ static bool testcase_supported(const char *name, bool *retry) {
                                   "v2",
                                   "ecn",
                                   "zerortt",
+                                  "rebind-port",
+                                  "rebind-addr",
                                   "retry"};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         if (!strcmp(name, cases[i])) {

@@ -216,7 +216,11 @@ static qc_api_conn *server_route(qc_api_port *p, qc_udp_dgram *dg, qc_ts now) {
         }
     }
     if (!c) return NULL;
-    qc_conn_recv_ecn(c->engine, dg->data, dg->len, dg->ecn, now);
+    /* With the address it came from: the engine follows a client that moved (NAT
+     * rebinding, migration) and says where to send from then on (qc_api_conn_flush). */
+    qc_path_addr from;
+    qc_addr_to_path(&dg->peer, &from);
+    qc_conn_recv_from(c->engine, dg->data, dg->len, dg->ecn, &from, now);
     qc_conn_stats st;
     qc_conn_get_stats(c->engine, &st);
     if (d.action == QC_EP_ACCEPT && st.pkts_recv == 0) {

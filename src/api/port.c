@@ -210,9 +210,28 @@ void qc_api_touch(qc_api_conn *c) {
 /* Sends what the engine has, in batches to the connection's peer, then re-keys its timer.
  * A connection the socket could not take all from stays ready (the wait asks for POLLOUT),
  * and so does one that stopped at the round limit with more to send. */
+/* A server sends where its engine says: the active path's address (it changes when the
+ * client moves, and back if the new path fails validation), and first a PATH_RESPONSE to
+ * a challenge from another address, there. */
+static void server_paths(qc_api_conn *c, qc_ts now) {
+    const qc_path_addr *pa = qc_conn_peer_addr(c->engine);
+    qc_path_addr cur;
+    qc_addr_to_path(&c->peer, &cur);
+    if (pa->ip_len && !qc_path_addr_eq(pa, &cur)) qc_addr_from_path(pa, &c->peer);
+    uint8_t buf[1500];
+    qc_path_addr to;
+    int n = qc_conn_send_probe(c->engine, buf, sizeof(buf), &to, now);
+    if (n > 0) {
+        qc_addr a;
+        qc_addr_from_path(&to, &a);
+        qc_api_port_reply(c->port, buf, (size_t)n, &a);
+    }
+}
+
 void qc_api_conn_flush(qc_api_conn *c, qc_ts now) {
     qc_api_port *p = c->port;
     bool more = false;
+    if (p->is_server && !p->has_transport) server_paths(c, now);
     for (int rounds = 0;; rounds++) {
         if (p->tx.sent < p->tx.count) {
             int rv = p->has_transport ? qc_transport_send_batch(&p->transport, &p->tx_dst, &p->tx)

@@ -852,25 +852,29 @@ int quicc_get_value_uint(quicc *s, uint32_t class_, uint32_t id, uint64_t *value
     case QUICC_VALUE_CONN_ECN_CE_RECEIVED:
     case QUICC_VALUE_CONN_ECN_CE_REPORTED:
     case QUICC_VALUE_CONN_0RTT_SENT:
-    case QUICC_VALUE_CONN_0RTT_RECEIVED: {
+    case QUICC_VALUE_CONN_0RTT_RECEIVED:
+    case QUICC_VALUE_CONN_PATH_MIGRATIONS:
+    case QUICC_VALUE_CONN_PATH_VALIDATION_FAILURES: {
         if (!c->engine) {
             ok = 0;
             break;
         }
         qc_conn_stats st;
         qc_conn_get_stats(c->engine, &st);
-        *value = id == QUICC_VALUE_CONN_PACKETS_SENT        ? st.pkts_sent
-                 : id == QUICC_VALUE_CONN_PACKETS_RECEIVED  ? st.pkts_recv
-                 : id == QUICC_VALUE_CONN_PACKETS_LOST      ? st.pkts_lost
-                 : id == QUICC_VALUE_CONN_SMOOTHED_RTT_US   ? st.srtt / QC_US
-                 : id == QUICC_VALUE_CONN_MIN_RTT_US        ? st.min_rtt / QC_US
-                 : id == QUICC_VALUE_CONN_CWND              ? st.cwnd
-                 : id == QUICC_VALUE_CONN_ECN_STATE         ? (uint64_t)st.ecn_state
-                 : id == QUICC_VALUE_CONN_ECN_ECT0_RECEIVED ? st.ecn_recv[0]
-                 : id == QUICC_VALUE_CONN_ECN_CE_RECEIVED   ? st.ecn_recv[2]
-                 : id == QUICC_VALUE_CONN_0RTT_SENT         ? st.zero_rtt_sent
-                 : id == QUICC_VALUE_CONN_0RTT_RECEIVED     ? st.zero_rtt_recv
-                                                            : st.ecn_peer_ce;
+        *value = id == QUICC_VALUE_CONN_PACKETS_SENT               ? st.pkts_sent
+                 : id == QUICC_VALUE_CONN_PACKETS_RECEIVED         ? st.pkts_recv
+                 : id == QUICC_VALUE_CONN_PACKETS_LOST             ? st.pkts_lost
+                 : id == QUICC_VALUE_CONN_SMOOTHED_RTT_US          ? st.srtt / QC_US
+                 : id == QUICC_VALUE_CONN_MIN_RTT_US               ? st.min_rtt / QC_US
+                 : id == QUICC_VALUE_CONN_CWND                     ? st.cwnd
+                 : id == QUICC_VALUE_CONN_ECN_STATE                ? (uint64_t)st.ecn_state
+                 : id == QUICC_VALUE_CONN_ECN_ECT0_RECEIVED        ? st.ecn_recv[0]
+                 : id == QUICC_VALUE_CONN_ECN_CE_RECEIVED          ? st.ecn_recv[2]
+                 : id == QUICC_VALUE_CONN_0RTT_SENT                ? st.zero_rtt_sent
+                 : id == QUICC_VALUE_CONN_0RTT_RECEIVED            ? st.zero_rtt_recv
+                 : id == QUICC_VALUE_CONN_PATH_MIGRATIONS          ? st.path_migrations
+                 : id == QUICC_VALUE_CONN_PATH_VALIDATION_FAILURES ? st.path_validation_failures
+                                                                   : st.ecn_peer_ce;
         break;
     }
     case QUICC_VALUE_QUIC_KEY_UPDATES:

@@ -140,6 +140,20 @@ int qc_cids_on_retire(qc_cids *c, uint64_t seq, const qc_cid *pkt_dcid) {
     return 0; /* already retired */
 }
 
+bool qc_cids_rotate(qc_cids *c) {
+    qc_cid_entry *cur = &c->peer[c->peer_cur];
+    size_t best = QC_CID_SLOTS;
+    for (size_t i = 0; i < QC_CID_SLOTS; i++)
+        if (i != c->peer_cur && c->peer[i].in_use &&
+            (best == QC_CID_SLOTS || c->peer[i].seq < c->peer[best].seq))
+            best = i;
+    if (best == QC_CID_SLOTS || cur->cid.len == 0 || queue_retire(c, cur->seq) != 0) return false;
+    cur->in_use = false;
+    cur->retired = true;
+    c->peer_cur = best;
+    return true;
+}
+
 const qc_cid *qc_cids_peer_current(const qc_cids *c) {
     return &c->peer[c->peer_cur].cid;
 }

@@ -52,6 +52,10 @@ int qc_cids_on_new(qc_cids *c, uint64_t seq, uint64_t retire_prior_to, const qc_
 int qc_cids_on_retire(qc_cids *c, uint64_t seq, const qc_cid *pkt_dcid);
 /* The CID to send to. */
 const qc_cid *qc_cids_peer_current(const qc_cids *c);
+/* Moves to an unused ID of the peer's (the lowest sequence number), retiring the current
+ * one (RETIRE_CONNECTION_ID queued): after a path change, so that the new path cannot be
+ * linked to the old (RFC 9000 §9.5). Returns false when the peer gave no spare. */
+bool qc_cids_rotate(qc_cids *c);
 /* Does the tail of a datagram match a stateless reset token the peer gave us? */
 bool qc_cids_is_stateless_reset(const qc_cids *c, const uint8_t *dgram, size_t len);
 

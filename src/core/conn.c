@@ -688,6 +688,7 @@ qc_ts qc_conn_next_timeout(const qc_conn *c) {
     for (int i = 0; i < QC_PNS_COUNT; i++)
         if (!c->spaces[i].discarded) t = QC_MIN(t, qc_ack_deadline(&c->spaces[i].ack));
     t = QC_MIN(t, qc_ks_timer(&c->keys));
+    t = QC_MIN(t, qc_conn_path_timer(c));
     return t;
 }
 
@@ -714,6 +715,7 @@ int qc_conn_on_timeout(qc_conn *c, qc_ts now) {
         return QC_ERR_CLOSED;
     }
     qc_ks_on_timeout(&c->keys, c->cp, now);
+    qc_conn_path_on_timeout(c, now);
     if (now >= keepalive_deadline(c)) c->timers.ping_pending = true;
     bool hs_keys = c->keys.has_tx[QC_EPOCH_HANDSHAKE];
     qc_ts lt = amp_blocked(c) ? QC_TS_NONE
@@ -772,6 +774,9 @@ void qc_conn_get_stats(const qc_conn *c, qc_conn_stats *st) {
     st->ecn_marked = c->ecn.marked_sent;
     st->ecn_peer_ce = c->ecn.peer[QC_PNS_APP][2];
     st->early_data = c->hs_set && c->hs.ops->early_data ? c->hs.ops->early_data(c->hs.impl) : 0;
+    st->path_migrations = c->path.migrations;
+    st->path_validation_failures = c->path.validation_failures;
+    st->path_state = (int)c->path.val.state;
 }
 
 int qc_conn_initiate_key_update(qc_conn *c) {

@@ -16,6 +16,7 @@
 #define QC_CONN_H
 
 #include "core/common.h"
+#include "core/path.h"
 #include "core/crypto.h"
 #include "core/hs.h"
 #include "core/packet.h"
@@ -131,6 +132,17 @@ int qc_conn_recv(qc_conn *c, uint8_t *dgram, size_t len, qc_ts now);
 /* The same for a datagram that arrived with an ECN codepoint (core/ecn.h: the two low bits
  * of its IP TOS / traffic class); qc_conn_recv is this with QC_ECN_NOT_ECT. */
 int qc_conn_recv_ecn(qc_conn *c, uint8_t *dgram, size_t len, unsigned ecn, qc_ts now);
+/* The same, with the address the datagram came from (NULL: the usual one). A server moves
+ * to a client's new address when RFC 9000 §9 says so (core/conn_path.c); afterwards
+ * qc_conn_peer_addr names where qc_conn_send's datagrams go. */
+int qc_conn_recv_from(qc_conn *c, uint8_t *dgram, size_t len, unsigned ecn,
+                      const qc_path_addr *from, qc_ts now);
+/* The peer address of the active path (ip_len 0 when the application never gave one). */
+const qc_path_addr *qc_conn_peer_addr(const qc_conn *c);
+/* A datagram for another address than the active path's (the PATH_RESPONSE to a challenge
+ * that came from there), its destination in *to; 0 when there is none. Call it before
+ * qc_conn_send. */
+int qc_conn_send_probe(qc_conn *c, uint8_t *buf, size_t cap, qc_path_addr *to, qc_ts now);
 /*
  * Writes the next datagram to send into buf (cap bytes, at least 1200).
  * Returns its length, 0 when there is nothing to send now, or a negative
@@ -269,6 +281,9 @@ typedef struct qc_conn_stats {
     uint64_t ecn_marked;                   /* packets we sent ECT(0) */
     uint64_t ecn_peer_ce;                  /* CE marks the peer reported (1-RTT) */
     uint64_t zero_rtt_sent, zero_rtt_recv; /* bytes of 0-RTT packets sent / received */
+    uint64_t path_migrations;              /* moves to a new peer address (server) */
+    uint64_t path_validation_failures;     /* new paths that did not validate (then: back) */
+    int path_state;                        /* enum qc_path_state of the latest new path */
     int early_data;                        /* QC_EARLY_* (core/hs.h): what became of 0-RTT */
 } qc_conn_stats;
 void qc_conn_get_stats(const qc_conn *c, qc_conn_stats *st);

@@ -23,6 +23,7 @@
  * is sent again). Set bits with qc_conn_ctl_queue.
  */
 enum qc_ctl {
+    QC_CTL_PATH_CHALLENGE, /* the active path's validation (server, after a move) */
     QC_CTL_PATH_RESPONSE,
     QC_CTL_HANDSHAKE_DONE, /* server */
     QC_CTL_NEW_TOKEN,      /* server */
@@ -155,8 +156,29 @@ struct qc_conn {
          * came in (RFC 9000 §8.1). A client is never limited. */
         bool amp_limited;
         uint64_t bytes_recv_unvalidated, bytes_sent_unvalidated;
-        size_t max_payload; /* datagram size we build */
-        uint8_t path_response[8];
+        size_t max_payload;           /* datagram size we build */
+        uint8_t path_responses[4][8]; /* PATH_CHALLENGE data to answer, oldest first */
+        unsigned n_path_responses;
+        /* Migration (RFC 9000 §9; a server follows its client, path.c validates). */
+        qc_path_addr addr;      /* the peer's address (ip_len 0: the application gives none) */
+        qc_path_validation val; /* of the active path, after a move */
+        struct {                /* the path before the move, to fall back to */
+            bool in_use;
+            qc_path_addr addr;
+            qc_rtt rtt;
+            qc_cc cc;
+        } old;
+        struct { /* a PATH_CHALLENGE from an address that is not the active path's */
+            bool pending;
+            qc_path_addr addr;
+            uint8_t data[8];
+            uint64_t bytes_recv; /* for its amplification limit */
+        } probe;
+        /* The datagram being read: from another address than the active path's, and
+         * whether one of its packets was the largest yet and not only probing frames. */
+        bool rx_new, rx_pkt_nonprobing, rx_moves;
+        qc_path_addr rx_addr;
+        uint64_t migrations, validation_failures;
     } path;
 
     /* Control frames to (re)send: a bit per enum qc_ctl */
@@ -203,6 +225,15 @@ void qc_conn_discard_epoch(qc_conn *c, enum qc_epoch ep);
 int qc_conn_reinstall_initial_keys(qc_conn *c, const qc_cid *dcid);
 void qc_conn_on_handshake_confirmed(qc_conn *c);
 qc_ts qc_conn_pto(const qc_conn *c);
+/* conn_path.c: the paths (RFC 9000 §9) */
+void qc_conn_path_rx_begin(qc_conn *c, const qc_path_addr *from, size_t len);
+void qc_conn_path_rx_end(qc_conn *c, size_t len, qc_ts now);
+void qc_conn_path_on_challenge(qc_conn *c, const uint8_t data[8]);
+void qc_conn_path_queue_response(qc_conn *c, const uint8_t data[8]);
+void qc_conn_path_on_response(qc_conn *c, const uint8_t data[8]);
+qc_ts qc_conn_path_timer(const qc_conn *c);
+void qc_conn_path_on_timeout(qc_conn *c, qc_ts now);
+void qc_conn_path_challenge_sent(qc_conn *c, qc_ts now);
 /* Queues all of a space's unacknowledged CRYPTO data to be sent again; false when there is
  * none (or the space is discarded). */
 bool qc_conn_crypto_resend(qc_conn *c, enum qc_pn_space sp);

@@ -349,11 +349,11 @@ static int on_frame(qc_conn *c, enum qc_pkt_type pt, const qc_frame *f, qc_ts no
         return rv;
     }
     case QC_FT_PATH_CHALLENGE:
-        memcpy(c->path.path_response, f->u.path.data, 8);
-        qc_conn_ctl_queue(c, QC_CTL_PATH_RESPONSE);
+        qc_conn_path_on_challenge(c, f->u.path.data);
         return 0;
     case QC_FT_PATH_RESPONSE:
-        return 0; /* we send no PATH_CHALLENGE: nothing to match */
+        qc_conn_path_on_response(c, f->u.path.data);
+        return 0;
     case QC_FT_CONNECTION_CLOSE:
     case QC_FT_CONNECTION_CLOSE_APP:
         on_connection_close(c, f, now);
@@ -392,6 +392,7 @@ int qc_conn_recv_frames(qc_conn *c, enum qc_pkt_type pt, const uint8_t *payload,
             return QC_ERR_PROTO;
         }
         if (qc_frame_ack_eliciting(f.type)) *ack_eliciting = true;
+        if (!qc_frame_probing(f.type)) c->path.rx_pkt_nonprobing = true;
         rv = on_frame(c, pt, &f, now);
         if (rv) {
             qc_conn_fail(c, rv, f.type, qc_strerror(rv), now);
@@ -538,10 +539,14 @@ static int recv_packet(qc_conn *c, uint8_t *pkt, const qc_pkt_hdr *h, unsigned e
     qc_conn_qlog_received(c, h->type, pn, h->type == QC_PT_1RTT ? (first & 0x04) != 0 : -1,
                           h->pkt_len, payload, plen, now);
     bool eliciting = false;
+    c->path.rx_pkt_nonprobing = false;
     int rv = qc_conn_recv_frames(c, h->type, payload, plen, &eliciting, now);
     if (c->spaces[sp].discarded)
         return rv; /* the frames made us drop this space (e.g. handshake confirmed) */
-    if (pn > space->largest_rx || space->largest_rx == UINT64_MAX) space->largest_rx = pn;
+    bool largest = pn > space->largest_rx || space->largest_rx == UINT64_MAX;
+    if (largest) space->largest_rx = pn;
+    /* Only the largest packet yet, with more than probing frames, moves a path (§9.3). */
+    if (largest && sp == QC_PNS_APP && c->path.rx_pkt_nonprobing) c->path.rx_moves = true;
     if (rv && c->state >= QC_CONN_CLOSING) return rv;
     qc_ts max_ack_delay = c->cfg.max_ack_delay_ms * QC_MS;
     /* CE-marked packets are acknowledged at once (RFC 9000 §13.2.1). */
@@ -557,10 +562,15 @@ int qc_conn_recv(qc_conn *c, uint8_t *dgram, size_t len, qc_ts now) {
 }
 
 int qc_conn_recv_ecn(qc_conn *c, uint8_t *dgram, size_t len, unsigned ecn, qc_ts now) {
+    return qc_conn_recv_from(c, dgram, len, ecn, NULL, now);
+}
+
+int qc_conn_recv_from(qc_conn *c, uint8_t *dgram, size_t len, unsigned ecn,
+                      const qc_path_addr *from, qc_ts now) {
     c->qlog_now = now;
     if (c->state == QC_CONN_CLOSED) return QC_ERR_CLOSED;
     c->stats.bytes_recv += len;
-    if (c->path.amp_limited) c->path.bytes_recv_unvalidated += len;
+    qc_conn_path_rx_begin(c, from, len);
     bool any = false;
     size_t off = 0;
     while (off < len) {
@@ -578,6 +588,7 @@ int qc_conn_recv_ecn(qc_conn *c, uint8_t *dgram, size_t len, unsigned ecn, qc_ts
         qc_conn_set_state(c, QC_CONN_DRAINING);
         c->timers.close_deadline = now + 3 * qc_conn_pto(c);
     }
+    if (any) qc_conn_path_rx_end(c, len, now);
     if (any && c->state == QC_CONN_CLOSING && c->close.local) {
         /* Repeat CONNECTION_CLOSE, less and less often (RFC 9000 §10.2.1). */
         c->close_rx_count++;

@@ -169,9 +169,20 @@ typedef struct qc_ctl_row {
     bool retransmit;
 } qc_ctl_row;
 
+static uint64_t fill_path_challenge(qc_conn *c, qc_frame *f, qc_ts now) {
+    memcpy(f->u.path.data, c->path.val.challenge, 8);
+    qc_conn_path_challenge_sent(c, now); /* path.c sends the next one itself */
+    return 0;
+}
+
 static uint64_t fill_path_response(qc_conn *c, qc_frame *f, qc_ts now) {
     (void)now;
-    memcpy(f->u.path.data, c->path.path_response, 8);
+    /* The oldest challenge not yet answered; the next goes in the next packet. */
+    memcpy(f->u.path.data, c->path.path_responses[0], 8);
+    if (c->path.n_path_responses > 0) {
+        c->path.n_path_responses--;
+        memmove(c->path.path_responses[0], c->path.path_responses[1], c->path.n_path_responses * 8);
+    }
     return 0;
 }
 
@@ -195,9 +206,11 @@ static uint64_t fill_max_data(qc_conn *c, qc_frame *f, qc_ts now) {
 
 #define CTL_VALUE(field) offsetof(qc_conn, field)
 
-/* In the order they go into a packet. PATH_RESPONSE and the *_BLOCKED frames are not sent
- * again (a new challenge or a new block queues a new one). */
+/* In the order they go into a packet. PATH_CHALLENGE, PATH_RESPONSE and the *_BLOCKED
+ * frames are not sent again (path validation sends new challenges; a new challenge or a
+ * new block queues a new answer). */
 static const qc_ctl_row ctl_rows[QC_CTL_COUNT] = {
+    [QC_CTL_PATH_CHALLENGE] = {QC_FT_PATH_CHALLENGE, 0, fill_path_challenge, false},
     [QC_CTL_PATH_RESPONSE] = {QC_FT_PATH_RESPONSE, 0, fill_path_response, false},
     [QC_CTL_HANDSHAKE_DONE] = {QC_FT_HANDSHAKE_DONE, 0, fill_none, true},
     [QC_CTL_NEW_TOKEN] = {QC_FT_NEW_TOKEN, 0, fill_new_token, true},
@@ -230,6 +243,7 @@ void qc_conn_ctl_lost(qc_conn *c, const qc_sent_frame *f) {
 
 static void add_control(qc_conn *c, pkt_build *b, qc_ts now) {
     if (c->fc_recv.update_pending) qc_conn_ctl_queue(c, QC_CTL_MAX_DATA);
+    if (c->path.val.challenge_pending) qc_conn_ctl_queue(c, QC_CTL_PATH_CHALLENGE);
     for (unsigned k = 0; k < QC_CTL_COUNT && c->ctl_pending && !rec_full(b); k++) {
         if (!(c->ctl_pending & (1u << k))) continue;
         qc_frame f;
@@ -240,6 +254,7 @@ static void add_control(qc_conn *c, pkt_build *b, qc_ts now) {
         c->ctl_pending &= ~(1u << k);
         rec_add(b, QC_SK_CTL, k, value, 0, false);
     }
+    if (c->path.n_path_responses) qc_conn_ctl_queue(c, QC_CTL_PATH_RESPONSE);
     qc_frame f;
     for (unsigned i = 0; i < QC_CID_SLOTS && !rec_full(b); i++) {
         qc_cid_entry *e = &c->cids.local[i];
@@ -399,6 +414,8 @@ static bool space_wants_send(const qc_conn *c, enum qc_pn_space sp, qc_ts now, b
     /* An ACK alone justifies a packet only when it is due (never in answer to ACKs alone). */
     if (qc_ack_deadline(&c->spaces[sp].ack) <= now) return true;
     if (c->probes_pending[sp]) return true;
+    /* Path validation is not held back by the congestion window (only by amplification). */
+    if (sp == QC_PNS_APP && ep == QC_EPOCH_1RTT && c->path.val.challenge_pending) return true;
     if (!cwnd_ok) return false;
     if (crypto_pending(c, sp)) return true;
     if (sp != QC_PNS_APP) return false;
@@ -519,6 +536,35 @@ static void check_confidentiality_limit(qc_conn *c, qc_ts now) {
         qc_conn_fail(c, QC_ERR_AEAD_LIMIT, 0, "confidentiality limit of the packet key", now);
 }
 
+int qc_conn_send_probe(qc_conn *c, uint8_t *buf, size_t cap, qc_path_addr *to, qc_ts now) {
+    if (!c->path.probe.pending || c->state != QC_CONN_ESTABLISHED || !c->keys.has_tx[QC_EPOCH_1RTT])
+        return 0;
+    c->path.probe.pending = false;
+    /* That path is not validated: three times what came from it (RFC 9000 §8.1, §8.2.2),
+     * padded to 1200 bytes when that allows. */
+    uint64_t allowed = 3 * c->path.probe.bytes_recv;
+    size_t limit = QC_MIN(cap, c->path.max_payload);
+    if (allowed < limit) limit = (size_t)allowed;
+    pkt_build b;
+    if (limit < MIN_PACKET_ROOM || !begin_packet(c, &b, QC_PNS_APP, buf, limit)) return 0;
+    qc_frame f = {.type = QC_FT_PATH_RESPONSE};
+    memcpy(f.u.path.data, c->path.probe.data, 8);
+    if (!put_frame(&b, &f)) return 0;
+    rec_add(&b, QC_SK_CTL, QC_CTL_PATH_RESPONSE, 0, 0, false);
+    size_t want = QC_MIN((size_t)QC_MIN_INITIAL_SIZE, limit);
+    if (b.len + QC_AEAD_TAG_LEN < want) {
+        size_t extra = want - b.len - QC_AEAD_TAG_LEN;
+        memset(b.start + b.len, 0, extra);
+        b.len += extra;
+    }
+    int rv = finish_packet(c, &b, now);
+    if (rv) return rv;
+    c->path.probe.bytes_recv = allowed > b.len ? (allowed - b.len) / 3 : 0;
+    c->stats.bytes_sent += b.len;
+    *to = c->path.probe.addr;
+    return (int)b.len;
+}
+
 int qc_conn_send(qc_conn *c, uint8_t *buf, size_t cap, qc_ts now) {
     c->qlog_now = now;
     if (c->state == QC_CONN_CLOSED || c->state == QC_CONN_DRAINING) return 0;
@@ -529,8 +575,9 @@ int qc_conn_send(qc_conn *c, uint8_t *buf, size_t cap, qc_ts now) {
         uint64_t left =
             allowed > c->path.bytes_sent_unvalidated ? allowed - c->path.bytes_sent_unvalidated : 0;
         if (left < limit) limit = (size_t)left;
-        if (limit < QC_MIN_INITIAL_SIZE && c->is_server)
-            return 0; /* anti-amplification: wait for more from the client */
+        /* Anti-amplification: in the handshake, wait for more from the client; on a new path
+         * afterwards, small packets may go (RFC 9000 §8.2.1, §9.3). */
+        if (limit < QC_MIN_INITIAL_SIZE && c->is_server && !c->handshake_complete) return 0;
     }
     int total;
     if (c->state == QC_CONN_CLOSING) {
@@ -542,6 +589,7 @@ int qc_conn_send(qc_conn *c, uint8_t *buf, size_t cap, qc_ts now) {
         size_t used = 0;
         bool cwnd_ok = qc_cc_avail(&c->rec.cc) > 0;
         bool has_initial_eliciting = false;
+        unsigned challenges = c->path.val.challenges;
         for (int s = 0; s < QC_PNS_COUNT; s++) {
             enum qc_pn_space sp = (enum qc_pn_space)s;
             bool probe = c->probes_pending[sp] > 0;
@@ -557,6 +605,8 @@ int qc_conn_send(qc_conn *c, uint8_t *buf, size_t cap, qc_ts now) {
                     if (!zero_rtt) add_control(c, b, now);
                     add_streams(c, b, true, now);
                 }
+            } else if (sp == QC_PNS_APP && !zero_rtt && c->path.val.challenge_pending) {
+                add_control(c, b, now);
             }
             /* A peer never acknowledges ACK-only packets; make every 16th one ack-eliciting
              * so their records can be released (RFC 9000 §13.2.4). */
@@ -585,8 +635,10 @@ int qc_conn_send(qc_conn *c, uint8_t *buf, size_t cap, qc_ts now) {
         }
         if (npk == 0) return 0;
         /* Datagrams with Initial packets are padded to 1200 bytes: all of the client's,
-         * and the server's ack-eliciting ones (RFC 9000 §14.1). */
-        bool pad = pk[0].type == QC_PT_INITIAL && (!c->is_server || has_initial_eliciting);
+         * and the server's ack-eliciting ones (RFC 9000 §14.1); so are those with a
+         * PATH_CHALLENGE, as far as the amplification limit allows (§8.2.1). */
+        bool pad = (pk[0].type == QC_PT_INITIAL && (!c->is_server || has_initial_eliciting)) ||
+                   c->path.val.challenges != challenges;
         if (pad && used < QC_MIN_INITIAL_SIZE) {
             pkt_build *last = &pk[npk - 1];
             size_t extra = QC_MIN_INITIAL_SIZE - used;

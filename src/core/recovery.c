@@ -418,6 +418,16 @@ static qc_ts earliest_loss(const qc_recovery *r, enum qc_pn_space *space) {
     return t;
 }
 
+void qc_recovery_reset_path(qc_recovery *r) {
+    uint64_t in_flight = r->cc.bytes_in_flight;
+    qc_cc_init(&r->cc, r->cc.ops, r->cc.max_datagram);
+    r->cc.bytes_in_flight = in_flight;
+    r->rtt.latest = r->rtt.min = 0;
+    r->rtt.smoothed = r->initial_rtt;
+    r->rtt.rttvar = r->initial_rtt / 2;
+    r->rtt.first_sample_time = QC_TS_NONE;
+}
+
 qc_ts qc_recovery_pto_base(const qc_recovery *r) {
     qc_ts d = sat_add(r->rtt.smoothed, QC_MAX(4 * r->rtt.rttvar, K_GRANULARITY));
     return sat_add(d, r->max_ack_delay);

@@ -171,6 +171,9 @@ void qc_recovery_reset_space(qc_recovery *r, enum qc_pn_space space);
 
 /* PTO period without backoff (max_ack_delay included): for the idle timeout's floor. */
 qc_ts qc_recovery_pto_base(const qc_recovery *r);
+/* A new path (RFC 9000 §9.4): the congestion window and the RTT estimate start again (the
+ * bytes in flight stay counted). */
+void qc_recovery_reset_path(qc_recovery *r);
 
 /* Current PTO period (RFC 9002 §6.2.1) including backoff. */
 qc_ts qc_recovery_pto(const qc_recovery *r, bool include_max_ack_delay);

@@ -297,3 +297,35 @@ int qc_udp_recv_batch(int fd, qc_udp_rx *rx) {
     }
     return (int)rx->count;
 }
+
+void qc_addr_to_path(const qc_addr *a, qc_path_addr *p) {
+    memset(p, 0, sizeof(*p));
+    if (a->ss.ss_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)&a->ss;
+        memcpy(p->ip, &s4->sin_addr, 4);
+        p->ip_len = 4;
+        p->port = ntohs(s4->sin_port);
+    } else if (a->ss.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&a->ss;
+        memcpy(p->ip, &s6->sin6_addr, 16);
+        p->ip_len = 16;
+        p->port = ntohs(s6->sin6_port);
+    }
+}
+
+void qc_addr_from_path(const qc_path_addr *p, qc_addr *a) {
+    memset(a, 0, sizeof(*a));
+    if (p->ip_len == 4) {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&a->ss;
+        s4->sin_family = AF_INET;
+        memcpy(&s4->sin_addr, p->ip, 4);
+        s4->sin_port = htons(p->port);
+        a->len = sizeof(*s4);
+    } else if (p->ip_len == 16) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a->ss;
+        s6->sin6_family = AF_INET6;
+        memcpy(&s6->sin6_addr, p->ip, 16);
+        s6->sin6_port = htons(p->port);
+        a->len = sizeof(*s6);
+    }
+}

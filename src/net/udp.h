@@ -10,6 +10,8 @@
 #ifndef QC_UDP_H
 #define QC_UDP_H
 
+#include "core/path.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,6 +21,10 @@ typedef struct qc_addr {
     struct sockaddr_storage ss;
     socklen_t len;
 } qc_addr;
+
+/* A socket address as the engine names a path (IP bytes and port), and back. */
+void qc_addr_to_path(const qc_addr *a, qc_path_addr *p);
+void qc_addr_from_path(const qc_path_addr *p, qc_addr *a);
 
 /* Opens a nonblocking UDP socket of the family of peer, binds it to local
  * (NULL: any) and, if connect_peer, connects it to peer. Returns fd or -errno. */

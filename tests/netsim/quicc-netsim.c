@@ -48,6 +48,7 @@ typedef struct pkt {
     size_t len;
     uint8_t *data;
     uint8_t ecn; /* the ECN codepoint it carries on (RFC 3168) */
+    int up_gen;  /* s2c: the client's rebinding generation it came to */
 } pkt;
 
 typedef struct dir {
@@ -82,8 +83,12 @@ typedef struct addr {
 } addr;
 
 typedef struct client {
-    addr from; /* the client's address */
-    int up;    /* socket towards the server */
+    addr from;           /* the client's address */
+    int up;              /* socket towards the server */
+    addr up_addr;        /* its address: the client's, as the server sees it */
+    addr old_addr;       /* the one before the latest rebinding */
+    int gen;             /* rebindings so far */
+    uint16_t first_port; /* its first port toward the server (what the server logs) */
 } client;
 
 static dir dirs[2];
@@ -94,6 +99,11 @@ static addr server_addr, listen_addr;
 static uint64_t holes[MAX_HOLES][2]; /* blackholes: [start, end) in ms since the first packet */
 static int nholes;
 static uint64_t t_first; /* ns, first packet seen */
+/* NAT rebinding: every rebind_ms (the first after first_rebind_ms) each client gets a new
+ * socket toward the server: a new port, and with rebind_addr a new 127.0.0.x address. */
+static uint64_t rebind_ms, first_rebind_ms, next_rebind_ms;
+static bool rebind_addr;
+static unsigned rebinds;
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static FILE *pcap;
 static volatile sig_atomic_t stop;
@@ -187,12 +197,17 @@ static uint16_t ip_checksum(const uint8_t *p, size_t n) {
     return (uint16_t)~sum;
 }
 
-/* Records a forwarded datagram as an IPv4/UDP or IPv6/UDP packet between the client and
- * the server, the ECN codepoint in its IP header. */
-static void pcap_write(int d, const client *c, const uint8_t *data, size_t len, uint8_t ecn) {
+/* Records a forwarded datagram as an IPv4/UDP or IPv6/UDP packet between the client (its
+ * address as the server sees it) and the server, the ECN codepoint in its IP header. */
+static void pcap_write(int d, const client *c, const pkt *pk) {
     if (!pcap) return;
-    const addr *src = d == C2S ? &c->from : &server_addr;
-    const addr *dst = d == C2S ? &server_addr : &c->from;
+    const uint8_t *data = pk->data;
+    size_t len = pk->len;
+    uint8_t ecn = pk->ecn;
+    /* What the server sent to the address before a rebinding shows as sent there. */
+    const addr *cl = d == S2C && pk->up_gen != c->gen ? &c->old_addr : &c->up_addr;
+    const addr *src = d == C2S ? cl : &server_addr;
+    const addr *dst = d == C2S ? &server_addr : cl;
     uint8_t hdr[48] = {0};
     size_t ip = is_v6(src) ? 40 : 20, total = ip + 8 + len;
     const uint8_t *sport, *dport;
@@ -290,6 +305,7 @@ static void admit(int d, int ci, const uint8_t *data, size_t len, uint8_t ecn) {
     p->len = len;
     p->data = copy;
     p->ecn = ecn;
+    p->up_gen = clients[ci].gen;
 }
 
 /* Sends a datagram with its ECN codepoint in the IP header (to: NULL on a connected socket). */
@@ -357,7 +373,7 @@ static void release_due(uint64_t t) {
                 x->forwarded++;
                 x->bytes += p->len;
                 x->ecn_fwd[p->ecn & 3]++;
-                pcap_write(d, c, p->data, p->len, p->ecn);
+                pcap_write(d, c, p);
             }
             free(p->data);
             x->head = (x->head + 1) % MAX_QUEUE;
@@ -377,25 +393,54 @@ static int marked_socket(void) {
     return fd;
 }
 
-static int client_for(const addr *a) {
-    for (int i = 0; i < nclients; i++)
-        if (addr_eq(&clients[i].from, a)) return i;
-    if (nclients == MAX_CLIENTS) return -1;
+/* A socket toward the server from a new port of loopback address 127.0.0.host (::1 for
+ * IPv6); its address in *local. */
+static int up_socket(unsigned host, addr *local) {
     int up = marked_socket();
     addr any = {.len = server_addr.len};
     any.ss.ss_family = server_addr.ss.ss_family;
     if (is_v6(&any))
         ((struct sockaddr_in6 *)&any.ss)->sin6_addr = in6addr_loopback;
     else
-        ((struct sockaddr_in *)&any.ss)->sin_addr.s_addr = htonl(0x7f000001);
+        ((struct sockaddr_in *)&any.ss)->sin_addr.s_addr = htonl(0x7f000000u | host);
+    local->len = sizeof(local->ss);
     if (up < 0 || bind(up, (struct sockaddr *)&any.ss, any.len) != 0 ||
-        connect(up, (struct sockaddr *)&server_addr.ss, server_addr.len) != 0) {
+        connect(up, (struct sockaddr *)&server_addr.ss, server_addr.len) != 0 ||
+        getsockname(up, (struct sockaddr *)&local->ss, &local->len) != 0) {
         if (up >= 0) close(up);
         return -1;
     }
+    return up;
+}
+
+static int client_for(const addr *a) {
+    for (int i = 0; i < nclients; i++)
+        if (addr_eq(&clients[i].from, a)) return i;
+    if (nclients == MAX_CLIENTS) return -1;
+    int up = up_socket(1, &clients[nclients].up_addr);
+    if (up < 0) return -1;
     clients[nclients].from = *a;
     clients[nclients].up = up;
+    const addr *u = &clients[nclients].up_addr;
+    clients[nclients].first_port = ntohs(is_v6(u) ? ((const struct sockaddr_in6 *)&u->ss)->sin6_port
+                                                  : ((const struct sockaddr_in *)&u->ss)->sin_port);
     return nclients++;
+}
+
+/* The NAT rebinds: every client's traffic leaves from a new port (and address); what the
+ * server sends to the old one is lost, as behind a real NAT. */
+static void rebind_all(void) {
+    rebinds++;
+    for (int i = 0; i < nclients; i++) {
+        addr local;
+        int up = up_socket(rebind_addr ? 2 + (rebinds - 1) % 250 : 1, &local);
+        if (up < 0) continue;
+        close(clients[i].up);
+        clients[i].up = up;
+        clients[i].old_addr = clients[i].up_addr;
+        clients[i].up_addr = local;
+        clients[i].gen++;
+    }
 }
 
 static void summary(FILE *f) {
@@ -413,17 +458,11 @@ static void summary(FILE *f) {
                 (unsigned long long)x->ecn_fwd[3], (unsigned long long)x->ce_marked,
                 x->max_drop_run);
     }
-    /* The relay's own address toward the server for each client: what the server logs. */
-    fprintf(f, "clients=%d upstream=", nclients);
-    for (int i = 0; i < nclients; i++) {
-        struct sockaddr_storage a;
-        socklen_t alen = sizeof(a);
-        uint16_t port = 0;
-        if (getsockname(clients[i].up, (struct sockaddr *)&a, &alen) == 0)
-            port = a.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&a)->sin6_port
-                                           : ((struct sockaddr_in *)&a)->sin_port;
-        fprintf(f, "%s%u", i ? "," : "", (unsigned)ntohs(port));
-    }
+    /* The relay's first port toward the server for each client: what the server logs (it
+     * names a connection by the address it came from first). */
+    fprintf(f, "rebinds=%u clients=%d upstream=", rebinds, nclients);
+    for (int i = 0; i < nclients; i++)
+        fprintf(f, "%s%u", i ? "," : "", (unsigned)clients[i].first_port);
     fprintf(f, "\n");
 }
 
@@ -441,6 +480,9 @@ static void usage(FILE *f) {
                "  --blackhole A-B     drop everything from A to B ms after the first packet\n"
                "  --bleach            clear the ECN bits of every datagram\n"
                "  --ce PCT            mark this share of ECN-capable datagrams CE\n"
+               "  --rebind-port MS    NAT rebinding: every MS ms the client's port changes\n"
+               "  --rebind-addr MS    the same, and its address too (127.0.0.2, .3, ...)\n"
+               "  --first-rebind MS   the first rebinding after MS ms (default: the period)\n"
                "  --seed N            random seed (default 1)\n"
                "  --duration S        stop after S seconds (default: on SIGTERM)\n"
                "  --summary FILE      write the per-direction summary there (default stderr)\n"
@@ -452,14 +494,15 @@ static void usage(FILE *f) {
 
 int main(int argc, char **argv) {
     static const struct option opts[] = {
-        {"listen", 1, 0, 'l'},    {"server", 1, 0, 's'},    {"delay", 1, 0, 'd'},
-        {"rate", 1, 0, 'r'},      {"queue", 1, 0, 'Q'},     {"drop", 1, 0, 'x'},
-        {"corrupt", 1, 0, 'c'},   {"burst", 1, 0, 'b'},     {"drop-list", 1, 0, 'L'},
-        {"blackhole", 1, 0, 'B'}, {"seed", 1, 0, 'S'},      {"duration", 1, 0, 'T'},
-        {"summary", 1, 0, 'o'},   {"pcap", 1, 0, 'p'},      {"c2s-drop", 1, 0, 1},
-        {"s2c-drop", 1, 0, 2},    {"c2s-corrupt", 1, 0, 3}, {"s2c-corrupt", 1, 0, 4},
-        {"c2s-delay", 1, 0, 5},   {"s2c-delay", 1, 0, 6},   {"bleach", 0, 0, 'E'},
-        {"ce", 1, 0, 'C'},        {"help", 0, 0, 'h'},      {0, 0, 0, 0}};
+        {"listen", 1, 0, 'l'},    {"server", 1, 0, 's'},     {"delay", 1, 0, 'd'},
+        {"rate", 1, 0, 'r'},      {"queue", 1, 0, 'Q'},      {"drop", 1, 0, 'x'},
+        {"corrupt", 1, 0, 'c'},   {"burst", 1, 0, 'b'},      {"drop-list", 1, 0, 'L'},
+        {"blackhole", 1, 0, 'B'}, {"seed", 1, 0, 'S'},       {"duration", 1, 0, 'T'},
+        {"summary", 1, 0, 'o'},   {"pcap", 1, 0, 'p'},       {"c2s-drop", 1, 0, 1},
+        {"s2c-drop", 1, 0, 2},    {"c2s-corrupt", 1, 0, 3},  {"s2c-corrupt", 1, 0, 4},
+        {"c2s-delay", 1, 0, 5},   {"s2c-delay", 1, 0, 6},    {"bleach", 0, 0, 'E'},
+        {"ce", 1, 0, 'C'},        {"help", 0, 0, 'h'},       {"rebind-port", 1, 0, 7},
+        {"rebind-addr", 1, 0, 8}, {"first-rebind", 1, 0, 9}, {0, 0, 0, 0}};
     bool have_listen = false, have_server = false;
     double duration = 0;
     const char *summary_path = NULL, *pcap_path = NULL;
@@ -536,6 +579,14 @@ int main(int argc, char **argv) {
         case 'E':
             dirs[C2S].bleach = dirs[S2C].bleach = true;
             break;
+        case 7:
+        case 8:
+            rebind_ms = strtoull(optarg, NULL, 10);
+            rebind_addr = o == 8;
+            break;
+        case 9:
+            first_rebind_ms = strtoull(optarg, NULL, 10);
+            break;
         case 'C':
             dirs[C2S].ce_pct = dirs[S2C].ce_pct = atof(optarg);
             break;
@@ -557,6 +608,11 @@ int main(int argc, char **argv) {
         fprintf(stderr, "quicc-netsim: --listen and --server must be of one address family\n");
         return 2;
     }
+    if (rebind_addr && is_v6(&server_addr)) {
+        fprintf(stderr, "quicc-netsim: --rebind-addr needs IPv4 (IPv6 loopback is one address)\n");
+        return 2;
+    }
+    next_rebind_ms = first_rebind_ms ? first_rebind_ms : rebind_ms;
     lfd = marked_socket();
     if (lfd < 0 || bind(lfd, (struct sockaddr *)&listen_addr.ss, listen_addr.len) != 0) {
         fprintf(stderr, "quicc-netsim: cannot listen: %s\n", strerror(errno));
@@ -601,6 +657,10 @@ int main(int argc, char **argv) {
                 admit(S2C, i, buf, (size_t)n, ecn);
             }
         release_due(now_ns());
+        if (rebind_ms && t_first && now_ns() >= t_first + next_rebind_ms * 1000000ull) {
+            rebind_all();
+            next_rebind_ms += rebind_ms;
+        }
     }
     FILE *sf = summary_path ? fopen(summary_path, "w") : stderr;
     if (sf) summary(sf);

@@ -16,6 +16,7 @@
  *   zerortt packets=N bytes=N (the client's 0-RTT packets)
  *   retry packets=N token_initials=N (Retry packets, and client Initials with a token after
  *     the first Retry)
+ *   client addresses=N (the client addresses and ports the server saw: NAT rebinding)
  *
  * With --keylog FILE (an SSLKEYLOGFILE written by the client) it decrypts every packet
  * of every connection whose secrets the file holds, as the runner does with its keylog,
@@ -66,6 +67,8 @@ static uint64_t ecn[2][4];             /* [direction][codepoint] */
 static uint64_t ipv6;                  /* datagrams over IPv6 */
 static uint64_t zrtt_pkts, zrtt_bytes; /* the client's 0-RTT packets */
 static uint64_t retries, retry_tokens; /* Retry packets; client Initials with a token after */
+static uint8_t client_addrs[64][18];   /* client addresses (IP, port) seen by the server */
+static size_t nclient_addrs;
 
 /* One secret of the key log. */
 typedef struct {
@@ -566,6 +569,10 @@ static int read_capture(FILE *f, bool decrypt) {
         size_t alen = v6 ? 16 : 4, aoff = d == C2S ? (v6 ? 8 : 12) : (v6 ? 24 : 16);
         memcpy(addr, buf + aoff, alen);
         memcpy(addr + 16, buf + hl - 8 + (d == C2S ? 0 : 2), 2);
+        bool known = false;
+        for (size_t i = 0; i < nclient_addrs && !known; i++)
+            known = !memcmp(client_addrs[i], addr, 18);
+        if (!known && nclient_addrs < 64) memcpy(client_addrs[nclient_addrs++], addr, 18);
         datagram(d, buf + hl, rec[2] - hl, addr, decrypt);
     }
     return 0;
@@ -607,6 +614,7 @@ int main(int argc, char **argv) {
            (unsigned long long)zrtt_bytes);
     printf("retry packets=%llu token_initials=%llu\n", (unsigned long long)retries,
            (unsigned long long)retry_tokens);
+    printf("client addresses=%zu\n", nclient_addrs);
     for (size_t i = 0; i < nconns; i++) {
         if (keylog_path) print_conn(i, conns[i]);
         conn_free(conns[i]);

@@ -239,7 +239,8 @@ static void run_case(const hcase *hc, bool victim_server, enum qc_epoch ep, uint
         if (hc->flags & F_PING) CHECK(acked(v, pn));
         if (hc->flags & F_PATH) {
             static const uint8_t chal[8] = {1, 2, 3, 4, 5, 6, 7, 8};
-            CHECK_MEM(v->path.path_response, chal, 8);
+            CHECK_MEM(v->path.path_responses[0], chal, 8); /* answered (slot kept) */
+            CHECK_EQ(v->path.n_path_responses, 0);
             CHECK(!(v->ctl_pending & (1u << QC_CTL_PATH_RESPONSE))); /* it was sent */
         }
         sim_app app;

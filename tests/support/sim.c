@@ -126,6 +126,7 @@ int sim_init(sim *s, uint64_t seed, const char *alpn) {
     s->now = 1 * QC_SEC;
     for (int i = 0; i < 2; i++)
         s->link[i].delay = 10 * QC_MS;
+    s->client_addr = (qc_path_addr){.ip = {10, 0, 0, 1}, .ip_len = 4, .port = 12345};
     snprintf(s->dir, sizeof(s->dir), "/tmp/quicc-sim-XXXXXX");
     if (!mkdtemp(s->dir)) return -1;
     char cert[300], key[300], err[256];
@@ -299,6 +300,7 @@ static qc_conn *server_dispatch(sim *s, uint8_t *data, size_t len) {
         return d.conn;
     case QC_EP_REPLY:
         if (reply_is_retry(out, d.reply_len)) s->retry_sent = true;
+        s->enqueue_addr = s->client_addr;
         enqueue(s, 0, out, d.reply_len, QC_ECN_NOT_ECT);
         return NULL;
     case QC_EP_ACCEPT:
@@ -389,6 +391,7 @@ static void enqueue(sim *s, int to_server, const uint8_t *data, size_t len, unsi
         d->seq = s->seq++;
         d->to_server = to_server;
         d->ecn = (uint8_t)ecn;
+        d->addr = s->enqueue_addr;
         d->len = len;
         memcpy(d->data, data, len);
         heap_push(s, d);
@@ -397,10 +400,29 @@ static void enqueue(sim *s, int to_server, const uint8_t *data, size_t len, unsi
 
 static void flush(sim *s, qc_conn *c, int to_server) {
     uint8_t buf[1500];
+    if (s->paths && !to_server) {
+        qc_path_addr to;
+        int n = qc_conn_send_probe(c, buf, sizeof(buf), &to, s->now);
+        if (n > 0) {
+            s->enqueue_addr = to;
+            enqueue(s, 0, buf, (size_t)n, QC_ECN_NOT_ECT);
+        }
+    }
     for (int i = 0; i < 10000; i++) {
         unsigned ecn = qc_conn_ecn_mark(c);
+        unsigned challenges = c->path.val.challenges;
         int n = qc_conn_send(c, buf, sizeof(buf), s->now);
         if (n <= 0) break;
+        /* The server sends to its active path; the client from its current address. */
+        s->enqueue_addr = to_server ? s->client_addr : *qc_conn_peer_addr(c);
+        if (!to_server && s->paths) {
+            if (s->server_last_dst.ip_len &&
+                !qc_path_addr_eq(&s->server_last_dst, &s->enqueue_addr)) {
+                s->new_path_first++;
+                if (c->path.val.challenges != challenges) s->new_path_first_challenged++;
+            }
+            s->server_last_dst = s->enqueue_addr;
+        }
         enqueue(s, to_server, buf, (size_t)n, ecn);
     }
 }
@@ -410,10 +432,24 @@ static void deliver(sim *s, sim_dgram *d) {
     if (s->tap && !s->tap(s, d->to_server, d->data, &len, s->tap_user)) return;
     if (d->to_server) {
         qc_conn *c = server_dispatch(s, d->data, len);
-        if (c) qc_conn_recv_ecn(c, d->data, len, d->ecn, s->now);
+        if (c && s->paths)
+            qc_conn_recv_from(c, d->data, len, d->ecn, &d->addr, s->now);
+        else if (c)
+            qc_conn_recv_ecn(c, d->data, len, d->ecn, s->now);
     } else if (s->client) {
+        bool reaches = !s->paths || !d->addr.ip_len || qc_path_addr_eq(&d->addr, &s->client_addr) ||
+                       (s->recv_also.ip_len && qc_path_addr_eq(&d->addr, &s->recv_also));
+        if (!reaches) {
+            s->sent_to_other[0]++;
+            return; /* the NAT no longer maps that address */
+        }
         qc_conn_recv_ecn(s->client, d->data, len, d->ecn, s->now);
     }
+}
+
+void sim_inject_from(sim *s, uint8_t *data, size_t len, const qc_path_addr *addr) {
+    qc_conn *c = server_dispatch(s, data, len);
+    if (c) qc_conn_recv_from(c, data, len, QC_ECN_NOT_ECT, addr, s->now);
 }
 
 void sim_inject(sim *s, int to_server, uint8_t *data, size_t len) {

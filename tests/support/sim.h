@@ -36,7 +36,9 @@ typedef struct sim_dgram {
     qc_ts at;
     uint64_t seq;
     int to_server;
-    uint8_t ecn; /* the ECN codepoint it carries */
+    uint8_t ecn;       /* the ECN codepoint it carries */
+    qc_path_addr addr; /* with paths on: to the server, its source; to the client, its
+                          destination */
     size_t len;
     uint8_t data[1500];
 } sim_dgram;
@@ -68,11 +70,24 @@ typedef struct sim {
      * false to drop it. */
     bool (*tap)(struct sim *s, int to_server, uint8_t *data, size_t *len, void *user);
     void *tap_user;
+    /* Paths (off unless set): the server learns each datagram's source address, a NAT
+     * may rebind the client's (client_addr changes), and the client receives only what is
+     * sent to client_addr (or to recv_also, when its ip_len is set). */
+    bool paths;
+    qc_path_addr client_addr, recv_also;
+    uint64_t sent_to_other[2]; /* server datagrams to an address the client no longer has */
+    qc_path_addr enqueue_addr; /* internal: the address of the datagram being queued */
+    /* The server's datagrams that were the first to a new address, and those of them that
+     * carried a PATH_CHALLENGE (the runner's rule, checked in the engine). */
+    uint64_t new_path_first, new_path_first_challenged;
+    qc_path_addr server_last_dst;
 } sim;
 
 /* Creates a simulator with seed; alpn is the protocol both sides use. Returns 0 or -1. */
 int sim_init(sim *s, uint64_t seed, const char *alpn);
 void sim_free(sim *s);
+/* Delivers a datagram to the server as if from addr (paths on). */
+void sim_inject_from(sim *s, uint8_t *data, size_t len, const qc_path_addr *addr);
 /* Starts the server's listener only (sim_start does it too). */
 int sim_listen(sim *s);
 /* Starts the client's handshake. */
