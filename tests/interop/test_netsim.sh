@@ -2,7 +2,7 @@
 # The network emulator does what its options say: a drop list drops exactly those packets,
 # corruption and loss counts add up, losses never come more than --burst in a row, the delay shows in the handshake time, the pcap holds
 # every forwarded datagram, ECN marks pass (or are cleared, or set CE, as asked), and
-# non-loopback addresses are refused.
+# NAT rebinding changes the client's port or address, and non-loopback addresses are refused.
 BUILD=${1:?usage: $0 BUILD_DIR}
 . "$(dirname "$0")/lib.sh"
 NETSIM="$BUILD/tests/quicc-netsim"
@@ -100,6 +100,21 @@ stop_relay
 [ "$(field s2c ce_marked)" -gt 0 ] && [ "$(field s2c ce)" = "$(field s2c ce_marked)" ] ||
     fail "--ce marked nothing: $(cat "$WORK/sum")"
 echo "ok: ECN marks forwarded, bleached, CE-marked"
+
+# NAT rebinding: the client's port (then its address) toward the server changes every
+# 60 ms; the capture shows the addresses the server saw, and the fetch still completes.
+for kind in port addr; do
+    relay --rate 1 --rebind-$kind 60 --first-rebind 40 --pcap "$WORK/r.pcap"
+    fetch
+    stop_relay
+    rb=$(sed -n 's/^rebinds=\([0-9]*\) .*/\1/p' "$WORK/sum")
+    "$BUILD/tests/quicc-pcap" "$WORK/r.pcap" >"$WORK/r.txt" || fail "quicc-pcap failed"
+    n=$(sed -n 's/^client addresses=//p' "$WORK/r.txt")
+    [ "${rb:-0}" -ge 1 ] && [ "$n" -ge 2 ] || fail "rebind-$kind: rebinds=$rb addresses=$n"
+done
+"$NETSIM" --listen '[::1]:4433' --server '[::1]:1' --rebind-addr 10 --duration 1 2>"$WORK/err"
+[ $? -eq 2 ] && grep -q "needs IPv4" "$WORK/err" || fail "--rebind-addr over IPv6 was accepted"
+echo "ok: rebinding the port and the address"
 
 # Loopback only.
 "$NETSIM" --listen 10.0.0.1:4433 --server 127.0.0.1:1 --duration 1 2>"$WORK/err"
