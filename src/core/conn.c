@@ -400,6 +400,10 @@ static int conn_init_common(qc_conn *c, const qc_conn_config *cfg, uint32_t vers
     uint8_t r;
     cfg->rand(cfg->rand_user, &r, 1);
     c->spaces[QC_PNS_APP].skip_pn = 32 + r; /* the first 1-RTT number left out */
+    /* The spin bit, off on one connection in 16 (its value then fixed and random), from
+     * the same random byte. */
+    c->spin.enabled = cfg->spin_bit == QC_SPIN_ON || (cfg->spin_bit == QC_SPIN_AUTO && (r & 15));
+    c->spin.value = !c->spin.enabled && ((r >> 4) & 1);
     qc_recovery_cbs rcbs = {c, rec_on_acked, rec_on_lost};
     qc_recovery_init(&c->rec, &rcbs, c->is_server, QC_MIN_INITIAL_SIZE,
                      cfg->initial_rtt ? cfg->initial_rtt : 333 * QC_MS);

@@ -58,6 +58,9 @@ typedef struct qc_conn_config {
      * ignored, and the server's version information must show no downgrade (§4). */
     bool after_vn;
     bool ecn;        /* mark packets ECT(0) and validate the path (RFC 9000 §13.4; default on) */
+    int spin_bit;    /* the latency spin bit (RFC 9000 §17.4): QC_SPIN_AUTO (default) spins on
+                        15 of 16 connections, QC_SPIN_ON always, QC_SPIN_OFF never (a fixed
+                        random value instead) */
     qc_qlog_fn qlog; /* qlog events go here (core/qlog.h); NULL: none are made */
     void *qlog_user;
     const qc_crypto_provider *crypto;
@@ -88,6 +91,8 @@ typedef struct qc_conn_config {
     uint64_t aead_confidentiality_limit, aead_integrity_limit;
     qc_cid_hooks cid_hooks; /* set by a server endpoint; zero = random IDs */
 } qc_conn_config;
+
+enum { QC_SPIN_AUTO = 0, QC_SPIN_ON = 1, QC_SPIN_OFF = 2 };
 
 void qc_conn_config_default(qc_conn_config *cfg, bool is_server);
 

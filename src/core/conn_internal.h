@@ -149,6 +149,10 @@ struct qc_conn {
         size_t incoming_head, incoming_len, incoming_cap;
     } st;
     unsigned acks_only_sent; /* ACK-only packets since the last ack-eliciting one */
+    struct {
+        bool enabled; /* spinning (RFC 9000 §17.4); when not, value is fixed and random */
+        bool value;   /* what our 1-RTT packets carry */
+    } spin;
 
     /* The path */
     struct {

@@ -547,6 +547,10 @@ static int recv_packet(qc_conn *c, uint8_t *pkt, const qc_pkt_hdr *h, unsigned e
     if (largest) space->largest_rx = pn;
     /* Only the largest packet yet, with more than probing frames, moves a path (§9.3). */
     if (largest && sp == QC_PNS_APP && c->path.rx_pkt_nonprobing) c->path.rx_moves = true;
+    /* The spin bit of the largest 1-RTT packet: a server reflects it, a client inverts it
+     * (RFC 9000 §17.4), so it flips once per round trip. */
+    if (largest && h->type == QC_PT_1RTT && c->spin.enabled)
+        c->spin.value = c->is_server ? (first & 0x20) != 0 : (first & 0x20) == 0;
     if (rv && c->state >= QC_CONN_CLOSING) return rv;
     qc_ts max_ack_delay = c->cfg.max_ack_delay_ms * QC_MS;
     /* CE-marked packets are acknowledged at once (RFC 9000 §13.2.1). */

@@ -106,6 +106,7 @@ static bool begin_packet(qc_conn *c, pkt_build *b, enum qc_pn_space sp, uint8_t 
         .pn = b->pn,
         .pn_len = b->pn_len,
         .key_phase = c->keys.tx_phase,
+        .spin = c->spin.value,
     };
     b->hdr_len = qc_pkt_write_hdr(buf, cap, &out, &b->pn_offset);
     if (!b->hdr_len || b->hdr_len + QC_AEAD_TAG_LEN + 4 > cap) return false;

@@ -5,8 +5,8 @@
  * validates; the RTT estimate survives a port change and starts again after an address
  * change); a reordered older packet from another address moves nothing; a path that does
  * not validate leaves the connection on the old one; a spoofed copy from another address
- * is undone as soon as the client is heard from its own. Every transfer is verified by
- * SHA-256 (sim_app).
+ * is undone as soon as the client is heard from its own; the latency spin bit flips once
+ * per round trip, or never when off. Every transfer is verified by SHA-256 (sim_app).
  */
 #include "core/conn_internal.h"
 #include "support/sim.h"
@@ -200,7 +200,63 @@ static void test_failed_validation_falls_back(void) {
     done(&r);
 }
 
+/* The latency spin bit (RFC 9000 §17.4) seen on the wire: it is not header-protected, so
+ * an observer counts its flips. Spinning, each direction flips about once per round trip;
+ * off, it never flips. */
+typedef struct spins {
+    int last[2];
+    unsigned flips[2], pkts[2];
+} spins;
+
+static bool watch_spin(sim *s, int to_server, uint8_t *data, size_t *len, void *user) {
+    (void)s;
+    spins *w = user;
+    if (*len == 0 || (data[0] & 0x80)) return true; /* long headers have none */
+    int bit = (data[0] & 0x20) != 0;
+    if (w->pkts[to_server]++ && bit != w->last[to_server]) w->flips[to_server]++;
+    w->last[to_server] = bit;
+    return true;
+}
+
+static void spin_run(int mode, uint64_t seed, spins *w) {
+    sim s;
+    CHECK_EQ(sim_init(&s, seed, "sim"), 0);
+    s.ccfg.spin_bit = s.scfg.spin_bit = mode;
+    for (int d = 0; d < 2; d++)
+        s.link[d].delay = 25 * QC_MS; /* a 50 ms round trip */
+    memset(w, 0, sizeof(*w));
+    s.tap = watch_spin;
+    s.tap_user = w;
+    sim_app app;
+    sim_app_init(&app, 1, 3000000, 1);
+    CHECK_EQ(sim_start(&s), 0);
+    qc_ts t0 = s.now;
+    CHECK(sim_run(&s, s.now + 60 * QC_SEC, sim_app_step, &app));
+    CHECK_EQ(app.failed, 0);
+    CHECK(!app.reqs[0].corrupt);
+    /* Roughly one flip per round trip each way (within a factor of two). */
+    unsigned rtts = (unsigned)((s.now - t0) / (50 * QC_MS));
+    if (mode == QC_SPIN_ON)
+        for (int d = 0; d < 2; d++) {
+            CHECK(w->flips[d] >= rtts / 2);
+            CHECK(w->flips[d] <= 2 * rtts + 2);
+        }
+    sim_app_free(&app);
+    sim_free(&s);
+}
+
+static void test_spin_bit(void) {
+    spins w;
+    spin_run(QC_SPIN_ON, 6600, &w);
+    CHECK(w.pkts[0] > 100 && w.pkts[1] >= 5); /* the client acknowledges once a flight */
+    spin_run(QC_SPIN_OFF, 6601, &w);
+    CHECK(w.pkts[0] > 100 && w.pkts[1] >= 5); /* the client acknowledges once a flight */
+    CHECK_EQ(w.flips[0], 0);
+    CHECK_EQ(w.flips[1], 0);
+}
+
 int main(void) {
+    TEST_RUN(test_spin_bit);
     TEST_RUN(test_rebind_port);
     TEST_RUN(test_rebind_address);
     TEST_RUN(test_reordered_packet_moves_nothing);
