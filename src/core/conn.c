@@ -738,8 +738,12 @@ int qc_conn_on_timeout(qc_conn *c, qc_ts now) {
              * client whose handshake is not confirmed has no PTO of its own for 1-RTT: without
              * this, its first requests, once lost, wait for a HANDSHAKE_DONE that may be lost
              * as well, while its Handshake probes go to a server that dropped those keys. */
+            /* A server's 1-RTT probe is of no use before the handshake completes (the client
+             * cannot read it yet) and would spend the amplification budget its Handshake
+             * data needs. */
             if (probe != QC_PNS_APP && c->keys.has_tx[QC_EPOCH_1RTT] &&
-                c->rec.ack_eliciting_in_flight[QC_PNS_APP] > 0 && !c->probes_pending[QC_PNS_APP])
+                c->rec.ack_eliciting_in_flight[QC_PNS_APP] > 0 && !c->probes_pending[QC_PNS_APP] &&
+                !(c->is_server && !c->handshake_complete))
                 c->probes_pending[QC_PNS_APP] = 1;
             /* 1-RTT probes carry again what the oldest unacknowledged packet carried, rather
              * than a PING: when the probe arrives, it repairs the loss itself. */
@@ -756,12 +760,15 @@ int qc_conn_on_timeout(qc_conn *c, qc_ts now) {
                 qc_conn_ctl_queue(c, QC_CTL_HANDSHAKE_DONE);
             if (probe != QC_PNS_APP || c->keys.has_tx[QC_EPOCH_1RTT])
                 qc_conn_crypto_resend(c, probe);
-            /* An earlier space with CRYPTO data still unacknowledged (say the server's
-             * Initial, declared lost while the congestion window is full of Handshake probes
-             * the client cannot read without it) goes with the probe: otherwise nothing but
-             * those unreadable probes would ever leave (RFC 9002 §6.2.4). */
-            for (int sp = QC_PNS_INITIAL; sp < (int)probe && sp <= QC_PNS_HANDSHAKE; sp++)
-                if (c->keys.has_tx[qc_space_epoch((enum qc_pn_space)sp)] &&
+            /* The other handshake space's CRYPTO data still unacknowledged goes with the
+             * probe (RFC 9002 §6.2.4): an earlier one (say the server's Initial, declared lost
+             * while the congestion window is full of Handshake probes the client cannot read
+             * without it), or a later one (a server's Initial probe without its Handshake
+             * flight gives the client a ServerHello and nothing to go on with; by the next
+             * PTO the amplification limit may allow no more). */
+            for (int sp = QC_PNS_INITIAL; sp <= QC_PNS_HANDSHAKE; sp++)
+                if (sp != (int)probe && !c->spaces[sp].discarded &&
+                    c->keys.has_tx[qc_space_epoch((enum qc_pn_space)sp)] &&
                     qc_conn_crypto_resend(c, (enum qc_pn_space)sp) && !c->probes_pending[sp])
                     c->probes_pending[sp] = 1;
         }
