@@ -530,7 +530,11 @@ gtls_multi() { # CASE NETSIM-OPTIONS...
     relay_stop
     # shellcheck disable=SC2086
     if [ -n "$_bad" ] || ! files_ok "$_out" $F_ALL || [ "$WIRE_HELLOS" != "$NCONN" ]; then
-        record "$_case" gtlsclient-quicc FAIL "$RESULT_SECS" "failed:$_bad hellos=$WIRE_HELLOS"
+        # which files are missing, and what gtlsclient said (it exits 0 after a handshake or
+        # idle timeout, without the file)
+        _miss=""
+        for _f in $F_ALL; do files_ok "$_out" "$_f" || _miss="$_miss $_f"; done
+        record "$_case" gtlsclient-quicc FAIL "$RESULT_SECS" "failed:$_bad missing:$_miss hellos=$WIRE_HELLOS $(grep -h 'ERR_' "$WORK/gclient-$_case.log" | sort | uniq -c | tr '\n' ' ')"
     else
         record "$_case" gtlsclient-quicc ok "$RESULT_SECS"
     fi
