@@ -648,13 +648,17 @@ static qc_ts idle_deadline(const qc_conn *c) {
     return c->timers.last_activity + t;
 }
 
-/* A handshake that has not completed by the configured time is abandoned (silently, as an
- * idle connection is): half-open connections must not hold a server's slots for the whole
- * idle timeout. */
+/* A handshake the peer has gone silent on for the configured time is abandoned (silently,
+ * as an idle connection is), and so is one not done after three times that: half-open
+ * connections must not hold a server's slots for the whole idle timeout, but one that is
+ * still moving through heavy loss is not cut off after a fixed time (a client whose
+ * Initials were lost three times in a row already waited 7 s). */
 static qc_ts handshake_deadline(const qc_conn *c) {
     if (!c->cfg.handshake_timeout_ms || c->handshake_complete || c->state >= QC_CONN_CLOSING)
         return QC_TS_NONE;
-    return c->timers.created + c->cfg.handshake_timeout_ms * QC_MS;
+    qc_ts t = c->cfg.handshake_timeout_ms * QC_MS;
+    qc_ts heard = QC_MAX(c->timers.created, c->timers.last_rx);
+    return QC_MIN(heard + t, c->timers.created + 3 * t);
 }
 
 static qc_ts keepalive_deadline(const qc_conn *c) {

@@ -197,6 +197,7 @@ struct qc_conn {
         qc_ts close_deadline; /* end of CLOSING/DRAINING */
         qc_ts created;        /* for the handshake timeout */
         qc_ts last_tx;        /* for keep-alive */
+        qc_ts last_rx;        /* last packet from the peer that opened (handshake timeout) */
         bool ping_pending;
     } timers;
 

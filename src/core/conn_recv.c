@@ -557,6 +557,7 @@ static int recv_packet(qc_conn *c, uint8_t *pkt, const qc_pkt_hdr *h, unsigned e
     bool immediate = sp != QC_PNS_APP || !c->handshake_complete || (ecn & 3) == QC_ECN_CE;
     qc_ack_on_packet(&space->ack, pn, eliciting, immediate, now, max_ack_delay);
     c->timers.last_activity = now;
+    c->timers.last_rx = now;
     c->timers.sent_eliciting_since_rx = false;
     return rv;
 }
