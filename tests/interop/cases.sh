@@ -362,7 +362,7 @@ for srv in quicc gtls; do
             [ "$(wire 1 c2s_1rtt)" -le 5000 ] && [ "$(wire 1 certificate)" = 0 ] &&
             { [ "$srv" = gtls ] || conn_line | grep -q 'resumed=1 .* zerortt=[1-9]'; } &&
             record zerortt "$RESULT_PAIR" ok "$RESULT_SECS" ||
-            record zerortt "$RESULT_PAIR" FAIL "$RESULT_SECS" "$(grep connected "$CLOG" | tr '\n' ' ') $(grep ^conn "$WORK/wire") $(conn_line)"
+            record zerortt "$RESULT_PAIR" FAIL "$RESULT_SECS" "$(grep connected "$CLOG" | tr '\n' ' ') $(grep -E '^(clienthello|zerortt|conn) ' "$WORK/wire" | tr '\n' ' ') keylog lines: $(wc -l <"$WORK/keys.log") $(conn_line)"
     fi
 done
 run_quicc http3 quicc "f0 f1 f2" && record http3 quicc-quicc ok "$RESULT_SECS"
