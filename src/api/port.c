@@ -207,9 +207,6 @@ void qc_api_touch(qc_api_conn *c) {
     if (c->on_port) ready_push(c->port, c);
 }
 
-/* Sends what the engine has, in batches to the connection's peer, then re-keys its timer.
- * A connection the socket could not take all from stays ready (the wait asks for POLLOUT),
- * and so does one that stopped at the round limit with more to send. */
 /* A server sends where its engine says: the active path's address (it changes when the
  * client moves, and back if the new path fails validation), and first a PATH_RESPONSE to
  * a challenge from another address, there. */
@@ -228,6 +225,9 @@ static void server_paths(qc_api_conn *c, qc_ts now) {
     }
 }
 
+/* Sends what the engine has, in batches to the connection's peer, then re-keys its timer.
+ * A connection the socket could not take all from stays ready (the wait asks for POLLOUT),
+ * and so does one that stopped at the round limit with more to send. */
 void qc_api_conn_flush(qc_api_conn *c, qc_ts now) {
     qc_api_port *p = c->port;
     bool more = false;

@@ -117,14 +117,21 @@ static bool have_held(sim *s, void *user) {
     return !h->armed;
 }
 
+/* Runs until the client's next datagram is held back in *h (not delivered). */
+static void hold_next(run *r, held *h) {
+    *h = (held){.armed = true, .r = r};
+    r->s.tap = hold_one;
+    r->s.tap_user = h;
+    CHECK(sim_run(&r->s, r->s.now + QC_SEC, have_held, h));
+    r->s.tap = NULL;
+}
+
 static void test_reordered_packet_moves_nothing(void) {
     run r;
     uint64_t upto = 300000;
     start(&r, 6300, upto);
-    held h = {.armed = true, .r = &r};
-    r.s.tap = hold_one;
-    r.s.tap_user = &h;
-    CHECK(sim_run(&r.s, r.s.now + QC_SEC, have_held, &h));
+    held h;
+    hold_next(&r, &h);
     /* Later packets arrive first, from the usual address. */
     r.upto = r.s.server->stats.bytes_sent + 200000;
     CHECK(sim_run(&r.s, r.s.now + 10 * QC_SEC, server_sent, &r));
@@ -146,10 +153,8 @@ static void test_spoofed_copy_undone(void) {
     run r;
     uint64_t upto = 300000;
     start(&r, 6400, upto);
-    held h = {.armed = true, .r = &r};
-    r.s.tap = hold_one;
-    r.s.tap_user = &h;
-    CHECK(sim_run(&r.s, r.s.now + QC_SEC, have_held, &h));
+    held h;
+    hold_next(&r, &h);
     qc_path_addr spoofed = {.ip = {192, 0, 2, 7}, .ip_len = 4, .port = 999};
     sim_inject_from(&r.s, h.data, h.len, &spoofed);
     CHECK(qc_path_addr_eq(qc_conn_peer_addr(r.s.server), &spoofed));
@@ -173,11 +178,8 @@ static void test_failed_validation_falls_back(void) {
     run r;
     uint64_t upto = 300000;
     start(&r, 6500, upto);
-    held h = {.armed = true, .r = &r};
-    r.s.tap = hold_one;
-    r.s.tap_user = &h;
-    CHECK(sim_run(&r.s, r.s.now + QC_SEC, have_held, &h));
-    r.s.tap = NULL;
+    held h;
+    hold_next(&r, &h);
     qc_path_addr dead = {.ip = {192, 0, 2, 9}, .ip_len = 4, .port = 4433};
     sim_inject_from(&r.s, h.data, h.len, &dead);
     CHECK(qc_path_addr_eq(qc_conn_peer_addr(r.s.server), &dead));
