@@ -230,7 +230,10 @@ conn_line() {
         sleep 0.1
         _n=$((_n + 1))
     done
-    grep "127.0.0.1:$_up alpn=" "$_log"
+    grep "127.0.0.1:$_up alpn=" "$_log" && return 0
+    echo "no connection from 127.0.0.1:$_up in $(basename "$_log") after 20 s (relay upstream:" \
+        "$RELAY_UP); its last lines: $(tail -3 "$_log")" >&2
+    return 1
 }
 
 # run_quicc CASE SERVER NAMES -- NETSIM-OPTIONS: quicc-client with TESTCASE through the relay

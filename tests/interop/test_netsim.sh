@@ -2,7 +2,8 @@
 # The network emulator does what its options say: a drop list drops exactly those packets,
 # corruption and loss counts add up, losses never come more than --burst in a row, the delay shows in the handshake time, the pcap holds
 # every forwarded datagram, ECN marks pass (or are cleared, or set CE, as asked), and
-# NAT rebinding changes the client's port or address, and non-loopback addresses are refused.
+# NAT rebinding changes the client's port or address, the relay delivers what is in flight
+# when it stops, and non-loopback addresses are refused.
 BUILD=${1:?usage: $0 BUILD_DIR}
 . "$(dirname "$0")/lib.sh"
 NETSIM="$BUILD/tests/quicc-netsim"
@@ -58,6 +59,21 @@ t1=$(date +%s%N)
 stop_relay
 [ $(((t1 - t0) / 1000000)) -ge 400 ] || fail "delay: fetch took $(((t1 - t0) / 1000000)) ms"
 echo "ok: delay ($(((t1 - t0) / 1000000)) ms)"
+# Stopping the relay forwards what is on its way: the client's CONNECTION_CLOSE, still in
+# the 300 ms delay when the relay is told to stop, reaches the server, which logs the
+# connection as closed by the client within 5 s (not after its 30 s idle timeout).
+relay --delay 300
+before=$(grep -c 'closed by client' "$WORK/server.log")
+fetch
+stop_relay
+n=0
+while [ "$(grep -c 'closed by client' "$WORK/server.log")" -le "$before" ] && [ $n -lt 50 ]; do
+    sleep 0.1
+    n=$((n + 1))
+done
+[ "$(grep -c 'closed by client' "$WORK/server.log")" -gt "$before" ] ||
+    fail "the client's last packet was lost at the relay's end: $(tail -2 "$WORK/server.log")"
+echo "ok: the relay delivers what is on its way when it stops"
 
 # Random loss and corruption are counted (and the transfer still completes).
 relay --drop 10 --corrupt 10 --seed 3

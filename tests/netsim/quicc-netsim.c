@@ -10,12 +10,14 @@
  * packets in a row with --burst N, as the runner's drop-rate and corrupt-rate scenarios), a
  * bottleneck of a given rate with a queue of a given number of packets (tail drop), and a one-way
  * delay. Datagrams leave in order per direction. The relay ends after --duration seconds or on
- * SIGTERM/SIGINT and writes a summary per direction (to --summary FILE, or stderr); --pcap FILE
- * records what it forwarded (after corruption) as IP/UDP packets (LINKTYPE_RAW) for wireshark or a
- * test's own parser. Both addresses are IPv4 or both IPv6. ECN marks (the two low bits of the IP
- * TOS byte) travel on with each datagram; --bleach clears them, --ce marks a share of the
- * ECN-capable ones CE, and the summary and the capture show them. Only loopback addresses are
- * accepted.
+ * SIGTERM/SIGINT (after forwarding what is still on its way: it goes on until 100 ms pass with
+ * nothing arriving and nothing queued, 1 s at most past the longest delay, so that a client's
+ * last packet, a CONNECTION_CLOSE, is not lost to the relay's end) and writes a summary per
+ * direction (to --summary FILE, or stderr); --pcap FILE records what it forwarded (after
+ * corruption) as IP/UDP packets (LINKTYPE_RAW) for wireshark or a test's own parser. Both addresses
+ * are IPv4 or both IPv6. ECN marks (the two low bits of the IP TOS byte) travel on with each
+ * datagram; --bleach clears them, --ce marks a share of the ECN-capable ones CE, and the summary
+ * and the capture show them. Only loopback addresses are accepted.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -630,7 +632,19 @@ int main(int argc, char **argv) {
     signal(SIGINT, on_signal);
     uint64_t end = duration > 0 ? now_ns() + (uint64_t)(duration * 1e9) : 0;
     static uint8_t buf[MAX_DGRAM];
-    while (!stop && (!end || now_ns() < end)) {
+    uint64_t linger_end = 0, last_rx = 0;
+    for (;;) {
+        uint64_t tn = now_ns();
+        if (end && tn >= end) break;
+        if (stop && !linger_end) {
+            uint64_t longest =
+                dirs[C2S].delay_ns > dirs[S2C].delay_ns ? dirs[C2S].delay_ns : dirs[S2C].delay_ns;
+            linger_end = tn + longest + 1000000000ull;
+            last_rx = tn;
+        }
+        if (linger_end && (tn >= linger_end ||
+                           (!dirs[C2S].count && !dirs[S2C].count && tn - last_rx >= 100000000ull)))
+            break;
         struct pollfd pfd[1 + MAX_CLIENTS];
         pfd[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
         for (int i = 0; i < nclients; i++)
@@ -648,6 +662,7 @@ int main(int argc, char **argv) {
             if (n < 0) break;
             int ci = client_for(&from);
             if (ci >= 0) admit(C2S, ci, buf, (size_t)n, ecn);
+            last_rx = now_ns();
         }
         for (int i = 0; i < nclients; i++)
             for (;;) {
@@ -655,6 +670,7 @@ int main(int argc, char **argv) {
                 ssize_t n = recv_marked(clients[i].up, buf, sizeof(buf), NULL, &ecn);
                 if (n < 0) break;
                 admit(S2C, i, buf, (size_t)n, ecn);
+                last_rx = now_ns();
             }
         release_due(now_ns());
         if (rebind_ms && t_first && now_ns() >= t_first + next_rebind_ms * 1000000ull) {
