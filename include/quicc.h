@@ -23,6 +23,30 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* libquicc is built with hidden visibility: only what this header declares is exported. */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
+/* ---- Version ---- */
+
+/* The version of this header; quicc_version() tells the library's. */
+#define QUICC_VERSION_MAJOR 0
+#define QUICC_VERSION_MINOR 1
+#define QUICC_VERSION_PATCH 0
+#define QUICC_VERSION_STRING "0.1.0"
+/* 0xMMNNPP00: comparable, like OPENSSL_VERSION_NUMBER */
+#define QUICC_VERSION_NUMBER                                                                       \
+    ((QUICC_VERSION_MAJOR << 24) | (QUICC_VERSION_MINOR << 16) | (QUICC_VERSION_PATCH << 8))
+
+#define QUICC_VERSION_LIBRARY 0 /* "0.1.0" */
+#define QUICC_VERSION_GNUTLS 1  /* the GnuTLS the library runs with, "3.7.9" */
+#define QUICC_VERSION_TEXT 2    /* "quicc 0.1.0 (GnuTLS 3.7.9)" */
+/* Like OpenSSL_version(): a static string, or NULL for an unknown what. The nghttp3 under
+ * the HTTP/3 layer: quicc_h3_version(). */
+const char *quicc_version(int what);
+/* The library's QUICC_VERSION_NUMBER (which may differ from the header's). */
+unsigned long quicc_version_number(void);
 
 typedef struct quicc_ctx quicc_ctx;
 typedef struct quicc quicc;
@@ -600,6 +624,23 @@ int quicc_set_idle_timeout(quicc *conn, uint64_t ms);
 int quicc_get_value_uint(quicc *s, uint32_t class_, uint32_t id, uint64_t *value);
 int quicc_set_value_uint(quicc *s, uint32_t class_, uint32_t id, uint64_t value);
 
+/* ---- Development certificates (a quicc extension) ---- */
+
+/*
+ * Writes a new self-signed server certificate (ECDSA P-256, CA:FALSE, serverAuth) and its
+ * key to cert_path and key_path (PEM; the key file mode 0600). Each of the nnames names is a
+ * DNS name or an IPv4/IPv6 address and goes into the subject alternative names; the first
+ * DNS name is also the subject's common name. Valid from an hour ago for valid_days days. Returns
+ * 1, or 0 with the reason on the error queue: QUICC_R_PASSED_INVALID_ARGUMENT (a NULL path, no
+ * names, a name that is neither, valid_days 0 or past 36500) or QUICC_R_INTERNAL_ERROR (GnuTLS
+ * failed, or a file cannot be written; quicc_err_detail() says which).
+ */
+int quicc_generate_self_signed_cert(const char *cert_path, const char *key_path,
+                                    const char *const *names, size_t nnames, unsigned valid_days);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

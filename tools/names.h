@@ -1,11 +1,13 @@
 /*
  * names.h: names the command-line tools print and parse: QUIC versions ("v1", "v2",
- * "v2draft") over the public QUICC_QUIC_VERSION_* numbers, ECN validation states.
+ * "v2draft") over the public QUICC_QUIC_VERSION_* numbers, ECN validation states, and
+ * what --version prints.
  */
 #ifndef QUICC_TOOLS_NAMES_H
 #define QUICC_TOOLS_NAMES_H
 
 #include <quicc.h>
+#include <quicc_h3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -57,6 +59,21 @@ static inline void tool_ecn_summary(quicc *conn, char *buf, size_t len) {
     quicc_get_value_uint(conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_CONN_ECN_CE_REPORTED, &rep);
     snprintf(buf, len, "ecn=%s ect0=%llu ce=%llu ce_reported=%llu", tool_ecn_name(st),
              (unsigned long long)ect0, (unsigned long long)ce, (unsigned long long)rep);
+}
+
+static inline uint64_t min_u64(uint64_t a, uint64_t b) {
+    return a < b ? a : b;
+}
+
+/* --version, in curl's manner: the tool and the libraries it runs with, then what it speaks. */
+static inline void tool_print_version(const char *prog) {
+    printf("%s %s libquicc/%s GnuTLS/%s nghttp3/%s\n", prog, QUICC_VERSION_STRING,
+           quicc_version(QUICC_VERSION_LIBRARY), quicc_version(QUICC_VERSION_GNUTLS),
+           quicc_h3_version());
+    printf("Protocols: h3 hq-interop http/1.0\nQUIC versions:");
+    for (size_t i = 0; i < sizeof(tool_versions) / sizeof(tool_versions[0]); i++)
+        printf(" %s", tool_versions[i].name);
+    printf("\n");
 }
 
 #endif

@@ -4,8 +4,8 @@
  * same host and port share one connection and run in parallel up to the
  * server's stream limit. See quicc-client(1).
  */
-#include "h3/h3.h"
-#include "quicc.h"
+#include <quicc_h3.h>
+#include <quicc.h>
 #include "names.h"
 
 #include <errno.h>
@@ -89,6 +89,7 @@ static void usage(FILE *f) {
                "  -v                    report progress on stderr\n"
                "  -q                    print nothing but errors\n"
                "  --help                show this help\n"
+               "  --version             show the versions of quicc, GnuTLS and nghttp3\n"
                "\n"
                "Without URLs, the space-separated list in REQUESTS is fetched; DOWNLOADS\n"
                "gives the output directory when -o is not used.\n"
@@ -388,7 +389,7 @@ static void wait_for_ticket(quicc *conn) {
 
 /* Starts the group's queued requests while the server's stream limit allows; false when the
  * limit stopped it. */
-static bool start_requests(quicc *conn, qc_h3 *h3, int g, size_t *running) {
+static bool start_requests(quicc *conn, quicc_h3 *h3, int g, size_t *running) {
     for (size_t i = 0; i < nreqs; i++) {
         request *r = &reqs[i];
         if (r->group != g || r->state != 0) continue;
@@ -399,8 +400,8 @@ static bool start_requests(quicc *conn, qc_h3 *h3, int g, size_t *running) {
         }
         int rv;
         if (h3) {
-            qc_h3_request_cbs cbs = {r, h3_on_body, h3_on_done};
-            rv = qc_h3_submit_get(h3, r->authority, r->path, &cbs);
+            quicc_h3_request_cbs cbs = {r, h3_on_body, h3_on_done};
+            rv = quicc_h3_submit_get(h3, r->authority, r->path, &cbs);
         } else {
             rv = raw_start(conn, r);
         }
@@ -437,7 +438,7 @@ static int connect_wait(quicc *conn) {
 }
 
 static void run_group(quicc_ctx *ctx, int g) {
-    qc_h3 *h3 = NULL;
+    quicc_h3 *h3 = NULL;
     request *first = NULL;
     for (size_t i = 0; i < nreqs; i++)
         if (reqs[i].group == g) {
@@ -480,12 +481,12 @@ static void run_group(quicc_ctx *ctx, int g) {
     }
     if (early) {
         vlog("sending the requests in 0-RTT");
-        if (opt.proto == P_H3 && !(h3 = qc_h3_client_new(conn))) {
+        if (opt.proto == P_H3 && !(h3 = quicc_h3_client_new(conn))) {
             snprintf(why, sizeof(why), "cannot start HTTP/3");
             goto fail_all;
         }
         start_requests(conn, h3, g, &running);
-        if (h3) qc_h3_pump(h3); /* HTTP/3 writes the requests when pumped */
+        if (h3) quicc_h3_pump(h3); /* HTTP/3 writes the requests when pumped */
     }
     quicc_err_clear();
     vlog("connecting to %s:%s", first->host, first->port);
@@ -503,7 +504,7 @@ static void run_group(quicc_ctx *ctx, int g) {
     quicc_set_blocking_mode(conn, 0);
     quicc_set_value_uint(conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_EVENT_HANDLING_MODE,
                          QUICC_EVENT_HANDLING_MODE_EXPLICIT);
-    if (opt.proto == P_H3 && !h3 && !(h3 = qc_h3_client_new(conn))) {
+    if (opt.proto == P_H3 && !h3 && !(h3 = quicc_h3_client_new(conn))) {
         snprintf(why, sizeof(why), "cannot start HTTP/3");
         goto fail_all;
     }
@@ -519,10 +520,10 @@ static void run_group(quicc_ctx *ctx, int g) {
         quicc_err_clear();
         bool progress = false;
         if (h3) {
-            int rv = qc_h3_pump(h3);
+            int rv = quicc_h3_pump(h3);
             if (rv < 0) {
-                snprintf(why, sizeof(why), "%s", qc_h3_error(h3));
-                qc_h3_free(h3);
+                snprintf(why, sizeof(why), "%s", quicc_h3_error(h3));
+                quicc_h3_free(h3);
                 h3 = NULL;
                 goto fail_all;
             }
@@ -543,7 +544,7 @@ static void run_group(quicc_ctx *ctx, int g) {
         if (quicc_get_stream_write_state(conn) == QUICC_STREAM_STATE_CONN_CLOSED ||
             !quicc_net_read_desired(conn)) {
             conn_failure(conn, why, sizeof(why));
-            qc_h3_free(h3);
+            quicc_h3_free(h3);
             h3 = NULL;
             goto fail_all;
         }
@@ -558,7 +559,7 @@ static void run_group(quicc_ctx *ctx, int g) {
                                (short)(POLLIN | (quicc_net_write_desired(conn) ? POLLOUT : 0))};
         poll(&p, 1, ms);
     }
-    qc_h3_free(h3);
+    quicc_h3_free(h3);
     if (opt.plan == PLAN_RESUME && g == 0) wait_for_ticket(conn);
     session_save(conn);
     quicc_set_blocking_mode(conn, 1);
@@ -585,7 +586,7 @@ static void run_group(quicc_ctx *ctx, int g) {
     quicc_free(conn);
     return;
 fail_all:
-    qc_h3_free(h3);
+    quicc_h3_free(h3);
     if (ai) freeaddrinfo(ai);
     for (size_t i = 0; i < nreqs; i++)
         if (reqs[i].group == g && reqs[i].state != 2) req_fail(&reqs[i], "%s", why);
@@ -614,6 +615,7 @@ int main(int argc, char **argv) {
                                              {"early-data", no_argument, NULL, 'Z'},
                                              {"qlog-dir", required_argument, NULL, 'G'},
                                              {"help", no_argument, NULL, 'h'},
+                                             {"version", no_argument, NULL, 1000},
                                              {NULL, 0, NULL, 0}};
     const char *testcase = getenv("TESTCASE");
     int c;
@@ -687,6 +689,9 @@ int main(int argc, char **argv) {
             break;
         case 'h':
             usage(stdout);
+            return 0;
+        case 1000:
+            tool_print_version("quicc-client");
             return 0;
         default:
             usage(stderr);

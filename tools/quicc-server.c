@@ -4,10 +4,9 @@
  * speak it. One listener, any number of connections on one UDP socket. See
  * quicc-server(1).
  */
-#include "h3/h3.h"
-#include "quicc.h"
+#include <quicc_h3.h>
+#include <quicc.h>
 #include "names.h"
-#include "tls/tls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -45,7 +44,7 @@ typedef struct sconn {
     struct timespec start;
     uint64_t bytes, requests;
     sreq *reqs;
-    qc_h3_server *h3;
+    quicc_h3_server *h3;
     struct sconn *next;
 } sconn;
 
@@ -81,6 +80,7 @@ static void usage(FILE *f) {
                "  -q                 log nothing but errors\n"
                "  -v                 log more\n"
                "  --help             show this help\n"
+               "  --version          show the versions of quicc, GnuTLS and nghttp3\n"
                "\n"
                "ADDR defaults to 127.0.0.1. Logs one line per connection: peer, ALPN,\n"
                "requests, bytes, duration, QUIC version, ECN and close reason.\n");
@@ -162,7 +162,7 @@ static bool pump_reply(sconn *sc, sreq *r) {
         if (avail == 0) break;
         size_t w;
         if (r->head_sent < r->head_len) {
-            size_t n = QC_MIN(avail, r->head_len - r->head_sent);
+            size_t n = (size_t)min_u64(avail, r->head_len - r->head_sent);
             if (!quicc_write_ex(r->out, r->head + r->head_sent, n, &w)) {
                 quicc_err_clear();
                 r->done = true;
@@ -174,7 +174,7 @@ static bool pump_reply(sconn *sc, sreq *r) {
         }
         /* Exactly the size the file had when the request came (Content-Length said so);
          * a file that shrank meanwhile ends the stream with a reset, not a short body. */
-        uint64_t want = QC_MIN(QC_MIN(avail, sizeof(buf)), r->size - r->body_sent);
+        uint64_t want = min_u64(min_u64(avail, sizeof(buf)), r->size - r->body_sent);
         ssize_t n = r->fd >= 0 && want > 0 ? pread(r->fd, buf, want, (off_t)r->body_sent) : 0;
         if (n <= 0) {
             if (r->body_sent == r->size || r->fd < 0) {
@@ -338,7 +338,7 @@ static sconn *conn_setup(quicc *conn) {
         }
     }
     if (sc->proto == P_H3) {
-        sc->h3 = qc_h3_server_new(conn, opt.root);
+        sc->h3 = quicc_h3_server_new(conn, opt.root);
         if (!sc->h3) {
             free(sc);
             return NULL;
@@ -349,9 +349,9 @@ static sconn *conn_setup(quicc *conn) {
 }
 
 static void conn_free(sconn *sc) {
-    if (sc->h3) qc_h3_server_stats(sc->h3, &sc->requests, &sc->bytes);
+    if (sc->h3) quicc_h3_server_stats(sc->h3, &sc->requests, &sc->bytes);
     log_close(sc);
-    if (sc->h3) qc_h3_server_free(sc->h3);
+    if (sc->h3) quicc_h3_server_free(sc->h3);
     while (sc->reqs) {
         sreq *n = sc->reqs->next;
         req_free(sc->reqs);
@@ -428,6 +428,7 @@ int main(int argc, char **argv) {
                                              {"quic-versions", required_argument, NULL, 'V'},
                                              {"qlog-dir", required_argument, NULL, 'G'},
                                              {"help", no_argument, NULL, 'h'},
+                                             {"version", no_argument, NULL, 1000},
                                              {NULL, 0, NULL, 0}};
     const char *cert = NULL, *key = NULL, *write_cert = NULL, *versions = NULL, *qlog_dir = NULL;
     bool retry = false;
@@ -468,6 +469,9 @@ int main(int argc, char **argv) {
         case 'h':
             usage(stdout);
             return 0;
+        case 1000:
+            tool_print_version("quicc-server");
+            return 0;
         default:
             usage(stderr);
             return 2;
@@ -498,13 +502,10 @@ int main(int argc, char **argv) {
         }
         snprintf(gcert, sizeof(gcert), "%s/cert.pem", tmpdir);
         snprintf(gkey, sizeof(gkey), "%s/key.pem", tmpdir);
-        const char *dns[] = {"localhost"};
-        const char *ips[] = {"127.0.0.1", "::1"};
-        char err[256];
-        int64_t now = (int64_t)time(NULL);
-        if (qc_tls_generate_selfsigned(write_cert ? write_cert : gcert, gkey, dns, 1, ips, 2,
-                                       now - 3600, now + 30 * 86400, err, sizeof(err)) != 0) {
-            fprintf(stderr, "quicc-server: cannot generate a certificate: %s\n", err);
+        const char *names[] = {"localhost", "127.0.0.1", "::1"};
+        if (!quicc_generate_self_signed_cert(write_cert ? write_cert : gcert, gkey, names, 3, 30)) {
+            fprintf(stderr, "quicc-server: cannot generate a certificate: ");
+            quicc_err_print(stderr);
             return 1;
         }
         cert = write_cert ? write_cert : gcert;
@@ -578,7 +579,7 @@ int main(int argc, char **argv) {
         while (*pp) {
             sconn *sc = *pp;
             if (sc->h3) {
-                int rv = qc_h3_server_pump(sc->h3);
+                int rv = quicc_h3_server_pump(sc->h3);
                 progress |= rv > 0;
             } else {
                 progress |= serve_raw(sc);

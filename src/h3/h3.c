@@ -1,11 +1,11 @@
 /*
- * h3.c: the HTTP/3 client over quicc streams (see h3.h). nghttp3 frames
+ * h3.c: HTTP/3 over quicc streams, client and server (include/quicc_h3.h). nghttp3 frames
  * requests and parses responses; this file moves bytes between nghttp3 and
  * the quicc stream objects, and maps nghttp3's callbacks to the request
  * callbacks. quicc copies written data, so everything written is reported
  * to nghttp3 as acknowledged at once.
  */
-#include "h3/h3.h"
+#include "quicc_h3.h"
 
 #include "core/common.h"
 
@@ -17,6 +17,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+const char *quicc_h3_version(void) {
+    const nghttp3_info *info = nghttp3_version(0);
+    return info ? info->version_str : "?";
+}
+
 typedef struct h3_stream {
     int64_t id;
     quicc *obj;
@@ -26,7 +31,7 @@ typedef struct h3_stream {
     bool blocked;  /* blocked in nghttp3 while quicc's send buffer is full */
     bool finished; /* request completed (on_done called) */
     int status;
-    qc_h3_request_cbs cbs;
+    quicc_h3_request_cbs cbs;
     struct h3_stream *next;
     /* Server: the request and the file being sent */
     char path[1024];
@@ -45,7 +50,7 @@ typedef struct h3_chunk {
     uint8_t data[];
 } h3_chunk;
 
-struct qc_h3 {
+struct quicc_h3 {
     bool server;
     const char *root;
     uint64_t requests, bytes;
@@ -58,13 +63,13 @@ struct qc_h3 {
     uint8_t buf[65536];
 };
 
-static h3_stream *find(qc_h3 *h, int64_t id) {
+static h3_stream *find(quicc_h3 *h, int64_t id) {
     for (h3_stream *s = h->streams; s; s = s->next)
         if (s->id == id) return s;
     return NULL;
 }
 
-static h3_stream *add_stream(qc_h3 *h, quicc *obj) {
+static h3_stream *add_stream(quicc_h3 *h, quicc *obj) {
     h3_stream *s = qc_calloc(1, sizeof(*s));
     if (!s) return NULL;
     s->obj = obj;
@@ -78,7 +83,7 @@ static h3_stream *add_stream(qc_h3 *h, quicc *obj) {
     return s;
 }
 
-static void fail(qc_h3 *h, int64_t code, const char *fmt, const char *detail) {
+static void fail(quicc_h3 *h, int64_t code, const char *fmt, const char *detail) {
     if (h->failed) return;
     h->failed = true;
     snprintf(h->error, sizeof(h->error), fmt, detail);
@@ -87,7 +92,7 @@ static void fail(qc_h3 *h, int64_t code, const char *fmt, const char *detail) {
                       &args);
 }
 
-static void finish_request(qc_h3 *h, h3_stream *s, int64_t error) {
+static void finish_request(quicc_h3 *h, h3_stream *s, int64_t error) {
     if (!s->is_request || s->finished) return;
     s->finished = true;
     h->active--;
@@ -98,7 +103,7 @@ static void finish_request(qc_h3 *h, h3_stream *s, int64_t error) {
 
 static int cb_recv_header(nghttp3_conn *conn, int64_t sid, int32_t token, nghttp3_rcbuf *name,
                           nghttp3_rcbuf *value, uint8_t flags, void *user, void *suser) {
-    qc_h3 *h = user;
+    quicc_h3 *h = user;
     h3_stream *s = suser ? suser : (h->server ? find(h, sid) : NULL);
     if (s && h->server) {
         nghttp3_vec v = nghttp3_rcbuf_get_buf(value);
@@ -128,10 +133,10 @@ static int cb_recv_data(nghttp3_conn *conn, int64_t sid, const uint8_t *data, si
     return 0;
 }
 
-static int server_respond(qc_h3 *h, h3_stream *s);
+static int server_respond(quicc_h3 *h, h3_stream *s);
 
 static int cb_end_stream(nghttp3_conn *conn, int64_t sid, void *user, void *suser) {
-    qc_h3 *h = user;
+    quicc_h3 *h = user;
     h3_stream *s = suser ? suser : (h->server ? find(h, sid) : NULL);
     if (s && h->server) return server_respond(h, s);
     if (s) finish_request(user, s, 0);
@@ -178,8 +183,8 @@ static int cb_acked(nghttp3_conn *conn, int64_t sid, uint64_t len, void *user, v
     return 0;
 }
 
-static qc_h3 *h3_new(quicc *conn, bool server, const char *root) {
-    qc_h3 *h = qc_calloc(1, sizeof(*h));
+static quicc_h3 *h3_new(quicc *conn, bool server, const char *root) {
+    quicc_h3 *h = qc_calloc(1, sizeof(*h));
     if (!h) return NULL;
     h->conn = conn;
     h->server = server;
@@ -217,13 +222,13 @@ static qc_h3 *h3_new(quicc *conn, bool server, const char *root) {
     h3_stream *c = add_stream(h, ctrl), *e = add_stream(h, enc), *d = add_stream(h, dec);
     if (!c || !e || !d || nghttp3_conn_bind_control_stream(h->h3, c->id) != 0 ||
         nghttp3_conn_bind_qpack_streams(h->h3, e->id, d->id) != 0) {
-        qc_h3_free(h);
+        quicc_h3_free(h);
         return NULL;
     }
     return h;
 }
 
-qc_h3 *qc_h3_client_new(quicc *conn) {
+quicc_h3 *quicc_h3_client_new(quicc *conn) {
     return h3_new(conn, false, NULL);
 }
 
@@ -238,7 +243,7 @@ static void stream_free(h3_stream *s) {
     qc_free(s);
 }
 
-void qc_h3_free(qc_h3 *h) {
+void quicc_h3_free(quicc_h3 *h) {
     if (!h) return;
     h3_stream *s = h->streams;
     while (s) {
@@ -250,8 +255,8 @@ void qc_h3_free(qc_h3 *h) {
     qc_free(h);
 }
 
-int qc_h3_submit_get(qc_h3 *h, const char *authority, const char *path,
-                     const qc_h3_request_cbs *cbs) {
+int quicc_h3_submit_get(quicc_h3 *h, const char *authority, const char *path,
+                        const quicc_h3_request_cbs *cbs) {
     if (h->failed) return -1;
     quicc *obj = quicc_new_stream(h->conn, QUICC_STREAM_FLAG_NO_BLOCK);
     if (!obj) {
@@ -281,15 +286,15 @@ int qc_h3_submit_get(qc_h3 *h, const char *authority, const char *path,
     return 0;
 }
 
-size_t qc_h3_active(const qc_h3 *h) {
+size_t quicc_h3_active(const quicc_h3 *h) {
     return h->active;
 }
-const char *qc_h3_error(const qc_h3 *h) {
+const char *quicc_h3_error(const quicc_h3 *h) {
     return h->error;
 }
 
 /* Reads everything readable on s and feeds nghttp3. */
-static int read_stream(qc_h3 *h, h3_stream *s, bool *progress) {
+static int read_stream(quicc_h3 *h, h3_stream *s, bool *progress) {
     for (int rounds = 0; rounds < 64 && !s->read_done; rounds++) {
         size_t n = 0;
         if (quicc_read_ex(s->obj, h->buf, sizeof(h->buf), &n)) {
@@ -332,7 +337,7 @@ static int read_stream(qc_h3 *h, h3_stream *s, bool *progress) {
     return 0;
 }
 
-static int write_streams(qc_h3 *h, bool *progress) {
+static int write_streams(quicc_h3 *h, bool *progress) {
     for (int rounds = 0; rounds < 1024; rounds++) {
         int64_t sid = -1;
         int fin = 0;
@@ -389,7 +394,7 @@ static int write_streams(qc_h3 *h, bool *progress) {
     return 0;
 }
 
-int qc_h3_pump(qc_h3 *h) {
+int quicc_h3_pump(quicc_h3 *h) {
     if (h->failed) return -1;
     bool progress = false;
     for (;;) {
@@ -455,7 +460,7 @@ int qc_h3_pump(qc_h3 *h) {
 static nghttp3_ssize read_file(nghttp3_conn *conn, int64_t sid, nghttp3_vec *vec, size_t veccnt,
                                uint32_t *pflags, void *user, void *suser) {
     h3_stream *s = suser;
-    qc_h3 *h = user;
+    quicc_h3 *h = user;
     if (!s || veccnt == 0 || s->file_failed) return NGHTTP3_ERR_WOULDBLOCK;
     uint64_t left = s->file_size - s->file_off;
     size_t n = left < 65536 ? (size_t)left : 65536;
@@ -497,7 +502,7 @@ static nghttp3_ssize read_404(nghttp3_conn *conn, int64_t sid, nghttp3_vec *vec,
     return 1;
 }
 
-static int server_respond(qc_h3 *h, h3_stream *s) {
+static int server_respond(quicc_h3 *h, h3_stream *s) {
     if (s->responded) return 0;
     s->responded = true;
     nghttp3_conn_set_stream_user_data(h->h3, s->id, s); /* for read_data */
@@ -539,16 +544,16 @@ static int server_respond(qc_h3 *h, h3_stream *s) {
     return rv == 0 ? 0 : NGHTTP3_ERR_CALLBACK_FAILURE;
 }
 
-qc_h3_server *qc_h3_server_new(quicc *conn, const char *root) {
+quicc_h3_server *quicc_h3_server_new(quicc *conn, const char *root) {
     return h3_new(conn, true, root);
 }
-int qc_h3_server_pump(qc_h3_server *h) {
-    return qc_h3_pump(h);
+int quicc_h3_server_pump(quicc_h3_server *h) {
+    return quicc_h3_pump(h);
 }
-void qc_h3_server_free(qc_h3_server *h) {
-    qc_h3_free(h);
+void quicc_h3_server_free(quicc_h3_server *h) {
+    quicc_h3_free(h);
 }
-void qc_h3_server_stats(const qc_h3_server *h, uint64_t *requests, uint64_t *bytes) {
+void quicc_h3_server_stats(const quicc_h3_server *h, uint64_t *requests, uint64_t *bytes) {
     *requests = h->requests;
     *bytes = h->bytes;
 }

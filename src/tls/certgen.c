@@ -48,6 +48,148 @@ typedef struct cg_issuer {
     gnutls_privkey_t key;
 } cg_issuer;
 
+/* The first GnuTLS failure of a generation and the step it happened in. */
+typedef struct cg_status {
+    int rv;
+    const char *what;
+    int code; /* QC_ERR_* to return for it */
+} cg_status;
+
+/* Records rv (a GnuTLS return) for step what; true while no step has failed. */
+static bool cg_ok(cg_status *st, int rv, const char *what) {
+    if (rv < 0 && st->rv >= 0) {
+        st->rv = rv;
+        st->what = what;
+    }
+    return st->rv >= 0;
+}
+
+static bool cg_bad_input(cg_status *st, const char *what) {
+    st->code = QC_ERR_INVAL;
+    return cg_ok(st, GNUTLS_E_INVALID_REQUEST, what);
+}
+
+static bool cg_make_key(cg_status *st, gnutls_x509_privkey_t *xkey, gnutls_privkey_t *key,
+                        bool ed25519) {
+    gnutls_pk_algorithm_t pk = ed25519 ? GNUTLS_PK_EDDSA_ED25519 : GNUTLS_PK_ECDSA;
+    unsigned bits =
+        GNUTLS_CURVE_TO_BITS(ed25519 ? GNUTLS_ECC_CURVE_ED25519 : GNUTLS_ECC_CURVE_SECP256R1);
+    return cg_ok(st, gnutls_x509_privkey_init(xkey), "key init") &&
+           cg_ok(st, gnutls_x509_privkey_generate(*xkey, pk, bits, 0), "key generation") &&
+           cg_ok(st, gnutls_privkey_init(key), "key init") &&
+           cg_ok(st, gnutls_privkey_import_x509(*key, *xkey, 0), "key import");
+}
+
+/* Version, serial, validity, key and subject common name. */
+static bool cg_set_identity(cg_status *st, gnutls_x509_crt_t crt, gnutls_x509_privkey_t xkey,
+                            const char *cn, int64_t not_before, int64_t not_after) {
+    uint8_t serial[16];
+    if (!cg_ok(st, gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof(serial)), "serial")) return false;
+    serial[0] = (uint8_t)((serial[0] & 0x7f) | 0x01); /* positive, no leading zero */
+    return cg_ok(st, gnutls_x509_crt_set_version(crt, 3), "version") &&
+           cg_ok(st, gnutls_x509_crt_set_serial(crt, serial, sizeof(serial)), "serial") &&
+           cg_ok(st, gnutls_x509_crt_set_activation_time(crt, (time_t)not_before),
+                 "activation time") &&
+           cg_ok(st, gnutls_x509_crt_set_expiration_time(crt, (time_t)not_after),
+                 "expiration time") &&
+           cg_ok(st, gnutls_x509_crt_set_key(crt, xkey), "public key") &&
+           cg_ok(st,
+                 gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, cn,
+                                               (unsigned)strlen(cn)),
+                 "subject");
+}
+
+static bool cg_set_names(cg_status *st, gnutls_x509_crt_t crt, const char *const *dns, size_t ndns,
+                         const char *const *ips, size_t nip) {
+    for (size_t i = 0; i < ndns; i++) {
+        if (dns[i] == NULL || dns[i][0] == '\0') return cg_bad_input(st, "empty DNS name");
+        if (!cg_ok(st,
+                   gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, dns[i],
+                                                        (unsigned)strlen(dns[i]),
+                                                        GNUTLS_FSAN_APPEND),
+                   "DNS subject alternative name"))
+            return false;
+    }
+    for (size_t i = 0; i < nip; i++) {
+        uint8_t addr[16];
+        unsigned alen;
+        if (ips[i] != NULL && inet_pton(AF_INET, ips[i], addr) == 1)
+            alen = 4;
+        else if (ips[i] != NULL && inet_pton(AF_INET6, ips[i], addr) == 1)
+            alen = 16;
+        else
+            return cg_bad_input(st, "bad IP address literal");
+        if (!cg_ok(st,
+                   gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, addr, alen,
+                                                        GNUTLS_FSAN_APPEND),
+                   "IP subject alternative name"))
+            return false;
+    }
+    return true;
+}
+
+/* Basic constraints, key usage, key identifiers, and the signature. */
+static bool cg_set_usage_and_sign(cg_status *st, gnutls_x509_crt_t crt, gnutls_privkey_t key,
+                                  bool is_ca, const cg_issuer *issuer, bool ed25519) {
+    bool ok;
+    if (is_ca)
+        ok = cg_ok(st, gnutls_x509_crt_set_basic_constraints(crt, 1, -1), "basic constraints") &&
+             cg_ok(st,
+                   gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_KEY_CERT_SIGN |
+                                                          GNUTLS_KEY_CRL_SIGN |
+                                                          GNUTLS_KEY_DIGITAL_SIGNATURE),
+                   "key usage");
+    else
+        ok = cg_ok(st, gnutls_x509_crt_set_basic_constraints(crt, 0, -1), "basic constraints") &&
+             cg_ok(st, gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE),
+                   "key usage") &&
+             cg_ok(st, gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER, 0),
+                   "extended key usage");
+    uint8_t kid[64];
+    size_t kid_len = sizeof(kid);
+    ok = ok && cg_ok(st, gnutls_x509_crt_get_key_id(crt, 0, kid, &kid_len), "key id") &&
+         cg_ok(st, gnutls_x509_crt_set_subject_key_id(crt, kid, kid_len), "subject key id");
+    if (!ok) return false;
+    if (issuer == NULL)
+        return cg_ok(st,
+                     gnutls_x509_crt_privkey_sign(
+                         crt, crt, key, ed25519 ? GNUTLS_DIG_UNKNOWN : GNUTLS_DIG_SHA256, 0),
+                     "signing");
+    uint8_t akid[64];
+    size_t akid_len = sizeof(akid);
+    unsigned critical;
+    return cg_ok(st, gnutls_x509_crt_get_subject_key_id(issuer->crt, akid, &akid_len, &critical),
+                 "issuer key id") &&
+           cg_ok(st, gnutls_x509_crt_set_authority_key_id(crt, akid, akid_len),
+                 "authority key id") &&
+           cg_ok(st,
+                 gnutls_x509_crt_privkey_sign(crt, issuer->crt, issuer->key, GNUTLS_DIG_SHA256, 0),
+                 "signing");
+}
+
+/* Exports the key and the certificate as PEM and writes them. */
+static int cg_write(cg_status *st, gnutls_x509_privkey_t xkey, gnutls_x509_crt_t crt,
+                    const char *cert_path, const char *key_path, char *err, size_t err_len) {
+    gnutls_datum_t out = {NULL, 0};
+    int code = 0;
+    if (!cg_ok(st,
+               gnutls_x509_privkey_export2_pkcs8(xkey, GNUTLS_X509_FMT_PEM, NULL, GNUTLS_PKCS_PLAIN,
+                                                 &out),
+               "key export"))
+        return st->code;
+    if (write_file(key_path, &out, 0600) != 0)
+        code = cg_err(err, err_len, QC_ERR_INTERNAL, "cannot write %s", key_path);
+    gnutls_free(out.data);
+    out.data = NULL;
+    if (code != 0) return code;
+    if (!cg_ok(st, gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &out), "certificate export"))
+        return st->code;
+    if (write_file(cert_path, &out, 0644) != 0)
+        code = cg_err(err, err_len, QC_ERR_INTERNAL, "cannot write %s", cert_path);
+    gnutls_free(out.data);
+    return code;
+}
+
 /*
  * Builds and writes one certificate. issuer NULL = self-signed. is_ca
  * selects CA:TRUE/keyCertSign instead of an end-entity serverAuth leaf.
@@ -62,120 +204,15 @@ static int generate(const char *cert_path, const char *key_path, const char *cn,
     gnutls_x509_privkey_t xkey = NULL;
     gnutls_privkey_t key = NULL;
     gnutls_x509_crt_t crt = NULL;
-    gnutls_datum_t out = {NULL, 0};
+    cg_status st = {0, "", QC_ERR_CRYPTO};
     int code = QC_ERR_CRYPTO;
-    int rv;
-    const char *what = "";
-
-#define CG_TRY(call, name)                                                                         \
-    do {                                                                                           \
-        what = name;                                                                               \
-        rv = (call);                                                                               \
-        if (rv < 0) goto fail;                                                                     \
-    } while (0)
-
-    CG_TRY(gnutls_x509_privkey_init(&xkey), "key init");
-    if (ed25519)
-        CG_TRY(gnutls_x509_privkey_generate(xkey, GNUTLS_PK_EDDSA_ED25519,
-                                            GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_ED25519), 0),
-               "key generation");
-    else
-        CG_TRY(gnutls_x509_privkey_generate(xkey, GNUTLS_PK_ECDSA,
-                                            GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0),
-               "key generation");
-    CG_TRY(gnutls_privkey_init(&key), "key init");
-    CG_TRY(gnutls_privkey_import_x509(key, xkey, 0), "key import");
-    CG_TRY(gnutls_x509_crt_init(&crt), "certificate init");
-    CG_TRY(gnutls_x509_crt_set_version(crt, 3), "version");
-    uint8_t serial[16];
-    CG_TRY(gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof(serial)), "serial");
-    serial[0] = (uint8_t)((serial[0] & 0x7f) | 0x01); /* positive, no leading zero */
-    CG_TRY(gnutls_x509_crt_set_serial(crt, serial, sizeof(serial)), "serial");
-    CG_TRY(gnutls_x509_crt_set_activation_time(crt, (time_t)not_before), "activation time");
-    CG_TRY(gnutls_x509_crt_set_expiration_time(crt, (time_t)not_after), "expiration time");
-    CG_TRY(gnutls_x509_crt_set_key(crt, xkey), "public key");
-    CG_TRY(gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, cn, strlen(cn)),
-           "subject");
-    for (size_t i = 0; i < ndns; i++) {
-        if (dns[i] == NULL || dns[i][0] == '\0') {
-            code = QC_ERR_INVAL;
-            what = "empty DNS name";
-            rv = GNUTLS_E_INVALID_REQUEST;
-            goto fail;
-        }
-        CG_TRY(gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, dns[i],
-                                                    (unsigned)strlen(dns[i]), GNUTLS_FSAN_APPEND),
-               "DNS subject alternative name");
-    }
-    for (size_t i = 0; i < nip; i++) {
-        uint8_t addr[16];
-        unsigned alen;
-        if (ips[i] != NULL && inet_pton(AF_INET, ips[i], addr) == 1) {
-            alen = 4;
-        } else if (ips[i] != NULL && inet_pton(AF_INET6, ips[i], addr) == 1) {
-            alen = 16;
-        } else {
-            code = QC_ERR_INVAL;
-            what = "bad IP address literal";
-            rv = GNUTLS_E_INVALID_REQUEST;
-            goto fail;
-        }
-        CG_TRY(gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, addr, alen,
-                                                    GNUTLS_FSAN_APPEND),
-               "IP subject alternative name");
-    }
-    if (is_ca) {
-        CG_TRY(gnutls_x509_crt_set_basic_constraints(crt, 1, -1), "basic constraints");
-        CG_TRY(gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN |
-                                                      GNUTLS_KEY_DIGITAL_SIGNATURE),
-               "key usage");
-    } else {
-        CG_TRY(gnutls_x509_crt_set_basic_constraints(crt, 0, -1), "basic constraints");
-        CG_TRY(gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE), "key usage");
-        CG_TRY(gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER, 0),
-               "extended key usage");
-    }
-    uint8_t kid[64];
-    size_t kid_len = sizeof(kid);
-    CG_TRY(gnutls_x509_crt_get_key_id(crt, 0, kid, &kid_len), "key id");
-    CG_TRY(gnutls_x509_crt_set_subject_key_id(crt, kid, kid_len), "subject key id");
-    if (issuer != NULL) {
-        uint8_t akid[64];
-        size_t akid_len = sizeof(akid);
-        unsigned critical;
-        CG_TRY(gnutls_x509_crt_get_subject_key_id(issuer->crt, akid, &akid_len, &critical),
-               "issuer key id");
-        CG_TRY(gnutls_x509_crt_set_authority_key_id(crt, akid, akid_len), "authority key id");
-        CG_TRY(gnutls_x509_crt_privkey_sign(crt, issuer->crt, issuer->key, GNUTLS_DIG_SHA256, 0),
-               "signing");
-    } else {
-        CG_TRY(gnutls_x509_crt_privkey_sign(crt, crt, key,
-                                            ed25519 ? GNUTLS_DIG_UNKNOWN : GNUTLS_DIG_SHA256, 0),
-               "signing");
-    }
-
-    CG_TRY(
-        gnutls_x509_privkey_export2_pkcs8(xkey, GNUTLS_X509_FMT_PEM, NULL, GNUTLS_PKCS_PLAIN, &out),
-        "key export");
-    if (write_file(key_path, &out, 0600) != 0) {
-        code = cg_err(err, err_len, QC_ERR_INTERNAL, "cannot write %s", key_path);
-        goto done;
-    }
-    gnutls_free(out.data);
-    out.data = NULL;
-    CG_TRY(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &out), "certificate export");
-    if (write_file(cert_path, &out, 0644) != 0) {
-        code = cg_err(err, err_len, QC_ERR_INTERNAL, "cannot write %s", cert_path);
-        goto done;
-    }
-    code = 0;
-    goto done;
-#undef CG_TRY
-
-fail:
-    code = cg_err(err, err_len, code, "%s: %s", what, gnutls_strerror(rv));
-done:
-    gnutls_free(out.data);
+    bool built = cg_make_key(&st, &xkey, &key, ed25519) &&
+                 cg_ok(&st, gnutls_x509_crt_init(&crt), "certificate init") &&
+                 cg_set_identity(&st, crt, xkey, cn, not_before, not_after) &&
+                 cg_set_names(&st, crt, dns, ndns, ips, nip) &&
+                 cg_set_usage_and_sign(&st, crt, key, is_ca, issuer, ed25519);
+    if (built) code = cg_write(&st, xkey, crt, cert_path, key_path, err, err_len);
+    if (st.rv < 0) code = cg_err(err, err_len, st.code, "%s: %s", st.what, gnutls_strerror(st.rv));
     if (crt) gnutls_x509_crt_deinit(crt);
     if (key) gnutls_privkey_deinit(key);
     if (xkey) gnutls_x509_privkey_deinit(xkey);

@@ -126,6 +126,8 @@ int qc_tls_peer_cert(const qc_hs *hs, const uint8_t **der, size_t *len);
  * end-entity one) in DER (0, or QC_ERR_AGAIN past the end). */
 size_t qc_tls_peer_chain_len(const qc_hs *hs);
 int qc_tls_peer_cert_at(const qc_hs *hs, size_t i, const uint8_t **der, size_t *len);
+/* The version of the GnuTLS library the process runs with ("3.7.9"). */
+const char *qc_tls_library_version(void);
 /* The negotiated TLS 1.3 suite by its IANA name (TLS_AES_128_GCM_SHA256, ...), or NULL
  * before the handshake chose one. */
 const char *qc_tls_cipher_name(const qc_hs *hs);

@@ -1038,6 +1038,10 @@ int qc_tls_peer_cert_at(const qc_hs *hs, size_t i, const uint8_t **der, size_t *
     return 0;
 }
 
+const char *qc_tls_library_version(void) {
+    return gnutls_check_version(NULL);
+}
+
 const char *qc_tls_cipher_name(const qc_hs *hs) {
     qc_tls *t = tls_of(hs);
     if (t == NULL || !t->started) return NULL;

@@ -15,7 +15,7 @@
  */
 #include "fuzz/fuzz.h"
 
-#include "h3/h3.h"
+#include "quicc_h3.h"
 #include "quicc.h"
 #include "tls/tls.h"
 
@@ -55,7 +55,7 @@ static void setup(void) {
 
 typedef struct run {
     quicc *l, *c, *s;
-    qc_h3_server *h3;
+    quicc_h3_server *h3;
     bool failed;
 } run;
 
@@ -69,12 +69,12 @@ static void turn(run *r, int rounds) {
                 quicc_set_blocking_mode(r->s, 0);
                 quicc_set_default_stream_mode(r->s, QUICC_DEFAULT_STREAM_MODE_NONE);
                 quicc_set_incoming_stream_policy(r->s, QUICC_INCOMING_STREAM_POLICY_ACCEPT, 0);
-                r->h3 = qc_h3_server_new(r->s, root);
+                r->h3 = quicc_h3_server_new(r->s, root);
                 FZ_CHECK(r->h3 != NULL);
             }
         }
         if (r->s) quicc_handle_events(r->s);
-        if (r->h3 && !r->failed && qc_h3_server_pump(r->h3) < 0) r->failed = true;
+        if (r->h3 && !r->failed && quicc_h3_server_pump(r->h3) < 0) r->failed = true;
         /* the client reads and drops whatever the server sends on its streams */
         quicc *in;
         while ((in = quicc_accept_stream(r->c, QUICC_ACCEPT_STREAM_NO_BLOCK)) != NULL)
@@ -140,7 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     turn(&r, 20);
     if (getenv("FUZZ_H3_VERBOSE") && r.h3) {
         uint64_t reqs = 0, bytes = 0;
-        qc_h3_server_stats(r.h3, &reqs, &bytes);
+        quicc_h3_server_stats(r.h3, &reqs, &bytes);
         fprintf(stderr, "fuzz_h3: %llu requests answered, %llu body bytes, session %s\n",
                 (unsigned long long)reqs, (unsigned long long)bytes, r.failed ? "failed" : "ok");
     }
@@ -151,7 +151,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     for (size_t i = 0; i < nstreams; i++)
         quicc_free(streams[i]);
-    if (r.h3) qc_h3_server_free(r.h3);
+    if (r.h3) quicc_h3_server_free(r.h3);
     quicc_free(r.s);
     quicc_free(r.c);
     quicc_free(r.l);

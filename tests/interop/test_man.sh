@@ -1,6 +1,6 @@
 #!/bin/sh
 # The man pages: every page is lint-clean (groff -ww), every public function of
-# include/quicc.h has a page of its own (man/<function>.3, the page or a .so
+# include/quicc.h and include/quicc_h3.h has a page of its own (man/<function>.3, the page or a .so
 # alias to its family's page), every alias points to an existing page, the
 # guide pages quote the examples as they are, and `cmake --install` installs
 # them where man(1) finds them.
@@ -23,7 +23,7 @@ for page in "$TOP"/man/*.[1-9]; do
     pages=$((pages + 1))
 done
 missing=""
-for fn in $(grep -oE '\bquicc_[a-z0-9_A-Z]+ *\(' "$TOP/include/quicc.h" | tr -d '( ' | sort -u); do
+for fn in $(grep -ohE '\bquicc_[a-z0-9_A-Z]+ *\(' "$TOP/include/quicc.h" "$TOP/include/quicc_h3.h" | tr -d '( ' | sort -u); do
     [ -f "$TOP/man/$fn.3" ] || missing="$missing $fn"
     # The page (or its family page) names the function in NAME.
     page="$TOP/man/$fn.3"
@@ -35,7 +35,7 @@ done
 [ -z "$missing" ] || fail "functions without a man page:$missing"
 # The OpenSSL mapping table names every public function.
 unmapped=""
-for fn in $(grep -oE '\bquicc_[a-z0-9_A-Z]+ *\(' "$TOP/include/quicc.h" | tr -d '( ' | sort -u); do
+for fn in $(grep -ohE '\bquicc_[a-z0-9_A-Z]+ *\(' "$TOP/include/quicc.h" "$TOP/include/quicc_h3.h" | tr -d '( ' | sort -u); do
     grep -q "\b$fn\b" "$TOP/docs/openssl-mapping.md" || unmapped="$unmapped $fn"
 done
 [ -z "$unmapped" ] || fail "functions missing from docs/openssl-mapping.md:$unmapped"

@@ -54,6 +54,16 @@ static const char *test_current_;
         }                                                                                          \
     } while (0)
 
+#define CHECK_STR(a, b)                                                                            \
+    do {                                                                                           \
+        const char *sa_ = (a), *sb_ = (b);                                                         \
+        if (!sa_ || !sb_ || strcmp(sa_, sb_) != 0) {                                               \
+            fprintf(stderr, "%s:%d: %s: CHECK_STR(%s, %s) failed: \"%s\" != \"%s\"\n", __FILE__,   \
+                    __LINE__, test_current_, #a, #b, sa_ ? sa_ : "(null)", sb_ ? sb_ : "(null)");  \
+            test_failures_++;                                                                      \
+        }                                                                                          \
+    } while (0)
+
 #define TEST_RUN(fn)                                                                               \
     do {                                                                                           \
         int before_ = test_failures_;                                                              \
