@@ -24,7 +24,7 @@ run() {
         fail "$name failed: $(tail -3 "$WORK/$name.err")"
 }
 
-run quicc timeout 600 "$CLIENT" -q --cacert "$WORK/ca.pem" -o "$WORK/q" "https://localhost:$PORT/blob"
+run quicc timeout 600 "$CLIENT" -q --cacert "$WORK/ca.pem" --output-dir "$WORK/q" "https://localhost:$PORT/blob"
 [ "$(sha "$WORK/q/blob")" = "$want" ] || fail "quicc-client: hash mismatch"
 rm -f "$WORK/q/blob"
 run ngtcp2 timeout 600 gtlsclient -q --exit-on-all-streams-close --download "$WORK/n" \

@@ -32,7 +32,7 @@ run_server() { # NAME: starts it, downloads, measures
     [ -n "$PORT" ] || fail "$name did not start"
     rm -rf "$WORK/dl"
     start=$(date +%s.%N)
-    timeout 600 "$CLIENT" -q --cacert "$WORK/ca.pem" -o "$WORK/dl" "https://localhost:$PORT/blob" ||
+    timeout 600 "$CLIENT" -q --cacert "$WORK/ca.pem" --output-dir "$WORK/dl" "https://localhost:$PORT/blob" ||
         fail "$name: download failed"
     end=$(date +%s.%N)
     [ "$(sha "$WORK/dl/blob")" = "$want" ] || fail "$name: hash mismatch"

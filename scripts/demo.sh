@@ -27,7 +27,7 @@ for alpn in h3 hq-interop http/1.0; do
     done
     start=$(date +%s.%N)
     # shellcheck disable=SC2086
-    timeout 120 "$CLIENT" -q --alpn "$alpn" --cacert "$CERT" -o "$out" $urls ||
+    timeout 120 "$CLIENT" -q --alpn "$alpn" --cacert "$CERT" --output-dir "$out" $urls ||
         fail "quicc-client ($alpn) exited $?"
     end=$(date +%s.%N)
     files=0

@@ -10,17 +10,39 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 
 enum proto { P_H3, P_HQ, P_HTTP10 };
+
+/* Exit statuses, curl's where curl has one (quicc-client(1), EXIT STATUS). */
+enum {
+    EXIT_OK = 0,
+    EXIT_FAILED = 1, /* anything else: an unsupported scheme, a library failure */
+    EXIT_USAGE = 2,
+    EXIT_URL = 3,        /* a malformed URL */
+    EXIT_RESOLVE = 6,    /* the host name does not resolve */
+    EXIT_CONNECT = 7,    /* refused, or the host or network unreachable */
+    EXIT_HTTP = 22,      /* with --fail: an HTTP status of 400 or above */
+    EXIT_WRITE = 23,     /* an output file or standard output cannot be written */
+    EXIT_TIMEOUT = 28,   /* --connect-timeout, --max-time, or the idle timeout */
+    EXIT_HANDSHAKE = 35, /* the QUIC or TLS handshake failed (no common ALPN, a version...) */
+    EXIT_RECV = 56,      /* the connection or the stream failed during the transfer */
+    EXIT_CERT = 60,      /* the server certificate did not verify */
+    EXIT_TESTCASE = 127, /* an interop test case this client does not support */
+};
+
+/* out_spec of -O: the URL's last path segment. */
+static const char REMOTE_NAME[] = "<remote name>";
 
 typedef struct request {
     const char *url;
@@ -28,9 +50,11 @@ typedef struct request {
     int group;
     int state; /* 0 queued, 1 running, 2 done */
     bool ok;
+    int code; /* the exit status its failure calls for (curl's numbers, see EXIT_*) */
     char err[300];
+    const char *out_spec; /* -o FILE ("-": stdout), REMOTE_NAME for -O, NULL: stdout */
     FILE *out;
-    char *out_path;
+    char *out_path; /* the file the body goes to; NULL: standard output */
     uint64_t bytes;
     int status;
     /* hq-interop / http/1.0 */
@@ -51,6 +75,8 @@ static struct {
     enum proto proto;
     const char *outdir, *cacert, *keylog, *ciphers, *session_file, *versions, *qlog_dir;
     bool insecure, verbose, quiet, key_update, early_data;
+    bool fail_http, create_dirs, remote_name_all;
+    double connect_timeout, max_time; /* seconds; 0: none */
     size_t max_concurrent;
     enum conn_plan plan;
     bool alpn_given; /* --alpn: kept even with a test case */
@@ -60,12 +86,19 @@ static request *reqs;
 static size_t nreqs;
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: quicc-client [options] URL...\n"
+    fprintf(f, "usage: quicc-client [options] [-o FILE | -O] URL...\n"
                "Fetch https://HOST:PORT/PATH URLs over QUIC.\n"
                "\n"
                "  --alpn PROTO          h3 (default), hq-interop or http/1.0\n"
-               "  -o, --output-dir DIR  write each body to DIR/<last path segment>\n"
-               "                        (default: bodies to stdout, in URL order)\n"
+               "  -o, --output FILE     write the next URL's body to FILE (- for stdout)\n"
+               "  -O, --remote-name     write the next URL's body to its last path segment\n"
+               "  --remote-name-all     -O for every URL without -o\n"
+               "  --output-dir DIR      where -O files go (and relative -o files); alone, every\n"
+               "                        URL goes to DIR/<last path segment>\n"
+               "  --create-dirs         create the directories -o and --output-dir name\n"
+               "  -f, --fail            an HTTP status of 400 or more fails (exit 22)\n"
+               "  --connect-timeout S   give up a connection attempt after S seconds\n"
+               "  -m, --max-time S      give up everything after S seconds\n"
                "  --cacert FILE         trust the CA certificates in FILE (PEM)\n"
                "  -k, --insecure        do not verify the server certificate\n"
                "  --keylog FILE         append TLS secrets to FILE (also SSLKEYLOGFILE)\n"
@@ -91,12 +124,16 @@ static void usage(FILE *f) {
                "  --help                show this help\n"
                "  --version             show the versions of quicc, GnuTLS and nghttp3\n"
                "\n"
-               "Without URLs, the space-separated list in REQUESTS is fetched; DOWNLOADS\n"
-               "gives the output directory when -o is not used.\n"
+               "Bodies without -o or -O go to standard output, in URL order. Two URLs that\n"
+               "would write one file are refused. Without URLs, the space-separated list in\n"
+               "REQUESTS is fetched; DOWNLOADS is --output-dir when that is not given.\n"
                "\n"
-               "Exit status: 0 when every body arrived complete, 1 on a transfer, protocol\n"
-               "or verification failure, 2 on a usage error, 127 for a test case this client\n"
-               "does not support.\n");
+               "Exit status (curl's numbers): 0 every body arrived complete, 1 not https://,\n"
+               "2 usage, 3 malformed URL, 6 cannot resolve, 7 cannot connect (refused,\n"
+               "unreachable), 22 HTTP status >= 400 with --fail, 23 write error, 28 timeout,\n"
+               "35 handshake failed, 56 transfer failed, 60 certificate not verified, 77 CA\n"
+               "file unreadable, 127 unsupported test case; with several URLs, the first\n"
+               "failed one's.\n");
 }
 
 static void vlog(const char *fmt, ...) {
@@ -109,10 +146,11 @@ static void vlog(const char *fmt, ...) {
     va_end(ap);
 }
 
-/* https://host:port/path, host may be [v6]. Returns 0 or -1. */
+/* https://host:port/path (the scheme and host in any case), host may be [v6]. Returns 0, -1
+ * for a malformed URL, -2 for another scheme. */
 static int parse_url(request *r, const char *url) {
     r->url = url;
-    if (strncmp(url, "https://", 8) != 0) return -1;
+    if (strncasecmp(url, "https://", 8) != 0) return strstr(url, "://") ? -2 : -1;
     const char *p = url + 8, *hend, *after;
     if (*p == '[') {
         hend = strchr(p, ']');
@@ -141,6 +179,8 @@ static int parse_url(request *r, const char *url) {
     if (*after == 0) after = "/";
     if (*after != '/' || strlen(after) >= sizeof(r->path)) return -1;
     strcpy(r->path, after);
+    for (char *h = r->host; *h; h++)
+        if (*h >= 'A' && *h <= 'Z') *h = (char)(*h - 'A' + 'a');
     if (strchr(r->host, ':'))
         snprintf(r->authority, sizeof(r->authority), "[%s]:%s", r->host, r->port);
     else
@@ -148,8 +188,11 @@ static int parse_url(request *r, const char *url) {
     return 0;
 }
 
-static void req_fail(request *r, const char *fmt, ...) {
+static void req_fail(request *r, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void req_fail(request *r, int code, const char *fmt, ...) {
     if (r->state == 2) return;
+    r->code = code;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(r->err, sizeof(r->err), fmt, ap);
@@ -158,35 +201,107 @@ static void req_fail(request *r, const char *fmt, ...) {
     r->state = 2;
 }
 
-static int open_output(request *r) {
-    if (!opt.outdir) {
-        r->out = tmpfile();
-        return r->out ? 0 : -1;
-    }
+/* The last path segment of r's URL (before any query), or index.html when it is empty. */
+static void remote_name(const request *r, char *out, size_t cap) {
     const char *name = strrchr(r->path, '/');
     name = name ? name + 1 : r->path;
-    char clean[256];
     size_t n = strcspn(name, "?#");
-    if (n == 0 || n >= sizeof(clean))
-        snprintf(clean, sizeof(clean), "index.html");
-    else {
-        memcpy(clean, name, n);
-        clean[n] = 0;
+    if (n == 0 || n >= cap)
+        snprintf(out, cap, "index.html");
+    else
+        snprintf(out, cap, "%.*s", (int)n, name);
+}
+
+/* mkdir -p of the directories above path (--create-dirs). */
+static int make_parents(const char *path) {
+    char *d = strdup(path);
+    if (!d) return -1;
+    for (char *p = d + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        if (mkdir(d, 0755) != 0 && errno != EEXIST) {
+            free(d);
+            return -1;
+        }
+        *p = '/';
     }
-    size_t len = strlen(opt.outdir) + strlen(clean) + 2;
+    free(d);
+    return 0;
+}
+
+/* Where r's body goes (r->out_path, NULL for standard output), from -o, -O, --output-dir,
+ * --remote-name-all. Returns 0, or -1 when a path does not fit. */
+static int plan_output(request *r) {
+    const char *spec = r->out_spec;
+    if (!spec && (opt.remote_name_all || opt.outdir)) spec = REMOTE_NAME;
+    if (!spec || !strcmp(spec, "-")) return 0;
+    char name[256];
+    if (spec == REMOTE_NAME) {
+        remote_name(r, name, sizeof(name));
+        spec = name;
+    }
+    size_t len = (opt.outdir ? strlen(opt.outdir) + 1 : 0) + strlen(spec) + 1;
     r->out_path = malloc(len);
-    snprintf(r->out_path, len, "%s/%s", opt.outdir, clean);
+    if (!r->out_path) return -1;
+    if (opt.outdir && spec[0] != '/')
+        snprintf(r->out_path, len, "%s/%s", opt.outdir, spec);
+    else
+        snprintf(r->out_path, len, "%s", spec);
+    return 0;
+}
+
+/* path with its directory resolved (realpath) when that exists: "./x" and "/cwd/x" meet. */
+static void canon_path(const char *path, char *out, size_t cap) {
+    const char *slash = strrchr(path, '/');
+    char dir[4096], real[PATH_MAX];
+    snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    if (slash == path) snprintf(dir, sizeof(dir), "/");
+    if (realpath(dir, real))
+        snprintf(out, cap, "%s/%s", real, slash ? slash + 1 : path);
+    else
+        snprintf(out, cap, "%s", path);
+}
+
+/* The same file for two URLs would mix their bytes: refused before any traffic. */
+static bool same_file(const char *a, const char *b) {
+    char ca[8192], cb[8192];
+    canon_path(a, ca, sizeof(ca));
+    canon_path(b, cb, sizeof(cb));
+    if (!strcmp(ca, cb)) return true;
+    struct stat sa, sb; /* links to one file */
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+static int open_output(request *r) {
+    if (!r->out_path) {
+        r->out = tmpfile(); /* standard output gets the bodies in URL order at the end */
+        return r->out ? 0 : -1;
+    }
+    if (opt.create_dirs && make_parents(r->out_path) != 0) return -1;
     r->out = fopen(r->out_path, "wb");
     return r->out ? 0 : -1;
 }
 
 static int body(request *r, const uint8_t *data, size_t len) {
     if (len && fwrite(data, 1, len, r->out) != len) {
-        req_fail(r, "write error: %s", strerror(errno));
+        req_fail(r, EXIT_WRITE, "write error on %s: %s",
+                 r->out_path ? r->out_path : "a temporary file", strerror(errno));
         return -1;
     }
     r->bytes += len;
     return 0;
+}
+
+/* A response with this status ended complete: a failure only with --fail (as curl's). */
+static void response_done(request *r, int status) {
+    r->status = status;
+    if (opt.fail_http && status >= 400) {
+        req_fail(r, EXIT_HTTP, "HTTP status %d", status);
+        return;
+    }
+    r->ok = true;
+    r->state = 2;
 }
 
 /* ---- HTTP/3 ---- */
@@ -198,17 +313,12 @@ static int h3_on_body(void *user, const uint8_t *data, size_t len) {
 static void h3_on_done(void *user, int status, int64_t error) {
     request *r = user;
     r->status = status;
-    if (error)
-        req_fail(r,
-                 error < 0 ? "stream closed before the response completed"
-                           : "stream reset by server (error 0x%llx)",
-                 (unsigned long long)error);
-    else if (status != 200)
-        req_fail(r, "HTTP status %d", status);
-    else {
-        r->ok = true;
-        r->state = 2;
-    }
+    if (error < 0)
+        req_fail(r, EXIT_RECV, "stream closed before the response completed");
+    else if (error)
+        req_fail(r, EXIT_RECV, "stream reset by server (error 0x%llx)", (unsigned long long)error);
+    else
+        response_done(r, status);
 }
 
 /* ---- hq-interop and http/1.0 ---- */
@@ -227,7 +337,7 @@ static int raw_start(quicc *conn, request *r) {
     size_t w;
     if (!quicc_write_ex2(r->stream, req, (size_t)n, QUICC_WRITE_FLAG_CONCLUDE, &w)) {
         /* The request is tiny: a nonblocking write only fails on a dead stream. */
-        req_fail(r, "cannot send request");
+        req_fail(r, EXIT_RECV, "cannot send request");
         return -1;
     }
     r->in_body = opt.proto == P_HQ;
@@ -244,12 +354,12 @@ static void raw_data(request *r, const uint8_t *data, size_t len) {
     r->hdrlen += take;
     char *end = memmem(r->hdr, r->hdrlen, "\r\n\r\n", 4);
     if (!end) {
-        if (r->hdrlen == sizeof(r->hdr)) req_fail(r, "response headers too long");
+        if (r->hdrlen == sizeof(r->hdr)) req_fail(r, EXIT_RECV, "response headers too long");
         return;
     }
     int major, minor, status;
     if (sscanf(r->hdr, "HTTP/%d.%d %d", &major, &minor, &status) != 3) {
-        req_fail(r, "malformed HTTP/1.0 status line");
+        req_fail(r, EXIT_RECV, "malformed HTTP/1.0 status line");
         return;
     }
     r->status = status;
@@ -273,19 +383,17 @@ static bool raw_pump(request *r, uint8_t *buf, size_t cap) {
         progress = true;
         if (e == QUICC_ERROR_ZERO_RETURN) {
             if (!r->in_body)
-                req_fail(r, "response ended inside the headers");
-            else if (opt.proto == P_HTTP10 && r->status != 200)
-                req_fail(r, "HTTP status %d", r->status);
-            else {
-                r->ok = true;
-                r->state = 2;
-            }
+                req_fail(r, EXIT_RECV, "response ended inside the headers");
+            else
+                response_done(r, opt.proto == P_HTTP10 ? r->status : 200);
         } else {
             uint64_t code = 0;
             if (quicc_get_stream_read_error_code(r->stream, &code) == 1)
-                req_fail(r, "stream reset by server (error 0x%llx)", (unsigned long long)code);
+                req_fail(r, EXIT_RECV, "stream reset by server (error 0x%llx)",
+                         (unsigned long long)code);
             else
-                req_fail(r, "stream failed: %s", quicc_err_reason_string(quicc_err_peek()));
+                req_fail(r, EXIT_RECV, "stream failed: %s",
+                         quicc_err_reason_string(quicc_err_peek()));
             quicc_err_clear();
         }
     }
@@ -298,21 +406,83 @@ static bool raw_pump(request *r, uint8_t *buf, size_t cap) {
 
 /* ---- one connection ---- */
 
-static void conn_failure(quicc *conn, char *buf, size_t len) {
+/*
+ * Why conn failed, in buf, and the exit status that calls for. err is errno right after the
+ * failing call (SYSCALL failures tell their cause there, as with OpenSSL).
+ */
+static int conn_failure(quicc *conn, int err, char *buf, size_t len) {
     unsigned long e = quicc_err_get();
+    quicc_conn_close_info ci;
+    bool closed = conn && quicc_get_conn_close_info(conn, &ci) == 1;
+    if (closed && !(ci.flags & QUICC_CONN_CLOSE_FLAG_LOCAL) && ci.error_code == 0x178 &&
+        (ci.flags & QUICC_CONN_CLOSE_FLAG_TRANSPORT)) {
+        /* CRYPTO_ERROR with TLS alert 120 */
+        snprintf(buf, len, "the server speaks none of the offered protocols (ALPN %s)",
+                 opt.proto == P_H3   ? "h3"
+                 : opt.proto == P_HQ ? "hq-interop"
+                                     : "http/1.0");
+        quicc_err_clear();
+        return EXIT_HANDSHAKE;
+    }
     if (e) {
         snprintf(buf, len, "%s", quicc_err_detail());
         quicc_err_clear();
-        return;
+        switch (e) {
+        case QUICC_R_NETWORK_ERROR:
+            return err == ECONNREFUSED || err == EHOSTUNREACH || err == ENETUNREACH ? EXIT_CONNECT
+                                                                                    : EXIT_RECV;
+        case QUICC_R_IDLE_TIMEOUT:
+            return EXIT_TIMEOUT;
+        case QUICC_R_VERIFY_FAILED:
+            return EXIT_CERT;
+        case QUICC_R_HANDSHAKE_FAILED:
+            return EXIT_HANDSHAKE;
+        case QUICC_R_PROTOCOL_IS_SHUTDOWN:
+            break; /* the close information below says more */
+        default:
+            return EXIT_FAILED;
+        }
     }
-    quicc_conn_close_info ci;
-    if (quicc_get_conn_close_info(conn, &ci))
+    if (closed) {
+        bool idle = ci.reason_len == 12 && !memcmp(ci.reason, "idle timeout", 12);
+        if (idle) {
+            snprintf(buf, len, "idle timeout: the server went silent");
+            return EXIT_TIMEOUT;
+        }
         snprintf(buf, len, "connection closed by %s (error 0x%llx%s%.*s)",
                  (ci.flags & QUICC_CONN_CLOSE_FLAG_LOCAL) ? "us" : "server",
                  (unsigned long long)ci.error_code, ci.reason_len ? ": " : "", (int)ci.reason_len,
                  ci.reason);
-    else
-        snprintf(buf, len, "connection failed");
+        return EXIT_RECV;
+    }
+    if (!e) snprintf(buf, len, "connection failed");
+    return EXIT_RECV;
+}
+
+/* Seconds since t0. */
+static double since(const struct timespec *t0) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static struct timespec run_start; /* for --max-time */
+
+/* Milliseconds until the nearest of --max-time and (when connecting) --connect-timeout, at
+ * most cap; -1 when one has passed (*which: the option's name). */
+static int deadline_ms(const struct timespec *conn_start, bool connecting, int cap,
+                       const char **which) {
+    double left = 1e9;
+    if (opt.max_time > 0 && opt.max_time - since(&run_start) < left) {
+        left = opt.max_time - since(&run_start);
+        *which = "--max-time";
+    }
+    if (connecting && opt.connect_timeout > 0 && opt.connect_timeout - since(conn_start) < left) {
+        left = opt.connect_timeout - since(conn_start);
+        *which = "--connect-timeout";
+    }
+    if (left <= 0) return -1;
+    return left * 1000 < cap ? (int)(left * 1000) + 1 : cap;
 }
 
 /*
@@ -395,7 +565,8 @@ static bool start_requests(quicc *conn, quicc_h3 *h3, int g, size_t *running) {
         if (r->group != g || r->state != 0) continue;
         if (opt.max_concurrent && *running >= opt.max_concurrent) break;
         if (open_output(r) != 0) {
-            req_fail(r, "cannot open output: %s", strerror(errno));
+            req_fail(r, EXIT_WRITE, "cannot open %s: %s",
+                     r->out_path ? r->out_path : "a temporary file", strerror(errno));
             continue;
         }
         int rv;
@@ -408,12 +579,10 @@ static bool start_requests(quicc *conn, quicc_h3 *h3, int g, size_t *running) {
         if (rv == 1) {
             fclose(r->out);
             r->out = NULL;
-            free(r->out_path);
-            r->out_path = NULL;
             return false;
         }
         if (rv < 0) {
-            req_fail(r, "cannot start request");
+            req_fail(r, EXIT_FAILED, "cannot start request");
             continue;
         }
         r->state = 1;
@@ -423,17 +592,27 @@ static bool start_requests(quicc *conn, quicc_h3 *h3, int g, size_t *running) {
     return true;
 }
 
-/* quicc_connect on a nonblocking connection, waiting on its descriptor in between. */
-static int connect_wait(quicc *conn) {
+/*
+ * quicc_connect on a nonblocking connection, waiting on its descriptor in between. Returns 1,
+ * 0 on failure (*err: errno after it), or -1 when --connect-timeout or --max-time passed
+ * (*which names it).
+ */
+static int connect_wait(quicc *conn, int *err, const char **which) {
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
         int r = quicc_connect(conn);
+        *err = errno;
         if (r == 1) return 1;
         if (quicc_get_error(conn, r) != QUICC_ERROR_WANT_READ) return 0;
         struct timeval tv;
         int inf = 0;
         quicc_get_event_timeout(conn, &tv, &inf);
+        int ms = inf ? 1000 : (int)(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
+        int dl = deadline_ms(&t0, true, ms, which);
+        if (dl < 0) return -1;
         struct pollfd p = {.fd = quicc_get_fd(conn), .events = POLLIN};
-        poll(&p, 1, inf ? 1000 : (int)(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000));
+        poll(&p, 1, dl < ms ? dl : ms);
     }
 }
 
@@ -446,11 +625,13 @@ static void run_group(quicc_ctx *ctx, int g) {
             break;
         }
     char why[300];
+    int code = EXIT_FAILED;
     struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_family = AF_UNSPEC}, *ai = NULL;
     int gai = getaddrinfo(first->host, first->port, &hints, &ai);
     quicc *conn = NULL;
     if (gai != 0) {
         snprintf(why, sizeof(why), "cannot resolve %s: %s", first->host, gai_strerror(gai));
+        code = EXIT_RESOLVE;
         goto fail_all;
     }
     conn = quicc_new(ctx);
@@ -462,7 +643,7 @@ static void run_group(quicc_ctx *ctx, int g) {
         quicc_set_alpn_protos(conn, alpn, (unsigned)strlen((const char *)alpn)) != 0 ||
         !quicc_set_default_stream_mode(conn, QUICC_DEFAULT_STREAM_MODE_NONE) ||
         !quicc_set_incoming_stream_policy(conn, QUICC_INCOMING_STREAM_POLICY_ACCEPT, 0)) {
-        conn_failure(conn, why, sizeof(why));
+        code = conn_failure(conn, errno, why, sizeof(why));
         goto fail_all;
     }
     freeaddrinfo(ai);
@@ -473,12 +654,10 @@ static void run_group(quicc_ctx *ctx, int g) {
      * too, under the default settings); without one, they wait for the handshake. */
     size_t w;
     bool early = false;
-    if (opt.early_data) {
-        /* Nonblocking from the start: the streams made now must not block later. */
-        quicc_set_blocking_mode(conn, 0);
-        early = quicc_write_early_data(conn, NULL, 0, &w) == 1;
-        if (!early) quicc_set_blocking_mode(conn, 1);
-    }
+    /* Nonblocking from the start: the streams made now must not block later, and the
+     * handshake waits with the timeouts in view. */
+    quicc_set_blocking_mode(conn, 0);
+    if (opt.early_data) early = quicc_write_early_data(conn, NULL, 0, &w) == 1;
     if (early) {
         vlog("sending the requests in 0-RTT");
         if (opt.proto == P_H3 && !(h3 = quicc_h3_client_new(conn))) {
@@ -490,8 +669,17 @@ static void run_group(quicc_ctx *ctx, int g) {
     }
     quicc_err_clear();
     vlog("connecting to %s:%s", first->host, first->port);
-    if ((early ? connect_wait(conn) : quicc_connect(conn)) != 1) {
-        conn_failure(conn, why, sizeof(why));
+    int err = 0;
+    const char *which = "";
+    int cr = connect_wait(conn, &err, &which);
+    if (cr < 0) {
+        snprintf(why, sizeof(why), "%s: no connection to %.200s:%s after %.1f s", which,
+                 first->host, first->port, since(&run_start));
+        code = EXIT_TIMEOUT;
+        goto fail_all;
+    }
+    if (cr != 1) {
+        code = conn_failure(conn, err, why, sizeof(why));
         goto fail_all;
     }
     vlog("connected (QUIC %s, %s, %s%s)", tool_version_name(quicc_get_quic_version(conn)),
@@ -501,7 +689,6 @@ static void run_group(quicc_ctx *ctx, int g) {
          : quicc_get_early_data_status(conn) == QUICC_EARLY_DATA_REJECTED ? ", 0-RTT rejected"
                                                                           : "");
     bool key_update = opt.key_update;
-    quicc_set_blocking_mode(conn, 0);
     quicc_set_value_uint(conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_EVENT_HANDLING_MODE,
                          QUICC_EVENT_HANDLING_MODE_EXPLICIT);
     if (opt.proto == P_H3 && !h3 && !(h3 = quicc_h3_client_new(conn))) {
@@ -523,6 +710,7 @@ static void run_group(quicc_ctx *ctx, int g) {
             int rv = quicc_h3_pump(h3);
             if (rv < 0) {
                 snprintf(why, sizeof(why), "%s", quicc_h3_error(h3));
+                code = EXIT_RECV;
                 quicc_h3_free(h3);
                 h3 = NULL;
                 goto fail_all;
@@ -543,17 +731,27 @@ static void run_group(quicc_ctx *ctx, int g) {
         if (left == 0) break;
         if (quicc_get_stream_write_state(conn) == QUICC_STREAM_STATE_CONN_CLOSED ||
             !quicc_net_read_desired(conn)) {
-            conn_failure(conn, why, sizeof(why));
+            code = conn_failure(conn, errno, why, sizeof(why));
             quicc_h3_free(h3);
             h3 = NULL;
             goto fail_all;
         }
-        if (progress) continue;
         struct timeval tv;
         int inf = 0;
         quicc_get_event_timeout(conn, &tv, &inf);
         int ms = inf ? 1000 : (int)(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
         if (ms > 1000) ms = 1000;
+        int dl = deadline_ms(&run_start, false, ms, &which);
+        if (dl < 0) {
+            snprintf(why, sizeof(why), "%s: the transfer took longer than %.1f s", which,
+                     opt.max_time);
+            code = EXIT_TIMEOUT;
+            quicc_h3_free(h3);
+            h3 = NULL;
+            goto fail_all;
+        }
+        if (progress) continue;
+        if (dl < ms) ms = dl;
         struct pollfd p = {.fd = quicc_get_fd(conn),
                            .events =
                                (short)(POLLIN | (quicc_net_write_desired(conn) ? POLLOUT : 0))};
@@ -589,7 +787,7 @@ fail_all:
     quicc_h3_free(h3);
     if (ai) freeaddrinfo(ai);
     for (size_t i = 0; i < nreqs; i++)
-        if (reqs[i].group == g && reqs[i].state != 2) req_fail(&reqs[i], "%s", why);
+        if (reqs[i].group == g && reqs[i].state != 2) req_fail(&reqs[i], code, "%s", why);
     for (size_t i = 0; i < nreqs; i++)
         if (reqs[i].group == g && reqs[i].stream) {
             quicc_free(reqs[i].stream);
@@ -598,9 +796,35 @@ fail_all:
     quicc_free(conn);
 }
 
-int main(int argc, char **argv) {
+/* A number of seconds for an option: positive, finite. */
+static bool parse_secs(const char *name, const char *arg, double *out) {
+    char *end;
+    double v = strtod(arg, &end);
+    if (end == arg || *end || !(v > 0) || v > 1e6) {
+        fprintf(stderr, "quicc-client: %s needs a number of seconds, not '%s'\n", name, arg);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* The URLs in order, each with the -o/-O given before it (curl's pairing). */
+typedef struct url_arg {
+    const char *url;
+    const char *out_spec;
+} url_arg;
+
+/* Parses the command line into opt and urls[]; returns -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, url_arg *urls, size_t *nurls, const char **testcase) {
     static const struct option longopts[] = {{"alpn", required_argument, NULL, 'A'},
-                                             {"output-dir", required_argument, NULL, 'o'},
+                                             {"output", required_argument, NULL, 'o'},
+                                             {"remote-name", no_argument, NULL, 'O'},
+                                             {"remote-name-all", no_argument, NULL, 1001},
+                                             {"output-dir", required_argument, NULL, 1002},
+                                             {"create-dirs", no_argument, NULL, 1003},
+                                             {"fail", no_argument, NULL, 'f'},
+                                             {"connect-timeout", required_argument, NULL, 1004},
+                                             {"max-time", required_argument, NULL, 'm'},
                                              {"cacert", required_argument, NULL, 'C'},
                                              {"insecure", no_argument, NULL, 'k'},
                                              {"keylog", required_argument, NULL, 'L'},
@@ -617,10 +841,42 @@ int main(int argc, char **argv) {
                                              {"help", no_argument, NULL, 'h'},
                                              {"version", no_argument, NULL, 1000},
                                              {NULL, 0, NULL, 0}};
-    const char *testcase = getenv("TESTCASE");
+    const char *pending = NULL; /* -o or -O waiting for its URL */
     int c;
-    while ((c = getopt_long(argc, argv, "o:kvqh", longopts, NULL)) != -1) {
+    /* "-" first: URLs come back in order (as 1), so that each -o pairs with the next URL. */
+    while ((c = getopt_long(argc, argv, "-o:Ofm:kvqh", longopts, NULL)) != -1) {
         switch (c) {
+        case 1:
+            urls[*nurls].url = optarg;
+            urls[(*nurls)++].out_spec = pending;
+            pending = NULL;
+            break;
+        case 'o':
+        case 'O':
+            if (pending) {
+                fprintf(stderr, "quicc-client: -o/-O given twice before one URL\n");
+                return EXIT_USAGE;
+            }
+            pending = c == 'o' ? optarg : REMOTE_NAME;
+            break;
+        case 1001:
+            opt.remote_name_all = true;
+            break;
+        case 1002:
+            opt.outdir = optarg;
+            break;
+        case 1003:
+            opt.create_dirs = true;
+            break;
+        case 'f':
+            opt.fail_http = true;
+            break;
+        case 1004:
+            if (!parse_secs("--connect-timeout", optarg, &opt.connect_timeout)) return EXIT_USAGE;
+            break;
+        case 'm':
+            if (!parse_secs("--max-time", optarg, &opt.max_time)) return EXIT_USAGE;
+            break;
         case 'A':
             opt.alpn_given = true;
             if (!strcmp(optarg, "h3"))
@@ -632,11 +888,8 @@ int main(int argc, char **argv) {
             else {
                 fprintf(stderr, "quicc-client: unknown ALPN '%s'\n", optarg);
                 usage(stderr);
-                return 2;
+                return EXIT_USAGE;
             }
-            break;
-        case 'o':
-            opt.outdir = optarg;
             break;
         case 'C':
             opt.cacert = optarg;
@@ -647,13 +900,16 @@ int main(int argc, char **argv) {
         case 'L':
             opt.keylog = optarg;
             break;
-        case 'M':
-            opt.max_concurrent = (size_t)strtoul(optarg, NULL, 10);
-            if (!opt.max_concurrent) {
-                fprintf(stderr, "quicc-client: --max-concurrent needs a positive number\n");
-                return 2;
+        case 'M': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (end == optarg || *end || v <= 0 || v > 100000) {
+                fprintf(stderr, "quicc-client: --max-concurrent needs a number from 1 to 100000\n");
+                return EXIT_USAGE;
             }
+            opt.max_concurrent = (size_t)v;
             break;
+        }
         case 'c':
             opt.ciphers = optarg;
             break;
@@ -670,7 +926,7 @@ int main(int argc, char **argv) {
             opt.key_update = true;
             break;
         case 'T':
-            testcase = optarg;
+            *testcase = optarg;
             break;
         case 'V':
             opt.versions = optarg;
@@ -689,64 +945,77 @@ int main(int argc, char **argv) {
             break;
         case 'h':
             usage(stdout);
-            return 0;
+            return EXIT_OK;
         case 1000:
             tool_print_version("quicc-client");
-            return 0;
+            return EXIT_OK;
         default:
             usage(stderr);
-            return 2;
+            return EXIT_USAGE;
         }
     }
-    if (testcase && *testcase && !apply_testcase(testcase)) {
-        fprintf(stderr, "quicc-client: test case '%s' is not supported\n", testcase);
-        return 127;
+    if (pending) {
+        fprintf(stderr, "quicc-client: -o/-O without a URL after it\n");
+        return EXIT_USAGE;
     }
-    if (!opt.outdir && getenv("DOWNLOADS") && *getenv("DOWNLOADS"))
-        opt.outdir = getenv("DOWNLOADS");
-    /* The URLs: the arguments, or REQUESTS split at spaces. */
-    char **urls = argv + optind;
-    size_t nurls = (size_t)(argc - optind);
-    char *requests = NULL;
-    if (nurls == 0 && getenv("REQUESTS")) {
-        requests = strdup(getenv("REQUESTS"));
-        urls = calloc(strlen(requests) / 2 + 1, sizeof(*urls));
-        char *save = NULL;
-        for (char *u = strtok_r(requests, " \t\n", &save); u; u = strtok_r(NULL, " \t\n", &save))
-            urls[nurls++] = u;
-    }
-    if (nurls == 0) {
-        fprintf(stderr, "quicc-client: no URL given (arguments or REQUESTS)\n");
-        usage(stderr);
-        return 2;
-    }
-    nreqs = nurls;
-    reqs = calloc(nreqs, sizeof(*reqs));
-    int ngroups = 0;
+    return -1;
+}
+
+/* The requests from the URLs: parsed, grouped into connections, their outputs planned and
+ * checked (never two into one file). Returns -1 to go on, else the exit status. */
+static int plan_requests(const url_arg *urls, int *ngroups) {
     for (size_t i = 0; i < nreqs; i++) {
         request *r = &reqs[i];
-        if (parse_url(r, urls[i]) != 0) {
-            fprintf(stderr, "quicc-client: malformed URL '%s' (expected https://HOST:PORT/PATH)\n",
-                    urls[i]);
-            return 2;
+        int pr = parse_url(r, urls[i].url);
+        if (pr != 0) {
+            fprintf(stderr,
+                    pr == -2
+                        ? "quicc-client: '%s': only https:// URLs can be fetched over QUIC\n"
+                        : "quicc-client: malformed URL '%s' (expected https://HOST:PORT/PATH)\n",
+                    urls[i].url);
+            return pr == -2 ? EXIT_FAILED : EXIT_URL;
         }
+        r->out_spec = urls[i].out_spec;
+        if (plan_output(r) != 0) {
+            fprintf(stderr, "quicc-client: out of memory\n");
+            return EXIT_FAILED;
+        }
+        for (size_t j = 0; j < i && r->out_path; j++)
+            if (reqs[j].out_path && same_file(reqs[j].out_path, r->out_path)) {
+                fprintf(stderr,
+                        "quicc-client: %s and %s would both be written to %s; name the files "
+                        "with -o\n",
+                        reqs[j].url, r->url, r->out_path);
+                return EXIT_USAGE;
+            }
         r->group = -1;
-        if (opt.plan == PLAN_EACH_URL) r->group = ngroups++;
-        if (opt.plan == PLAN_RESUME) ngroups = 1 + (r->group = i > 0);
+        if (opt.plan == PLAN_EACH_URL) r->group = (*ngroups)++;
+        if (opt.plan == PLAN_RESUME) *ngroups = 1 + (r->group = i > 0);
         for (size_t j = 0; j < i && r->group < 0; j++)
             if (!strcmp(reqs[j].host, r->host) && !strcmp(reqs[j].port, r->port))
                 r->group = reqs[j].group;
-        if (r->group < 0) r->group = ngroups++;
+        if (r->group < 0) r->group = (*ngroups)++;
     }
     if (opt.outdir) {
         struct stat st;
+        if (opt.create_dirs) {
+            char probe[4096];
+            snprintf(probe, sizeof(probe), "%s/x", opt.outdir);
+            make_parents(probe);
+        }
         if (stat(opt.outdir, &st) != 0 && mkdir(opt.outdir, 0755) != 0) {
             fprintf(stderr, "quicc-client: cannot create %s: %s\n", opt.outdir, strerror(errno));
-            return 1;
+            return EXIT_WRITE;
         }
     }
+    return -1;
+}
+
+/* The client context from the options; NULL after saying why (*rc: the exit status). */
+static quicc_ctx *make_ctx(int *rc) {
     quicc_ctx *ctx = quicc_ctx_new(QUICC_CLIENT);
-    if (!ctx) return 1;
+    *rc = EXIT_FAILED;
+    if (!ctx) return NULL;
     if (opt.insecure) {
         if (!opt.quiet)
             fprintf(stderr, "quicc-client: warning: not verifying the server certificate\n");
@@ -754,63 +1023,138 @@ int main(int argc, char **argv) {
     } else if (opt.cacert) {
         if (!quicc_ctx_load_verify_file(ctx, opt.cacert)) {
             fprintf(stderr, "quicc-client: cannot read CA file %s\n", opt.cacert);
-            return 1;
+            *rc = 77; /* curl: problem with reading the CA certificate file */
+            goto fail;
         }
     } else {
         quicc_ctx_set_default_verify_paths(ctx);
     }
-    if (opt.keylog) quicc_ctx_set_keylog_file(ctx, opt.keylog);
+    const char *keylog = opt.keylog ? opt.keylog : getenv("SSLKEYLOGFILE");
+    if (keylog && *keylog && !quicc_ctx_set_keylog_file(ctx, keylog)) {
+        fprintf(stderr, "quicc-client: cannot open the key log %s: %s\n", keylog,
+                quicc_err_detail());
+        quicc_err_clear();
+        *rc = EXIT_WRITE;
+        goto fail;
+    }
     const char *qlog = opt.qlog_dir ? opt.qlog_dir : getenv("QLOGDIR");
     if (qlog && *qlog) quicc_ctx_set_qlog_dir(ctx, qlog);
     uint32_t versions[4];
     size_t nversions = opt.versions ? tool_parse_versions(opt.versions, versions, 4) : 0;
     if (opt.versions && (!nversions || !quicc_ctx_set_quic_versions(ctx, versions, nversions))) {
         fprintf(stderr, "quicc-client: bad --quic-versions '%s' (v1, v2, v2draft)\n", opt.versions);
-        return 2;
+        *rc = EXIT_USAGE;
+        goto fail;
     }
     if (opt.ciphers && !quicc_ctx_set_ciphersuites(ctx, opt.ciphers)) {
         fprintf(stderr, "quicc-client: no usable cipher suite in '%s'\n", opt.ciphers);
-        return 2;
+        *rc = EXIT_USAGE;
+        goto fail;
     }
     /* Later connections to a server resume the session of an earlier one. */
     if (opt.plan == PLAN_RESUME || opt.session_file)
         quicc_ctx_set_session_cache_mode(ctx, QUICC_SESS_CACHE_CLIENT);
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (int g = 0; g < ngroups; g++)
-        run_group(ctx, g);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    int rc = 0;
-    uint64_t total = 0;
+    return ctx;
+fail:
+    quicc_ctx_free(ctx);
+    return NULL;
+}
+
+/* Reports each failed URL, copies the standard-output bodies in URL order, closes the
+ * files. Returns the exit status: the first failed URL's (in URL order), else 0. */
+static int finish_requests(void) {
+    int rc = EXIT_OK;
+    static uint8_t cbuf[65536];
     for (size_t i = 0; i < nreqs; i++) {
         request *r = &reqs[i];
-        total += r->bytes;
-        if (!r->ok) {
-            rc = 1;
-            fprintf(stderr, "quicc-client: %s: %s\n", r->url, r->err[0] ? r->err : "failed");
-        }
-        if (r->out && !opt.outdir && r->ok) {
+        if (r->ok && r->out && !r->out_path) {
             rewind(r->out);
             size_t n;
-            static uint8_t cbuf[65536];
             while ((n = fread(cbuf, 1, sizeof(cbuf), r->out)) > 0)
-                fwrite(cbuf, 1, n, stdout);
+                if (fwrite(cbuf, 1, n, stdout) != n) break;
+            if (ferror(r->out) || ferror(stdout) || fflush(stdout) != 0) {
+                r->ok = false;
+                r->code = EXIT_WRITE;
+                snprintf(r->err, sizeof(r->err), "write error on standard output: %s",
+                         strerror(errno));
+            }
         }
         if (r->out && fclose(r->out) != 0 && r->ok) {
-            fprintf(stderr, "quicc-client: %s: write error\n", r->url);
-            rc = 1;
+            r->ok = false;
+            r->code = EXIT_WRITE;
+            snprintf(r->err, sizeof(r->err), "write error on %s: %s",
+                     r->out_path ? r->out_path : "a temporary file", strerror(errno));
+        }
+        r->out = NULL;
+        if (!r->ok) {
+            fprintf(stderr, "quicc-client: %s: %s\n", r->url, r->err[0] ? r->err : "failed");
+            if (rc == EXIT_OK) rc = r->code ? r->code : EXIT_FAILED;
         }
         free(r->out_path);
     }
-    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    vlog("%zu URL(s), %llu bytes in %.3f s (%.1f Mbit/s)", nreqs, (unsigned long long)total, secs,
-         secs > 0 ? (double)total * 8 / secs / 1e6 : 0.0);
-    fflush(stdout);
-    quicc_ctx_free(ctx);
-    free(reqs);
-    if (requests) {
-        free(requests);
+    return rc;
+}
+
+int main(int argc, char **argv) {
+    const char *testcase = getenv("TESTCASE");
+    url_arg *urls = calloc((size_t)argc + 1, sizeof(*urls));
+    size_t nurls = 0;
+    if (!urls) return EXIT_FAILED;
+    int rc = parse_args(argc, argv, urls, &nurls, &testcase);
+    if (rc >= 0) {
         free(urls);
+        return rc;
     }
+    if (testcase && *testcase && !apply_testcase(testcase)) {
+        fprintf(stderr, "quicc-client: test case '%s' is not supported\n", testcase);
+        free(urls);
+        return EXIT_TESTCASE;
+    }
+    if (!opt.outdir && getenv("DOWNLOADS") && *getenv("DOWNLOADS"))
+        opt.outdir = getenv("DOWNLOADS");
+    /* The URLs: the arguments, or REQUESTS split at spaces. */
+    char *requests = NULL;
+    if (nurls == 0 && getenv("REQUESTS")) {
+        requests = strdup(getenv("REQUESTS"));
+        url_arg *more = requests ? calloc(strlen(requests) / 2 + 1, sizeof(*urls)) : NULL;
+        if (!more) return EXIT_FAILED;
+        free(urls);
+        urls = more;
+        char *save = NULL;
+        for (char *u = strtok_r(requests, " \t\n", &save); u; u = strtok_r(NULL, " \t\n", &save))
+            urls[nurls++].url = u;
+    }
+    if (nurls == 0) {
+        fprintf(stderr, "quicc-client: no URL given (arguments or REQUESTS)\n");
+        usage(stderr);
+        free(urls);
+        free(requests);
+        return EXIT_USAGE;
+    }
+    nreqs = nurls;
+    reqs = calloc(nreqs, sizeof(*reqs));
+    int ngroups = 0;
+    quicc_ctx *ctx = NULL;
+    rc = reqs ? plan_requests(urls, &ngroups) : EXIT_FAILED;
+    if (rc < 0) ctx = make_ctx(&rc);
+    if (ctx) {
+        clock_gettime(CLOCK_MONOTONIC, &run_start);
+        for (int g = 0; g < ngroups; g++)
+            run_group(ctx, g);
+        double secs = since(&run_start);
+        uint64_t total = 0;
+        for (size_t i = 0; i < nreqs; i++)
+            total += reqs[i].bytes;
+        rc = finish_requests();
+        vlog("%zu URL(s), %llu bytes in %.3f s (%.1f Mbit/s)", nreqs, (unsigned long long)total,
+             secs, secs > 0 ? (double)total * 8 / secs / 1e6 : 0.0);
+        quicc_ctx_free(ctx);
+    } else {
+        for (size_t i = 0; reqs && i < nreqs; i++)
+            free(reqs[i].out_path);
+    }
+    free(reqs);
+    free(urls);
+    free(requests);
     return rc;
 }

@@ -81,6 +81,9 @@ struct qc_api_port;
 typedef struct qc_api_port_ops {
     struct qc_api_conn *(*route)(struct qc_api_port *p, qc_udp_dgram *d, qc_ts now);
     void (*run)(struct qc_api_port *p, struct qc_api_conn *c, qc_ts now);
+    /* The socket reported an ICMP error (ECONNREFUSED, EHOSTUNREACH, ENETUNREACH): NULL to
+     * ignore it (the handshake or idle timer decides). */
+    void (*unreachable)(struct qc_api_port *p, int err);
 } qc_api_port_ops;
 
 /*
@@ -259,7 +262,8 @@ qc_ts qc_api_rx_time(qc_api_port *p, qc_ts now, const qc_udp_dgram *d);
  * none), a nonblocking one runs one turn first unless it is in explicit event-handling
  * mode. Returns true when done held, false when the call would block, the deadline passed
  * or the socket failed. Flags: NO_BLOCK treats a blocking object as nonblocking; TURN runs
- * the nonblocking turn even in explicit mode (the handshake and shutdown need it).
+ * the nonblocking turn even in explicit mode (the handshake and shutdown need it). Before
+ * quicc_connect returns in 0-RTT mode, the nonblocking turn only sends (without TURN).
  */
 #define QC_API_WAIT_NO_BLOCK 1u
 #define QC_API_WAIT_TURN 2u

@@ -10,6 +10,7 @@
 #include "core/stream.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -246,6 +247,17 @@ int quicc_ctx_set_alpn_protos(quicc_ctx *ctx, const unsigned char *protos, unsig
 }
 
 int quicc_ctx_set_keylog_file(quicc_ctx *ctx, const char *path) {
+    if (path) {
+        /* Opened now too, so that a path that cannot be written fails here, not silently
+         * at each handshake. */
+        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            qc_api_err_push(QUICC_R_PASSED_INVALID_ARGUMENT, "cannot open key log %s: %s", path,
+                            strerror(errno));
+            return 0;
+        }
+        close(fd);
+    }
     ctx_tls_changed(ctx);
     return set_str(&ctx->keylog_file, path);
 }
@@ -846,7 +858,23 @@ static void client_run(qc_api_port *p, qc_api_conn *c, qc_ts now) {
     qc_api_conn_run(c, now);
 }
 
-static const qc_api_port_ops client_port_ops = {.route = client_route, .run = client_run};
+/*
+ * An ICMP error on the client's connected socket before any packet from the server was
+ * accepted: nobody listens there (port unreachable) or the host or network cannot be
+ * reached, so the connection attempt fails at once (SYSCALL, errno, QUICC_R_NETWORK_ERROR)
+ * rather than at the handshake timeout. Once the server has answered, ICMP errors are
+ * ignored: they are unauthenticated, and a forged one must not end a connection.
+ */
+static void client_unreachable(qc_api_port *p, int err) {
+    qc_api_conn *c = p->conns;
+    if (!c || !c->engine || !p->connected) return;
+    qc_conn_stats st;
+    qc_conn_get_stats(c->engine, &st);
+    if (st.pkts_recv == 0) p->net_error = err;
+}
+
+static const qc_api_port_ops client_port_ops = {
+    .route = client_route, .run = client_run, .unreachable = client_unreachable};
 
 /* Creates TLS, socket and engine, and sends the first flight. Lock held. */
 static int conn_start(quicc *s) {
@@ -911,6 +939,7 @@ void qc_api_conn_failure(quicc *s) {
     if (c->port->net_error) {
         s->last_error = QUICC_ERROR_SYSCALL;
         qc_api_err_push(QUICC_R_NETWORK_ERROR, "network error: %s", strerror(c->port->net_error));
+        errno = c->port->net_error; /* as OpenSSL's SSL_ERROR_SYSCALL: errno tells */
         return;
     }
     s->last_error = QUICC_ERROR_SSL;
@@ -933,9 +962,11 @@ void qc_api_conn_failure(quicc *s) {
         return;
     }
     if (!c->connected) {
-        qc_api_err_push(QUICC_R_HANDSHAKE_FAILED, "handshake failed: %s%s (error 0x%llx%s%.*s)",
+        const char *alert = ci->app ? NULL : qc_tls_alert_name(ci->error_code);
+        qc_api_err_push(QUICC_R_HANDSHAKE_FAILED, "handshake failed: %s%s%s%s (error 0x%llx%s%.*s)",
                         ci->local ? "" : "peer closed: ",
                         ci->app ? "application close" : qc_transport_error_name(ci->error_code),
+                        alert ? ", TLS alert " : "", alert ? alert : "",
                         (unsigned long long)ci->error_code, ci->reason_len ? ": " : "",
                         (int)ci->reason_len, ci->reason);
         return;

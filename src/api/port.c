@@ -318,8 +318,11 @@ void qc_api_port_turn(qc_api_port *p) {
         int n = p->has_transport ? qc_transport_recv_batch(&p->transport, &p->rx)
                                  : qc_udp_recv_batch(p->fd, &p->rx);
         if (n < 0) {
-            if (n == -ECONNREFUSED || n == -EHOSTUNREACH || n == -ENETUNREACH || n == -EINTR)
-                continue;      /* ICMP errors: the handshake or idle timer will decide */
+            if (n == -EINTR) continue;
+            if (n == -ECONNREFUSED || n == -EHOSTUNREACH || n == -ENETUNREACH) {
+                if (p->ops->unreachable) p->ops->unreachable(p, -n);
+                continue; /* ICMP errors: the owner decides (see client_unreachable) */
+            }
             p->net_error = -n; /* the socket failed: its objects report it */
             break;
         }
@@ -391,13 +394,20 @@ bool qc_api_block_until(quicc *s, unsigned flags, bool (*done)(quicc *s, void *a
     qc_api_port *p = s->c->port;
     bool blocking = s->blocking && !(flags & QC_API_WAIT_NO_BLOCK);
     bool may_turn = !s->c->explicit_events || (flags & QC_API_WAIT_TURN);
+    /* Before quicc_connect returns in 0-RTT mode, a nonblocking call only sends (as io_tick):
+     * reading the server's answer now could complete the handshake, and what the
+     * application writes next would leave in 1-RTT instead of 0-RTT. */
+    bool send_only = s->c->early_mode && !s->c->connected && !(flags & QC_API_WAIT_TURN);
     bool turned = false;
     for (;;) {
         if (done(s, arg)) return true;
         if (p->net_error) return false;
         if (!blocking) {
             if (turned || !may_turn) return false;
-            qc_api_port_turn(p);
+            if (send_only)
+                qc_api_conn_flush(s->c, qc_api_now());
+            else
+                qc_api_port_turn(p);
             turned = true;
             continue;
         }

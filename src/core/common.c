@@ -94,6 +94,41 @@ uint64_t qc_err_transport(int err) {
     return QC_TE_INTERNAL_ERROR;
 }
 
+const char *qc_tls_alert_name(uint64_t code) {
+    static const struct {
+        uint8_t alert;
+        const char *name;
+    } alerts[] = {{10, "unexpected_message"},
+                  {20, "bad_record_mac"},
+                  {22, "record_overflow"},
+                  {40, "handshake_failure"},
+                  {42, "bad_certificate"},
+                  {43, "unsupported_certificate"},
+                  {44, "certificate_revoked"},
+                  {45, "certificate_expired"},
+                  {46, "certificate_unknown"},
+                  {47, "illegal_parameter"},
+                  {48, "unknown_ca"},
+                  {49, "access_denied"},
+                  {50, "decode_error"},
+                  {51, "decrypt_error"},
+                  {70, "protocol_version"},
+                  {71, "insufficient_security"},
+                  {80, "internal_error"},
+                  {86, "inappropriate_fallback"},
+                  {109, "missing_extension"},
+                  {110, "unsupported_extension"},
+                  {112, "unrecognized_name"},
+                  {113, "bad_certificate_status_response"},
+                  {115, "unknown_psk_identity"},
+                  {116, "certificate_required"},
+                  {120, "no_application_protocol"}};
+    if (code < 0x100 || code > 0x1ff) return NULL;
+    for (size_t i = 0; i < QC_ARRAY_LEN(alerts); i++)
+        if (alerts[i].alert == code - 0x100) return alerts[i].name;
+    return "unknown alert";
+}
+
 const char *qc_transport_error_name(uint64_t code) {
     static const char *const names[] = {"NO_ERROR",
                                         "INTERNAL_ERROR",

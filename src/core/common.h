@@ -132,6 +132,9 @@ const char *qc_strerror(int err);
 uint64_t qc_err_transport(int err);
 /* Name of a transport error code ("FLOW_CONTROL_ERROR", "CRYPTO_ERROR"). */
 const char *qc_transport_error_name(uint64_t code);
+/* The TLS alert (RFC 8446 §6) a CRYPTO_ERROR code 0x100 + alert carries, by its name
+ * ("no_application_protocol"); NULL for a code that is no CRYPTO_ERROR. */
+const char *qc_tls_alert_name(uint64_t code);
 
 #define QC_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define QC_MAX(a, b) ((a) > (b) ? (a) : (b))

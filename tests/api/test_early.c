@@ -4,9 +4,10 @@
  * in-memory datagram pair. A first connection leaves a session; a second one resumes it
  * and sends its request in 0-RTT, which the server accepts (both sides say so) and
  * answers; a third, against a new listener context (a restarted server), has its 0-RTT
- * refused and the request goes again in 1-RTT by itself. Every answer is checked byte for
- * byte; without a session, or after the handshake, quicc_write_early_data fails with
- * QUICC_R_NO_EARLY_DATA. Both sides write qlog files (quicc_ctx_set_qlog_dir): each is a
+ * refused and the request goes again in 1-RTT by itself. A slow nonblocking application
+ * whose server has answered before its next call still sends all its request in 0-RTT. Every answer
+ * is checked byte for byte; without a session, or after the handshake, quicc_write_early_data fails
+ * with QUICC_R_NO_EARLY_DATA. Both sides write qlog files (quicc_ctx_set_qlog_dir): each is a
  * well-formed JSON-SEQ trace, and those of the 0-RTT connections show 0-RTT packets.
  */
 #include "quicc.h"
@@ -155,9 +156,46 @@ static int resumed(quicc_ctx *ctx, quicc_dgram_pair *pair, const unsigned char *
     return st;
 }
 
+/*
+ * A nonblocking resumed connection whose application is slow: the first piece of the
+ * request leaves with the ClientHello, the server's answer is waiting by the time the
+ * application calls again (a nonblocking quicc_accept_stream, as an HTTP/3 layer does), and
+ * the rest of the request must still go in 0-RTT: before quicc_connect returns, no call reads
+ * the network.
+ */
+static void resumed_slow_app(quicc_ctx *ctx, quicc_dgram_pair *pair, const unsigned char *sess,
+                             size_t len) {
+    quicc *c = client(ctx, pair);
+    CHECK(quicc_set_session(c, sess, len));
+    CHECK(quicc_set_blocking_mode(c, 0));
+    static char rest[4096];
+    static const char head[] = "GET /20";
+    int m = snprintf(rest, sizeof(rest), "000 HTTP/1.0\r\nX-Pad: %03000d\r\n\r\n", 0);
+    size_t n = 0;
+    CHECK_EQ(quicc_write_early_data(c, head, sizeof(head) - 1, &n), 1);
+    struct timespec pause = {0, 200 * 1000 * 1000};
+    nanosleep(&pause, NULL); /* the server's Initial and Handshake arrive meanwhile */
+    CHECK(quicc_accept_stream(c, QUICC_ACCEPT_STREAM_NO_BLOCK) == NULL);
+    CHECK_EQ(quicc_write_early_data(c, rest, (size_t)m, &n), 1);
+    CHECK_EQ(n, (size_t)m);
+    CHECK(quicc_stream_conclude(c, 0));
+    uint64_t sent = 0;
+    CHECK(quicc_get_value_uint(c, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_CONN_0RTT_SENT, &sent));
+    CHECK(sent > (uint64_t)m); /* all of it in 0-RTT packets */
+    for (int i = 0; i < 1000 && quicc_connect(c) != 1; i++) {
+        struct timespec t = {0, 2 * 1000 * 1000};
+        nanosleep(&t, NULL);
+    }
+    CHECK_EQ(quicc_set_blocking_mode(c, 1), 1);
+    check_answer(c, 20000);
+    CHECK_EQ(quicc_get_early_data_status(c), QUICC_EARLY_DATA_ACCEPTED);
+    CHECK_EQ(quicc_shutdown(c), 1);
+    quicc_free(c);
+}
+
 static void test_early_data(void) {
     quicc_dgram_pair *pair = quicc_dgram_pair_new(0);
-    server sv = {.pair = pair, .conns = 2};
+    server sv = {.pair = pair, .conns = 3};
     pthread_t th;
     pthread_create(&th, NULL, serve, &sv);
     quicc_ctx *ctx = quicc_ctx_new(QUICC_CLIENT);
@@ -166,12 +204,15 @@ static void test_early_data(void) {
     static unsigned char sess[16384];
     size_t len = first(ctx, pair, sess, sizeof(sess));
     CHECK_EQ(resumed(ctx, pair, sess, len), QUICC_EARLY_DATA_ACCEPTED);
+    resumed_slow_app(ctx, pair, sess, len);
     pthread_join(th, NULL);
     CHECK(sv.ok);
     CHECK_EQ(sv.early[0], QUICC_EARLY_DATA_NOT_SENT);
     CHECK_EQ(sv.early[1], QUICC_EARLY_DATA_ACCEPTED);
     CHECK_U64(sv.zero_rtt[0], 0);
     CHECK(sv.zero_rtt[1] > 20); /* the server read the request from 0-RTT packets */
+    CHECK_EQ(sv.early[2], QUICC_EARLY_DATA_ACCEPTED);
+    CHECK(sv.zero_rtt[2] > 3000);
     /* A restarted server (a new context: another ticket key) refuses the 0-RTT. */
     server sv2 = {.pair = pair, .conns = 1};
     pthread_create(&th, NULL, serve, &sv2);
@@ -241,8 +282,8 @@ static void check_qlogs(int *files, int *zero_rtt_files) {
 static void test_qlogs(void) {
     int files, zfiles;
     check_qlogs(&files, &zfiles);
-    CHECK_EQ(files, 6);  /* three connections, a file on each side */
-    CHECK_EQ(zfiles, 2); /* the two that sent 0-RTT */
+    CHECK_EQ(files, 8);  /* four connections, a file on each side */
+    CHECK_EQ(zfiles, 3); /* the three that sent 0-RTT */
 }
 
 int main(void) {

@@ -3,7 +3,8 @@
  * with the header; a development certificate holds its names (DNS and IP subject
  * alternative names, the first DNS name as CN), is a serverAuth end-entity certificate valid
  * for the days asked, loads into a server context with its key (mode 0600); every refused
- * argument and an unwritable path fail with their exact reasons.
+ * argument and an unwritable path fail with their exact reasons, and so does a key log
+ * file that cannot be opened.
  */
 #include "quicc.h"
 #include "quicc_h3.h"
@@ -155,6 +156,24 @@ static void test_cert_refused(void) {
     refused(quicc_generate_self_signed_cert(cert, nodir, one, 1, 1), QUICC_R_INTERNAL_ERROR, nodir);
 }
 
+/* A key log that cannot be opened fails at the call, with the path and the reason. */
+static void test_keylog_refused(void) {
+    quicc_ctx *ctx = quicc_ctx_new(QUICC_CLIENT);
+    CHECK(ctx != NULL);
+    quicc_err_clear();
+    refused(quicc_ctx_set_keylog_file(ctx, "/nonexistent-dir/keys.log"),
+            QUICC_R_PASSED_INVALID_ARGUMENT, "cannot open key log /nonexistent-dir/keys.log");
+    char path[160];
+    snprintf(path, sizeof(path), "%s/keys.log", dir);
+    CHECK_EQ(quicc_ctx_set_keylog_file(ctx, path), 1);
+    struct stat st;
+    CHECK_EQ(stat(path, &st), 0);
+    CHECK_EQ(st.st_mode & 0777, 0600);
+    CHECK_EQ(quicc_ctx_set_keylog_file(ctx, NULL), 1);
+    unlink(path);
+    quicc_ctx_free(ctx);
+}
+
 int main(void) {
     snprintf(dir, sizeof(dir), "/tmp/quicc-test-util-XXXXXX");
     if (!mkdtemp(dir)) return 1;
@@ -163,6 +182,7 @@ int main(void) {
     TEST_RUN(test_version);
     TEST_RUN(test_cert);
     TEST_RUN(test_cert_refused);
+    TEST_RUN(test_keylog_refused);
     unlink(cert);
     unlink(key);
     rmdir(dir);

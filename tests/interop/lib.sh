@@ -76,3 +76,15 @@ start_quicc_server() {
     PORT=$(sed -n 's/.* port \([0-9]*\),.*/\1/p' "$WORK/server.log" | head -1)
     [ -n "$PORT" ] || fail "quicc-server did not start: $(cat "$WORK/server.log")"
 }
+
+# free_udp_port: a UDP port nothing on this host is bound to (checked in /proc/net/udp*).
+free_udp_port() {
+    while :; do
+        _p=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d " ") % 40000))
+        _hex=$(printf '%04X' "$_p")
+        grep -q ":$_hex " /proc/net/udp /proc/net/udp6 2>/dev/null || {
+            echo "$_p"
+            return
+        }
+    done
+}

@@ -1,7 +1,8 @@
 #!/bin/sh
 # quicc-client's hq-interop and http/1.0 modes against quicc-test-server (the
 # engine's server role): 30 files in parallel per protocol, verified by
-# SHA-256, and a missing file failing with the protocol's error.
+# SHA-256, a missing file failing with the protocol's error and exit status, and no common
+# ALPN named as such (exit 35).
 BUILD=${1:?usage: $0 BUILD_DIR}
 . "$(dirname "$0")/lib.sh"
 CLIENT="$BUILD/bin/quicc-client"
@@ -34,28 +35,30 @@ for alpn in hq-interop http/1.0; do
         i=$((i + 1))
     done
     # shellcheck disable=SC2086
-    timeout 60 "$CLIENT" -q --alpn "$alpn" --cacert "$WORK/ca.pem" -o "$out" $urls ||
+    timeout 60 "$CLIENT" -q --alpn "$alpn" --cacert "$WORK/ca.pem" --output-dir "$out" $urls ||
         fail "$alpn: download exited $?"
     for f in big $(i=1; while [ $i -le 30 ]; do echo f$i; i=$((i + 1)); done); do
         [ "$(sha "$WORK/htdocs/$f")" = "$(sha "$out/$f")" ] || fail "$alpn: $f differs"
     done
     echo "ok: $alpn, 31 files"
-    timeout 30 "$CLIENT" -q --alpn "$alpn" --cacert "$WORK/ca.pem" -o "$out" \
+    timeout 30 "$CLIENT" -q -f --alpn "$alpn" --cacert "$WORK/ca.pem" --output-dir "$out" \
         "https://localhost:$PORT/missing" 2>"$WORK/err.txt"
     rc=$?
-    [ $rc -eq 1 ] || fail "$alpn: missing file gave exit $rc"
     if [ "$alpn" = http/1.0 ]; then
+        [ $rc -eq 22 ] || fail "$alpn: missing file with --fail gave exit $rc"
         grep -q "HTTP status 404" "$WORK/err.txt" || fail "$alpn 404: $(cat "$WORK/err.txt")"
     else
+        [ $rc -eq 56 ] || fail "$alpn: missing file gave exit $rc"
         grep -q "reset by server (error 0x10)" "$WORK/err.txt" || fail "$alpn: $(cat "$WORK/err.txt")"
     fi
-    echo "ok: $alpn missing file -> exit 1"
+    echo "ok: $alpn missing file -> exit $rc"
 done
-# ALPN the server does not offer: the handshake fails with the TLS alert (0x178).
-timeout 30 "$CLIENT" -q --alpn h3 --cacert "$WORK/ca.pem" -o "$WORK/x" "https://localhost:$PORT/f1" \
+# ALPN the server does not offer: the handshake fails with the TLS alert (0x178), exit 35.
+timeout 30 "$CLIENT" -q --alpn h3 --cacert "$WORK/ca.pem" --output-dir "$WORK/x" "https://localhost:$PORT/f1" \
     2>"$WORK/err.txt"
 rc=$?
-[ $rc -eq 1 ] || fail "unknown ALPN gave exit $rc"
-grep -q "0x178" "$WORK/err.txt" || fail "unknown ALPN: $(cat "$WORK/err.txt")"
-echo "ok: no common ALPN -> exit 1 (no_application_protocol)"
+[ $rc -eq 35 ] || fail "unknown ALPN gave exit $rc"
+grep -q "the server speaks none of the offered protocols (ALPN h3)" "$WORK/err.txt" ||
+    fail "unknown ALPN: $(cat "$WORK/err.txt")"
+echo "ok: no common ALPN -> exit 35, named"
 echo "1 passed, 0 failed"

@@ -30,7 +30,7 @@ relay() { # OPTIONS...: starts the relay in front of the server; sets RPORT
 }
 fetch() {
     rm -rf "$WORK/out"
-    "$BUILD/bin/quicc-client" -q --alpn hq-interop --cacert "$CERT" -o "$WORK/out" \
+    "$BUILD/bin/quicc-client" -q --alpn hq-interop --cacert "$CERT" --output-dir "$WORK/out" \
         "https://localhost:$RPORT/f" || fail "fetch through the relay failed"
     [ "$(sha "$WORK/out/f")" = "$(sha "$WORK/www/f")" ] || fail "the file differs"
 }

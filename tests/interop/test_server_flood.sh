@@ -14,7 +14,7 @@ before=$(rss)
 FLOOD=$!
 i=1
 while [ $i -le 6 ]; do
-    timeout 30 "$CLIENT" -q --cacert "$WORK/cert.pem" -o "$WORK/out$i" \
+    timeout 30 "$CLIENT" -q --cacert "$WORK/cert.pem" --output-dir "$WORK/out$i" \
         "https://localhost:$PORT/file.bin" || fail "client $i failed during the flood"
     [ "$(sha "$WORK/htdocs/file.bin")" = "$(sha "$WORK/out$i/file.bin")" ] || fail "client $i: differs"
     i=$((i + 1))
@@ -23,7 +23,7 @@ done
 wait $FLOOD
 kill -0 "$SERVER_PID" || fail "server died"
 peak=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
-timeout 30 "$CLIENT" -q --cacert "$WORK/cert.pem" -o "$WORK/after" "https://localhost:$PORT/file.bin" ||
+timeout 30 "$CLIENT" -q --cacert "$WORK/cert.pem" --output-dir "$WORK/after" "https://localhost:$PORT/file.bin" ||
     fail "client after the flood failed"
 [ "$(sha "$WORK/htdocs/file.bin")" = "$(sha "$WORK/after/file.bin")" ] || fail "after: differs"
 cat "$WORK/flood.txt"

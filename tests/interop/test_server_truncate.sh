@@ -18,7 +18,7 @@ for alpn in h3 hq-interop http/1.0; do
     for delay in 0.05 0.1 0.2 0.3; do
         cp "$WORK/src/orig.bin" "$WORK/htdocs/victim.bin"
         rm -rf "$WORK/out"
-        timeout 60 "$CLIENT" -q --alpn "$alpn" --cacert "$CERT" -o "$WORK/out" \
+        timeout 60 "$CLIENT" -q --alpn "$alpn" --cacert "$CERT" --output-dir "$WORK/out" \
             "https://localhost:$PORT/victim.bin" 2>"$WORK/err.txt" &
         cpid=$!
         sleep "$delay"
@@ -37,7 +37,7 @@ for alpn in h3 hq-interop http/1.0; do
     done
     [ $failed -ge 1 ] || fail "$alpn: no truncation landed mid-transfer in 4 tries"
     # The server goes on serving.
-    timeout 30 "$CLIENT" -q --alpn "$alpn" --cacert "$CERT" -o "$WORK/out2" \
+    timeout 30 "$CLIENT" -q --alpn "$alpn" --cacert "$CERT" --output-dir "$WORK/out2" \
         "https://localhost:$PORT/after.bin" || fail "$alpn: next request failed"
     [ "$(sha "$WORK/out2/after.bin")" = "$(sha "$WORK/htdocs/after.bin")" ] || fail "$alpn: after.bin differs"
     echo "ok: $alpn: $failed of 4 transfers cut by the truncation failed cleanly; the server lives"

@@ -21,6 +21,11 @@ static void test_transport_names(void) {
     CHECK(strcmp(qc_transport_error_name(0x3), "FLOW_CONTROL_ERROR") == 0);
     CHECK(strcmp(qc_transport_error_name(0x10), "NO_VIABLE_PATH") == 0);
     CHECK(strcmp(qc_transport_error_name(0x12a), "CRYPTO_ERROR") == 0);
+    CHECK(strcmp(qc_tls_alert_name(0x178), "no_application_protocol") == 0);
+    CHECK(strcmp(qc_tls_alert_name(0x12a), "bad_certificate") == 0);
+    CHECK(strcmp(qc_tls_alert_name(0x1ff), "unknown alert") == 0);
+    CHECK(qc_tls_alert_name(0x0a) == NULL);
+    CHECK(qc_tls_alert_name(0x200) == NULL);
     CHECK(strcmp(qc_transport_error_name(0x200), "UNKNOWN_ERROR") == 0);
 }
 
