@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -53,8 +54,9 @@ typedef struct request {
     int code; /* the exit status its failure calls for (curl's numbers, see EXIT_*) */
     char err[300];
     const char *out_spec; /* -o FILE ("-": stdout), REMOTE_NAME for -O, NULL: stdout */
-    FILE *out;
-    char *out_path; /* the file the body goes to; NULL: standard output */
+    FILE *out;            /* the file, standard output itself, or a temporary file (see emit) */
+    char *out_path;       /* the file the body goes to; NULL: standard output */
+    bool emitted;         /* standard output: its body is out (or it failed); the next one may go */
     uint64_t bytes;
     int status;
     /* hq-interop / http/1.0 */
@@ -273,20 +275,109 @@ static bool same_file(const char *a, const char *b) {
            sa.st_ino == sb.st_ino;
 }
 
+/* Open outputs (files and temporary files), and how many may be: the descriptor limit less
+ * a margin for the sockets, so that thousands of URLs never run out of descriptors. */
+static size_t open_files, file_limit = 64;
+static size_t emit_next; /* the first URL whose standard-output body is not out yet */
+
+static void set_file_limit(void) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+        file_limit = rl.rlim_cur > 96 ? (size_t)rl.rlim_cur - 64 : 32;
+    else
+        file_limit = 4096;
+}
+
+/* Bodies for standard output stream there when their URL is the next in order (without
+ * --fail, which must see the status first); the others wait in a temporary file. */
 static int open_output(request *r) {
     if (!r->out_path) {
-        r->out = tmpfile(); /* standard output gets the bodies in URL order at the end */
-        return r->out ? 0 : -1;
+        if (!opt.fail_http && (size_t)(r - reqs) == emit_next) {
+            r->out = stdout;
+            return 0;
+        }
+        r->out = tmpfile();
+    } else {
+        if (opt.create_dirs && make_parents(r->out_path) != 0) return -1;
+        r->out = fopen(r->out_path, "wb");
     }
-    if (opt.create_dirs && make_parents(r->out_path) != 0) return -1;
-    r->out = fopen(r->out_path, "wb");
+    if (r->out) open_files++;
     return r->out ? 0 : -1;
+}
+
+static void close_output(request *r) {
+    if (!r->out || r->out == stdout) {
+        r->out = NULL;
+        return;
+    }
+    if (fclose(r->out) != 0 && r->ok) {
+        r->ok = false;
+        r->code = EXIT_WRITE;
+        snprintf(r->err, sizeof(r->err), "write error on %s: %s",
+                 r->out_path ? r->out_path : "a temporary file", strerror(errno));
+    }
+    r->out = NULL;
+    open_files--;
+}
+
+/* Copies r's temporary file to standard output. */
+static void copy_to_stdout(request *r) {
+    static uint8_t cbuf[65536];
+    rewind(r->out);
+    size_t n;
+    while ((n = fread(cbuf, 1, sizeof(cbuf), r->out)) > 0)
+        if (fwrite(cbuf, 1, n, stdout) != n) break;
+    if (ferror(r->out) || ferror(stdout)) {
+        r->ok = false;
+        r->state = 2;
+        r->code = EXIT_WRITE;
+        snprintf(r->err, sizeof(r->err), "write error on standard output: %s", strerror(errno));
+    }
+}
+
+/*
+ * After each turn: finished requests close their files; standard output gets, in URL order,
+ * every finished body at the head, then the running one at the head switches from its
+ * temporary file to standard output.
+ */
+static void settle_outputs(void) {
+    for (size_t i = 0; i < nreqs; i++)
+        if (reqs[i].state == 2 && reqs[i].out_path) close_output(&reqs[i]);
+    while (emit_next < nreqs) {
+        request *r = &reqs[emit_next];
+        if (r->out_path || r->emitted) {
+            emit_next++;
+            continue;
+        }
+        if (r->state == 0) break; /* it streams to standard output once it starts */
+        if (r->out && r->out != stdout && (r->state == 2 ? r->ok : !opt.fail_http)) {
+            copy_to_stdout(r);
+            close_output(r);
+            if (r->state == 1) r->out = stdout; /* the rest goes straight there */
+        }
+        if (r->state != 2) break;
+        close_output(r);
+        r->emitted = true;
+        emit_next++;
+    }
+    if (fflush(stdout) != 0)
+        for (size_t i = 0; i < nreqs; i++)
+            if (!reqs[i].out_path && reqs[i].ok) {
+                reqs[i].ok = false;
+                reqs[i].code = EXIT_WRITE;
+                snprintf(reqs[i].err, sizeof(reqs[i].err), "write error on standard output: %s",
+                         strerror(errno));
+                break;
+            }
 }
 
 static int body(request *r, const uint8_t *data, size_t len) {
     if (len && fwrite(data, 1, len, r->out) != len) {
         req_fail(r, EXIT_WRITE, "write error on %s: %s",
-                 r->out_path ? r->out_path : "a temporary file", strerror(errno));
+                 r->out_path        ? r->out_path
+                 : r->out == stdout ? "standard output"
+                                    : "a temporary file",
+                 strerror(errno));
         return -1;
     }
     r->bytes += len;
@@ -564,6 +655,7 @@ static bool start_requests(quicc *conn, quicc_h3 *h3, int g, size_t *running) {
         request *r = &reqs[i];
         if (r->group != g || r->state != 0) continue;
         if (opt.max_concurrent && *running >= opt.max_concurrent) break;
+        if (open_files >= file_limit) break; /* until finished ones close theirs */
         if (open_output(r) != 0) {
             req_fail(r, EXIT_WRITE, "cannot open %s: %s",
                      r->out_path ? r->out_path : "a temporary file", strerror(errno));
@@ -577,8 +669,7 @@ static bool start_requests(quicc *conn, quicc_h3 *h3, int g, size_t *running) {
             rv = raw_start(conn, r);
         }
         if (rv == 1) {
-            fclose(r->out);
-            r->out = NULL;
+            close_output(r);
             return false;
         }
         if (rv < 0) {
@@ -697,6 +788,7 @@ static void run_group(quicc_ctx *ctx, int g) {
     }
     static uint8_t buf[65536];
     for (;;) {
+        settle_outputs();
         start_requests(conn, h3, g, &running);
         quicc_handle_events(conn);
         /* The keys can be updated once the handshake is confirmed (RFC 9001 §6.1). */
@@ -1060,32 +1152,14 @@ fail:
     return NULL;
 }
 
-/* Reports each failed URL, copies the standard-output bodies in URL order, closes the
- * files. Returns the exit status: the first failed URL's (in URL order), else 0. */
+/* Writes out what is left, reports each failed URL. Returns the exit status: the first
+ * failed URL's (in URL order), else 0. */
 static int finish_requests(void) {
+    settle_outputs();
     int rc = EXIT_OK;
-    static uint8_t cbuf[65536];
     for (size_t i = 0; i < nreqs; i++) {
         request *r = &reqs[i];
-        if (r->ok && r->out && !r->out_path) {
-            rewind(r->out);
-            size_t n;
-            while ((n = fread(cbuf, 1, sizeof(cbuf), r->out)) > 0)
-                if (fwrite(cbuf, 1, n, stdout) != n) break;
-            if (ferror(r->out) || ferror(stdout) || fflush(stdout) != 0) {
-                r->ok = false;
-                r->code = EXIT_WRITE;
-                snprintf(r->err, sizeof(r->err), "write error on standard output: %s",
-                         strerror(errno));
-            }
-        }
-        if (r->out && fclose(r->out) != 0 && r->ok) {
-            r->ok = false;
-            r->code = EXIT_WRITE;
-            snprintf(r->err, sizeof(r->err), "write error on %s: %s",
-                     r->out_path ? r->out_path : "a temporary file", strerror(errno));
-        }
-        r->out = NULL;
+        close_output(r);
         if (!r->ok) {
             fprintf(stderr, "quicc-client: %s: %s\n", r->url, r->err[0] ? r->err : "failed");
             if (rc == EXIT_OK) rc = r->code ? r->code : EXIT_FAILED;
@@ -1139,6 +1213,7 @@ int main(int argc, char **argv) {
     if (rc < 0) ctx = make_ctx(&rc);
     if (ctx) {
         clock_gettime(CLOCK_MONOTONIC, &run_start);
+        set_file_limit();
         for (int g = 0; g < ngroups; g++)
             run_group(ctx, g);
         double secs = since(&run_start);

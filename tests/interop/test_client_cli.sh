@@ -1,5 +1,7 @@
 #!/bin/sh
 # quicc-client as curl users expect, against quicc-server: -o FILE per URL (paired in order),
+# bodies streamed to standard output in URL order, hundreds of URLs within a low descriptor
+# limit,
 # -O and --output-dir, --create-dirs, two URLs that would share a file refused before any
 # traffic, write errors (exit 23, also on standard output), a refused port (exit 7, at once),
 # a host that does not resolve (6), --connect-timeout and --max-time (28), upper-case HTTPS://,
@@ -40,6 +42,54 @@ cat "$WORK/www/sub/index.html" "$WORK/www/index.html" >"$WORK/both"
 [ "$(sha "$WORK/out.txt")" = "$(sha "$WORK/both")" ] || fail "standard output: not both bodies in URL order"
 [ "$(sha "$WORK/c.bin")" = "$(sha "$WORK/www/big")" ] || fail "-o between stdout URLs"
 echo "ok: bodies without -o to standard output, in URL order"
+
+# Standard output gets a body as soon as its URL is next in order: the first body is there
+# while the second is still coming through a 1 Mbit/s link.
+relay_port=$(free_udp_port)
+"$BUILD/tests/quicc-netsim" --listen "127.0.0.1:$relay_port" --server "127.0.0.1:$PORT" --rate 1 \
+    --duration 30 2>/dev/null &
+RELAY=$!
+: >"$WORK/stream.out"
+sleep 0.2
+$C "https://localhost:$relay_port/index.html" "https://localhost:$relay_port/big" >"$WORK/stream.out" 2>"$WORK/err.txt" &
+CPID=$!
+n=0
+while [ "$(wc -c <"$WORK/stream.out")" -lt 5000 ] && [ $n -lt 50 ]; do
+    sleep 0.1
+    n=$((n + 1))
+done
+kill -0 $CPID 2>/dev/null || fail "streaming: the client finished before the check (too fast a link?)"
+[ "$(head -c 5000 "$WORK/stream.out" | sha256sum | cut -d' ' -f1)" = "$(sha "$WORK/www/index.html")" ] ||
+    fail "streaming: the first body is not on standard output while the second is on its way"
+wait $CPID || fail "streaming: exit $?"
+kill $RELAY
+wait $RELAY 2>/dev/null
+cat "$WORK/www/index.html" "$WORK/www/big" >"$WORK/both2"
+[ "$(sha "$WORK/stream.out")" = "$(sha "$WORK/both2")" ] || fail "streaming: the output differs"
+echo "ok: bodies stream to standard output in URL order"
+
+# 600 URLs with 128 descriptors: into files (-O for all), and to standard output.
+i=0
+many=""
+while [ $i -lt 600 ]; do
+    head -c $((i % 50 + 1)) /dev/urandom >"$WORK/www/m$i"
+    many="$many $U/m$i"
+    i=$((i + 1))
+done
+rm -rf "$WORK/many"
+# shellcheck disable=SC2086
+(ulimit -n 128 && exec $C --output-dir "$WORK/many" $many) 2>"$WORK/err.txt" || fail "600 URLs into files: exit $?: $(head -c 300 "$WORK/err.txt")"
+i=0
+: >"$WORK/all"
+while [ $i -lt 600 ]; do
+    [ "$(sha "$WORK/many/m$i")" = "$(sha "$WORK/www/m$i")" ] || fail "600 URLs: m$i differs"
+    cat "$WORK/www/m$i" >>"$WORK/all"
+    i=$((i + 1))
+done
+# shellcheck disable=SC2086
+(ulimit -n 128 && exec $C $many) >"$WORK/many.out" 2>"$WORK/err.txt" || fail "600 URLs to stdout: exit $?: $(head -c 300 "$WORK/err.txt")"
+[ "$(sha "$WORK/many.out")" = "$(sha "$WORK/all")" ] || fail "600 URLs to stdout: output differs"
+echo "ok: 600 URLs with 128 descriptors, to files and to standard output"
 
 # Two URLs that would write one file: refused before any traffic (exit 2), nothing written.
 rm -rf "$WORK/dl"
