@@ -127,9 +127,12 @@ static qc_api_conn *server_conn_new(qc_api_port *p, const qc_ep_decision *d, con
     cfg.rand = qc_api_rand;
     cfg.versions = p->ep.cfg.versions; /* the listener's: accepted and negotiated alike */
     cfg.idle_timeout_ms = c->idle_timeout_ms;
-    /* Half-open handshakes go well before the idle timeout (they hold a slot each). */
+    /* Half-open handshakes go before the idle timeout (they hold a slot each), but not
+     * before a live client's next probe: after four unanswered probes a client waits 16 s
+     * (PTO backoff from about 1 s), which 30 % loss each way produces now and then; 10 s
+     * cut such a handshake off, and the client's later packets met no one. */
     cfg.handshake_timeout_ms =
-        c->idle_timeout_ms && c->idle_timeout_ms < 10000 ? c->idle_timeout_ms : 10000;
+        c->idle_timeout_ms && c->idle_timeout_ms < 20000 ? c->idle_timeout_ms : 20000;
     cfg.cid_hooks = qc_endpoint_bind(&c->binding);
     qc_api_qlog_open(c, &cfg, d->has_odcid ? &d->odcid : &d->hdr.dcid, true, now);
     int rv =

@@ -549,9 +549,11 @@ for rb in port addr; do
             record rebind-$rb gtlsclient-quicc FAIL "$RESULT_SECS" "$(grep ^rebinds "$WORK/relay.sum") $(grep ^conn "$WORK/wire") $(h3_line)"
     fi
 done
-# gtlsclient against the long-lived server: one handshake in a few dozen once failed here
-# (the server gave up a half-open handshake after a fixed 10 s, now after 10 s of silence);
-# 200 more through this relay (30 % loss or corruption, up to 3 in a row) all passed.
+# gtlsclient against the long-lived server. A handshake in a few dozen failed here when the
+# server gave up a half-open handshake after a fixed 10 s; with 10 s of silence 500 of 500
+# passed in a loop, but one failed in make test's ASan build on a loaded machine
+# (ERR_IDLE_CLOSE); the server now waits 20 s of silence (a client waits 16 s after four
+# unanswered probes).
 # shellcheck disable=SC2086
 gtls_multi handshakeloss --drop $HSLOSS --seed 17
 # shellcheck disable=SC2086
