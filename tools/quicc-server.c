@@ -67,8 +67,10 @@ static void usage(FILE *f) {
                "  --cert FILE        certificate chain (PEM)\n"
                "  --key FILE         private key (PEM)\n"
                "                     (without --cert/--key: a fresh self-signed certificate\n"
-               "                     for localhost and 127.0.0.1)\n"
+               "                     for localhost, 127.0.0.1 and ::1)\n"
                "  --write-cert FILE  write that generated certificate to FILE (for clients)\n"
+               "  --cert-dir DIR     keep a development certificate in DIR between runs\n"
+               "                     (DIR/cert.pem for clients; made again after 25 days)\n"
                "  --retry            validate every client address with Retry\n"
                "  --qlog-dir DIR     write a qlog file per connection into DIR (also QLOGDIR)\n"
                "  --quic-versions LIST  QUIC versions a client may start in, and the order in\n"
@@ -82,7 +84,8 @@ static void usage(FILE *f) {
                "  --help             show this help\n"
                "  --version          show the versions of quicc, GnuTLS and nghttp3\n"
                "\n"
-               "ADDR defaults to 127.0.0.1. Logs one line per connection: peer, ALPN,\n"
+               "ADDR (an address or a host name) defaults to 127.0.0.1; PORT 0 takes a free\n"
+               "port. Logs one line per connection: peer, ALPN,\n"
                "requests, bytes, duration, QUIC version, ECN and close reason.\n");
 }
 
@@ -361,27 +364,69 @@ static void conn_free(sconn *sc) {
     free(sc);
 }
 
-static int make_socket(const char *addr, const char *port) {
-    struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_PASSIVE | AI_NUMERICHOST},
-                    *ai;
+/* A port number: 0 to 65535 (0: any free port), digits only. */
+static bool port_ok(const char *port) {
+    size_t n = strspn(port, "0123456789");
+    return n > 0 && n <= 5 && port[n] == 0 && strtol(port, NULL, 10) <= 65535;
+}
+
+/* A UDP socket bound to addr (an address or a host name: the first of its addresses that
+ * binds) and port; its numeric address in shown. Returns the descriptor or -1. */
+static int make_socket(const char *addr, const char *port, char *shown, size_t shown_len) {
+    struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_PASSIVE}, *ai, *a;
     int rv = getaddrinfo(addr, port, &hints, &ai);
     if (rv) {
-        fprintf(stderr, "quicc-server: bad address %s port %s: %s\n", addr, port, gai_strerror(rv));
+        fprintf(stderr, "quicc-server: cannot listen on %s: %s\n", addr, gai_strerror(rv));
         return -1;
     }
-    int fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    int sz = 4 << 20;
-    if (fd >= 0) {
+    int fd = -1, err = 0;
+    for (a = ai; a && fd < 0; a = a->ai_next) {
+        fd = socket(a->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            err = errno;
+            continue;
+        }
+        int sz = 4 << 20;
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+        if (bind(fd, a->ai_addr, a->ai_addrlen) != 0) {
+            err = errno;
+            close(fd);
+            fd = -1;
+            continue;
+        }
+        getnameinfo(a->ai_addr, a->ai_addrlen, shown, (socklen_t)shown_len, NULL, 0,
+                    NI_NUMERICHOST);
     }
-    if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-        fprintf(stderr, "quicc-server: cannot bind %s port %s: %s\n", addr, port, strerror(errno));
-        if (fd >= 0) close(fd);
-        fd = -1;
-    }
+    if (fd < 0)
+        fprintf(stderr, "quicc-server: cannot bind %s port %s: %s\n", addr, port, strerror(err));
     freeaddrinfo(ai);
     return fd;
+}
+
+/*
+ * --cert-dir DIR: the development certificate kept there (cert.pem, key.pem) between runs,
+ * made (with DIR, mode 0700) when missing or older than 25 days (it is valid for 30).
+ * Returns 0 with the paths set, or -1 after saying why.
+ */
+static int cert_dir_setup(const char *dir, char *cert, char *key, size_t len) {
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "quicc-server: cannot create %s: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    snprintf(cert, len, "%s/cert.pem", dir);
+    snprintf(key, len, "%s/key.pem", dir);
+    struct stat cs, ks;
+    bool fresh = stat(cert, &cs) == 0 && stat(key, &ks) == 0 && S_ISREG(cs.st_mode) &&
+                 S_ISREG(ks.st_mode) && time(NULL) - cs.st_mtime < 25 * 86400;
+    if (fresh) return 0;
+    const char *names[] = {"localhost", "127.0.0.1", "::1"};
+    if (!quicc_generate_self_signed_cert(cert, key, names, 3, 30)) {
+        fprintf(stderr, "quicc-server: cannot make a certificate in %s: ", dir);
+        quicc_err_print(stderr);
+        return -1;
+    }
+    return 0;
 }
 
 /* The Interop Runner's server contract (docs/interop.md): false for an unsupported case. */
@@ -419,18 +464,15 @@ static bool testcase_supported(const char *name, bool *retry) {
 }
 
 int main(int argc, char **argv) {
-    static const struct option longopts[] = {{"root", required_argument, NULL, 'r'},
-                                             {"cert", required_argument, NULL, 'c'},
-                                             {"key", required_argument, NULL, 'k'},
-                                             {"write-cert", required_argument, NULL, 'w'},
-                                             {"retry", no_argument, NULL, 'R'},
-                                             {"testcase", required_argument, NULL, 'T'},
-                                             {"quic-versions", required_argument, NULL, 'V'},
-                                             {"qlog-dir", required_argument, NULL, 'G'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {"version", no_argument, NULL, 1000},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        {"root", required_argument, NULL, 'r'},     {"cert", required_argument, NULL, 'c'},
+        {"key", required_argument, NULL, 'k'},      {"write-cert", required_argument, NULL, 'w'},
+        {"cert-dir", required_argument, NULL, 'D'}, {"retry", no_argument, NULL, 'R'},
+        {"testcase", required_argument, NULL, 'T'}, {"quic-versions", required_argument, NULL, 'V'},
+        {"qlog-dir", required_argument, NULL, 'G'}, {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 1000},       {NULL, 0, NULL, 0}};
     const char *cert = NULL, *key = NULL, *write_cert = NULL, *versions = NULL, *qlog_dir = NULL;
+    const char *cert_dir = NULL;
     bool retry = false;
     const char *testcase = getenv("TESTCASE");
     int c;
@@ -447,6 +489,9 @@ int main(int argc, char **argv) {
             break;
         case 'w':
             write_cert = optarg;
+            break;
+        case 'D':
+            cert_dir = optarg;
             break;
         case 'R':
             retry = true;
@@ -482,20 +527,30 @@ int main(int argc, char **argv) {
         return 127;
     }
     int nargs = argc - optind;
-    if (nargs < 1 || nargs > 2 || (!cert) != (!key)) {
+    if (nargs < 1 || nargs > 2 || (!cert) != (!key) || (cert_dir && (cert || write_cert))) {
+        if (cert_dir && (cert || write_cert))
+            fprintf(stderr, "quicc-server: --cert-dir goes without --cert, --key, --write-cert\n");
         usage(stderr);
         return 2;
     }
     const char *addr = nargs == 2 ? argv[optind] : "127.0.0.1";
     const char *port = argv[optind + nargs - 1];
+    if (!port_ok(port)) {
+        fprintf(stderr, "quicc-server: bad port '%s' (0 to 65535)\n", port);
+        return 2;
+    }
     struct stat st;
     if (stat(opt.root, &st) != 0 || !S_ISDIR(st.st_mode)) {
         fprintf(stderr, "quicc-server: %s is not a directory\n", opt.root);
         return 2;
     }
-    char tmpdir[] = "/tmp/quicc-server-XXXXXX", gcert[300], gkey[300];
+    char tmpdir[] = "/tmp/quicc-server-XXXXXX", gcert[4200], gkey[4200];
     bool generated = false;
-    if (!cert) {
+    if (cert_dir) {
+        if (cert_dir_setup(cert_dir, gcert, gkey, sizeof(gcert)) != 0) return 1;
+        cert = gcert;
+        key = gkey;
+    } else if (!cert) {
         if (!mkdtemp(tmpdir)) {
             perror("quicc-server: mkdtemp");
             return 1;
@@ -512,7 +567,8 @@ int main(int argc, char **argv) {
         key = gkey;
         generated = true;
     }
-    int fd = make_socket(addr, port);
+    char shown[INET6_ADDRSTRLEN + 8] = "?";
+    int fd = make_socket(addr, port, shown, sizeof(shown));
     if (fd < 0) return 1;
     quicc_ctx *ctx = quicc_ctx_new(QUICC_SERVER);
     static const unsigned char alpn[] = "\x02h3\x0ahq-interop\x08http/1.0";
@@ -552,8 +608,9 @@ int main(int argc, char **argv) {
     int bound_port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
                                                    : ((struct sockaddr_in6 *)&ss)->sin6_port);
     if (!opt.quiet || write_cert) {
-        printf("quicc-server: listening on %s port %d, serving %s%s%s\n", addr, bound_port,
-               opt.root, write_cert ? ", certificate in " : "", write_cert ? write_cert : "");
+        const char *shown_cert = write_cert ? write_cert : cert_dir ? gcert : NULL;
+        printf("quicc-server: listening on %s port %d, serving %s%s%s\n", shown, bound_port,
+               opt.root, shown_cert ? ", certificate in " : "", shown_cert ? shown_cert : "");
         fflush(stdout);
     }
     signal(SIGINT, on_signal);

@@ -154,5 +154,38 @@ echo "ok: --retry, NEW_TOKEN skips Retry on later connections"
 "$SERVER" --root /nonexistent 4433 2>/dev/null
 [ $? -eq 2 ] || fail "bad root not exit 2"
 "$SERVER" --help | grep -q -- "--write-cert" || fail "--help"
-echo "ok: usage"
+for bad in 99999 65536 -5 4433x ""; do
+    "$SERVER" --root "$WORK" 127.0.0.1 "$bad" 2>/dev/null
+    [ $? -eq 2 ] || fail "port '$bad' not exit 2"
+done
+"$SERVER" --root "$WORK" --cert-dir "$WORK/cd" --write-cert "$WORK/x.pem" 0 2>/dev/null
+[ $? -eq 2 ] || fail "--cert-dir with --write-cert not exit 2"
+"$SERVER" --root "$WORK" no-such-host.invalid 0 2>"$WORK/err.txt"
+[ $? -eq 1 ] || fail "unresolvable listen address not exit 1"
+grep -q "cannot listen on no-such-host.invalid" "$WORK/err.txt" || fail "bad host: $(cat "$WORK/err.txt")"
+echo "ok: usage, ports, listen addresses"
+
+# A host name as the listen address, and a development certificate kept in --cert-dir
+# between runs (the client trusts DIR/cert.pem both times).
+for run in 1 2; do
+    "$SERVER" --root "$WORK/htdocs" --cert-dir "$WORK/cd" localhost 0 >"$WORK/cd.log" 2>&1 &
+    CDPID=$!
+    n=0
+    while ! grep -q listening "$WORK/cd.log" && [ $n -lt 50 ]; do
+        sleep 0.1
+        n=$((n + 1))
+    done
+    grep -q "listening on 127.0.0.1 port [0-9]*, serving .*, certificate in $WORK/cd/cert.pem" "$WORK/cd.log" ||
+        fail "--cert-dir: $(cat "$WORK/cd.log")"
+    CDPORT=$(sed -n 's/.* port \([0-9]*\),.*/\1/p' "$WORK/cd.log")
+    [ "$(stat -c %a "$WORK/cd/key.pem")" = 600 ] || fail "--cert-dir: key mode $(stat -c %a "$WORK/cd/key.pem")"
+    sha "$WORK/cd/cert.pem" >"$WORK/cd.sha$run"
+    timeout 30 "$CLIENT" -q --cacert "$WORK/cd/cert.pem" -o "$WORK/cd.out" "https://localhost:$CDPORT/f7" ||
+        fail "--cert-dir run $run: fetch failed"
+    [ "$(sha "$WORK/cd.out")" = "$(sha "$WORK/htdocs/f7")" ] || fail "--cert-dir run $run: file differs"
+    kill $CDPID
+    wait $CDPID 2>/dev/null
+done
+cmp -s "$WORK/cd.sha1" "$WORK/cd.sha2" || fail "--cert-dir: a new certificate on the second run"
+echo "ok: localhost as the listen address, --cert-dir keeps its certificate"
 echo "1 passed, 0 failed"
