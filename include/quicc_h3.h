@@ -63,20 +63,50 @@ size_t quicc_h3_active(const quicc_h3 *h);
 const char *quicc_h3_error(const quicc_h3 *h);
 
 /*
- * An HTTP/3 server session on an accepted connection (nonblocking, default
- * stream mode NONE, incoming policy ACCEPT): answers GET requests with the
- * files under root (404 for anything else), read with pread() in 64 KiB pieces freed as
- * nghttp3 is done with them. A response sends exactly the size the file had when the request
- * came; a file that shrinks meanwhile ends that stream with a reset (H3_INTERNAL_ERROR), and
- * the other streams go on.
+ * An HTTP/3 server session on an accepted connection (nonblocking, default stream mode NONE,
+ * incoming policy ACCEPT): answers each request with the files under root as
+ * quicc_h3_file_lookup says (GET, HEAD, Range; 400, 403, 404, 405, 416), read with pread()
+ * in 64 KiB pieces freed as nghttp3 is done with them. A response sends exactly the bytes
+ * its Content-Length announced; a file that shrinks meanwhile ends that stream with a reset
+ * (H3_INTERNAL_ERROR), and the other streams go on.
  */
 typedef struct quicc_h3 quicc_h3_server;
 quicc_h3_server *quicc_h3_server_new(quicc *conn, const char *root);
 /* Like quicc_h3_pump: 1 progress, 0 none, -1 the session failed. */
 int quicc_h3_server_pump(quicc_h3_server *h);
-/* Requests answered with 200 and body bytes written so far. */
+/* Requests answered with a file (200, 206) and body bytes written so far. */
 void quicc_h3_server_stats(const quicc_h3_server *h, uint64_t *requests, uint64_t *bytes);
 void quicc_h3_server_free(quicc_h3_server *h);
+
+/*
+ * ---- Static files ----
+ *
+ * What a static file server answers for an HTTP request: quicc_h3_server uses it, and so can
+ * any mapping of HTTP onto streams (quicc-server's HTTP/1.0 and HTTP/0.9 do). The target is
+ * percent-decoded and confined to root (a "." or ".." segment is 400; a symbolic link leading
+ * out of root is 403 unless QUICC_H3_FILE_FOLLOW_SYMLINKS), a directory serves its
+ * index.html; GET and HEAD only (405 otherwise, with "Allow: GET, HEAD"); a single byte
+ * range ("bytes=a-b", "a-", "-n") gives 206, an unsatisfiable one 416, several or a
+ * malformed one the whole file (200). A file that cannot be read is 403, a missing one 404.
+ */
+#define QUICC_H3_FILE_FOLLOW_SYMLINKS 1u
+typedef struct quicc_file_reply {
+    int status;               /* 200, 206, 400, 403, 404, 405, 416 or 500 */
+    int fd;                   /* 200/206: the open file (the caller closes it); else -1 */
+    int head;                 /* HEAD: send the headers only */
+    uint64_t offset, length;  /* the bytes to send (length: Content-Length) */
+    uint64_t size;            /* the file's size */
+    const char *content_type; /* from the file name; text/plain for an error */
+    char last_modified[40];   /* IMF-fixdate ("Tue, 01 Dec 2026 10:00:00 GMT"), or "" */
+    char content_range[80];   /* 206: "bytes a-b/size"; 416: "bytes *\/size"; else "" */
+} quicc_file_reply;
+/* Fills r. Returns 1, or 0 (status 500) for a NULL argument. */
+int quicc_h3_file_lookup(const char *root, const char *method, const char *target,
+                         const char *range, unsigned flags, quicc_file_reply *r);
+/* The Content-Type for a file name by its extension (application/octet-stream if unknown),
+ * and the reason phrase of a status quicc_h3_file_lookup gives. */
+const char *quicc_h3_content_type(const char *name);
+const char *quicc_h3_status_text(int status);
 
 #if defined(__GNUC__)
 #pragma GCC visibility pop

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,8 +32,8 @@ typedef struct sreq {
     size_t len;
     bool responding, done;
     int fd;
-    uint64_t size, body_sent; /* the file's size when opened, and what of it went */
-    char head[512];
+    uint64_t size, body_sent; /* the end of the bytes to send, and where sending is */
+    char head[1024];
     size_t head_len, head_sent;
     struct sreq *next;
 } sreq;
@@ -89,38 +90,45 @@ static void usage(FILE *f) {
                "requests, bytes, duration, QUIC version, ECN and close reason.\n");
 }
 
-/* Opens ROOT/path for a request path; refuses "..". */
-static int open_path(const char *path, off_t *size) {
-    if (path[0] != '/' || strstr(path, "..")) return -1;
-    char full[4096];
-    snprintf(full, sizeof(full), "%s%s", opt.root, path);
-    size_t n = strcspn(full + strlen(opt.root), "?#");
-    full[strlen(opt.root) + n] = 0;
-    struct stat st;
-    if (stat(full, &st) == 0 && S_ISDIR(st.st_mode) && strlen(full) + 12 < sizeof(full))
-        strcat(full, full[strlen(full) - 1] == '/' ? "index.html" : "/index.html");
-    if (stat(full, &st) != 0 || !S_ISREG(st.st_mode)) return -1;
-    int fd = open(full, O_RDONLY);
-    if (fd >= 0 && size) *size = st.st_size;
-    return fd;
-}
-
 /* ---- hq-interop and http/1.0 ---- */
 
-static void start_reply(sconn *sc, sreq *r) {
-    char path[2048] = "";
-    if (sc->proto == P_HTTP10) {
-        sscanf(r->buf, "GET %2047s", path);
-    } else {
-        size_t n = strcspn(r->buf, "\r\n");
-        if (n > 4 && !strncmp(r->buf, "GET ", 4) && n - 4 < sizeof(path)) {
-            memcpy(path, r->buf + 4, n - 4);
-            path[n - 4] = 0;
+/* The value of header name (case-insensitive) in an HTTP/1.0 request's header block. */
+static void header_value(const char *req, const char *name, char *out, size_t cap) {
+    out[0] = 0;
+    size_t nl = strlen(name);
+    for (const char *p = strstr(req, "\r\n"); p && p[2] != '\r'; p = strstr(p + 2, "\r\n")) {
+        const char *line = p + 2;
+        if (!strncasecmp(line, name, nl) && line[nl] == ':') {
+            const char *v = line + nl + 1;
+            v += strspn(v, " \t");
+            size_t n = strcspn(v, "\r\n");
+            snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), v);
+            return;
         }
     }
-    off_t size = 0;
-    r->fd = open_path(path, &size);
-    r->size = (uint64_t)size;
+}
+
+/* The request line and headers, answered through quicc_h3_file_lookup: HTTP/1.0 with its
+ * status line and headers (GET, HEAD, Range); HTTP/0.9 (hq-interop) GET only, an error as a
+ * stream reset with the status as the code (404 = 0x194). */
+static void start_reply(sconn *sc, sreq *r) {
+    char method[16] = "", target[2048] = "", range[128] = "";
+    if (sc->proto == P_HTTP10) {
+        sscanf(r->buf, "%15s %2047s", method, target);
+        header_value(r->buf, "Range", range, sizeof(range));
+    } else {
+        size_t n = strcspn(r->buf, "\r\n");
+        if (n > 4 && !strncmp(r->buf, "GET ", 4) && n - 4 < sizeof(target)) {
+            memcpy(target, r->buf + 4, n - 4);
+            target[n - 4] = 0;
+        }
+        snprintf(method, sizeof(method), "GET");
+    }
+    quicc_file_reply fr;
+    quicc_h3_file_lookup(opt.root, method, target, range[0] ? range : NULL, 0, &fr);
+    r->fd = fr.fd;
+    r->body_sent = fr.offset;
+    r->size = fr.offset + (fr.head ? 0 : fr.length);
     r->out = r->in;
     if (sc->proto == P_HTTP10 && quicc_get_stream_type(r->in) == QUICC_STREAM_TYPE_READ) {
         /* A request on a client uni stream is answered on a new server uni stream. */
@@ -128,27 +136,42 @@ static void start_reply(sconn *sc, sreq *r) {
         if (!r->out) {
             quicc_err_clear();
             r->out = NULL;
+            if (fr.fd >= 0) close(fr.fd);
+            r->fd = -1;
             return; /* retried on the next turn */
         }
     }
-    if (sc->proto == P_HTTP10) {
-        if (r->fd >= 0)
-            r->head_len =
-                (size_t)snprintf(r->head, sizeof(r->head),
-                                 "HTTP/1.0 200 ok\r\nContent-Type: "
-                                 "application/octet-stream\r\nContent-Length: %lld\r\n\r\n",
-                                 (long long)size);
-        else
-            r->head_len = (size_t)snprintf(r->head, sizeof(r->head),
-                                           "HTTP/1.0 404 not found\r\nContent-Type: "
-                                           "text/plain\r\n\r\nnot found\n");
-    } else if (r->fd < 0) {
-        quicc_stream_reset(r->out, 404); /* HTTP/0.9 has no status: reset with code 404 */
+    if (sc->proto == P_HQ && fr.fd < 0) {
+        quicc_stream_reset(r->out, (uint64_t)fr.status); /* HTTP/0.9 has no status */
         r->done = true;
         return;
     }
+    if (sc->proto == P_HTTP10) {
+        char err[64] = "", extra[160] = "";
+        size_t len = fr.length;
+        if (fr.fd < 0) {
+            len = (size_t)snprintf(err, sizeof(err), "%d %s\n", fr.status,
+                                   quicc_h3_status_text(fr.status));
+            if (fr.head) err[0] = 0;
+        }
+        size_t el = 0;
+        if (fr.last_modified[0])
+            el += (size_t)snprintf(extra + el, sizeof(extra) - el, "Last-Modified: %s\r\n",
+                                   fr.last_modified);
+        if (fr.content_range[0])
+            el += (size_t)snprintf(extra + el, sizeof(extra) - el, "Content-Range: %s\r\n",
+                                   fr.content_range);
+        if (fr.status == 405) snprintf(extra + el, sizeof(extra) - el, "Allow: GET, HEAD\r\n");
+        r->head_len = (size_t)snprintf(
+            r->head, sizeof(r->head),
+            "HTTP/1.0 %d %s\r\nServer: quicc-server/%s\r\nContent-Type: %s\r\n"
+            "Content-Length: %zu\r\n%s%s\r\n%s",
+            fr.status, quicc_h3_status_text(fr.status), QUICC_VERSION_STRING, fr.content_type, len,
+            fr.fd >= 0 ? "Accept-Ranges: bytes\r\n" : "", extra, err);
+        if (r->head_len >= sizeof(r->head)) r->head_len = sizeof(r->head) - 1;
+    }
     r->responding = true;
-    sc->requests++;
+    if (fr.fd >= 0) sc->requests++;
 }
 
 static bool pump_reply(sconn *sc, sreq *r) {

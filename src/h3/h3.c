@@ -35,9 +35,12 @@ typedef struct h3_stream {
     struct h3_stream *next;
     /* Server: the request and the file being sent */
     char path[1024];
-    bool is_get;
-    int fd;                                /* the file being sent, or -1 */
-    uint64_t file_size, file_off;          /* its size when opened (Content-Length) and what went */
+    char method[16];
+    char range[64];
+    int fd;                      /* the file being sent, or -1 */
+    uint64_t file_end, file_off; /* the end of the bytes to send (Content-Length) and what went */
+    char err_body[64];           /* the text of an error response */
+    size_t err_len;
     struct h3_chunk *chunks, *chunks_tail; /* read, not yet acknowledged to nghttp3 */
     bool file_failed;                      /* the file shrank or failed: the stream is reset */
     bool responded;
@@ -110,8 +113,12 @@ static int cb_recv_header(nghttp3_conn *conn, int64_t sid, int32_t token, nghttp
         if (token == NGHTTP3_QPACK_TOKEN__PATH && v.len < sizeof(s->path)) {
             memcpy(s->path, v.base, v.len);
             s->path[v.len] = 0;
-        } else if (token == NGHTTP3_QPACK_TOKEN__METHOD) {
-            s->is_get = v.len == 3 && !memcmp(v.base, "GET", 3);
+        } else if (token == NGHTTP3_QPACK_TOKEN__METHOD && v.len < sizeof(s->method)) {
+            memcpy(s->method, v.base, v.len);
+            s->method[v.len] = 0;
+        } else if (token == NGHTTP3_QPACK_TOKEN_RANGE && v.len < sizeof(s->range)) {
+            memcpy(s->range, v.base, v.len);
+            s->range[v.len] = 0;
         }
         return 0;
     }
@@ -462,7 +469,7 @@ static nghttp3_ssize read_file(nghttp3_conn *conn, int64_t sid, nghttp3_vec *vec
     h3_stream *s = suser;
     quicc_h3 *h = user;
     if (!s || veccnt == 0 || s->file_failed) return NGHTTP3_ERR_WOULDBLOCK;
-    uint64_t left = s->file_size - s->file_off;
+    uint64_t left = s->file_end - s->file_off;
     size_t n = left < 65536 ? (size_t)left : 65536;
     if (n == 0) {
         *pflags |= NGHTTP3_DATA_FLAG_EOF;
@@ -488,59 +495,61 @@ static nghttp3_ssize read_file(nghttp3_conn *conn, int64_t sid, nghttp3_vec *vec
     vec[0].len = c->len;
     s->file_off += c->len;
     h->bytes += c->len;
-    if (s->file_off == s->file_size) *pflags |= NGHTTP3_DATA_FLAG_EOF;
+    if (s->file_off == s->file_end) *pflags |= NGHTTP3_DATA_FLAG_EOF;
     return 1;
 }
 
-static const char not_found[] = "not found\n";
-
-static nghttp3_ssize read_404(nghttp3_conn *conn, int64_t sid, nghttp3_vec *vec, size_t veccnt,
-                              uint32_t *pflags, void *user, void *suser) {
-    vec[0].base = (uint8_t *)not_found;
-    vec[0].len = sizeof(not_found) - 1;
+static nghttp3_ssize read_error(nghttp3_conn *conn, int64_t sid, nghttp3_vec *vec, size_t veccnt,
+                                uint32_t *pflags, void *user, void *suser) {
+    h3_stream *s = suser;
+    vec[0].base = (uint8_t *)s->err_body;
+    vec[0].len = s->err_len;
     *pflags |= NGHTTP3_DATA_FLAG_EOF;
     return 1;
 }
 
+/* Answers a request with quicc_h3_file_lookup's reply: the status, Content-Type,
+ * Content-Length, Last-Modified, Accept-Ranges, Content-Range, Allow; the bytes (not for
+ * HEAD), or a one-line text for an error. */
 static int server_respond(quicc_h3 *h, h3_stream *s) {
     if (s->responded) return 0;
     s->responded = true;
     nghttp3_conn_set_stream_user_data(h->h3, s->id, s); /* for read_data */
-    int fd = -1;
-    struct stat st;
-    char full[2048];
-    if (s->is_get && s->path[0] == '/' && !strstr(s->path, "..")) {
-        size_t n = strcspn(s->path, "?#");
-        snprintf(full, sizeof(full), "%s%.*s", h->root, (int)n, s->path);
-        if (stat(full, &st) == 0 && S_ISDIR(st.st_mode) && strlen(full) + 12 < sizeof(full))
-            strcat(full, full[strlen(full) - 1] == '/' ? "index.html" : "/index.html");
-        fd = open(full, O_RDONLY);
-        if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
-            close(fd);
-            fd = -1;
-        }
-    }
-    char len[32];
-    nghttp3_data_reader dr;
-    const char *status = "404";
-    if (fd >= 0) {
-        s->fd = fd;
-        s->file_size = (uint64_t)st.st_size;
-        status = "200";
-        snprintf(len, sizeof(len), "%llu", (unsigned long long)s->file_size);
-        dr.read_data = read_file;
+    quicc_file_reply r;
+    quicc_h3_file_lookup(h->root, s->method, s->path, s->range[0] ? s->range : NULL, 0, &r);
+    char status[8], len[32];
+    snprintf(status, sizeof(status), "%d", r.status);
+    nghttp3_data_reader dr = {.read_data = read_file};
+    bool body = !r.head;
+    if (r.fd >= 0) {
+        s->fd = r.fd;
+        s->file_off = r.offset;
+        s->file_end = r.offset + r.length;
+        snprintf(len, sizeof(len), "%llu", (unsigned long long)r.length);
         h->requests++;
+        body = body && r.length > 0;
     } else {
-        snprintf(len, sizeof(len), "%zu", sizeof(not_found) - 1);
-        dr.read_data = read_404;
+        int n = snprintf(s->err_body, sizeof(s->err_body), "%d %s\n", r.status,
+                         quicc_h3_status_text(r.status));
+        s->err_len = (size_t)n;
+        snprintf(len, sizeof(len), "%zu", s->err_len);
+        dr.read_data = read_error;
     }
-#define NV(n, v)                                                                                   \
-    { (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP3_NV_FLAG_NONE }
-    const nghttp3_nv nva[] = {NV(":status", status), NV("server", "quicc-server/0.1"),
-                              NV("content-length", len)};
-#undef NV
-    int rv = nghttp3_conn_submit_response(h->h3, s->id, nva, 3,
-                                          (fd >= 0 && s->file_size == 0) ? NULL : &dr);
+    nghttp3_nv nva[8];
+    size_t nv = 0;
+    const char *names[8], *values[8];
+    names[nv] = ":status", values[nv++] = status;
+    names[nv] = "server", values[nv++] = "quicc-server/" QUICC_VERSION_STRING;
+    names[nv] = "content-type", values[nv++] = r.content_type;
+    names[nv] = "content-length", values[nv++] = len;
+    if (r.last_modified[0]) names[nv] = "last-modified", values[nv++] = r.last_modified;
+    if (r.status == 200 || r.status == 206) names[nv] = "accept-ranges", values[nv++] = "bytes";
+    if (r.content_range[0]) names[nv] = "content-range", values[nv++] = r.content_range;
+    if (r.status == 405) names[nv] = "allow", values[nv++] = "GET, HEAD";
+    for (size_t i = 0; i < nv; i++)
+        nva[i] = (nghttp3_nv){(uint8_t *)names[i], (uint8_t *)values[i], strlen(names[i]),
+                              strlen(values[i]), NGHTTP3_NV_FLAG_NONE};
+    int rv = nghttp3_conn_submit_response(h->h3, s->id, nva, nv, body ? &dr : NULL);
     return rv == 0 ? 0 : NGHTTP3_ERR_CALLBACK_FAILURE;
 }
 
