@@ -74,6 +74,17 @@ typedef struct quicc_h3 quicc_h3_server;
 quicc_h3_server *quicc_h3_server_new(quicc *conn, const char *root);
 /* Like quicc_h3_pump: 1 progress, 0 none, -1 the session failed. */
 int quicc_h3_server_pump(quicc_h3_server *h);
+/* One answered request, for an access log: called once each, when its response has been
+ * sent (or cut off: error is the reset code, or -1 when the connection ended first). */
+typedef struct quicc_h3_request_info {
+    const char *method, *path; /* as received ("-" if none) */
+    int status;
+    uint64_t bytes;       /* body bytes sent */
+    uint64_t duration_us; /* from the request's first header to the end of the response */
+    int64_t error;
+} quicc_h3_request_info;
+typedef void (*quicc_h3_request_log_cb)(void *user, const quicc_h3_request_info *info);
+void quicc_h3_server_set_log_cb(quicc_h3_server *h, quicc_h3_request_log_cb cb, void *user);
 /* Requests answered with a file (200, 206) and body bytes written so far. */
 void quicc_h3_server_stats(const quicc_h3_server *h, uint64_t *requests, uint64_t *bytes);
 void quicc_h3_server_free(quicc_h3_server *h);

@@ -35,6 +35,12 @@ typedef struct sreq {
     uint64_t size, body_sent; /* the end of the bytes to send, and where sending is */
     char head[1024];
     size_t head_len, head_sent;
+    /* for the access log */
+    char method[16], target[256];
+    int status;
+    uint64_t body_start;
+    int64_t error;
+    struct timespec t0;
     struct sreq *next;
 } sreq;
 
@@ -52,7 +58,8 @@ typedef struct sconn {
 static struct {
     const char *root;
     bool quiet, verbose;
-} opt = {".", false, false};
+    bool json_log; /* --log-format json */
+} opt = {".", false, false, false};
 
 static volatile sig_atomic_t stop;
 static void on_signal(int sig) {
@@ -74,6 +81,8 @@ static void usage(FILE *f) {
                "                     (DIR/cert.pem for clients; made again after 25 days)\n"
                "  --retry            validate every client address with Retry\n"
                "  --qlog-dir DIR     write a qlog file per connection into DIR (also QLOGDIR)\n"
+               "  --log-format FMT   the access log's lines: common (the common log format\n"
+               "                     and the duration, default) or json\n"
                "  --quic-versions LIST  QUIC versions a client may start in, and the order in\n"
                "                     which the server moves a connection to one the client\n"
                "                     offers (comma-separated: v1, v2, v2draft; default v2,v1)\n"
@@ -86,8 +95,81 @@ static void usage(FILE *f) {
                "  --version          show the versions of quicc, GnuTLS and nghttp3\n"
                "\n"
                "ADDR (an address or a host name) defaults to 127.0.0.1; PORT 0 takes a free\n"
-               "port. Logs one line per connection: peer, ALPN,\n"
-               "requests, bytes, duration, QUIC version, ECN and close reason.\n");
+               "port. Logs a line per request (the access log) and one per connection:\n"
+               "peer, ALPN, requests, bytes, duration, QUIC version, ECN and close reason.\n");
+}
+
+/* ---- the access log ---- */
+
+static const char *const proto_names[] = {"h3", "hq-interop", "http/1.0"};
+static const char *const proto_versions[] = {"HTTP/3", "HTTP/0.9", "HTTP/1.0"};
+
+/* s as a JSON string's contents (quotes, backslashes and control characters escaped). */
+static void json_escape(const char *in, char *out, size_t cap) {
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)in; *p && o + 7 < cap; p++) {
+        if (*p == '"' || *p == '\\') {
+            out[o++] = '\\';
+            out[o++] = (char)*p;
+        } else if (*p < 0x20) {
+            o += (size_t)snprintf(out + o, cap - o, "\\u%04x", *p);
+        } else {
+            out[o++] = (char)*p;
+        }
+    }
+    out[o] = 0;
+}
+
+/*
+ * One line per answered request: the common log format (peer address, time, request line,
+ * status, body bytes) followed by the duration in seconds, or with --log-format json an
+ * object with the peer's address and port, ALPN, method, path, status, bytes, duration and
+ * the reset that cut the response (0: none).
+ */
+static void access_log(const char *peer, enum proto proto, const char *method, const char *path,
+                       int status, uint64_t bytes, uint64_t duration_us, int64_t error) {
+    if (opt.quiet) return;
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char when[64];
+    if (opt.json_log) {
+        char m[64], pa[1024], pe[200];
+        json_escape(method, m, sizeof(m));
+        json_escape(path, pa, sizeof(pa));
+        json_escape(peer, pe, sizeof(pe));
+        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        printf("{\"time\":\"%s\",\"peer\":\"%s\",\"alpn\":\"%s\",\"method\":\"%s\","
+               "\"path\":\"%s\",\"status\":%d,\"bytes\":%llu,\"duration\":%.6f,\"error\":%lld}\n",
+               when, pe, proto_names[proto], m, pa, status, (unsigned long long)bytes,
+               (double)duration_us / 1e6, (long long)error);
+    } else {
+        char host[80];
+        snprintf(host, sizeof(host), "%s", peer);
+        char *colon = strrchr(host, ':'); /* "1.2.3.4:port" or "[::1]:port" */
+        if (colon) *colon = 0;
+        if (host[0] == '[') {
+            memmove(host, host + 1, strlen(host));
+            char *b = strchr(host, ']');
+            if (b) *b = 0;
+        }
+        strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S +0000", &tm);
+        printf("%s - - [%s] \"%s %s %s\" %d %llu %.6f\n", host, when, method, path,
+               proto_versions[proto], status, (unsigned long long)bytes, (double)duration_us / 1e6);
+    }
+    fflush(stdout);
+}
+
+static uint64_t us_since(const struct timespec *t0) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)((t.tv_sec - t0->tv_sec) * 1000000LL + (t.tv_nsec - t0->tv_nsec) / 1000);
+}
+
+static void h3_log(void *user, const quicc_h3_request_info *info) {
+    const sconn *sc = user;
+    access_log(sc->peer, P_H3, info->method, info->path, info->status, info->bytes,
+               info->duration_us, info->error);
 }
 
 /* ---- hq-interop and http/1.0 ---- */
@@ -126,6 +208,10 @@ static void start_reply(sconn *sc, sreq *r) {
     }
     quicc_file_reply fr;
     quicc_h3_file_lookup(opt.root, method, target, range[0] ? range : NULL, 0, &fr);
+    snprintf(r->method, sizeof(r->method), "%s", method[0] ? method : "-");
+    snprintf(r->target, sizeof(r->target), "%s", target[0] ? target : "-");
+    r->status = fr.status;
+    r->body_start = fr.offset;
     r->fd = fr.fd;
     r->body_sent = fr.offset;
     r->size = fr.offset + (fr.head ? 0 : fr.length);
@@ -143,7 +229,9 @@ static void start_reply(sconn *sc, sreq *r) {
     }
     if (sc->proto == P_HQ && fr.fd < 0) {
         quicc_stream_reset(r->out, (uint64_t)fr.status); /* HTTP/0.9 has no status */
+        r->error = fr.status;
         r->done = true;
+        r->responding = true; /* answered: logged */
         return;
     }
     if (sc->proto == P_HTTP10) {
@@ -208,6 +296,7 @@ static bool pump_reply(sconn *sc, sreq *r) {
             } else {
                 fprintf(stderr, "quicc-server: %s: the file changed while it was sent\n", sc->peer);
                 quicc_stream_reset(r->out, 0x102); /* H3_INTERNAL_ERROR's number */
+                r->error = 0x102;
                 quicc_err_clear();
             }
             r->done = true;
@@ -244,6 +333,7 @@ static bool serve_raw(sconn *sc) {
         }
         r->in = st;
         r->fd = -1;
+        clock_gettime(CLOCK_MONOTONIC, &r->t0);
         r->next = sc->reqs;
         sc->reqs = r;
         progress = true;
@@ -274,6 +364,10 @@ static bool serve_raw(sconn *sc) {
         if (pump_reply(sc, r)) progress = true;
         if (r->done) {
             *pp = r->next;
+            if (r->responding)
+                access_log(sc->peer, sc->proto, r->method, r->target, r->status,
+                           r->fd >= 0 ? r->body_sent - r->body_start : 0, us_since(&r->t0),
+                           r->error);
             req_free(r);
             continue;
         }
@@ -298,7 +392,6 @@ static void log_close(sconn *sc) {
                  (ci.flags & QUICC_CONN_CLOSE_FLAG_TRANSPORT) ? "transport" : "application",
                  (unsigned long long)ci.error_code, ci.reason_len ? ": " : "",
                  (int)(ci.reason_len > 60 ? 60 : ci.reason_len), ci.reason);
-    static const char *names[] = {"h3", "hq-interop", "http/1.0"};
     uint64_t sent = 0, lost = 0, srtt = 0;
     quicc_get_value_uint(sc->conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_CONN_PACKETS_SENT, &sent);
     quicc_get_value_uint(sc->conn, QUICC_VALUE_CLASS_GENERIC, QUICC_VALUE_CONN_PACKETS_LOST, &lost);
@@ -322,7 +415,7 @@ static void log_close(sconn *sc) {
     const char *cipher = quicc_get_current_cipher_name(sc->conn);
     printf("quicc-server: %s alpn=%s requests=%llu bytes=%llu duration=%.3fs packets=%llu "
            "lost=%llu rtt=%lluus cipher=%s resumed=%d key_updates=%llu version=%s %s %s\n",
-           sc->peer, names[sc->proto], (unsigned long long)sc->requests,
+           sc->peer, proto_names[sc->proto], (unsigned long long)sc->requests,
            (unsigned long long)sc->bytes, secs, (unsigned long long)sent, (unsigned long long)lost,
            (unsigned long long)srtt, cipher ? cipher : "-", quicc_session_reused(sc->conn),
            (unsigned long long)kus, tool_version_name(quicc_get_quic_version(sc->conn)), ecn, why);
@@ -369,6 +462,7 @@ static sconn *conn_setup(quicc *conn) {
             free(sc);
             return NULL;
         }
+        quicc_h3_server_set_log_cb(sc->h3, h3_log, sc);
     }
     if (opt.verbose) printf("quicc-server: %s connected\n", sc->peer);
     return sc;
@@ -487,13 +581,19 @@ static bool testcase_supported(const char *name, bool *retry) {
 }
 
 int main(int argc, char **argv) {
-    static const struct option longopts[] = {
-        {"root", required_argument, NULL, 'r'},     {"cert", required_argument, NULL, 'c'},
-        {"key", required_argument, NULL, 'k'},      {"write-cert", required_argument, NULL, 'w'},
-        {"cert-dir", required_argument, NULL, 'D'}, {"retry", no_argument, NULL, 'R'},
-        {"testcase", required_argument, NULL, 'T'}, {"quic-versions", required_argument, NULL, 'V'},
-        {"qlog-dir", required_argument, NULL, 'G'}, {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 1000},       {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"root", required_argument, NULL, 'r'},
+                                             {"cert", required_argument, NULL, 'c'},
+                                             {"key", required_argument, NULL, 'k'},
+                                             {"write-cert", required_argument, NULL, 'w'},
+                                             {"cert-dir", required_argument, NULL, 'D'},
+                                             {"log-format", required_argument, NULL, 'F'},
+                                             {"retry", no_argument, NULL, 'R'},
+                                             {"testcase", required_argument, NULL, 'T'},
+                                             {"quic-versions", required_argument, NULL, 'V'},
+                                             {"qlog-dir", required_argument, NULL, 'G'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {"version", no_argument, NULL, 1000},
+                                             {NULL, 0, NULL, 0}};
     const char *cert = NULL, *key = NULL, *write_cert = NULL, *versions = NULL, *qlog_dir = NULL;
     const char *cert_dir = NULL;
     bool retry = false;
@@ -515,6 +615,14 @@ int main(int argc, char **argv) {
             break;
         case 'D':
             cert_dir = optarg;
+            break;
+        case 'F':
+            if (!strcmp(optarg, "json") || !strcmp(optarg, "common")) {
+                opt.json_log = !strcmp(optarg, "json");
+            } else {
+                fprintf(stderr, "quicc-server: --log-format is common or json\n");
+                return 2;
+            }
             break;
         case 'R':
             retry = true;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 const char *quicc_h3_version(void) {
@@ -44,6 +45,11 @@ typedef struct h3_stream {
     struct h3_chunk *chunks, *chunks_tail; /* read, not yet acknowledged to nghttp3 */
     bool file_failed;                      /* the file shrank or failed: the stream is reset */
     bool responded;
+    bool logged;
+    int resp_status;     /* the status answered */
+    uint64_t body_start; /* the first byte of the file sent */
+    int64_t error;       /* the reset that cut the response, or 0 */
+    struct timespec t0;  /* the request's first header */
 } h3_stream;
 
 /* A piece of a file handed to nghttp3, kept until nghttp3 says it is done with it. */
@@ -56,6 +62,8 @@ typedef struct h3_chunk {
 struct quicc_h3 {
     bool server;
     const char *root;
+    quicc_h3_request_log_cb log_cb;
+    void *log_user;
     uint64_t requests, bytes;
     quicc *conn;
     nghttp3_conn *h3;
@@ -109,6 +117,7 @@ static int cb_recv_header(nghttp3_conn *conn, int64_t sid, int32_t token, nghttp
     quicc_h3 *h = user;
     h3_stream *s = suser ? suser : (h->server ? find(h, sid) : NULL);
     if (s && h->server) {
+        if (!s->t0.tv_sec && !s->t0.tv_nsec) clock_gettime(CLOCK_MONOTONIC, &s->t0);
         nghttp3_vec v = nghttp3_rcbuf_get_buf(value);
         if (token == NGHTTP3_QPACK_TOKEN__PATH && v.len < sizeof(s->path)) {
             memcpy(s->path, v.base, v.len);
@@ -250,11 +259,38 @@ static void stream_free(h3_stream *s) {
     qc_free(s);
 }
 
+/* The access log's entry of a server request, once (quicc_h3_server_set_log_cb). */
+static void log_request(quicc_h3 *h, h3_stream *s) {
+    if (!h->log_cb || s->logged || !s->responded) return;
+    s->logged = true;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    quicc_h3_request_info info = {
+        .method = s->method[0] ? s->method : "-",
+        .path = s->path[0] ? s->path : "-",
+        .status = s->resp_status,
+        .bytes = s->fd >= 0 ? s->file_off - s->body_start : s->err_len,
+        .duration_us =
+            (uint64_t)((t.tv_sec - s->t0.tv_sec) * 1000000LL + (t.tv_nsec - s->t0.tv_nsec) / 1000),
+        .error = s->error,
+    };
+    h->log_cb(h->log_user, &info);
+}
+
+void quicc_h3_server_set_log_cb(quicc_h3_server *h, quicc_h3_request_log_cb cb, void *user) {
+    h->log_cb = cb;
+    h->log_user = user;
+}
+
 void quicc_h3_free(quicc_h3 *h) {
     if (!h) return;
     h3_stream *s = h->streams;
     while (s) {
         h3_stream *n = s->next;
+        if (h->server && s->is_request && s->responded) {
+            if (!s->write_done && !s->error) s->error = -1; /* the connection ended first */
+            log_request(h, s);
+        }
         stream_free(s);
         s = n;
     }
@@ -441,6 +477,7 @@ int quicc_h3_pump(quicc_h3 *h) {
         if (s->file_failed && !s->write_done) {
             quicc_stream_reset(s->obj, 0x102);
             quicc_err_clear();
+            s->error = 0x102;
             s->write_done = true;
             progress = true;
         }
@@ -453,6 +490,7 @@ int quicc_h3_pump(quicc_h3 *h) {
         if (done) {
             *pp = s->next;
             if (h->server) h->active--;
+            if (h->server) log_request(h, s);
             nghttp3_conn_close_stream(h->h3, s->id, 0);
             stream_free(s);
             continue;
@@ -519,6 +557,8 @@ static int server_respond(quicc_h3 *h, h3_stream *s) {
     quicc_h3_file_lookup(h->root, s->method, s->path, s->range[0] ? s->range : NULL, 0, &r);
     char status[8], len[32];
     snprintf(status, sizeof(status), "%d", r.status);
+    s->resp_status = r.status;
+    s->body_start = r.offset;
     nghttp3_data_reader dr = {.read_data = read_file};
     bool body = !r.head;
     if (r.fd >= 0) {
@@ -533,6 +573,7 @@ static int server_respond(quicc_h3 *h, h3_stream *s) {
                          quicc_h3_status_text(r.status));
         s->err_len = (size_t)n;
         snprintf(len, sizeof(len), "%zu", s->err_len);
+        if (r.head) s->err_len = 0; /* headers only; the access log counts no body */
         dr.read_data = read_error;
     }
     nghttp3_nv nva[8];

@@ -3,7 +3,8 @@
 # (quicc-client, gtlsclient for methods), HTTP/1.0 and HTTP/0.9 (raw requests): Content-Type
 # from the name, Last-Modified, Accept-Ranges, HEAD without a body, Range (206 with
 # Content-Range, 416), percent-decoding, index.html, 400 for dot segments, 403 for a link
-# out of the root, 405 with Allow, 404; every body checked byte for byte.
+# out of the root, 405 with Allow, 404; every body checked byte for byte; the access log's
+# lines, common and JSON.
 BUILD=${1:?usage: $0 BUILD_DIR}
 . "$(dirname "$0")/lib.sh"
 CLIENT="$BUILD/bin/quicc-client"
@@ -87,4 +88,29 @@ grep -qx 'RESET 403' "$WORK/raw" || fail "hq escape: $(cat "$WORK/raw")"
 timeout 30 "$RAW" "$PORT" "$CERT" hq-interop 'GET /nope\r\n' >"$WORK/raw" || fail "hq 404"
 grep -qx 'RESET 404' "$WORK/raw" || fail "hq 404: $(cat "$WORK/raw")"
 echo "ok: hq-interop: %20, 403 and 404 as resets"
+
+# The access log: a line per request in the common log format (and the duration), for
+# every protocol; JSON lines with --log-format json.
+log="$WORK/server.log"
+grep -qE '^127\.0\.0\.1 - - \[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9:]{8} \+0000\] "GET /with%20space.txt HTTP/3" 200 7 [0-9.]+$' "$log" ||
+    fail "access log h3: $(grep ' - - ' "$log" | head -3)"
+grep -qE '"GET /data.bin HTTP/1.0" 206 100 ' "$log" || fail "access log 1.0 range: $(grep 'HTTP/1.0' "$log" | head -3)"
+grep -qE '"HEAD /page.html HTTP/3" 200 0 ' "$log" || fail "access log h3 HEAD"
+grep -qE '"POST /page.html HTTP/3" 405 ' "$log" || fail "access log h3 POST"
+grep -qE '"GET /escape HTTP/0.9" 403 0 ' "$log" || fail "access log hq 403"
+grep -qE '"GET /sub/../page.html HTTP/3" 400 ' "$log" || fail "access log 400"
+stop_server() { kill "$SERVER_PID" && wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""; }
+stop_server
+start_quicc_server "$BUILD" "$WORK/www" --log-format json
+timeout 30 "$CLIENT" -q --cacert "$CERT" -o "$WORK/x" "https://localhost:$PORT/page.html" || fail "json run"
+n=0
+while ! grep -q '^{"time"' "$WORK/server.log" && [ $n -lt 50 ]; do
+    sleep 0.1
+    n=$((n + 1))
+done
+grep -qE '^\{"time":"[0-9-]{10}T[0-9:]{8}Z","peer":"127\.0\.0\.1:[0-9]+","alpn":"h3","method":"GET","path":"/page.html","status":200,"bytes":10,"duration":[0-9.]+,"error":0\}$' "$WORK/server.log" ||
+    fail "json access log: $(grep time "$WORK/server.log")"
+"$BUILD/bin/quicc-server" --log-format xml 0 2>/dev/null
+[ $? -eq 2 ] || fail "--log-format xml not exit 2"
+echo "ok: access log, common and JSON"
 echo "1 passed, 0 failed"
