@@ -39,7 +39,15 @@ typedef struct quicc_h3_request_cbs {
     /* The request ended: status is the HTTP status (0 if none arrived); error is 0 when the
      * response arrived complete, else an HTTP/3 or QUIC application error code, or -1. */
     void (*on_done)(void *user, int status, int64_t error);
+    /* Each response header as it arrives, ":status" first (NULL: not wanted). */
+    void (*on_header)(void *user, const char *name, size_t name_len, const char *value,
+                      size_t value_len);
 } quicc_h3_request_cbs;
+
+/* A request header: the name in lower case (HTTP/3 requires it). */
+typedef struct quicc_h3_header {
+    const char *name, *value;
+} quicc_h3_header;
 
 /* Creates the HTTP/3 client session on conn. Returns NULL on failure (error queue). */
 quicc_h3 *quicc_h3_client_new(quicc *conn);
@@ -51,6 +59,14 @@ void quicc_h3_free(quicc_h3 *h);
  */
 int quicc_h3_submit_get(quicc_h3 *h, const char *authority, const char *path,
                         const quicc_h3_request_cbs *cbs);
+/*
+ * The same for any method (without a request body: GET, HEAD, DELETE, OPTIONS...), with up
+ * to 64 more headers (a "user-agent" among them replaces quicc's). Returns as
+ * quicc_h3_submit_get, -1 also for a NULL argument.
+ */
+int quicc_h3_submit_request(quicc_h3 *h, const char *method, const char *authority,
+                            const char *path, const quicc_h3_header *headers, size_t nheaders,
+                            const quicc_h3_request_cbs *cbs);
 /*
  * Moves data between quicc and nghttp3: reads every stream, writes what
  * nghttp3 has to send. Returns 1 if anything progressed, 0 if not, -1 when

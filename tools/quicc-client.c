@@ -64,6 +64,7 @@ typedef struct request {
     char hdr[8192];
     size_t hdrlen;
     bool in_body;
+    bool headers_open; /* -i/-I: header lines written, the blank line not yet */
 } request;
 
 /* How URLs are spread over connections. */
@@ -78,6 +79,11 @@ static struct {
     const char *outdir, *cacert, *keylog, *ciphers, *session_file, *versions, *qlog_dir;
     bool insecure, verbose, quiet, key_update, early_data;
     bool fail_http, create_dirs, remote_name_all;
+    const char *method;          /* -X (default GET; -I: HEAD) */
+    bool include_headers, head;  /* -i, -I: the response headers go to the output */
+    quicc_h3_header headers[32]; /* -H, names in lower case */
+    char *header_lines[32];      /* -H as given, for HTTP/1.0 */
+    size_t nheaders;
     double connect_timeout, max_time; /* seconds; 0: none */
     size_t max_concurrent;
     enum conn_plan plan;
@@ -99,6 +105,10 @@ static void usage(FILE *f) {
                "                        URL goes to DIR/<last path segment>\n"
                "  --create-dirs         create the directories -o and --output-dir name\n"
                "  -f, --fail            an HTTP status of 400 or more fails (exit 22)\n"
+               "  -X, --request METHOD  the request method (h3, http/1.0; default GET)\n"
+               "  -H, --header 'N: V'   send this request header too (h3, http/1.0)\n"
+               "  -i, --include         write the response headers before the body\n"
+               "  -I, --head            HEAD: write the response headers only\n"
                "  --connect-timeout S   give up a connection attempt after S seconds\n"
                "  -m, --max-time S      give up everything after S seconds\n"
                "  --cacert FILE         trust the CA certificates in FILE (PEM)\n"
@@ -397,12 +407,36 @@ static void response_done(request *r, int status) {
 
 /* ---- HTTP/3 ---- */
 
+/* -i / -I: the end of the header block, before the first body byte or at the end. */
+static void headers_end(request *r) {
+    if (!r->headers_open) return;
+    r->headers_open = false;
+    body(r, (const uint8_t *)"\r\n", 2);
+}
+
+static void h3_on_header(void *user, const char *name, size_t nlen, const char *value,
+                         size_t vlen) {
+    request *r = user;
+    if (!opt.include_headers && !opt.head) return;
+    char line[8300];
+    int n = nlen == 7 && !memcmp(name, ":status", 7)
+                ? snprintf(line, sizeof(line), "HTTP/3 %.*s\r\n", (int)vlen, value)
+                : snprintf(line, sizeof(line), "%.*s: %.*s\r\n", (int)(nlen > 4096 ? 4096 : nlen),
+                           name, (int)(vlen > 4096 ? 4096 : vlen), value);
+    if (n > 0)
+        body(r, (const uint8_t *)line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+    r->headers_open = true;
+}
+
 static int h3_on_body(void *user, const uint8_t *data, size_t len) {
-    return body(user, data, len);
+    request *r = user;
+    headers_end(r);
+    return body(r, data, len);
 }
 
 static void h3_on_done(void *user, int status, int64_t error) {
     request *r = user;
+    headers_end(r);
     r->status = status;
     if (error < 0)
         req_fail(r, EXIT_RECV, "stream closed before the response completed");
@@ -420,11 +454,19 @@ static int raw_start(quicc *conn, request *r) {
         unsigned long e = quicc_err_get();
         return e == QUICC_R_STREAM_COUNT_LIMITED ? 1 : -1;
     }
-    char req[4096];
-    int n = opt.proto == P_HQ ? snprintf(req, sizeof(req), "GET %s\r\n", r->path)
-                              : snprintf(req, sizeof(req),
-                                         "GET %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n",
-                                         r->path, r->host);
+    char req[8192], extra[4096] = "";
+    size_t el = 0;
+    for (size_t i = 0; i < opt.nheaders && el < sizeof(extra); i++)
+        el += (size_t)snprintf(extra + el, sizeof(extra) - el, "%s\r\n", opt.header_lines[i]);
+    int n = opt.proto == P_HQ
+                ? snprintf(req, sizeof(req), "GET %s\r\n", r->path)
+                : snprintf(req, sizeof(req),
+                           "%s %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n%s\r\n",
+                           opt.method ? opt.method : "GET", r->path, r->host, extra);
+    if (n < 0 || (size_t)n >= sizeof(req)) {
+        req_fail(r, EXIT_FAILED, "request too long");
+        return -1;
+    }
     size_t w;
     if (!quicc_write_ex2(r->stream, req, (size_t)n, QUICC_WRITE_FLAG_CONCLUDE, &w)) {
         /* The request is tiny: a nonblocking write only fails on a dead stream. */
@@ -456,6 +498,7 @@ static void raw_data(request *r, const uint8_t *data, size_t len) {
     r->status = status;
     r->in_body = true;
     size_t hdr_end = (size_t)(end + 4 - r->hdr);
+    if (opt.include_headers || opt.head) body(r, (const uint8_t *)r->hdr, hdr_end);
     body(r, (const uint8_t *)r->hdr + hdr_end, r->hdrlen - hdr_end);
     if (take < len) body(r, data + take, len - take);
 }
@@ -663,8 +706,10 @@ static bool start_requests(quicc *conn, quicc_h3 *h3, int g, size_t *running) {
         }
         int rv;
         if (h3) {
-            quicc_h3_request_cbs cbs = {r, h3_on_body, h3_on_done};
-            rv = quicc_h3_submit_get(h3, r->authority, r->path, &cbs);
+            quicc_h3_request_cbs cbs = {
+                .user = r, .on_body = h3_on_body, .on_done = h3_on_done, .on_header = h3_on_header};
+            rv = quicc_h3_submit_request(h3, opt.method ? opt.method : "GET", r->authority, r->path,
+                                         opt.headers, opt.nheaders, &cbs);
         } else {
             rv = raw_start(conn, r);
         }
@@ -888,6 +933,12 @@ fail_all:
     quicc_free(conn);
 }
 
+static void free_headers(void) {
+    for (size_t i = 0; i < opt.nheaders; i++)
+        free((char *)opt.headers[i].name);
+    opt.nheaders = 0;
+}
+
 /* A number of seconds for an option: positive, finite. */
 static bool parse_secs(const char *name, const char *arg, double *out) {
     char *end;
@@ -915,6 +966,10 @@ static int parse_args(int argc, char **argv, url_arg *urls, size_t *nurls, const
                                              {"output-dir", required_argument, NULL, 1002},
                                              {"create-dirs", no_argument, NULL, 1003},
                                              {"fail", no_argument, NULL, 'f'},
+                                             {"request", required_argument, NULL, 'X'},
+                                             {"header", required_argument, NULL, 'H'},
+                                             {"include", no_argument, NULL, 'i'},
+                                             {"head", no_argument, NULL, 'I'},
                                              {"connect-timeout", required_argument, NULL, 1004},
                                              {"max-time", required_argument, NULL, 'm'},
                                              {"cacert", required_argument, NULL, 'C'},
@@ -936,7 +991,7 @@ static int parse_args(int argc, char **argv, url_arg *urls, size_t *nurls, const
     const char *pending = NULL; /* -o or -O waiting for its URL */
     int c;
     /* "-" first: URLs come back in order (as 1), so that each -o pairs with the next URL. */
-    while ((c = getopt_long(argc, argv, "-o:Ofm:kvqh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "-o:Ofm:X:H:iIkvqh", longopts, NULL)) != -1) {
         switch (c) {
         case 1:
             urls[*nurls].url = optarg;
@@ -962,6 +1017,38 @@ static int parse_args(int argc, char **argv, url_arg *urls, size_t *nurls, const
             break;
         case 'f':
             opt.fail_http = true;
+            break;
+        case 'X':
+            if (!*optarg || strcspn(optarg, " \t\r\n:") != strlen(optarg) || strlen(optarg) > 15) {
+                fprintf(stderr, "quicc-client: bad method '%s'\n", optarg);
+                return EXIT_USAGE;
+            }
+            opt.method = optarg;
+            break;
+        case 'H': {
+            const char *colon = strchr(optarg, ':');
+            if (!colon || colon == optarg || opt.nheaders == 32 ||
+                strcspn(optarg, "\r\n") != strlen(optarg) ||
+                memchr(optarg, ' ', (size_t)(colon - optarg))) {
+                fprintf(stderr, "quicc-client: bad header '%s' (Name: value; at most 32)\n",
+                        optarg);
+                return EXIT_USAGE;
+            }
+            char *name = strndup(optarg, (size_t)(colon - optarg));
+            for (char *p = name; p && *p; p++)
+                if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
+            const char *v = colon + 1;
+            v += strspn(v, " \t");
+            opt.headers[opt.nheaders].name = name;
+            opt.headers[opt.nheaders].value = v;
+            opt.header_lines[opt.nheaders++] = optarg;
+            break;
+        }
+        case 'i':
+            opt.include_headers = true;
+            break;
+        case 'I':
+            opt.head = true;
             break;
         case 1004:
             if (!parse_secs("--connect-timeout", optarg, &opt.connect_timeout)) return EXIT_USAGE;
@@ -1049,6 +1136,13 @@ static int parse_args(int argc, char **argv, url_arg *urls, size_t *nurls, const
     if (pending) {
         fprintf(stderr, "quicc-client: -o/-O without a URL after it\n");
         return EXIT_USAGE;
+    }
+    if (opt.head) {
+        if (opt.method && strcmp(opt.method, "HEAD") != 0) {
+            fprintf(stderr, "quicc-client: -I and -X %s contradict each other\n", opt.method);
+            return EXIT_USAGE;
+        }
+        opt.method = "HEAD";
     }
     return -1;
 }
@@ -1176,13 +1270,22 @@ int main(int argc, char **argv) {
     if (!urls) return EXIT_FAILED;
     int rc = parse_args(argc, argv, urls, &nurls, &testcase);
     if (rc >= 0) {
+        free_headers();
         free(urls);
         return rc;
     }
     if (testcase && *testcase && !apply_testcase(testcase)) {
         fprintf(stderr, "quicc-client: test case '%s' is not supported\n", testcase);
+        free_headers();
         free(urls);
         return EXIT_TESTCASE;
+    }
+    if (opt.proto == P_HQ && ((opt.method && strcmp(opt.method, "GET") != 0) || opt.nheaders ||
+                              opt.include_headers || opt.head)) {
+        fprintf(stderr, "quicc-client: HTTP/0.9 (hq-interop) has only GET, no headers\n");
+        free_headers();
+        free(urls);
+        return EXIT_USAGE;
     }
     if (!opt.outdir && getenv("DOWNLOADS") && *getenv("DOWNLOADS"))
         opt.outdir = getenv("DOWNLOADS");
@@ -1201,6 +1304,7 @@ int main(int argc, char **argv) {
     if (nurls == 0) {
         fprintf(stderr, "quicc-client: no URL given (arguments or REQUESTS)\n");
         usage(stderr);
+        free_headers();
         free(urls);
         free(requests);
         return EXIT_USAGE;
@@ -1231,5 +1335,6 @@ int main(int argc, char **argv) {
     free(reqs);
     free(urls);
     free(requests);
+    free_headers();
     return rc;
 }

@@ -138,6 +138,10 @@ static int cb_recv_header(nghttp3_conn *conn, int64_t sid, int32_t token, nghttp
             st = st * 10 + (v.base[i] - '0');
         s->status = st;
     }
+    if (s && s->cbs.on_header) {
+        nghttp3_vec n = nghttp3_rcbuf_get_buf(name), v = nghttp3_rcbuf_get_buf(value);
+        s->cbs.on_header(s->cbs.user, (const char *)n.base, n.len, (const char *)v.base, v.len);
+    }
     return 0;
 }
 
@@ -298,9 +302,12 @@ void quicc_h3_free(quicc_h3 *h) {
     qc_free(h);
 }
 
-int quicc_h3_submit_get(quicc_h3 *h, const char *authority, const char *path,
-                        const quicc_h3_request_cbs *cbs) {
-    if (h->failed) return -1;
+int quicc_h3_submit_request(quicc_h3 *h, const char *method, const char *authority,
+                            const char *path, const quicc_h3_header *headers, size_t nheaders,
+                            const quicc_h3_request_cbs *cbs) {
+    if (h->failed || !method || !authority || !path || !cbs || (nheaders && !headers) ||
+        nheaders > 64)
+        return -1;
     quicc *obj = quicc_new_stream(h->conn, QUICC_STREAM_FLAG_NO_BLOCK);
     if (!obj) {
         unsigned long e = quicc_err_get();
@@ -313,20 +320,30 @@ int quicc_h3_submit_get(quicc_h3 *h, const char *authority, const char *path,
     }
     s->is_request = true;
     s->cbs = *cbs;
-#define NV(n, v)                                                                                   \
-    { (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP3_NV_FLAG_NONE }
-    const nghttp3_nv nva[] = {
-        NV(":method", "GET"),
-        NV(":scheme", "https"),
-        NV(":authority", authority),
-        NV(":path", path),
-        NV("user-agent", "quicc-client/0.1"),
-    };
-#undef NV
-    if (nghttp3_conn_submit_request(h->h3, s->id, nva, sizeof(nva) / sizeof(nva[0]), NULL, s) != 0)
-        return -1;
+    const char *names[70] = {":method", ":scheme", ":authority", ":path", "user-agent"};
+    const char *values[70] = {method, "https", authority, path,
+                              "quicc-client/" QUICC_VERSION_STRING};
+    size_t n = 5;
+    for (size_t i = 0; i < nheaders; i++) {
+        if (!strcmp(headers[i].name, "user-agent")) {
+            values[4] = headers[i].value; /* the caller's replaces ours */
+            continue;
+        }
+        names[n] = headers[i].name;
+        values[n++] = headers[i].value;
+    }
+    nghttp3_nv nva[70];
+    for (size_t i = 0; i < n; i++)
+        nva[i] = (nghttp3_nv){(uint8_t *)names[i], (uint8_t *)values[i], strlen(names[i]),
+                              strlen(values[i]), NGHTTP3_NV_FLAG_NONE};
+    if (nghttp3_conn_submit_request(h->h3, s->id, nva, n, NULL, s) != 0) return -1;
     h->active++;
     return 0;
+}
+
+int quicc_h3_submit_get(quicc_h3 *h, const char *authority, const char *path,
+                        const quicc_h3_request_cbs *cbs) {
+    return quicc_h3_submit_request(h, "GET", authority, path, NULL, 0, cbs);
 }
 
 size_t quicc_h3_active(const quicc_h3 *h) {

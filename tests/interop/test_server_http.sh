@@ -49,6 +49,33 @@ gtls POST /page.html >"$WORK/h"
 grep -qx ':status: 405' "$WORK/h" && grep -qx 'allow: GET, HEAD' "$WORK/h" || fail "h3 POST: $(cat "$WORK/h")"
 echo "ok: h3 HEAD (type, length, last-modified, accept-ranges), POST 405 with allow"
 
+# quicc-client's -I, -i, -X and -H over HTTP/3 and HTTP/1.0.
+for alpn in h3 http/1.0; do
+    timeout 30 "$CLIENT" -q --alpn "$alpn" --cacert "$CERT" -I "$U/page.html" >"$WORK/hd" || fail "$alpn -I: exit $?"
+    grep -qE '^HTTP/(3|1.0) 200' "$WORK/hd" && grep -qi '^content-length: 10' "$WORK/hd" &&
+        grep -qi '^last-modified: Fri, 02 Jan 2026 03:04:05 GMT' "$WORK/hd" || fail "$alpn -I: $(cat "$WORK/hd")"
+    [ "$(tail -c 2 "$WORK/hd" | od -An -c | tr -d ' ')" = '\r\n' ] || fail "$alpn -I: no blank line at the end"
+    grep -q '<p>hi' "$WORK/hd" && fail "$alpn -I: a body"
+    timeout 30 "$CLIENT" -q --alpn "$alpn" --cacert "$CERT" -i "$U/page.html" >"$WORK/hd" || fail "$alpn -i"
+    grep -qi '^content-type: text/html' "$WORK/hd" || fail "$alpn -i: $(cat "$WORK/hd")"
+    [ "$(sed '1,/^\r$/d' "$WORK/hd" | sha256sum | cut -d' ' -f1)" = "$(sha "$WORK/www/page.html")" ] ||
+        fail "$alpn -i: the body after the headers differs"
+    timeout 30 "$CLIENT" -q --alpn "$alpn" --cacert "$CERT" -X DELETE -H 'X-Test: 1' -f "$U/page.html" 2>"$WORK/err.txt"
+    rc=$?
+    [ $rc -eq 22 ] && grep -q 'HTTP status 405' "$WORK/err.txt" || fail "$alpn -X DELETE: exit $rc $(cat "$WORK/err.txt")"
+    timeout 30 "$CLIENT" -q --alpn "$alpn" --cacert "$CERT" -H 'Range: bytes=0-1' -i "$U/data.bin" >"$WORK/hd" ||
+        fail "$alpn -H Range"
+    grep -qE '^HTTP/(3|1.0) 206' "$WORK/hd" && grep -qi '^content-range: bytes 0-1/20000' "$WORK/hd" ||
+        fail "$alpn -H Range: $(head -8 "$WORK/hd")"
+done
+"$CLIENT" --alpn hq-interop -X POST "$U/x" 2>/dev/null
+[ $? -eq 2 ] || fail "-X with hq-interop not exit 2"
+"$CLIENT" -H 'no colon' "$U/x" 2>/dev/null
+[ $? -eq 2 ] || fail "-H without a colon not exit 2"
+"$CLIENT" -I -X GET "$U/x" 2>/dev/null
+[ $? -eq 2 ] || fail "-I -X GET not exit 2"
+echo "ok: quicc-client -I, -i, -X, -H (h3 and http/1.0)"
+
 # HTTP/1.0, raw.
 raw() { # REQUEST -> $WORK/raw
     timeout 30 "$RAW" "$PORT" "$CERT" http/1.0 "$1" >"$WORK/raw" 2>"$WORK/err.txt" || fail "raw $1: $(cat "$WORK/err.txt")"
