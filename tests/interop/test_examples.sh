@@ -40,13 +40,13 @@ start_quicc_server "$BUILD" "$WORK/www" -q
 for demo in quic-client-block quic-client-non-block; do
     SSL_CERT_FILE="$CERT" timeout 20 "$BUILD/bin/$demo" localhost "$PORT" >"$WORK/$demo.out" ||
         fail "$demo exited $?"
-    head -1 "$WORK/$demo.out" | grep -q "^HTTP/1.0 200 ok" || fail "$demo: status"
+    head -1 "$WORK/$demo.out" | grep -q "^HTTP/1.0 200 OK" || fail "$demo: status"
     grep -q "^<html>hello from quicc</html>$" "$WORK/$demo.out" || fail "$demo: body"
     echo "ok: $demo"
 done
 SSL_CERT_FILE="$CERT" timeout 20 "$BUILD/bin/quic-multi-stream" localhost "$PORT" \
     >"$WORK/multi.out" || fail "quic-multi-stream exited $?"
-[ "$(grep -c "^HTTP/1.0 200 ok" "$WORK/multi.out")" -eq 2 ] || fail "quic-multi-stream: statuses"
+[ "$(grep -c "^HTTP/1.0 200 OK" "$WORK/multi.out")" -eq 2 ] || fail "quic-multi-stream: statuses"
 grep -q "^first response$" "$WORK/multi.out" || fail "quic-multi-stream: first response"
 grep -q "^second response$" "$WORK/multi.out" || fail "quic-multi-stream: second response"
 echo "ok: quic-multi-stream (bidi request, uni request answered on a server stream)"
