@@ -120,6 +120,11 @@ relay_start() {
     _sp=$1
     shift
     rm -f "$WORK/keys.log"
+    # Where each server log stands: conn_line looks only at what this run adds (a relay
+    # port of an earlier run may come again, with that run's line in the log).
+    for _l in "$WORK"/*.log; do
+        [ -f "$_l" ] && wc -l <"$_l" >"$_l.mark"
+    done
     for _try in 1 2 3 4 5 6 7 8; do
         RPORT=$((30000 + ($$ * 13 + _try * 977 + $(od -An -N2 -tu2 /dev/urandom | tr -d " ")) % 30000))
         "$NETSIM" --listen "${RELAY_HOST:-127.0.0.1}:$RPORT" --server "${RELAY_HOST:-127.0.0.1}:$_sp" \
@@ -225,12 +230,13 @@ urls() {
 conn_line() {
     _log=${1:-$SRV_LOG}
     _up=${RELAY_UP##*,} # the run's last connection
+    _from=$(($(cat "$_log.mark" 2>/dev/null || echo 0) + 1))
     _n=0
-    while ! grep -q "127.0.0.1:$_up alpn=" "$_log" && [ $_n -lt 200 ]; do
+    while ! tail -n +"$_from" "$_log" | grep -q "127.0.0.1:$_up alpn=" && [ $_n -lt 200 ]; do
         sleep 0.1
         _n=$((_n + 1))
     done
-    grep "127.0.0.1:$_up alpn=" "$_log" && return 0
+    tail -n +"$_from" "$_log" | grep "127.0.0.1:$_up alpn=" && return 0
     echo "no connection from 127.0.0.1:$_up in $(basename "$_log") after 20 s (relay upstream:" \
         "$RELAY_UP); its last lines: $(tail -3 "$_log")" >&2
     return 1
