@@ -209,7 +209,7 @@ static void start_reply(sconn *sc, sreq *r) {
     quicc_file_reply fr;
     quicc_h3_file_lookup(opt.root, method, target, range[0] ? range : NULL, 0, &fr);
     snprintf(r->method, sizeof(r->method), "%s", method[0] ? method : "-");
-    snprintf(r->target, sizeof(r->target), "%s", target[0] ? target : "-");
+    snprintf(r->target, sizeof(r->target), "%.255s", target[0] ? target : "-");
     r->status = fr.status;
     r->body_start = fr.offset;
     r->fd = fr.fd;

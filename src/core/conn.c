@@ -34,6 +34,7 @@ void qc_conn_config_default(qc_conn_config *cfg, bool is_server) {
     cfg->ack_delay_exponent = 3;
     cfg->max_crypto_buffer = 64u << 10;
     cfg->ecn = true;
+    cfg->grease_quic_bit = true;
 }
 
 /* The legal moves of the connection's lifecycle (RFC 9000 §10): forward only, CLOSING may
@@ -433,6 +434,7 @@ static int conn_init_common(qc_conn *c, const qc_conn_config *cfg, uint32_t vers
     tp->ack_delay_exponent = cfg->ack_delay_exponent;
     tp->max_ack_delay_ms = cfg->max_ack_delay_ms;
     tp->active_connection_id_limit = QC_CID_SLOTS;
+    tp->grease_quic_bit = cfg->grease_quic_bit;
     set_version_info(c, version);
     return 0;
 }

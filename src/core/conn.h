@@ -57,11 +57,14 @@ typedef struct qc_conn_config {
      * negotiation, RFC 9368 §2.1; version is the one chosen from it): later ones are
      * ignored, and the server's version information must show no downgrade (§4). */
     bool after_vn;
-    bool ecn;        /* mark packets ECT(0) and validate the path (RFC 9000 §13.4; default on) */
-    int spin_bit;    /* the latency spin bit (RFC 9000 §17.4): QC_SPIN_AUTO (default) spins on
-                        15 of 16 connections, QC_SPIN_ON always, QC_SPIN_OFF never (a fixed
-                        random value instead) */
-    qc_qlog_fn qlog; /* qlog events go here (core/qlog.h); NULL: none are made */
+    bool ecn; /* mark packets ECT(0) and validate the path (RFC 9000 §13.4; default on) */
+    bool grease_quic_bit; /* RFC 9287 (default on): advertise grease_quic_bit, accept packets
+                             with the QUIC bit clear, and clear it on about half of ours when
+                             the peer advertised it too; off: none of the three */
+    int spin_bit;         /* the latency spin bit (RFC 9000 §17.4): QC_SPIN_AUTO (default) spins on
+                             15 of 16 connections, QC_SPIN_ON always, QC_SPIN_OFF never (a fixed
+                             random value instead) */
+    qc_qlog_fn qlog;      /* qlog events go here (core/qlog.h); NULL: none are made */
     void *qlog_user;
     const qc_crypto_provider *crypto;
     qc_rand_fn rand;

@@ -153,6 +153,7 @@ struct qc_conn {
         bool enabled; /* spinning (RFC 9000 §17.4); when not, value is fixed and random */
         bool value;   /* what our 1-RTT packets carry */
     } spin;
+    uint64_t grease_rng; /* RFC 9287: which of our packets leave the QUIC bit clear (0: unset) */
 
     /* The path */
     struct {

@@ -580,7 +580,9 @@ int qc_conn_recv_from(qc_conn *c, uint8_t *dgram, size_t len, unsigned ecn,
     size_t off = 0;
     while (off < len) {
         qc_pkt_hdr h;
-        if (qc_pkt_parse(dgram + off, len - off, c->cfg.scid_len, &h)) break;
+        if (qc_pkt_parse(dgram + off, len - off, c->cfg.scid_len, &h) ||
+            !qc_pkt_quic_bit_ok(&h, c->cfg.grease_quic_bit))
+            break;
         /* Padding after the last packet of a coalesced datagram is fine; junk stops parsing. */
         if (recv_packet(c, dgram + off, &h, ecn, now) == 0) any = true;
         if (c->state == QC_CONN_CLOSED) break;

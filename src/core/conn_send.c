@@ -77,6 +77,29 @@ static bool put_frame(pkt_build *b, const qc_frame *f) {
     return true;
 }
 
+/*
+ * RFC 9287: a peer that advertised grease_quic_bit gets the QUIC bit clear on about half of
+ * our packets, never on Initial packets (whose reader may not know our parameters yet) and
+ * only once its parameters are in. The sequence comes from our random connection ID
+ * (xorshift), so greasing draws nothing from the RNG.
+ */
+static bool grease_quic_bit(qc_conn *c, enum qc_pkt_type type) {
+    if (type == QC_PT_INITIAL || !c->cfg.grease_quic_bit || !c->has_peer_tp ||
+        !c->peer_tp.grease_quic_bit)
+        return false;
+    if (!c->grease_rng) {
+        const qc_cid *id = &c->cids.local[0].cid;
+        uint64_t h = 0xcbf29ce484222325ull;
+        for (size_t i = 0; i < id->len; i++)
+            h = (h ^ id->id[i]) * 0x100000001b3ull;
+        c->grease_rng = h | 1;
+    }
+    c->grease_rng ^= c->grease_rng << 13;
+    c->grease_rng ^= c->grease_rng >> 7;
+    c->grease_rng ^= c->grease_rng << 17;
+    return c->grease_rng & 1;
+}
+
 static bool begin_packet(qc_conn *c, pkt_build *b, enum qc_pn_space sp, uint8_t *buf, size_t cap) {
     memset(b, 0, sizeof(*b));
     b->sp = sp;
@@ -97,6 +120,7 @@ static bool begin_packet(qc_conn *c, pkt_build *b, enum qc_pn_space sp, uint8_t 
     uint64_t la = c->rec.largest_acked[sp];
     b->pn_len = qc_pn_encode_len(b->pn, la);
     qc_pkt_out out = {
+        .clear_quic_bit = grease_quic_bit(c, b->type),
         .type = b->type,
         .version = c->version,
         .dcid = qc_cids_peer_current(&c->cids),

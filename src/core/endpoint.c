@@ -14,6 +14,7 @@ void qc_endpoint_config_default(qc_endpoint_config *cfg) {
     cfg->retry_token_life = 10 * QC_SEC;
     cfg->new_token_life = 24 * 3600 * QC_SEC;
     cfg->versions = (qc_version_list){{QC_VERSION_2, QC_VERSION_1}, 2};
+    cfg->grease_quic_bit = true;
 }
 
 int qc_endpoint_init(qc_endpoint *ep, const qc_endpoint_config *cfg) {
@@ -234,6 +235,7 @@ void qc_endpoint_decide(qc_endpoint *ep, const uint8_t *dgram, size_t len, const
     memset(d, 0, sizeof(*d));
     qc_pkt_hdr *h = &d->hdr;
     int rv = qc_pkt_parse(dgram, len, ep->cfg.scid_len, h);
+    if (rv == 0 && !qc_pkt_quic_bit_ok(h, ep->cfg.grease_quic_bit)) rv = QC_ERR_DECODE;
     /* A version quicc speaks but this endpoint does not accept is unknown here, unless the
      * packet belongs to a connection (which may have negotiated it). */
     if (rv == 0 && h->type != QC_PT_1RTT && !qc_version_list_has(&ep->cfg.versions, h->version) &&

@@ -36,6 +36,8 @@ typedef struct qc_endpoint_config {
     /* Versions a client's first Initial may come in (default v2, v1); others get a Version
      * Negotiation listing these. */
     qc_version_list versions;
+    bool grease_quic_bit; /* its connections advertise grease_quic_bit: accept the QUIC bit
+                             clear (default on; RFC 9287) */
 } qc_endpoint_config;
 
 void qc_endpoint_config_default(qc_endpoint_config *cfg);

@@ -22,8 +22,9 @@ int qc_pkt_parse(const uint8_t *buf, size_t len, size_t short_dcid_len, qc_pkt_h
     if (qc_rd_u8(&r, &first)) return QC_ERR_DECODE;
     hdr->first = first;
     if (!(first & 0x80)) {
-        /* Short header: fixed bit, DCID of our length, then the protected packet number. */
-        if (!(first & 0x40) || short_dcid_len > QC_MAX_CID_LEN) return QC_ERR_DECODE;
+        /* Short header: the QUIC bit (its value is the caller's to judge: RFC 9287 lets a
+         * peer clear it), DCID of our length, then the protected packet number. */
+        if (short_dcid_len > QC_MAX_CID_LEN) return QC_ERR_DECODE;
         hdr->type = QC_PT_1RTT;
         hdr->version = 0; /* short headers carry none: the connection knows */
         hdr->dcid.len = (uint8_t)short_dcid_len;
@@ -67,7 +68,6 @@ int qc_pkt_parse(const uint8_t *buf, size_t len, size_t short_dcid_len, qc_pkt_h
         hdr->pkt_len = len;
         return QC_ERR_VERSION;
     }
-    if (!(first & 0x40)) return QC_ERR_DECODE;
     /* The Type bits mean different packet types in v1 and v2 (RFC 9369 §3.2). */
     unsigned bits = (first >> 4) & 3;
     for (int t = QC_PT_INITIAL; t <= QC_PT_RETRY; t++)
@@ -102,14 +102,16 @@ size_t qc_pkt_write_hdr(uint8_t *buf, size_t cap, const qc_pkt_out *out, size_t 
     qc_wr w = qc_wr_init(buf, cap);
     uint8_t pnbits = (uint8_t)(out->pn_len - 1);
     if (out->type == QC_PT_1RTT) {
-        uint8_t first = 0x40 | pnbits | (out->key_phase ? 0x04 : 0) | (out->spin ? 0x20 : 0);
+        uint8_t first = (out->clear_quic_bit ? 0 : 0x40) | pnbits | (out->key_phase ? 0x04 : 0) |
+                        (out->spin ? 0x20 : 0);
         if (qc_wr_u8(&w, first) || qc_wr_bytes(&w, out->dcid->id, out->dcid->len)) return 0;
     } else {
         const qc_version *ver = qc_version_find(out->version);
         if (!ver ||
             (out->type != QC_PT_INITIAL && out->type != QC_PT_0RTT && out->type != QC_PT_HANDSHAKE))
             return 0;
-        uint8_t first = 0xc0 | (uint8_t)(ver->type_bits[out->type] << 4) | pnbits;
+        uint8_t first = (out->clear_quic_bit ? 0x80 : 0xc0) |
+                        (uint8_t)(ver->type_bits[out->type] << 4) | pnbits;
         if (qc_wr_u8(&w, first) || qc_wr_u32(&w, out->version) || qc_wr_u8(&w, out->dcid->len) ||
             qc_wr_bytes(&w, out->dcid->id, out->dcid->len) || qc_wr_u8(&w, out->scid->len) ||
             qc_wr_bytes(&w, out->scid->id, out->scid->len))

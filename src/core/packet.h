@@ -46,9 +46,15 @@ typedef struct qc_pkt_hdr {
  * dcid, scid) are filled, type is QC_PT_INITIAL and QC_ERR_VERSION is
  * returned, so that a server can answer with Version Negotiation.
  * Returns 0, QC_ERR_VERSION, or QC_ERR_DECODE (truncated, cid > 20 bytes,
- * Length beyond the datagram, fixed bit clear).
+ * Length beyond the datagram). The QUIC bit (0x40 of hdr->first) is not judged here: a
+ * clear one is valid from a peer we told we accept it (RFC 9287; QC_PKT_QUIC_BIT_OK).
  */
 int qc_pkt_parse(const uint8_t *buf, size_t len, size_t short_dcid_len, qc_pkt_hdr *hdr);
+/* Whether a parsed packet's QUIC bit is acceptable: set, or clear when we advertised
+ * grease_quic_bit (Version Negotiation ignores it). */
+static inline bool qc_pkt_quic_bit_ok(const qc_pkt_hdr *hdr, bool grease_ok) {
+    return (hdr->first & 0x40) || grease_ok || hdr->type == QC_PT_VN;
+}
 
 /* What to write in an outgoing header. */
 typedef struct qc_pkt_out {
@@ -58,9 +64,10 @@ typedef struct qc_pkt_out {
     const uint8_t *token; /* Initial only */
     size_t token_len;
     uint64_t pn;
-    size_t pn_len;  /* 1..4, from qc_pn_encode_len() */
-    bool key_phase; /* 1RTT */
-    bool spin;      /* 1RTT */
+    size_t pn_len;       /* 1..4, from qc_pn_encode_len() */
+    bool key_phase;      /* 1RTT */
+    bool spin;           /* 1RTT */
+    bool clear_quic_bit; /* the QUIC bit (0x40) left clear: the peer greases (RFC 9287) */
 } qc_pkt_out;
 
 /*

@@ -119,6 +119,7 @@ int qc_tparams_encode(const qc_tparams *tp, bool is_server, uint8_t *buf, size_t
     if (!rv && is_server && tp->has_retry_scid) rv = put_cid(&w, QC_TP_RETRY_SCID, &tp->retry_scid);
     if (!rv)
         rv = put_int_nondefault(&w, QC_TP_MAX_DATAGRAM_FRAME_SIZE, tp->max_datagram_frame_size, 0);
+    if (!rv && tp->grease_quic_bit) rv = put_header(&w, QC_TP_GREASE_QUIC_BIT, 0);
     if (!rv && tp->has_version_info) rv = put_version_info(&w, tp, QC_TP_VERSION_INFORMATION);
     if (!rv && tp->has_version_info && tp->version_info_draft)
         rv = put_version_info(&w, tp, QC_TP_VERSION_INFORMATION_DRAFT);
@@ -263,6 +264,10 @@ static int decode_one(qc_tparams *tp, bool is_server, uint64_t id, const uint8_t
         return get_cid(v, len, &tp->retry_scid);
     case QC_TP_MAX_DATAGRAM_FRAME_SIZE:
         return get_int(v, len, &tp->max_datagram_frame_size);
+    case QC_TP_GREASE_QUIC_BIT:
+        if (len != 0) return QC_ERR_TPARAM; /* RFC 9287 §3: a zero-length value */
+        tp->grease_quic_bit = true;
+        return 0;
     case QC_TP_VERSION_INFORMATION:
         return get_version_info(v, len, is_server, false, tp);
     case QC_TP_VERSION_INFORMATION_DRAFT: {
@@ -289,6 +294,7 @@ static int known_bit(uint64_t id) {
     if (id == QC_TP_MAX_DATAGRAM_FRAME_SIZE) return 17;
     if (id == QC_TP_VERSION_INFORMATION) return 18;
     if (id == QC_TP_VERSION_INFORMATION_DRAFT) return 19;
+    if (id == QC_TP_GREASE_QUIC_BIT) return 20;
     return -1;
 }
 

@@ -29,6 +29,7 @@ enum qc_tp_id {
     /* The same in draft-ietf-quic-version-negotiation, still used with the v2 draft */
     QC_TP_VERSION_INFORMATION_DRAFT = 0xff73db,
     QC_TP_MAX_DATAGRAM_FRAME_SIZE = 0x20,
+    QC_TP_GREASE_QUIC_BIT = 0x2ab2, /* RFC 9287 */
 };
 
 #define QC_TP_MAX_VERSIONS 16 /* Available Versions kept from a peer's list */
@@ -52,6 +53,7 @@ typedef struct qc_tparams {
     bool disable_active_migration;
     uint64_t active_connection_id_limit; /* default 2 */
     uint64_t max_datagram_frame_size;    /* 0 = not supported */
+    bool grease_quic_bit;                /* RFC 9287: packets with the QUIC bit clear welcome */
     struct {
         uint8_t ipv4[4];
         uint16_t ipv4_port;

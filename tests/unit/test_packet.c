@@ -76,9 +76,35 @@ static void test_short_header(void) {
     CHECK_EQ(ph.pkt_len, h + 20);
     /* Too short for a packet number and a tag. */
     CHECK_EQ(qc_pkt_parse(buf, 9 + 16, 8, &ph), QC_ERR_DECODE);
-    /* Fixed bit clear. */
+    /* The QUIC bit clear: parsed, and acceptable only where grease_quic_bit was advertised
+     * (RFC 9287). */
     buf[0] &= (uint8_t)~0x40;
-    CHECK_EQ(qc_pkt_parse(buf, h + 20, 8, &ph), QC_ERR_DECODE);
+    CHECK_EQ(qc_pkt_parse(buf, h + 20, 8, &ph), 0);
+    CHECK(!qc_pkt_quic_bit_ok(&ph, false));
+    CHECK(qc_pkt_quic_bit_ok(&ph, true));
+    buf[0] |= 0x40;
+    CHECK_EQ(qc_pkt_parse(buf, h + 20, 8, &ph), 0);
+    CHECK(qc_pkt_quic_bit_ok(&ph, false));
+    /* Written clear when asked: short and long headers. */
+    out.clear_quic_bit = true;
+    h = qc_pkt_write_hdr(buf, sizeof(buf), &out, &pn_off);
+    CHECK_EQ(buf[0], 0x04 | 0x01);
+    qc_cid s2 = cid("aabb");
+    qc_pkt_out lo = {.type = QC_PT_HANDSHAKE,
+                     .version = QC_VERSION_1,
+                     .dcid = &d,
+                     .scid = &s2,
+                     .pn = 1,
+                     .pn_len = 1,
+                     .clear_quic_bit = true};
+    h = qc_pkt_write_hdr(buf, sizeof(buf), &lo, &pn_off);
+    CHECK(h > 0);
+    CHECK_EQ(buf[0] & 0xc0, 0x80);
+    qc_pkt_set_length(buf, pn_off, 1 + 16);
+    memset(buf + h, 0, 16);
+    CHECK_EQ(qc_pkt_parse(buf, h + 16, 8, &ph), 0);
+    CHECK_EQ(ph.type, QC_PT_HANDSHAKE);
+    CHECK(!qc_pkt_quic_bit_ok(&ph, false));
 }
 
 static void test_coalesced(void) {

@@ -180,6 +180,20 @@ static int dec_hex(const char *hex, bool from_server, qc_tparams *out) {
 
 static void test_validation_errors(void) {
     qc_tparams d;
+    /* grease_quic_bit (RFC 9287): zero-length only; 0x2ab2 is the varint 80 00 2a b2. */
+    CHECK_EQ(dec_hex("80002ab2 00", true, &d), 0);
+    CHECK(d.grease_quic_bit);
+    CHECK_EQ(dec_hex("80002ab2 01 00", true, &d), QC_ERR_TPARAM);
+    CHECK_EQ(dec_hex("0e 01 02", true, &d), 0);
+    CHECK(!d.grease_quic_bit);
+    qc_tparams g;
+    qc_tparams_default(&g);
+    g.grease_quic_bit = true;
+    uint8_t gb[64];
+    int gn = qc_tparams_encode(&g, false, gb, sizeof(gb));
+    CHECK(gn > 0);
+    CHECK_EQ(qc_tparams_decode(&d, false, gb, (size_t)gn), 0);
+    CHECK(d.grease_quic_bit);
     /* max_udp_payload_size */
     CHECK_EQ(dec_hex("03 02 44af", true, &d), QC_ERR_TPARAM); /* 1199 */
     CHECK_EQ(dec_hex("03 02 44b0", true, &d), 0);             /* 1200 */
