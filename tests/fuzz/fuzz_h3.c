@@ -27,10 +27,18 @@
 static quicc_ctx *sctx, *cctx;
 static char root[64];
 
+/* The served directory goes at exit (it held a day-valid key and the page). */
+static void cleanup(void) {
+    char cmd[100];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+    if (system(cmd) != 0) fprintf(stderr, "fuzz_h3: cleanup failed\n");
+}
+
 static void setup(void) {
     if (sctx) return;
     snprintf(root, sizeof(root), "/tmp/quicc-fuzz-h3-XXXXXX");
     FZ_CHECK(mkdtemp(root) != NULL);
+    atexit(cleanup);
     char cert[128], key[128], file[128], err[256];
     snprintf(cert, sizeof(cert), "%s/cert.pem", root);
     snprintf(key, sizeof(key), "%s/key.pem", root);
