@@ -56,7 +56,11 @@ typedef struct request {
     const char *out_spec; /* -o FILE ("-": stdout), REMOTE_NAME for -O, NULL: stdout */
     FILE *out;            /* the file, standard output itself, or a temporary file (see emit) */
     char *out_path;       /* the file the body goes to; NULL: standard output */
-    bool emitted;         /* standard output: its body is out (or it failed); the next one may go */
+    char *out_canon;      /* out_path with its directory resolved (same_file) */
+    bool out_exists;      /* and the file's identity, when it exists */
+    dev_t out_dev;
+    ino_t out_ino;
+    bool emitted; /* standard output: its body is out (or it failed); the next one may go */
     uint64_t bytes;
     int status;
     /* hq-interop / http/1.0 */
@@ -200,19 +204,6 @@ static int parse_url(request *r, const char *url) {
     return 0;
 }
 
-static void req_fail(request *r, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void req_fail(request *r, int code, const char *fmt, ...) {
-    if (r->state == 2) return;
-    r->code = code;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->err, sizeof(r->err), fmt, ap);
-    va_end(ap);
-    r->ok = false;
-    r->state = 2;
-}
-
 /* The last path segment of r's URL (before any query), or index.html when it is empty. */
 static void remote_name(const request *r, char *out, size_t cap) {
     const char *name = strrchr(r->path, '/');
@@ -274,15 +265,24 @@ static void canon_path(const char *path, char *out, size_t cap) {
         snprintf(out, cap, "%s", path);
 }
 
-/* The same file for two URLs would mix their bytes: refused before any traffic. */
-static bool same_file(const char *a, const char *b) {
-    char ca[8192], cb[8192];
-    canon_path(a, ca, sizeof(ca));
-    canon_path(b, cb, sizeof(cb));
-    if (!strcmp(ca, cb)) return true;
-    struct stat sa, sb; /* links to one file */
-    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-           sa.st_ino == sb.st_ino;
+/* The same file for two URLs would mix their bytes: refused before any traffic. r's output
+ * path is resolved once (out_canon, and the file's identity when it exists) and then
+ * compared with the others'. */
+static int note_output_identity(request *r) {
+    char canon[8192];
+    canon_path(r->out_path, canon, sizeof(canon));
+    r->out_canon = strdup(canon);
+    struct stat st;
+    r->out_exists = stat(r->out_path, &st) == 0;
+    r->out_dev = r->out_exists ? st.st_dev : 0;
+    r->out_ino = r->out_exists ? st.st_ino : 0;
+    return r->out_canon ? 0 : -1;
+}
+
+static bool same_file(const request *a, const request *b) {
+    return !strcmp(a->out_canon, b->out_canon) ||
+           (a->out_exists && b->out_exists && a->out_dev == b->out_dev &&
+            a->out_ino == b->out_ino); /* links */
 }
 
 /* Open outputs (files and temporary files), and how many may be: the descriptor limit less
@@ -330,6 +330,25 @@ static void close_output(request *r) {
     open_files--;
 }
 
+/* A request ends: its output file closes at once (its descriptor goes back for others). */
+static void req_finish(request *r, bool ok) {
+    r->ok = ok;
+    r->state = 2;
+    if (r->out_path) close_output(r);
+}
+
+static void req_fail(request *r, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void req_fail(request *r, int code, const char *fmt, ...) {
+    if (r->state == 2) return;
+    r->code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->err, sizeof(r->err), fmt, ap);
+    va_end(ap);
+    req_finish(r, false);
+}
+
 /* Copies r's temporary file to standard output. */
 static void copy_to_stdout(request *r) {
     static uint8_t cbuf[65536];
@@ -346,13 +365,11 @@ static void copy_to_stdout(request *r) {
 }
 
 /*
- * After each turn: finished requests close their files; standard output gets, in URL order,
- * every finished body at the head, then the running one at the head switches from its
+ * After each turn: standard output gets, in URL order, every finished body at the head,
+ * then the running one at the head switches from its
  * temporary file to standard output.
  */
 static void settle_outputs(void) {
-    for (size_t i = 0; i < nreqs; i++)
-        if (reqs[i].state == 2 && reqs[i].out_path) close_output(&reqs[i]);
     while (emit_next < nreqs) {
         request *r = &reqs[emit_next];
         if (r->out_path || r->emitted) {
@@ -401,8 +418,7 @@ static void response_done(request *r, int status) {
         req_fail(r, EXIT_HTTP, "HTTP status %d", status);
         return;
     }
-    r->ok = true;
-    r->state = 2;
+    req_finish(r, true);
 }
 
 /* ---- HTTP/3 ---- */
@@ -1162,12 +1178,12 @@ static int plan_requests(const url_arg *urls, int *ngroups) {
             return pr == -2 ? EXIT_FAILED : EXIT_URL;
         }
         r->out_spec = urls[i].out_spec;
-        if (plan_output(r) != 0) {
+        if (plan_output(r) != 0 || (r->out_path && note_output_identity(r) != 0)) {
             fprintf(stderr, "quicc-client: out of memory\n");
             return EXIT_FAILED;
         }
         for (size_t j = 0; j < i && r->out_path; j++)
-            if (reqs[j].out_path && same_file(reqs[j].out_path, r->out_path)) {
+            if (reqs[j].out_path && same_file(&reqs[j], r)) {
                 fprintf(stderr,
                         "quicc-client: %s and %s would both be written to %s; name the files "
                         "with -o\n",
@@ -1259,6 +1275,7 @@ static int finish_requests(void) {
             if (rc == EXIT_OK) rc = r->code ? r->code : EXIT_FAILED;
         }
         free(r->out_path);
+        free(r->out_canon);
     }
     return rc;
 }
@@ -1329,8 +1346,10 @@ int main(int argc, char **argv) {
              secs, secs > 0 ? (double)total * 8 / secs / 1e6 : 0.0);
         quicc_ctx_free(ctx);
     } else {
-        for (size_t i = 0; reqs && i < nreqs; i++)
+        for (size_t i = 0; reqs && i < nreqs; i++) {
             free(reqs[i].out_path);
+            free(reqs[i].out_canon);
+        }
     }
     free(reqs);
     free(urls);
