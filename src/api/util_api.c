@@ -9,19 +9,23 @@
 
 #include <time.h>
 
+static char version_text[96];
+static pthread_once_t version_once = PTHREAD_ONCE_INIT;
+
+static void version_text_make(void) {
+    snprintf(version_text, sizeof(version_text), "quicc %s (GnuTLS %s)", QUICC_VERSION_STRING,
+             qc_tls_library_version());
+}
+
 const char *quicc_version(int what) {
-    static char text[96];
     switch (what) {
     case QUICC_VERSION_LIBRARY:
         return QUICC_VERSION_STRING;
     case QUICC_VERSION_GNUTLS:
         return qc_tls_library_version();
     case QUICC_VERSION_TEXT:
-        /* The same text every time: a race between threads writes the same bytes. */
-        if (!text[0])
-            snprintf(text, sizeof(text), "quicc %s (GnuTLS %s)", QUICC_VERSION_STRING,
-                     qc_tls_library_version());
-        return text;
+        pthread_once(&version_once, version_text_make);
+        return version_text;
     default:
         return NULL;
     }
